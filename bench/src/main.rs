@@ -1,0 +1,489 @@
+//! `passway-load`: drives a running Passway (dev mode, so codes can be read from the
+//! outbox) with one scenario and reports throughput and per-step latency as JSON.
+//!
+//! - `email`: start flow → identify → read the code from `/dev/mailbox/messages` →
+//!   submit the code → exchange the authorization code.
+//! - `passkey`: start flow (it carries the autofill ceremony's options) → answer it
+//!   with a software authenticator → exchange the code.
+//! - `authorization_code`: `/authorize?prompt=none` with a live SSO session cookie →
+//!   exchange the code (confidential client, `client_secret_basic`).
+//! - `refresh_token`: rotate a refresh token, each worker along its own chain.
+//! - `client_credentials`: a JWT access token for the client itself.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, bail};
+use passway_softkey::SoftKey;
+use serde_json::{Value, json};
+
+/// The remediation that signs in with a passkey from the identify step.
+const AUTOFILL: &str = "challenge-webauthn-autofillui-authenticator";
+
+/// RFC 7636 appendix B: a fixed PKCE pair is fine for load.
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scenario {
+    Email,
+    Passkey,
+    AuthorizationCode,
+    RefreshToken,
+    ClientCredentials,
+}
+
+impl Scenario {
+    fn parse(name: &str) -> Result<Scenario> {
+        Ok(match name {
+            "email" => Scenario::Email,
+            "passkey" => Scenario::Passkey,
+            "authorization_code" => Scenario::AuthorizationCode,
+            "refresh_token" => Scenario::RefreshToken,
+            "client_credentials" => Scenario::ClientCredentials,
+            other => bail!(
+                "unknown scenario {other:?}: expected email, passkey, authorization_code, refresh_token or client_credentials"
+            ),
+        })
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Scenario::Email => "email",
+            Scenario::Passkey => "passkey",
+            Scenario::AuthorizationCode => "authorization_code",
+            Scenario::RefreshToken => "refresh_token",
+            Scenario::ClientCredentials => "client_credentials",
+        }
+    }
+
+    fn steps(self) -> &'static [&'static str] {
+        match self {
+            Scenario::Email => &["start flow", "identify", "read code", "submit code", "token"],
+            Scenario::Passkey => &["start flow", "answer with passkey", "token"],
+            Scenario::AuthorizationCode => &["authorize (SSO, prompt=none)", "token: authorization_code"],
+            Scenario::RefreshToken => &["token: refresh_token"],
+            Scenario::ClientCredentials => &["token: client_credentials"],
+        }
+    }
+
+    /// The token endpoint scenarios need a confidential client.
+    fn needs_secret(self) -> bool {
+        matches!(self, Scenario::AuthorizationCode | Scenario::RefreshToken | Scenario::ClientCredentials)
+    }
+}
+
+struct Args {
+    base: String,
+    client_id: String,
+    client_secret: Option<String>,
+    redirect_uri: String,
+    concurrency: usize,
+    duration: Duration,
+    warmup: Duration,
+    scenario: Scenario,
+}
+
+fn parse_args() -> Result<Args> {
+    let mut a = Args {
+        base: String::new(),
+        client_id: "bench".into(),
+        redirect_uri: "http://bench.invalid/cb".into(),
+        concurrency: 32,
+        duration: Duration::from_secs(20),
+        warmup: Duration::from_secs(3),
+        scenario: Scenario::Email,
+        client_secret: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let value = it.next().with_context(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--base" => a.base = value,
+            "--scenario" => a.scenario = Scenario::parse(&value)?,
+            "--client-id" => a.client_id = value,
+            "--client-secret" => a.client_secret = Some(value),
+            "--redirect-uri" => a.redirect_uri = value,
+            "--concurrency" => a.concurrency = value.parse()?,
+            "--duration" => a.duration = Duration::from_secs(value.parse()?),
+            "--warmup" => a.warmup = Duration::from_secs(value.parse()?),
+            other => bail!("unknown flag {other}"),
+        }
+    }
+    if a.base.is_empty() {
+        bail!(
+            "usage: passway-load --base http://127.0.0.1:PORT [--scenario NAME] [--client-id ID --client-secret S] \
+             [--concurrency N] [--duration S] [--warmup S]"
+        );
+    }
+    if a.scenario.needs_secret() && a.client_secret.is_none() {
+        bail!("the {} scenario needs --client-secret (a confidential client)", a.scenario.name());
+    }
+    Ok(a)
+}
+
+fn main() -> Result<()> {
+    let args = parse_args()?;
+    // One thread: the server under test needs the other core.
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let result = runtime.block_on(run(args))?;
+    println!("{}", serde_json::to_string_pretty(&result)?);
+    Ok(())
+}
+
+struct Client {
+    http: reqwest::Client,
+    base: String,
+    client_id: String,
+    client_secret: Option<String>,
+    redirect_uri: String,
+    scope: &'static str,
+}
+
+/// What one worker carries from one iteration to the next.
+enum Worker {
+    Email(String),
+    Passkey(SoftKey),
+    /// The `pw_session=…` cookie of a live SSO session.
+    Session(String),
+    Refresh(String),
+    Credentials,
+}
+
+impl Client {
+    async fn post(&self, url: &str, body: Value) -> Result<Value> {
+        Ok(self.post_keeping_session(url, body).await?.0)
+    }
+
+    /// Posts `body`; the response and the session cookie it set, if any.
+    async fn post_keeping_session(&self, url: &str, body: Value) -> Result<(Value, Option<String>)> {
+        let r = self.http.post(url).json(&body).send().await?;
+        let status = r.status();
+        let session = r
+            .headers()
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with("pw_session="))
+            .and_then(|c| c.split(';').next())
+            .map(str::to_owned);
+        let v: Value = r.json().await?;
+        if !status.is_success() {
+            bail!("{url}: {status} {v}");
+        }
+        Ok((v, session))
+    }
+
+    /// A request to the token endpoint, authenticated as the client.
+    async fn token_request(&self, form: &[(&str, &str)]) -> Result<Value> {
+        let mut request = self.http.post(format!("{}/oauth2/v1/token", self.base));
+        let mut body: Vec<(&str, &str)> = form.to_vec();
+        match &self.client_secret {
+            Some(secret) => request = request.basic_auth(&self.client_id, Some(secret)),
+            None => body.push(("client_id", &self.client_id)),
+        }
+        let r = request.form(&body).send().await?;
+        if !r.status().is_success() {
+            bail!("token: {}", r.text().await?);
+        }
+        Ok(r.json().await?)
+    }
+
+    fn href(flow: &Value, name: &str) -> Result<String> {
+        flow["remediations"]
+            .as_array()
+            .and_then(|rs| rs.iter().find(|r| r["name"] == name))
+            .and_then(|r| r["href"].as_str())
+            .map(str::to_owned)
+            .with_context(|| format!("{name} not offered: {flow}"))
+    }
+
+    async fn start(&self) -> Result<Value> {
+        self.post(
+            &format!("{}/api/v1/flows", self.base),
+            json!({ "client_id": self.client_id, "redirect_uri": self.redirect_uri, "state": "s", "nonce": "n",
+                    "scope": self.scope, "code_challenge": CHALLENGE, "code_challenge_method": "S256" }),
+        )
+        .await
+    }
+
+    async fn latest_code(&self, email: &str) -> Result<String> {
+        let mails: Value = self
+            .http
+            .get(format!("{}/dev/mailbox/messages?to={email}&limit=1", self.base))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let text = mails[0]["text"].as_str().with_context(|| format!("no email to {email}"))?;
+        Ok(text.split("code: ").nth(1).context("no code in the email")?.chars().take(6).collect())
+    }
+
+    /// One complete email sign-in; the duration of each step.
+    async fn sign_in(&self, email: &str) -> Result<Vec<Duration>> {
+        let mut t = vec![Duration::ZERO; 5];
+        let clock = Instant::now();
+        let flow = self.start().await?;
+        t[0] = clock.elapsed();
+        let clock = Instant::now();
+        let flow = self.post(&Self::href(&flow, "identify")?, json!({ "identifier": email })).await?;
+        t[1] = clock.elapsed();
+        let clock = Instant::now();
+        let code = self.latest_code(email).await?;
+        t[2] = clock.elapsed();
+        let clock = Instant::now();
+        let done = self.post(&Self::href(&flow, "challenge-authenticator")?, json!({ "code": code })).await?;
+        t[3] = clock.elapsed();
+        let clock = Instant::now();
+        self.token(&done).await?;
+        t[4] = clock.elapsed();
+        Ok(t)
+    }
+
+    /// One passkey-first sign-in (autofill) with `key`; the duration of each step.
+    async fn passkey_sign_in(&self, key: &mut SoftKey) -> Result<Vec<Duration>> {
+        let mut t = vec![Duration::ZERO; 3];
+        let clock = Instant::now();
+        let flow = self.start().await?;
+        t[0] = clock.elapsed();
+        let clock = Instant::now();
+        let (done, _) = self.answer_passkey(&flow, AUTOFILL, key).await?;
+        t[1] = clock.elapsed();
+        let clock = Instant::now();
+        self.token(&done).await?;
+        t[2] = clock.elapsed();
+        Ok(t)
+    }
+
+    /// Answers remediation `name` of `flow` with a WebAuthn ceremony run by `key`.
+    async fn answer_passkey(&self, flow: &Value, name: &str, key: &mut SoftKey) -> Result<(Value, Option<String>)> {
+        let r = flow["remediations"]
+            .as_array()
+            .and_then(|rs| rs.iter().find(|r| r["name"] == name))
+            .with_context(|| format!("{name} not offered: {flow}"))?;
+        let options = &r["webauthn"];
+        let credential = match (options.get("create"), options.get("get")) {
+            (Some(create), _) => key.register(create, &self.base),
+            (_, Some(get)) => key.assert(get, &self.base),
+            _ => bail!("{name} has no WebAuthn options"),
+        };
+        self.post_keeping_session(r["href"].as_str().context("href")?, json!({ "credential": credential.to_string() }))
+            .await
+    }
+
+    /// Exchanges the authorization code of a finished flow.
+    async fn token(&self, done: &Value) -> Result<Value> {
+        let auth_code = done["success"]["code"].as_str().with_context(|| format!("no success: {done}"))?;
+        self.exchange(auth_code).await
+    }
+
+    async fn exchange(&self, auth_code: &str) -> Result<Value> {
+        let tokens = self
+            .token_request(&[
+                ("grant_type", "authorization_code"),
+                ("code", auth_code),
+                ("redirect_uri", &self.redirect_uri),
+                ("code_verifier", VERIFIER),
+            ])
+            .await?;
+        tokens["id_token"].as_str().context("no id_token")?;
+        Ok(tokens)
+    }
+
+    /// `/authorize?prompt=none` with the session cookie: the code it redirects with.
+    async fn authorize_silently(&self, session: &str) -> Result<String> {
+        let r = self
+            .http
+            .get(format!("{}/oauth2/v1/authorize", self.base))
+            .query(&[
+                ("client_id", self.client_id.as_str()),
+                ("redirect_uri", &self.redirect_uri),
+                ("response_type", "code"),
+                ("scope", self.scope),
+                ("state", "s"),
+                ("nonce", "n"),
+                ("code_challenge", CHALLENGE),
+                ("code_challenge_method", "S256"),
+                ("prompt", "none"),
+            ])
+            .header(reqwest::header::COOKIE, session)
+            .send()
+            .await?;
+        let location = r
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|l| l.to_str().ok())
+            .with_context(|| format!("authorize answered {} without a redirect", r.status()))?;
+        let url = reqwest::Url::parse(location)?;
+        let code = url.query_pairs().find(|(k, _)| k == "code").map(|(_, v)| v.into_owned());
+        code.with_context(|| format!("authorize did not issue a code: {location}"))
+    }
+
+    /// Registers `email` (identify → code → profile), and creates a passkey with `key`
+    /// when given. The finished flow and the SSO session cookie it set.
+    async fn register(&self, email: &str, key: Option<&mut SoftKey>) -> Result<(Value, String)> {
+        let flow = self.start().await?;
+        let flow = self.post(&Self::href(&flow, "identify")?, json!({ "identifier": email })).await?;
+        let code = self.latest_code(email).await?;
+        let flow = self.post(&Self::href(&flow, "challenge-authenticator")?, json!({ "code": code })).await?;
+        let (mut done, mut session) = self
+            .post_keeping_session(
+                &Self::href(&flow, "enroll-profile")?,
+                json!({ "email": email, "given_name": "Bench" }),
+            )
+            .await?;
+        if let Some(key) = key {
+            let flow = self
+                .post(&Self::href(&done, "select-authenticator-enroll")?, json!({ "authenticator": "passkey" }))
+                .await?;
+            let r = self.answer_passkey(&flow, "enroll-authenticator", key).await?;
+            (done, session) = (r.0, r.1.or(session));
+        }
+        done["success"]["code"].as_str().context("registration did not succeed")?;
+        Ok((done, session.context("no session cookie after signing up")?))
+    }
+
+    /// Prepares one worker: registers its account when the scenario needs one.
+    async fn worker(&self, scenario: Scenario, email: String) -> Result<Worker> {
+        Ok(match scenario {
+            Scenario::Email => {
+                self.register(&email, None).await?;
+                Worker::Email(email)
+            }
+            Scenario::Passkey => {
+                let mut key = SoftKey::new();
+                self.register(&email, Some(&mut key)).await?;
+                Worker::Passkey(key)
+            }
+            Scenario::AuthorizationCode => Worker::Session(self.register(&email, None).await?.1),
+            Scenario::RefreshToken => {
+                let (done, _) = self.register(&email, None).await?;
+                let tokens = self.token(&done).await?;
+                Worker::Refresh(tokens["refresh_token"].as_str().context("no refresh_token")?.to_owned())
+            }
+            Scenario::ClientCredentials => Worker::Credentials,
+        })
+    }
+
+    /// One iteration of the scenario; the duration of each step.
+    async fn once(&self, worker: &mut Worker) -> Result<Vec<Duration>> {
+        match worker {
+            Worker::Email(email) => self.sign_in(email).await,
+            Worker::Passkey(key) => self.passkey_sign_in(key).await,
+            Worker::Session(session) => {
+                let clock = Instant::now();
+                let code = self.authorize_silently(session).await?;
+                let authorize = clock.elapsed();
+                let clock = Instant::now();
+                self.exchange(&code).await?;
+                Ok(vec![authorize, clock.elapsed()])
+            }
+            Worker::Refresh(token) => {
+                let clock = Instant::now();
+                let tokens = self.token_request(&[("grant_type", "refresh_token"), ("refresh_token", token)]).await?;
+                *token = tokens["refresh_token"].as_str().context("no rotated refresh_token")?.to_owned();
+                Ok(vec![clock.elapsed()])
+            }
+            Worker::Credentials => {
+                let clock = Instant::now();
+                let tokens = self.token_request(&[("grant_type", "client_credentials")]).await?;
+                tokens["access_token"].as_str().context("no access_token")?;
+                Ok(vec![clock.elapsed()])
+            }
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<Value> {
+    let scenario = args.scenario;
+    let client = std::rc::Rc::new(Client {
+        http: reqwest::Client::builder()
+            .pool_max_idle_per_host(args.concurrency * 2)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?,
+        base: args.base.trim_end_matches('/').to_owned(),
+        client_id: args.client_id,
+        client_secret: args.client_secret,
+        redirect_uri: args.redirect_uri,
+        scope: if scenario == Scenario::RefreshToken { "openid email offline_access" } else { "openid email" },
+    });
+    let run_id = std::process::id();
+    let mut workers = vec![];
+    for i in 0..args.concurrency {
+        workers.push(client.worker(scenario, format!("bench{run_id}.{}.{i}@example.com", scenario.name())).await?);
+    }
+
+    let local = tokio::task::LocalSet::new();
+    let started = Instant::now();
+    let measure_from = started + args.warmup;
+    let end = measure_from + args.duration;
+    let mut tasks = vec![];
+    for mut worker in workers {
+        let client = client.clone();
+        tasks.push(local.spawn_local(async move {
+            let mut samples: Vec<Vec<Duration>> = vec![];
+            let mut errors = 0u64;
+            while Instant::now() < end {
+                let begun = Instant::now();
+                match client.once(&mut worker).await {
+                    Ok(t) if begun >= measure_from && Instant::now() <= end => samples.push(t),
+                    Ok(_) => {}
+                    Err(e) => {
+                        errors += 1;
+                        if errors <= 3 {
+                            eprintln!("{} failed: {e:#}", scenario.name());
+                        }
+                    }
+                }
+            }
+            (samples, errors)
+        }));
+    }
+    let results = local
+        .run_until(async {
+            let mut all = vec![];
+            for t in tasks {
+                all.push(t.await.expect("task"));
+            }
+            all
+        })
+        .await;
+    let steps = scenario.steps();
+    let mut per_step: Vec<Vec<Duration>> = vec![vec![]; steps.len()];
+    let mut totals = vec![];
+    let mut errors = 0;
+    for (samples, e) in results {
+        errors += e;
+        for s in samples {
+            for (i, d) in s.iter().enumerate() {
+                per_step[i].push(*d);
+            }
+            totals.push(s.iter().sum::<Duration>());
+        }
+    }
+    let completed = totals.len();
+    let steps: Vec<Value> = steps
+        .iter()
+        .zip(per_step.iter_mut())
+        .map(|(name, d)| json!({ "step": name, "p50_ms": percentile(d, 0.50), "p99_ms": percentile(d, 0.99) }))
+        .collect();
+    Ok(json!({
+        "scenario": scenario.name(),
+        "concurrency": args.concurrency,
+        "duration_s": args.duration.as_secs_f64(),
+        "completed": completed,
+        "errors": errors,
+        "per_s": completed as f64 / args.duration.as_secs_f64(),
+        "p50_ms": percentile(&mut totals, 0.50),
+        "p99_ms": percentile(&mut totals, 0.99),
+        "steps": steps,
+    }))
+}
+
+fn percentile(samples: &mut [Duration], q: f64) -> f64 {
+    if samples.is_empty() {
+        return 0.0;
+    }
+    samples.sort_unstable();
+    let i = ((samples.len() as f64 - 1.0) * q).round() as usize;
+    (samples[i].as_secs_f64() * 1000.0 * 100.0).round() / 100.0
+}

@@ -1,0 +1,252 @@
+//! The composition root: builds every service from the configuration, once, at start.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use tokio::sync::watch;
+
+use crate::assets::{Asset, content_type_for};
+use crate::branding::Brands;
+use crate::clock::Clock;
+use crate::config::SigningAlg;
+use crate::config::{Config, ConfigError, MailTransport};
+use crate::crypto::{Keyring, Sealer, b64url_decode};
+use crate::i18n::Catalog;
+use crate::journey::Notifier;
+use crate::journey::passkeys::RelyingParties;
+use crate::mail::{Delivery, SmtpSender};
+use crate::oidc::keys::KeyError;
+use crate::oidc::rotation::{self, Schedule};
+use crate::oidc::{KeySet, LiveKeys};
+use crate::store::{Store, StoreError};
+
+/// Everything a request handler may need; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    /// Public base URL, without a trailing slash (the OIDC issuer).
+    pub issuer: Arc<str>,
+    pub store: Arc<dyn Store>,
+    pub brands: Arc<Brands>,
+    /// Token signing keys, reloaded as they rotate.
+    pub keys: Arc<LiveKeys>,
+    /// Seals new signing keys.
+    pub sealer: Arc<Sealer>,
+    pub keyring: Keyring,
+    pub delivery: Delivery,
+    pub notifier: Notifier,
+    pub widget: Arc<HashMap<String, Asset>>,
+    /// WebAuthn relying parties, by brand.
+    pub passkeys: Arc<RelyingParties>,
+    pub clock: Clock,
+    /// Turns true when the server is shutting down (ends event streams).
+    pub shutdown: watch::Receiver<bool>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{0}")]
+    Config(#[from] ConfigError),
+    #[error("{} theme problem(s):\n{}", .0.len(), .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
+    Themes(Vec<ConfigError>),
+    #[error("store {url}: {source}")]
+    Store { url: String, source: StoreError },
+    #[error("signing keys: {0}")]
+    Keys(#[from] KeyError),
+    #[error("master key: {0}")]
+    MasterKey(String),
+    #[error("{0}")]
+    Passkeys(String),
+    #[error("mail: {0}")]
+    Mail(#[from] crate::mail::smtp::SmtpSetupError),
+}
+
+impl AppState {
+    /// Opens the store, loads themes, keys and the widget bundle, starts mail delivery.
+    pub async fn build(
+        config: Config,
+        issuer: String,
+        clock: Clock,
+        shutdown: watch::Receiver<bool>,
+    ) -> Result<AppState, StartError> {
+        let brands = Brands::load(&config.themes_dir, Catalog::builtin()).map_err(StartError::Themes)?;
+        let master = master_key(&config)?;
+        let store = crate::store::open(&config.store_url)
+            .await
+            .map_err(|source| StartError::Store { url: redact(&config.store_url), source })?;
+        let sealer = Sealer::from_master(&master);
+        let keys = load_keys(&config, store.as_ref(), &sealer, clock.now()).await?;
+        let delivery = match &config.mail.transport {
+            MailTransport::Outbox => Delivery::Outbox,
+            MailTransport::Smtp(smtp) => Delivery::Smtp(SmtpSender::start(smtp, &config.mail.from)?),
+        };
+        let passkeys = RelyingParties::build(&config, &issuer).map_err(StartError::Passkeys)?;
+        let widget = load_widget(&config.widget_dir);
+        if widget.is_empty() {
+            tracing::warn!(dir = %config.widget_dir.display(), "no widget bundle found: /widget/* will answer 404 (build it with `cargo xtask build`)");
+        }
+        Ok(AppState {
+            config: Arc::new(config),
+            issuer: issuer.into(),
+            store,
+            brands: Arc::new(brands),
+            keys: Arc::new(LiveKeys::new(keys)),
+            sealer: Arc::new(sealer),
+            keyring: Keyring::from_master(&master),
+            delivery,
+            notifier: Notifier::default(),
+            widget: Arc::new(widget),
+            passkeys: Arc::new(passkeys),
+            clock,
+            shutdown,
+        })
+    }
+}
+
+impl AppState {
+    /// Creates the signing keys the schedule calls for and reloads them all (so keys
+    /// made by another instance, or by `passway keys rotate`, are used too).
+    pub async fn refresh_keys(&self) -> Result<(), KeyError> {
+        let keys = load_keys(&self.config, self.store.as_ref(), &self.sealer, self.clock.now()).await?;
+        self.keys.replace(keys);
+        Ok(())
+    }
+}
+
+/// The algorithms clients sign with: ES256 always, RS256 when an app asks for it.
+pub fn signing_algs(config: &Config) -> Vec<SigningAlg> {
+    let mut algs = vec![SigningAlg::Es256];
+    if config.apps.values().any(|a| a.signing_alg == SigningAlg::Rs256) {
+        algs.push(SigningAlg::Rs256);
+    }
+    algs
+}
+
+pub fn key_schedule(config: &Config) -> Schedule {
+    Schedule { every: config.lifetimes.key_rotation, publish_ahead: config.lifetimes.key_publish_ahead }
+}
+
+/// `passway keys rotate`: a successor for every algorithm in use, published now and
+/// signing after `keys.publish_ahead_hours` (running servers pick it up within a
+/// minute). Returns the keys created, with the instant each starts signing.
+pub async fn rotate_keys_now(config: &Config) -> Result<Vec<(String, crate::engine::Timestamp)>, StartError> {
+    let (store, sealer) = open_key_store(config).await?;
+    let now = Clock::System.now();
+    let stored = store.signing_keys().await.map_err(KeyError::from)?;
+    let changes = rotation::plan_now(&stored, &signing_algs(config), now, config.lifetimes.key_publish_ahead);
+    let created = rotation::apply(store.as_ref(), &sealer, &changes, now).await?;
+    let activations = changes.iter().filter_map(|c| match c {
+        rotation::Change::Create { activates_at, .. } => Some(*activates_at),
+        rotation::Change::Retire { .. } => None,
+    });
+    Ok(created.into_iter().zip(activations).collect())
+}
+
+/// The stored signing keys (`passway keys list`).
+pub async fn stored_keys(config: &Config) -> Result<Vec<crate::store::StoredKey>, StartError> {
+    let (store, _) = open_key_store(config).await?;
+    Ok(store.signing_keys().await.map_err(KeyError::from)?)
+}
+
+async fn open_key_store(config: &Config) -> Result<(Arc<dyn Store>, Sealer), StartError> {
+    let master = master_key(config)?;
+    let store = crate::store::open(&config.store_url)
+        .await
+        .map_err(|source| StartError::Store { url: redact(&config.store_url), source })?;
+    Ok((store, Sealer::from_master(&master)))
+}
+
+async fn load_keys(
+    config: &Config,
+    store: &dyn Store,
+    sealer: &Sealer,
+    now: crate::engine::Timestamp,
+) -> Result<KeySet, KeyError> {
+    let created = rotation::ensure(store, sealer, &signing_algs(config), now, key_schedule(config)).await?;
+    for kid in created {
+        tracing::info!(%kid, "created a signing key");
+    }
+    let lifetimes = &config.lifetimes;
+    KeySet::load(store, sealer, lifetimes.access_token.max(lifetimes.id_token)).await
+}
+
+/// The 32-byte master key, from `PASSWAY_MASTER_KEY`, `master_key_file`, or — in dev
+/// mode only — a file created in the data folder.
+pub fn master_key(config: &Config) -> Result<[u8; 32], StartError> {
+    let decode = |text: &str, from: &str| -> Result<[u8; 32], StartError> {
+        b64url_decode(text.trim().trim_end_matches('='))
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .ok_or_else(|| StartError::MasterKey(format!("{from} must hold 32 bytes in base64url")))
+    };
+    if let Ok(text) = std::env::var("PASSWAY_MASTER_KEY") {
+        return decode(&text, "PASSWAY_MASTER_KEY");
+    }
+    if let Some(file) = &config.master_key_file {
+        let text =
+            std::fs::read_to_string(file).map_err(|e| StartError::MasterKey(format!("{}: {e}", file.display())))?;
+        return decode(&text, &file.display().to_string());
+    }
+    if !config.dev_mode {
+        return Err(StartError::MasterKey(
+            "none configured: set PASSWAY_MASTER_KEY or master_key_file (generate one with `passway master-key`)"
+                .into(),
+        ));
+    }
+    let file = config.data_dir.join("master.key");
+    match std::fs::read_to_string(&file) {
+        Ok(text) => decode(&text, &file.display().to_string()),
+        Err(_) => {
+            let mut key = [0u8; 32];
+            aws_lc_rs::rand::fill(&mut key).map_err(|_| StartError::MasterKey("system random source failed".into()))?;
+            std::fs::create_dir_all(&config.data_dir)
+                .map_err(|e| StartError::MasterKey(format!("{}: {e}", config.data_dir.display())))?;
+            write_private(&file, &crate::crypto::b64url(&key))
+                .map_err(|e| StartError::MasterKey(format!("{}: {e}", file.display())))?;
+            tracing::warn!(file = %file.display(), "dev mode: created a master key file");
+            Ok(key)
+        }
+    }
+}
+
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(text.as_bytes())
+}
+
+/// A database URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Every file under the widget folder, by path relative to it.
+fn load_widget(dir: &Path) -> HashMap<String, Asset> {
+    let mut files = HashMap::new();
+    let mut pending = vec![dir.to_owned()];
+    while let Some(d) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if let (Ok(rel), Ok(bytes)) = (path.strip_prefix(dir), std::fs::read(&path)) {
+                let name = rel.to_string_lossy().replace('\\', "/");
+                if name.ends_with(".html") {
+                    continue;
+                }
+                files.insert(name.clone(), Asset::new(content_type_for(&name), bytes));
+            }
+        }
+    }
+    files
+}

@@ -1,0 +1,190 @@
+//! The file's shape, as serde reads it. Values that need checking beyond their type
+//! are `Spanned`, so a problem can name the line it is on.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct File {
+    pub listen: Option<Spanned<String>>,
+    pub issuer: Option<Spanned<String>>,
+    #[serde(default)]
+    pub dev_mode: bool,
+    pub data_dir: Option<String>,
+    pub master_key_file: Option<String>,
+    #[serde(default)]
+    pub store: Store,
+    pub mail: Option<Spanned<Mail>>,
+    #[serde(default)]
+    pub flows: Flows,
+    #[serde(default)]
+    pub profile: Profile,
+    #[serde(default)]
+    pub themes: Themes,
+    #[serde(default)]
+    pub widget: Widget,
+    pub demo: Option<Demo>,
+    pub passkeys: Option<Spanned<Passkeys>>,
+    #[serde(default)]
+    pub tokens: Tokens,
+    #[serde(default)]
+    pub sessions: Sessions,
+    #[serde(default)]
+    pub keys: Keys,
+    #[serde(default)]
+    pub apps: Vec<Spanned<AppEntry>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tokens {
+    pub access_token_minutes: Option<Spanned<u32>>,
+    pub id_token_minutes: Option<Spanned<u32>>,
+    pub refresh_token_days: Option<Spanned<u32>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sessions {
+    pub lifetime_hours: Option<Spanned<u32>>,
+    pub idle_minutes: Option<Spanned<u32>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Keys {
+    /// Sign with a new key this often.
+    pub rotate_every_days: Option<Spanned<u32>>,
+    /// Publish a new key this long before it starts signing.
+    pub publish_ahead_hours: Option<Spanned<u32>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Passkeys {
+    pub rp_id: Spanned<String>,
+    pub rp_name: Option<String>,
+    #[serde(default)]
+    pub origins: Vec<Spanned<String>>,
+    /// Per-brand relying parties, for brands served from another domain.
+    #[serde(default)]
+    pub brands: BTreeMap<String, Spanned<RelyingParty>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RelyingParty {
+    pub rp_id: Spanned<String>,
+    pub rp_name: Option<String>,
+    #[serde(default)]
+    pub origins: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Store {
+    pub url: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mail {
+    pub from: Option<Spanned<String>>,
+    /// `outbox` or `smtp`.
+    pub transport: Spanned<String>,
+    pub smtp: Option<Spanned<Smtp>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Smtp {
+    pub host: Spanned<String>,
+    pub port: Option<u16>,
+    /// `none`, `starttls` or `tls`.
+    pub security: Option<Spanned<String>>,
+    pub username: Option<String>,
+    pub password_env: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Flows {
+    pub lifetime_minutes: Option<Spanned<u32>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    #[serde(default)]
+    pub attributes: Vec<Spanned<AttributeEntry>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttributeEntry {
+    pub name: Spanned<String>,
+    pub label: Option<String>,
+    #[serde(rename = "type", default)]
+    pub kind: Option<Spanned<String>>,
+    #[serde(default)]
+    pub required: bool,
+    pub max_length: Option<u32>,
+    #[serde(default)]
+    pub options: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Themes {
+    pub dir: Option<String>,
+    #[serde(default)]
+    pub hostnames: BTreeMap<String, Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Widget {
+    pub dir: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Demo {
+    pub dir: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppEntry {
+    pub client_id: Spanned<String>,
+    pub name: Option<String>,
+    pub brand: Option<Spanned<String>>,
+    #[serde(default)]
+    pub redirect_uris: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub allowed_origins: Vec<Spanned<String>>,
+    #[serde(default = "yes")]
+    pub self_registration: bool,
+    /// Passkey enrollment: `required`, `optional` or `off`.
+    pub passkeys: Option<Spanned<String>>,
+    /// `sha256:<base64url>` digests of the client's secrets (`passway client-secret`).
+    #[serde(default)]
+    pub client_secret_hashes: Vec<Spanned<String>>,
+    pub grant_types: Option<Vec<Spanned<String>>>,
+    /// `ES256` (default) or `RS256`.
+    pub signing_alg: Option<Spanned<String>>,
+    #[serde(default)]
+    pub consent: bool,
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<Spanned<String>>,
+    /// Scopes a client may ask for with `client_credentials`.
+    #[serde(default)]
+    pub api_scopes: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
+}

@@ -1,0 +1,231 @@
+//! The one TOML configuration file: parsed, then validated into [`Config`].
+//!
+//! Every problem is reported with the file, line and key, and what was expected, so a
+//! bad configuration is refused at start instead of half-working.
+
+mod error;
+mod file;
+mod validate;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use error::{ConfigError, line_col};
+
+use crate::crypto::Digest;
+use crate::engine::{AppSettings, EngineSettings, PasskeyEnrollment};
+
+/// A validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where the file was read from (relative paths in it are relative to its folder).
+    pub source: PathBuf,
+    pub listen: SocketAddr,
+    /// Public base URL (the OIDC issuer), without a trailing slash. `None` means
+    /// `http://{bound address}`, learnt once the socket is bound.
+    pub issuer: Option<String>,
+    pub dev_mode: bool,
+    pub data_dir: PathBuf,
+    pub master_key_file: Option<PathBuf>,
+    pub store_url: String,
+    pub mail: MailConfig,
+    pub engine: EngineSettings,
+    pub apps: BTreeMap<String, App>,
+    pub themes_dir: PathBuf,
+    /// Host name → brand, for the hosted pages.
+    pub hostnames: BTreeMap<String, String>,
+    pub widget_dir: PathBuf,
+    pub demo_dir: Option<PathBuf>,
+    /// WebAuthn relying party per brand (brands without one have no passkeys).
+    pub passkeys: BTreeMap<String, RelyingParty>,
+    pub lifetimes: Lifetimes,
+}
+
+/// Where passkeys of a brand are scoped (WebAuthn RP ID) and which web origins may
+/// use them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelyingParty {
+    pub rp_id: String,
+    pub rp_name: String,
+    /// Allowed origins, e.g. `https://auth.example.com`.
+    pub origins: Vec<String>,
+}
+
+/// An app (OIDC client).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct App {
+    pub client_id: String,
+    pub name: String,
+    pub brand: String,
+    pub redirect_uris: Vec<String>,
+    /// Web origins allowed to call the flow API and the token endpoint from a browser.
+    pub allowed_origins: Vec<String>,
+    pub self_registration: bool,
+    pub passkey_enrollment: PasskeyEnrollment,
+    /// Digests of the client's secrets; empty for a public client.
+    pub client_secrets: Vec<Digest>,
+    pub grant_types: Vec<GrantType>,
+    pub signing_alg: SigningAlg,
+    /// Ask the person to allow the scopes (remembered per account).
+    pub consent: bool,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub api_scopes: Vec<String>,
+}
+
+impl App {
+    /// A confidential client authenticates with a secret; a public one (a SPA, the
+    /// widget) cannot keep one and must use PKCE.
+    pub fn is_confidential(&self) -> bool {
+        !self.client_secrets.is_empty()
+    }
+
+    pub fn allows(&self, grant: GrantType) -> bool {
+        self.grant_types.contains(&grant)
+    }
+
+    /// Whether a browser page at `origin` may call the flow API and the token
+    /// endpoints for this app: its own `allowed_origins`, or the issuer's origin.
+    pub fn allows_origin(&self, origin: &str, issuer: &str) -> bool {
+        let issuer_origin = url::Url::parse(issuer).map(|u| u.origin().ascii_serialization()).unwrap_or_default();
+        origin == issuer_origin || self.allowed_origins.iter().any(|a| a == origin)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantType {
+    AuthorizationCode,
+    RefreshToken,
+    ClientCredentials,
+}
+
+impl GrantType {
+    pub fn name(self) -> &'static str {
+        match self {
+            GrantType::AuthorizationCode => "authorization_code",
+            GrantType::RefreshToken => "refresh_token",
+            GrantType::ClientCredentials => "client_credentials",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SigningAlg {
+    Es256,
+    Rs256,
+}
+
+impl SigningAlg {
+    pub fn name(self) -> &'static str {
+        match self {
+            SigningAlg::Es256 => "ES256",
+            SigningAlg::Rs256 => "RS256",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<SigningAlg> {
+        match name {
+            "ES256" => Some(SigningAlg::Es256),
+            "RS256" => Some(SigningAlg::Rs256),
+            _ => None,
+        }
+    }
+}
+
+/// Token, session and key lifetimes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lifetimes {
+    pub access_token: Duration,
+    pub id_token: Duration,
+    pub refresh_token: Duration,
+    pub session: Duration,
+    pub session_idle: Duration,
+    pub key_rotation: Duration,
+    pub key_publish_ahead: Duration,
+}
+
+impl Default for Lifetimes {
+    fn default() -> Self {
+        Lifetimes {
+            access_token: Duration::from_secs(3600),
+            id_token: Duration::from_secs(3600),
+            refresh_token: Duration::from_secs(30 * 24 * 3600),
+            session: Duration::from_secs(12 * 3600),
+            session_idle: Duration::from_secs(2 * 3600),
+            key_rotation: Duration::from_secs(90 * 24 * 3600),
+            key_publish_ahead: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailConfig {
+    pub from: String,
+    pub transport: MailTransport,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailTransport {
+    /// Kept in the store and shown at `/dev/mailbox` (dev mode only).
+    Outbox,
+    Smtp(SmtpConfig),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    pub username: Option<String>,
+    /// Read from this environment variable at start, never from the file.
+    pub password_env: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    None,
+    StartTls,
+    Tls,
+}
+
+impl Config {
+    /// Reads and validates the file at `path`.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::io(path, e))?;
+        Config::parse(&text, path)
+    }
+
+    /// Validates `text` as if read from `path`.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        validate::validate(text, path)
+    }
+
+    /// Resolves a path from the file relative to the file's folder.
+    pub fn resolve(&self, p: &Path) -> PathBuf {
+        resolve_relative(&self.source, p)
+    }
+
+    pub fn app(&self, client_id: &str) -> Option<&App> {
+        self.apps.get(client_id)
+    }
+
+    /// What the engine needs to know of an app.
+    pub fn app_settings(&self, app: &App) -> AppSettings {
+        AppSettings {
+            client_id: app.client_id.clone(),
+            name: app.name.clone(),
+            self_registration: app.self_registration,
+            passkeys: self.passkeys.contains_key(&app.brand),
+            passkey_enrollment: app.passkey_enrollment,
+            consent: app.consent,
+        }
+    }
+}
+
+fn resolve_relative(source: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() { p.to_owned() } else { source.parent().unwrap_or(Path::new(".")).join(p) }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,151 @@
+use std::path::Path;
+
+use super::*;
+
+/// Validates `toml` as `DIR/passway.toml`, where DIR has the themes `default` and `acme`.
+fn load(toml: &str) -> Result<Config, String> {
+    let dir = tempfile::tempdir().unwrap();
+    for brand in ["default", "acme"] {
+        std::fs::create_dir_all(dir.path().join("themes").join(brand)).unwrap();
+        std::fs::write(dir.path().join("themes").join(brand).join("theme.toml"), "").unwrap();
+    }
+    let path = dir.path().join("passway.toml");
+    Config::parse(toml, &path).map_err(|e| e.to_string().replace(&dir.path().display().to_string(), "DIR"))
+}
+
+/// The error for `toml`, which must be refused.
+fn check_err(toml: &str, expected: &str) {
+    match load(toml) {
+        Ok(_) => panic!("accepted:\n{toml}"),
+        Err(e) => assert_eq!(e, expected),
+    }
+}
+
+const APP: &str = r#"
+[[apps]]
+client_id = "shop"
+redirect_uris = ["https://shop.example/cb"]
+"#;
+
+#[test]
+fn minimal_dev_config() {
+    let c = load(&format!("dev_mode = true\n{APP}")).unwrap();
+    assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+    assert_eq!(c.mail.transport, MailTransport::Outbox);
+    let app = c.app("shop").unwrap();
+    assert_eq!(app.brand, "default");
+    assert!(app.self_registration);
+    assert_eq!(c.engine.profile.attributes[0].name, "email");
+    assert!(c.store_url.starts_with("sqlite://") && c.store_url.ends_with("/.passway/passway.db"), "{}", c.store_url);
+    let c = load(&format!("dev_mode = true\n[store]\nurl = \"sqlite://data/x.db?mode=rwc\"\n{APP}")).unwrap();
+    assert!(
+        c.store_url.starts_with("sqlite:///") && c.store_url.ends_with("/data/x.db?mode=rwc"),
+        "relative to the file: {}",
+        c.store_url
+    );
+}
+
+#[test]
+fn full_config() {
+    let c = load(
+        r#"
+listen = "0.0.0.0:9000"
+issuer = "https://auth.example.com/"
+[store]
+url = "postgres://u@db/passway"
+[mail]
+from = "Acme <hi@acme.test>"
+transport = "smtp"
+[mail.smtp]
+host = "smtp.acme.test"
+security = "tls"
+username = "me"
+password_env = "SMTP_PASSWORD"
+[flows]
+lifetime_minutes = 15
+[[profile.attributes]]
+name = "given_name"
+required = true
+[[profile.attributes]]
+name = "plan"
+type = "select"
+options = ["free", "pro"]
+[themes.hostnames]
+"Login.Acme.test" = "acme"
+[[apps]]
+client_id = "shop"
+name = "Acme Shop"
+brand = "acme"
+redirect_uris = ["https://shop.example/cb"]
+allowed_origins = ["https://shop.example"]
+self_registration = false
+"#,
+    )
+    .unwrap();
+    assert_eq!(c.issuer.as_deref(), Some("https://auth.example.com"));
+    assert_eq!(c.engine.flow_lifetime.as_secs(), 900);
+    let MailTransport::Smtp(smtp) = &c.mail.transport else { panic!() };
+    assert_eq!((smtp.port, smtp.security), (465, SmtpSecurity::Tls));
+    let attrs: Vec<_> =
+        c.engine.profile.attributes.iter().map(|a| (a.name.as_str(), a.label.as_str(), a.required)).collect();
+    assert_eq!(attrs, [("email", "Email", true), ("given_name", "Given name", true), ("plan", "Plan", false)]);
+    assert_eq!(c.hostnames["login.acme.test"], "acme");
+    let app = c.app("shop").unwrap();
+    assert_eq!((app.brand.as_str(), app.self_registration), ("acme", false));
+    assert_eq!(app.allowed_origins, ["https://shop.example"]);
+    assert!(c.resolve(Path::new("x")).ends_with("x"));
+}
+
+#[test]
+fn errors_name_file_line_key_and_expectation() {
+    check_err(
+        "dev_mode = true\nlisten = \"nowhere\"\n",
+        "DIR/passway.toml:2:10: listen: expected an address like \"127.0.0.1:8080\", found \"nowhere\"",
+    );
+    check_err(
+        &format!("dev_mode = true\n{APP}redirect_uris = []\n"),
+        "DIR/passway.toml:6:1: duplicate key `redirect_uris`",
+    );
+    check_err(
+        "dev_mode = true\n[[apps]]\nclient_id = \"shop\"\nredirect_uris = [\"https://ok/cb\", \"/relative\"]\n",
+        "DIR/passway.toml:4:35: apps[0].redirect_uris[1]: expected an absolute http(s) URL without a fragment, found \"/relative\"",
+    );
+    check_err(
+        &format!("dev_mode = true\n{APP}brand = \"nope\"\n"),
+        "DIR/passway.toml:6:9: apps[0].brand: no theme \"nope\": expected a folder DIR/themes/nope with a theme.toml",
+    );
+    check_err(
+        &format!("dev_mode = true\n{APP}{APP}"),
+        "DIR/passway.toml:8:13: apps[1].client_id: \"shop\" is used by another app",
+    );
+    check_err(
+        &format!("dev_mode = true\n{APP}allowed_origins = [\"https://shop.example/\"]\n"),
+        "DIR/passway.toml:6:20: apps[0].allowed_origins[0]: expected an origin like \"https://shop.example.com\" (no path, no trailing slash), found \"https://shop.example/\"",
+    );
+    check_err(
+        APP,
+        "DIR/passway.toml: mail: missing: outside dev mode, [mail] must say how to send email (transport = \"smtp\" with [mail.smtp])",
+    );
+    check_err(
+        "[mail]\ntransport = \"outbox\"\n",
+        "DIR/passway.toml:2:13: mail.transport: \"outbox\" keeps emails in the store for /dev/mailbox and needs dev_mode = true",
+    );
+    check_err(
+        "dev_mode = true\n[[profile.attributes]]\nname = \"email\"\n",
+        "DIR/passway.toml:3:8: profile.attributes[0].name: \"email\" is built in (always first, always required)",
+    );
+    check_err(
+        "dev_mode = true\n[[profile.attributes]]\nname = \"plan\"\ntype = \"select\"\n",
+        "DIR/passway.toml:4:8: profile.attributes[0].options: a select attribute needs a non-empty `options` list",
+    );
+    check_err(
+        "dev_mode = true\n[store]\nurl = \"mysql://x\"\n",
+        "DIR/passway.toml:3:7: store.url: expected \"sqlite://FILE\" or \"postgres://…\", found \"mysql://x\"",
+    );
+}
+
+#[test]
+fn unknown_keys_are_refused() {
+    let e = load("dev_mode = true\nlisten_on = \"x\"\n").unwrap_err();
+    assert!(e.starts_with("DIR/passway.toml:2:1: unknown field `listen_on`, expected one of"), "{e}");
+}

@@ -1,0 +1,579 @@
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use toml::Spanned;
+
+use super::file::{self, File};
+use super::{
+    App, Config, ConfigError, GrantType, Lifetimes, MailConfig, MailTransport, RelyingParty, SigningAlg, SmtpConfig,
+    SmtpSecurity, resolve_relative,
+};
+use crate::engine::{Attribute, AttributeKind, EngineSettings, PasskeyEnrollment, ProfileSchema};
+
+struct Checker<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Checker<'_> {
+    fn err<T>(
+        &self,
+        span: std::ops::Range<usize>,
+        key: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Result<T, ConfigError> {
+        Err(ConfigError::at(self.path, self.text, span.start, key, message))
+    }
+}
+
+pub fn validate(text: &str, path: &Path) -> Result<Config, ConfigError> {
+    let c = Checker { path, text };
+    let file: File = toml::from_str(text).map_err(|e| {
+        let span = e.span().unwrap_or(0..0);
+        let mut message = e.message().trim_end().to_owned();
+        if message == "duplicate key" {
+            message = format!("duplicate key `{}`", text.get(span.clone()).unwrap_or("").trim());
+        }
+        ConfigError::at(path, text, span.start, "", message)
+    })?;
+
+    let listen = match &file.listen {
+        None => SocketAddr::from(([127, 0, 0, 1], 8080)),
+        Some(s) => match s.get_ref().parse() {
+            Ok(a) => a,
+            Err(_) => {
+                return c.err(
+                    s.span(),
+                    "listen",
+                    format!("expected an address like \"127.0.0.1:8080\", found {:?}", s.get_ref()),
+                );
+            }
+        },
+    };
+
+    let issuer = match &file.issuer {
+        None => None,
+        Some(s) => Some(base_url(&c, s, "issuer")?),
+    };
+
+    let lifetimes = lifetimes(&c, &file)?;
+    let data_dir = resolve_relative(path, Path::new(file.data_dir.as_deref().unwrap_or(".passway")));
+    let store_url = match &file.store.url {
+        None => format!("sqlite://{}", data_dir.join("passway.db").display()),
+        Some(s) => {
+            let v = s.get_ref();
+            if let Some(file_path) = v.strip_prefix("sqlite://") {
+                // A relative SQLite path is relative to this file, like every other path in it.
+                let (file_path, query) = file_path.split_once('?').map_or((file_path, None), |(p, q)| (p, Some(q)));
+                let resolved = resolve_relative(path, Path::new(file_path));
+                format!("sqlite://{}{}", resolved.display(), query.map(|q| format!("?{q}")).unwrap_or_default())
+            } else if v.starts_with("postgres://") || v.starts_with("postgresql://") {
+                v.clone()
+            } else {
+                return c.err(
+                    s.span(),
+                    "store.url",
+                    format!("expected \"sqlite://FILE\" or \"postgres://…\", found {v:?}"),
+                );
+            }
+        }
+    };
+
+    let mail = mail(&c, file.mail.as_ref(), file.dev_mode)?;
+
+    let mut engine = EngineSettings::default();
+    if let Some(m) = &file.flows.lifetime_minutes {
+        if !(1..=24 * 60).contains(m.get_ref()) {
+            return c.err(m.span(), "flows.lifetime_minutes", "expected a number of minutes between 1 and 1440");
+        }
+        engine.flow_lifetime = Duration::from_secs(u64::from(*m.get_ref()) * 60);
+    }
+    engine.profile = profile(&c, &file.profile)?;
+    engine.session_lifetime = lifetimes.session;
+    engine.session_idle = lifetimes.session_idle;
+
+    let themes_dir = resolve_relative(path, Path::new(file.themes.dir.as_deref().unwrap_or("themes")));
+    let brand_exists = |b: &str| themes_dir.join(b).join("theme.toml").is_file();
+    let mut hostnames = BTreeMap::new();
+    for (host, brand) in &file.themes.hostnames {
+        if !brand_exists(brand.get_ref()) {
+            return c.err(brand.span(), format!("themes.hostnames.{host:?}"), no_theme(brand.get_ref(), &themes_dir));
+        }
+        hostnames.insert(host.to_lowercase(), brand.get_ref().clone());
+    }
+
+    let passkeys = match &file.passkeys {
+        None => BTreeMap::new(),
+        Some(p) => relying_parties(&c, p, &themes_dir)?,
+    };
+
+    let mut apps = BTreeMap::new();
+    for (i, entry) in file.apps.iter().enumerate() {
+        let app = app(&c, i, entry, &brand_exists, &themes_dir, &passkeys)?;
+        if apps.contains_key(&app.client_id) {
+            return c.err(
+                entry.get_ref().client_id.span(),
+                format!("apps[{i}].client_id"),
+                format!("{:?} is used by another app", app.client_id),
+            );
+        }
+        apps.insert(app.client_id.clone(), app);
+    }
+
+    Ok(Config {
+        source: path.to_owned(),
+        listen,
+        issuer,
+        dev_mode: file.dev_mode,
+        master_key_file: file.master_key_file.map(|p| resolve_relative(path, Path::new(&p))),
+        data_dir,
+        store_url,
+        mail,
+        engine,
+        apps,
+        themes_dir,
+        hostnames,
+        widget_dir: resolve_relative(path, Path::new(file.widget.dir.as_deref().unwrap_or("dist/widget"))),
+        demo_dir: file.demo.map(|d| resolve_relative(path, Path::new(&d.dir))),
+        passkeys,
+        lifetimes,
+    })
+}
+
+fn no_theme(brand: &str, dir: &Path) -> String {
+    format!("no theme {brand:?}: expected a folder {} with a theme.toml", dir.join(brand).display())
+}
+
+fn mail(c: &Checker<'_>, mail: Option<&Spanned<file::Mail>>, dev_mode: bool) -> Result<MailConfig, ConfigError> {
+    let Some(spanned) = mail else {
+        if dev_mode {
+            return Ok(MailConfig { from: default_from(), transport: MailTransport::Outbox });
+        }
+        return Err(ConfigError {
+            path: c.path.to_owned(),
+            position: None,
+            key: "mail".into(),
+            message:
+                "missing: outside dev mode, [mail] must say how to send email (transport = \"smtp\" with [mail.smtp])"
+                    .into(),
+        });
+    };
+    let m = spanned.get_ref();
+    let from = match &m.from {
+        None => default_from(),
+        Some(f) if f.get_ref().parse::<lettre::message::Mailbox>().is_ok() => f.get_ref().clone(),
+        Some(f) => {
+            return c.err(
+                f.span(),
+                "mail.from",
+                format!("expected a mailbox like \"Passway <no-reply@example.com>\", found {:?}", f.get_ref()),
+            );
+        }
+    };
+    let transport = match m.transport.get_ref().as_str() {
+        "outbox" if dev_mode => MailTransport::Outbox,
+        "outbox" => {
+            return c.err(
+                m.transport.span(),
+                "mail.transport",
+                "\"outbox\" keeps emails in the store for /dev/mailbox and needs dev_mode = true",
+            );
+        }
+        "smtp" => {
+            let Some(smtp) = &m.smtp else {
+                return c.err(
+                    spanned.span(),
+                    "mail.smtp",
+                    "missing: transport = \"smtp\" needs a [mail.smtp] table with at least `host`",
+                );
+            };
+            let s = smtp.get_ref();
+            let security = match s.security.as_ref().map(|v| (v, v.get_ref().as_str())) {
+                None => SmtpSecurity::StartTls,
+                Some((_, "starttls")) => SmtpSecurity::StartTls,
+                Some((_, "tls")) => SmtpSecurity::Tls,
+                Some((_, "none")) => SmtpSecurity::None,
+                Some((v, other)) => {
+                    return c.err(
+                        v.span(),
+                        "mail.smtp.security",
+                        format!("expected \"starttls\", \"tls\" or \"none\", found {other:?}"),
+                    );
+                }
+            };
+            let port = s.port.unwrap_or(match security {
+                SmtpSecurity::Tls => 465,
+                SmtpSecurity::StartTls => 587,
+                SmtpSecurity::None => 25,
+            });
+            MailTransport::Smtp(SmtpConfig {
+                host: s.host.get_ref().clone(),
+                port,
+                security,
+                username: s.username.clone(),
+                password_env: s.password_env.clone(),
+            })
+        }
+        other => {
+            return c.err(
+                m.transport.span(),
+                "mail.transport",
+                format!("expected \"smtp\" or \"outbox\", found {other:?}"),
+            );
+        }
+    };
+    Ok(MailConfig { from, transport })
+}
+
+fn default_from() -> String {
+    "Passway <no-reply@passway.localhost>".to_owned()
+}
+
+fn profile(c: &Checker<'_>, p: &file::Profile) -> Result<ProfileSchema, ConfigError> {
+    let mut schema = ProfileSchema::default();
+    for (i, entry) in p.attributes.iter().enumerate() {
+        let a = entry.get_ref();
+        let key = format!("profile.attributes[{i}]");
+        let name = a.name.get_ref();
+        let valid_name = name.chars().next().is_some_and(|ch| ch.is_ascii_lowercase())
+            && name.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_');
+        if !valid_name {
+            return c.err(
+                a.name.span(),
+                format!("{key}.name"),
+                format!("expected a lower-case name like \"given_name\", found {name:?}"),
+            );
+        }
+        if schema.attributes.iter().any(|x| &x.name == name) {
+            let why = if name == "email" { "is built in (always first, always required)" } else { "is defined twice" };
+            return c.err(a.name.span(), format!("{key}.name"), format!("{name:?} {why}"));
+        }
+        let kind = match a.kind.as_ref().map(|k| (k, k.get_ref().as_str())) {
+            None | Some((_, "text")) => AttributeKind::Text,
+            Some((_, "boolean")) => AttributeKind::Boolean,
+            Some((_, "email")) => AttributeKind::Email,
+            Some((k, "select")) => {
+                if a.options.is_empty() {
+                    return c.err(
+                        k.span(),
+                        format!("{key}.options"),
+                        "a select attribute needs a non-empty `options` list",
+                    );
+                }
+                AttributeKind::Select(a.options.clone())
+            }
+            Some((k, other)) => {
+                return c.err(
+                    k.span(),
+                    format!("{key}.type"),
+                    format!("expected \"text\", \"email\", \"boolean\" or \"select\", found {other:?}"),
+                );
+            }
+        };
+        let label = a.label.clone().unwrap_or_else(|| humanise(name));
+        schema.attributes.push(Attribute {
+            name: name.clone(),
+            label,
+            kind,
+            required: a.required,
+            max_length: a.max_length.unwrap_or(200),
+        });
+    }
+    Ok(schema)
+}
+
+/// `given_name` → `Given name`.
+fn humanise(name: &str) -> String {
+    let words = name.replace('_', " ");
+    let mut chars = words.chars();
+    chars.next().map(|f| f.to_uppercase().collect::<String>() + chars.as_str()).unwrap_or_default()
+}
+
+fn app(
+    c: &Checker<'_>,
+    i: usize,
+    entry: &Spanned<file::AppEntry>,
+    brand_exists: &dyn Fn(&str) -> bool,
+    themes_dir: &Path,
+    passkeys: &BTreeMap<String, RelyingParty>,
+) -> Result<App, ConfigError> {
+    let a = entry.get_ref();
+    let key = format!("apps[{i}]");
+    let id = a.client_id.get_ref();
+    if id.is_empty() || !id.chars().all(|ch| ch.is_ascii_alphanumeric() || "-_.".contains(ch)) {
+        return c.err(
+            a.client_id.span(),
+            format!("{key}.client_id"),
+            format!("expected letters, digits, '-', '_' or '.', found {id:?}"),
+        );
+    }
+    let brand = match &a.brand {
+        None => "default".to_owned(),
+        Some(b) if brand_exists(b.get_ref()) => b.get_ref().clone(),
+        Some(b) => return c.err(b.span(), format!("{key}.brand"), no_theme(b.get_ref(), themes_dir)),
+    };
+    let mut redirect_uris = vec![];
+    for (j, u) in a.redirect_uris.iter().enumerate() {
+        match url::Url::parse(u.get_ref()) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.fragment().is_none() && url.host().is_some() => {
+                redirect_uris.push(u.get_ref().clone())
+            }
+            _ => {
+                return c.err(
+                    u.span(),
+                    format!("{key}.redirect_uris[{j}]"),
+                    format!("expected an absolute http(s) URL without a fragment, found {:?}", u.get_ref()),
+                );
+            }
+        }
+    }
+    let mut allowed_origins = vec![];
+    for (j, o) in a.allowed_origins.iter().enumerate() {
+        allowed_origins.push(origin(c, o, &format!("{key}.allowed_origins[{j}]"))?);
+    }
+    let has_party = passkeys.contains_key(&brand);
+    let passkey_enrollment = match a.passkeys.as_ref().map(|p| (p, p.get_ref().as_str())) {
+        None if has_party => PasskeyEnrollment::Optional,
+        None | Some((_, "off")) => PasskeyEnrollment::Off,
+        Some((p, "optional" | "required")) if !has_party => {
+            return c.err(
+                p.span(),
+                format!("{key}.passkeys"),
+                format!("brand {brand:?} has no passkey relying party: add a [passkeys] section"),
+            );
+        }
+        Some((_, "optional")) => PasskeyEnrollment::Optional,
+        Some((_, "required")) => PasskeyEnrollment::Required,
+        Some((p, other)) => {
+            return c.err(
+                p.span(),
+                format!("{key}.passkeys"),
+                format!("expected \"required\", \"optional\" or \"off\", found {other:?}"),
+            );
+        }
+    };
+    let mut client_secrets = vec![];
+    for (j, h) in a.client_secret_hashes.iter().enumerate() {
+        let digest = h
+            .get_ref()
+            .strip_prefix("sha256:")
+            .and_then(crate::crypto::b64url_decode)
+            .and_then(|b| <[u8; 32]>::try_from(b).ok());
+        match digest {
+            Some(d) => client_secrets.push(crate::crypto::Digest(d)),
+            None => {
+                return c.err(
+                    h.span(),
+                    format!("{key}.client_secret_hashes[{j}]"),
+                    "expected \"sha256:…\" as printed by `passway client-secret`",
+                );
+            }
+        }
+    }
+    let grant_types = match &a.grant_types {
+        None if client_secrets.is_empty() => vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+        None => vec![GrantType::AuthorizationCode, GrantType::RefreshToken, GrantType::ClientCredentials],
+        Some(list) => {
+            let mut grants = vec![];
+            for (j, g) in list.iter().enumerate() {
+                let grant = match g.get_ref().as_str() {
+                    "authorization_code" => GrantType::AuthorizationCode,
+                    "refresh_token" => GrantType::RefreshToken,
+                    "client_credentials" => GrantType::ClientCredentials,
+                    other => {
+                        return c.err(g.span(), format!("{key}.grant_types[{j}]"), format!("expected \"authorization_code\", \"refresh_token\" or \"client_credentials\", found {other:?}"));
+                    }
+                };
+                if grant == GrantType::ClientCredentials && client_secrets.is_empty() {
+                    return c.err(
+                        g.span(),
+                        format!("{key}.grant_types[{j}]"),
+                        "client_credentials needs a confidential client: add client_secret_hashes",
+                    );
+                }
+                grants.push(grant);
+            }
+            grants
+        }
+    };
+    if grant_types.contains(&GrantType::AuthorizationCode) && redirect_uris.is_empty() {
+        return c.err(
+            entry.span(),
+            format!("{key}.redirect_uris"),
+            "missing: an app that signs people in needs at least one redirect URI",
+        );
+    }
+    let signing_alg = match &a.signing_alg {
+        None => SigningAlg::Es256,
+        Some(s) => match SigningAlg::parse(s.get_ref()) {
+            Some(alg) => alg,
+            None => {
+                return c.err(
+                    s.span(),
+                    format!("{key}.signing_alg"),
+                    format!("expected \"ES256\" or \"RS256\", found {:?}", s.get_ref()),
+                );
+            }
+        },
+    };
+    let mut post_logout_redirect_uris = vec![];
+    for (j, u) in a.post_logout_redirect_uris.iter().enumerate() {
+        match url::Url::parse(u.get_ref()) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.fragment().is_none() => {
+                post_logout_redirect_uris.push(u.get_ref().clone())
+            }
+            _ => {
+                return c.err(
+                    u.span(),
+                    format!("{key}.post_logout_redirect_uris[{j}]"),
+                    format!("expected an absolute http(s) URL without a fragment, found {:?}", u.get_ref()),
+                );
+            }
+        }
+    }
+    Ok(App {
+        client_id: id.clone(),
+        name: a.name.clone().unwrap_or_else(|| id.clone()),
+        brand,
+        redirect_uris,
+        allowed_origins,
+        self_registration: a.self_registration,
+        passkey_enrollment,
+        client_secrets,
+        grant_types,
+        signing_alg,
+        consent: a.consent,
+        post_logout_redirect_uris,
+        api_scopes: a.api_scopes.clone(),
+    })
+}
+
+fn lifetimes(c: &Checker<'_>, file: &File) -> Result<Lifetimes, ConfigError> {
+    let mut l = Lifetimes::default();
+    let minutes = |v: &Option<Spanned<u32>>, key: &str, max: u32, unit: u64| -> Result<Option<Duration>, ConfigError> {
+        match v {
+            None => Ok(None),
+            Some(n) if (1..=max).contains(n.get_ref()) => Ok(Some(Duration::from_secs(u64::from(*n.get_ref()) * unit))),
+            Some(n) => c.err(n.span(), key, format!("expected a number between 1 and {max}")),
+        }
+    };
+    if let Some(d) = minutes(&file.tokens.access_token_minutes, "tokens.access_token_minutes", 24 * 60, 60)? {
+        l.access_token = d;
+    }
+    if let Some(d) = minutes(&file.tokens.id_token_minutes, "tokens.id_token_minutes", 24 * 60, 60)? {
+        l.id_token = d;
+    }
+    if let Some(d) = minutes(&file.tokens.refresh_token_days, "tokens.refresh_token_days", 365, 86400)? {
+        l.refresh_token = d;
+    }
+    if let Some(d) = minutes(&file.sessions.lifetime_hours, "sessions.lifetime_hours", 24 * 90, 3600)? {
+        l.session = d;
+    }
+    if let Some(d) = minutes(&file.sessions.idle_minutes, "sessions.idle_minutes", 24 * 60 * 90, 60)? {
+        l.session_idle = d;
+    }
+    if let Some(d) = minutes(&file.keys.rotate_every_days, "keys.rotate_every_days", 3650, 86400)? {
+        l.key_rotation = d;
+    }
+    if let Some(d) = minutes(&file.keys.publish_ahead_hours, "keys.publish_ahead_hours", 24 * 30, 3600)? {
+        l.key_publish_ahead = d;
+    }
+    Ok(l)
+}
+
+/// The relying party of every brand: the `[passkeys]` one unless `[passkeys.brands.X]`
+/// overrides it.
+fn relying_parties(
+    c: &Checker<'_>,
+    p: &Spanned<file::Passkeys>,
+    themes_dir: &Path,
+) -> Result<BTreeMap<String, RelyingParty>, ConfigError> {
+    let p = p.get_ref();
+    let party = file::RelyingParty { rp_id: p.rp_id.clone(), rp_name: p.rp_name.clone(), origins: p.origins.clone() };
+    let default = relying_party(c, &party, "passkeys")?;
+    let brands: Vec<String> = std::fs::read_dir(themes_dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter(|e| e.path().join("theme.toml").is_file())
+                .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut parties: BTreeMap<String, RelyingParty> = brands.into_iter().map(|b| (b, default.clone())).collect();
+    for (brand, party) in &p.brands {
+        if !parties.contains_key(brand) {
+            return c.err(party.span(), format!("passkeys.brands.{brand}"), no_theme(brand, themes_dir));
+        }
+        parties.insert(brand.clone(), relying_party(c, party.get_ref(), &format!("passkeys.brands.{brand}"))?);
+    }
+    Ok(parties)
+}
+
+fn relying_party(c: &Checker<'_>, p: &file::RelyingParty, key: &str) -> Result<RelyingParty, ConfigError> {
+    let rp_id = p.rp_id.get_ref();
+    let is_domain = !rp_id.is_empty()
+        && rp_id.split('.').all(|l| !l.is_empty() && l.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-'))
+        && !rp_id.split('.').all(|l| l.chars().all(|ch| ch.is_ascii_digit()));
+    if !is_domain {
+        return c.err(
+            p.rp_id.span(),
+            format!("{key}.rp_id"),
+            format!("expected a domain name such as \"example.com\" (WebAuthn refuses IP addresses), found {rp_id:?}"),
+        );
+    }
+    let mut origins = vec![];
+    for (j, o) in p.origins.iter().enumerate() {
+        origins.push(origin(c, o, &format!("{key}.origins[{j}]"))?);
+    }
+    Ok(RelyingParty {
+        rp_id: rp_id.to_lowercase(),
+        rp_name: p.rp_name.clone().unwrap_or_else(|| rp_id.clone()),
+        origins,
+    })
+}
+
+/// An http(s) URL with no path, query or fragment, returned without a trailing slash.
+fn base_url(c: &Checker<'_>, s: &Spanned<String>, key: &str) -> Result<String, ConfigError> {
+    let v = s.get_ref().trim_end_matches('/');
+    match url::Url::parse(v) {
+        Ok(u)
+            if matches!(u.scheme(), "http" | "https")
+                && u.host().is_some()
+                && u.query().is_none()
+                && u.fragment().is_none() =>
+        {
+            Ok(v.to_owned())
+        }
+        _ => c.err(
+            s.span(),
+            key,
+            format!("expected an absolute http(s) URL such as \"https://auth.example.com\", found {:?}", s.get_ref()),
+        ),
+    }
+}
+
+/// A web origin: `scheme://host[:port]`.
+fn origin(c: &Checker<'_>, s: &Spanned<String>, key: &str) -> Result<String, ConfigError> {
+    match url::Url::parse(s.get_ref()) {
+        Ok(u)
+            if matches!(u.scheme(), "http" | "https")
+                && u.host().is_some()
+                && u.path() == "/"
+                && u.query().is_none()
+                && !s.get_ref().ends_with('/') =>
+        {
+            Ok(u.origin().ascii_serialization())
+        }
+        _ => c.err(
+            s.span(),
+            key,
+            format!(
+                "expected an origin like \"https://shop.example.com\" (no path, no trailing slash), found {:?}",
+                s.get_ref()
+            ),
+        ),
+    }
+}

@@ -1,0 +1,228 @@
+//! Challenges: `challenge-authenticator` (an answer, checked by the authenticator under
+//! way), `select-authenticator-authenticate` (another way to prove it), and for email
+//! the link opened, `resend`, and `challenge-poll` that lets the waiting tab move on
+//! once the link was opened.
+
+use passway_protocol::{Intent, Submission, names};
+
+use super::ceremony::{self, CeremonyKind, CeremonyOutcome};
+use super::{
+    Challenge, Effect, Env, Flow, LinkReply, LogEntry, LogOutcome, Notice, Outcome, OutgoingEmail, Proof, Reply,
+};
+use super::{Severity, Step, World, finish, identify, register, text_of};
+use crate::authenticators::email::{EmailChallenge, LinkVerdict, MAX_EMAILS_PER_FLOW, Purpose};
+use crate::authenticators::passkey::PasskeyChallenge;
+use crate::authenticators::{AuthenticatorKind, Verdict, VerifyContext};
+
+/// Mails a fresh challenge to the flow's subject, replacing any previous one.
+pub(super) fn send(mut flow: Flow, purpose: Purpose, env: &mut Env<'_>) -> Outcome {
+    if flow.emails_sent >= MAX_EMAILS_PER_FLOW {
+        return Outcome::new(flow).notice(Notice::error("email.send.limit"));
+    }
+    let email = flow.subject.as_ref().expect("subject set before a challenge").email.clone();
+    let (challenge, secret) = EmailChallenge::issue(&flow.id, &email, purpose, env.now, env.rng, env.keys);
+    flow.emails_sent += 1;
+    let expires_at = challenge.expires_at;
+    flow.step = Step::Challenge(Challenge::Email(challenge));
+    let mut out = Outcome::new(flow);
+    out.effects.push(Effect::SendEmail(OutgoingEmail {
+        to: email,
+        client_id: out.flow.client_id.clone(),
+        purpose,
+        code: secret.code,
+        link_token: secret.link_token,
+        expires_at,
+    }));
+    out.effects.push(log("user.authentication.challenge.sent", LogOutcome::Success, None, "Email challenge sent"));
+    out
+}
+
+/// A passkey challenge for the account `user_id`.
+pub(super) fn begin_passkey(mut flow: Flow, user_id: &str, env: &mut Env<'_>) -> Outcome {
+    let c = ceremony::new(CeremonyKind::Authenticate { user_id: user_id.to_owned() }, env.rng);
+    flow.step =
+        Step::Challenge(Challenge::Passkey(PasskeyChallenge { ceremony: c.clone(), user_id: user_id.to_owned() }));
+    Outcome { effects: vec![Effect::BeginCeremony(c)], ..Outcome::new(flow) }
+}
+
+/// `challenge-authenticator`: an answer to whatever challenge is under way, checked by
+/// its authenticator.
+pub(super) fn submit_answer(mut flow: Flow, values: &Submission, world: &World, env: &mut Env<'_>) -> Outcome {
+    let Step::Challenge(mut challenge) = flow.step.clone() else {
+        unreachable!("challenge-authenticator is offered only during a challenge")
+    };
+    let ctx = VerifyContext { flow_id: &flow.id, now: env.now, keys: env.keys, ceremony: world.ceremony.as_ref() };
+    let verdict = challenge.verify(values, &ctx);
+    let kind = challenge.kind();
+    let field = challenge.answer_fields().first().map(|f| f.name.clone()).unwrap_or_default();
+    match verdict {
+        Verdict::Proven => {
+            flow.step = Step::Challenge(challenge);
+            let used = passkey_used(world, env);
+            let mut out = after_proof(flow, kind, world, env);
+            out.effects.splice(0..0, used);
+            out
+        }
+        Verdict::Retry { key, params, failed_attempt } => {
+            // A single-use ceremony was spent on this answer: the next needs a new one.
+            let renewed = challenge.renew(env.rng);
+            flow.step = Step::Challenge(challenge);
+            let mut notice = Notice::error(key).on(field);
+            notice.params = params;
+            let mut out = Outcome::invalid(flow, names::CHALLENGE_AUTHENTICATOR, values, vec![notice]);
+            out.effects.extend(renewed.map(Effect::BeginCeremony));
+            if failed_attempt {
+                let reason = match &world.ceremony {
+                    Some(CeremonyOutcome::Failed(failure)) => failure.reason(),
+                    _ => key,
+                };
+                out.effects.push(log(
+                    "user.authentication.verify",
+                    LogOutcome::Failure,
+                    Some(reason),
+                    "Wrong answer to a challenge",
+                ));
+            }
+            out
+        }
+        Verdict::Ended { key } => {
+            // The challenge is over: start again from `identify`.
+            flow.intent = Intent::Login;
+            let effects = identify::to_identify(&mut flow, env);
+            let mut out = Outcome { effects, ..Outcome::new(flow) }.notice(Notice::error(key));
+            out.effects.push(log("user.authentication.verify", LogOutcome::Failure, Some(key), "Challenge ended"));
+            out
+        }
+    }
+}
+
+/// `select-authenticator-authenticate`: prove it another way.
+pub(super) fn select(flow: Flow, values: &Submission, world: &World, env: &mut Env<'_>) -> Outcome {
+    let chosen = text_of(values, "authenticator");
+    let kind = flow.authenticators.iter().copied().find(|k| k.key() == chosen);
+    match (kind, &world.user) {
+        (Some(AuthenticatorKind::Passkey), Some(user)) => begin_passkey(flow, &user.id, env),
+        (Some(AuthenticatorKind::Email), _) => {
+            let purpose = if world.user.is_some() { Purpose::SignIn } else { Purpose::Register };
+            send(flow, purpose, env)
+        }
+        _ => Outcome::invalid(
+            flow,
+            names::SELECT_AUTHENTICATOR_AUTHENTICATE,
+            values,
+            vec![Notice::error("field.invalid").on("authenticator")],
+        ),
+    }
+}
+
+/// `challenge-poll`: moves on if the link was opened in this browser meanwhile.
+pub(super) fn poll(flow: Flow, world: &World, env: &mut Env<'_>) -> Outcome {
+    if current(&flow).proven_by_link() {
+        after_proof(flow, AuthenticatorKind::Email, world, env)
+    } else {
+        Outcome::new(flow)
+    }
+}
+
+pub(super) fn resend(flow: Flow, _world: &World, env: &mut Env<'_>) -> Outcome {
+    let challenge = current(&flow);
+    let wait = challenge.resend_wait(env.now);
+    if !wait.is_zero() {
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        return Outcome::new(flow).notice(Notice::error("email.resend.too_soon").with("seconds", seconds.to_string()));
+    }
+    let purpose = challenge.purpose;
+    let mut out = send(flow, purpose, env);
+    if out.notices.is_empty() {
+        out.notices.push(Notice::info("email.resend.sent"));
+    }
+    out
+}
+
+/// A magic link was opened (in any browser). It only records the proof; the tab that
+/// holds the flow moves on through `challenge-poll`.
+pub(super) fn open_link(mut flow: Flow, secret: &str, same_device: bool, _world: &World, env: &mut Env<'_>) -> Outcome {
+    let Step::Challenge(Challenge::Email(challenge)) = &mut flow.step else {
+        return Outcome { reply: Reply::Link(LinkReply::AlreadyUsed), ..Outcome::new(flow) };
+    };
+    let reply = match challenge.open_link(secret, same_device, env.now, env.keys) {
+        LinkVerdict::Proven => LinkReply::Proven,
+        LinkVerdict::OtherDevice { code } => LinkReply::OtherDevice { code },
+        LinkVerdict::AlreadyUsed => LinkReply::AlreadyUsed,
+        LinkVerdict::Expired => LinkReply::Expired,
+        LinkVerdict::Invalid => LinkReply::Invalid,
+    };
+    let mut out = Outcome { reply: Reply::Link(reply.clone()), ..Outcome::new(flow) };
+    match reply {
+        LinkReply::Proven => out.effects.push(log(
+            "user.authentication.verify",
+            LogOutcome::Success,
+            Some("magic link"),
+            "Magic link opened",
+        )),
+        LinkReply::OtherDevice { .. } => out.effects.push(log(
+            "user.authentication.verify",
+            LogOutcome::Failure,
+            Some("magic link opened in another browser"),
+            "Magic link opened in another browser; code shown instead",
+        )),
+        _ => {}
+    }
+    out
+}
+
+/// An authenticator was proven: sign in the account that owns the email, or carry on
+/// registering.
+pub(super) fn after_proof(mut flow: Flow, kind: AuthenticatorKind, world: &World, env: &mut Env<'_>) -> Outcome {
+    if !flow.has_proven(kind) {
+        flow.proofs.push(Proof { authenticator: kind, at: env.now });
+    }
+    match &world.user {
+        Some(user) => {
+            let registering = flow.intent == Intent::Register && !flow.profile.is_empty();
+            flow.account = Some(user.id.clone());
+            let out = finish::signed_in(flow, finish::SignIn::Fresh, world, env);
+            if registering { out.notice(Notice::info("register.account_exists")) } else { out }
+        }
+        None if !flow.profile.is_empty() => register::create(flow, world, env),
+        None if env.app.self_registration => {
+            flow.step = Step::EnrollProfile;
+            flow.intent = Intent::Register;
+            Outcome::new(flow).notice(Notice::info("register.email_verified"))
+        }
+        None => {
+            flow.subject = None;
+            flow.proofs.clear();
+            let effects = identify::to_identify(&mut flow, env);
+            Outcome { effects, ..Outcome::new(flow) }.notice(Notice::error("identify.no_account"))
+        }
+    }
+}
+
+/// The effect recording a passkey's use, when the step's ceremony asserted one.
+fn passkey_used(world: &World, env: &Env<'_>) -> Option<Effect> {
+    match &world.ceremony {
+        Some(CeremonyOutcome::Asserted { cred_id, updated, .. }) => {
+            Some(Effect::PasskeyUsed { cred_id: cred_id.clone(), updated: updated.clone(), at: env.now })
+        }
+        _ => None,
+    }
+}
+
+fn current(flow: &Flow) -> &EmailChallenge {
+    match &flow.step {
+        Step::Challenge(Challenge::Email(c)) => c,
+        _ => unreachable!("email challenge remediations are offered only during an email challenge"),
+    }
+}
+
+pub(super) fn log(event_type: &'static str, outcome: LogOutcome, reason: Option<&str>, message: &str) -> Effect {
+    Effect::Log(LogEntry {
+        event_type,
+        severity: if outcome == LogOutcome::Success { Severity::Info } else { Severity::Warn },
+        outcome,
+        reason: reason.map(str::to_owned),
+        actor: None,
+        message: message.to_owned(),
+    })
+}

@@ -1,0 +1,44 @@
+//! `consent`: the person allows the app the requested scopes, or does not. Allowing is
+//! remembered for the account and app, so the question is asked again only for scopes
+//! not yet allowed (or with `prompt=consent`).
+
+use passway_protocol::{Submission, names};
+
+use super::{Effect, Env, Flow, LogEntry, LogOutcome, Notice, Outcome, Reply, Severity, Step, finish, text_of};
+
+pub const ALLOW: &str = "allow";
+pub const DENY: &str = "deny";
+
+pub(super) fn submit(mut flow: Flow, values: &Submission, env: &mut Env<'_>) -> Outcome {
+    let user_id = flow.account.clone().expect("consent follows sign-in");
+    let email = flow.subject.as_ref().map(|s| s.email.clone()).unwrap_or_default();
+    let log = |event_type, outcome, message: &str| {
+        Effect::Log(LogEntry {
+            event_type,
+            severity: if outcome == LogOutcome::Success { Severity::Info } else { Severity::Warn },
+            outcome,
+            reason: Some(flow.request.scope.clone()),
+            actor: Some((user_id.clone(), email.clone())),
+            message: message.into(),
+        })
+    };
+    match text_of(values, "decision") {
+        ALLOW => {
+            let remember = Effect::RememberConsent {
+                user_id: user_id.clone(),
+                client_id: flow.client_id.clone(),
+                scope: flow.request.scope.clone(),
+            };
+            let logged = log("app.oauth2.as.consent.grant", LogOutcome::Success, "Consent granted");
+            let mut out = finish::complete(flow, env);
+            out.effects.splice(0..0, [remember, logged]);
+            out
+        }
+        DENY => {
+            let logged = log("app.oauth2.as.consent.deny", LogOutcome::Failure, "Consent refused");
+            flow.step = Step::Completed;
+            Outcome { effects: vec![logged], reply: Reply::Denied, ..Outcome::new(flow) }
+        }
+        _ => Outcome::invalid(flow, names::CONSENT, values, vec![Notice::error("field.invalid").on("decision")]),
+    }
+}

@@ -1,0 +1,140 @@
+//! Effects: what a step asks the world to do. The engine returns them; the HTTP layer
+//! applies them together with the new flow state, in one store transaction.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Ceremony, Proof, Timestamp};
+use crate::authenticators::email::Purpose;
+use crate::crypto::Digest;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    SendEmail(OutgoingEmail),
+    CreateUser(NewUser),
+    IssueCode(IssuedCode),
+    Log(LogEntry),
+    /// Start a WebAuthn ceremony (the shell runs webauthn-rs and stores its state).
+    BeginCeremony(Ceremony),
+    /// Store a newly registered passkey.
+    SavePasskey(NewPasskey),
+    /// Record that a passkey was used, with its new stored form if it changed.
+    PasskeyUsed {
+        cred_id: String,
+        updated: Option<String>,
+        at: Timestamp,
+    },
+    /// Open an SSO session; its cookie value goes to the browser with the reply.
+    StartSession(NewSession),
+    /// A session was used to sign in again: record the authenticators proven since.
+    TouchSession {
+        id: String,
+        proofs: Vec<Proof>,
+    },
+    /// Remember that the account allowed the app these scopes.
+    RememberConsent {
+        user_id: String,
+        client_id: String,
+        scope: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSession {
+    /// Public id (the ID token's `sid`).
+    pub id: String,
+    /// Digest of the cookie value.
+    pub secret_hash: Digest,
+    pub user_id: String,
+    pub proofs: Vec<Proof>,
+    pub expires_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPasskey {
+    pub user_id: String,
+    pub cred_id: String,
+    /// Shown in lists of the account's passkeys, e.g. "Chrome on Linux".
+    pub name: String,
+    /// The serialised webauthn-rs `Passkey`.
+    pub passkey: String,
+    pub created_at: Timestamp,
+}
+
+/// A challenge email. It carries the secret in clear: it goes to the mailer, never to
+/// the flow state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingEmail {
+    pub to: String,
+    pub client_id: String,
+    pub purpose: Purpose,
+    pub code: String,
+    pub link_token: String,
+    pub expires_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUser {
+    pub id: String,
+    pub email: String,
+    pub profile: BTreeMap<String, String>,
+    pub created_at: Timestamp,
+}
+
+/// An authorization code: only its digest is stored, with what it grants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedCode {
+    pub code_hash: Digest,
+    pub grant: Grant,
+}
+
+/// What an authorization code (and the tokens it is exchanged for) stands for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    pub client_id: String,
+    pub user_id: String,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub auth_time: Timestamp,
+    /// Authentication methods used (RFC 8176 style), in order.
+    pub amr: Vec<String>,
+    /// The authenticators proven, and when (for assurance decisions).
+    #[serde(default)]
+    pub proofs: Vec<Proof>,
+    pub expires_at: Timestamp,
+    /// The SSO session the sign-in belongs to (the ID token's `sid`).
+    #[serde(default)]
+    pub session_id: Option<String>,
+    #[serde(default)]
+    pub acr_values: Option<String>,
+}
+
+/// A system log entry, before the HTTP layer adds the request's client and an id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEntry {
+    /// Okta-style event type, e.g. `user.session.start`.
+    pub event_type: &'static str,
+    pub severity: Severity,
+    pub outcome: LogOutcome,
+    pub reason: Option<String>,
+    /// The user concerned, when known: (id, email).
+    pub actor: Option<(String, String)>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Severity {
+    Info,
+    Warn,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum LogOutcome {
+    Success,
+    Failure,
+}

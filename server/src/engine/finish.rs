@@ -1,0 +1,118 @@
+//! The end of a journey, once the person is signed in: the enrollment policy, then
+//! consent, then an authorization code bound to the flow's request and an SSO session.
+
+use super::{
+    Effect, Env, Flow, Grant, IssuedCode, LogEntry, LogOutcome, NewSession, Outcome, PasskeyEnrollment, Reply,
+    Severity, Step, World,
+};
+use crate::authenticators::AuthenticatorKind;
+use crate::crypto::{random_token, sha256};
+
+/// How the person got here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum SignIn {
+    /// Proved an authenticator in this flow.
+    Fresh,
+    /// Resumed an SSO session: an optional enrollment offer is not repeated.
+    Session,
+}
+
+/// After sign-in: enrol a passkey first if the policy wants one, else consent or success.
+pub(super) fn signed_in(mut flow: Flow, how: SignIn, world: &World, env: &mut Env<'_>) -> Outcome {
+    let lacks_passkey = env.app.passkeys && world.passkeys == 0 && !flow.has_proven(AuthenticatorKind::Passkey);
+    let enroll = match env.app.passkey_enrollment {
+        PasskeyEnrollment::Required => lacks_passkey,
+        PasskeyEnrollment::Optional => lacks_passkey && how == SignIn::Fresh,
+        PasskeyEnrollment::Off => false,
+    };
+    if enroll {
+        flow.step = Step::EnrollSelect;
+        return Outcome::new(flow);
+    }
+    consent_or_complete(flow, world, env)
+}
+
+/// Asks for consent when the app wants it and the account has not already allowed
+/// every requested scope (or `prompt=consent`); else success.
+pub(super) fn consent_or_complete(mut flow: Flow, world: &World, env: &mut Env<'_>) -> Outcome {
+    if needs_consent(&flow, world, env) {
+        flow.step = Step::Consent;
+        return Outcome::new(flow);
+    }
+    complete(flow, env)
+}
+
+pub(super) fn needs_consent(flow: &Flow, world: &World, env: &Env<'_>) -> bool {
+    if flow.request.prompt.consent {
+        return true;
+    }
+    if !env.app.consent {
+        return false;
+    }
+    let allowed: Vec<&str> = world.consent.as_deref().unwrap_or("").split(' ').collect();
+    world.consent.is_none() || !flow.request.scope.split(' ').all(|s| allowed.contains(&s))
+}
+
+/// Issues the authorization code for the flow's account, and opens (or continues)
+/// the SSO session it belongs to.
+pub(super) fn complete(mut flow: Flow, env: &mut Env<'_>) -> Outcome {
+    let user_id = flow.account.clone().expect("an account is proven before completion");
+    let email = flow.subject.as_ref().map(|s| s.email.clone()).unwrap_or_default();
+    let code = random_token(env.rng, 32);
+    let mut amr: Vec<String> = vec![];
+    for proof in &flow.proofs {
+        let method = proof.authenticator.characteristics().amr.to_owned();
+        if !amr.contains(&method) {
+            amr.push(method);
+        }
+    }
+    let auth_time = flow.proofs.iter().map(|p| p.at).max().unwrap_or(env.now);
+    let (session, cookie) = match &flow.session {
+        Some(id) => (Effect::TouchSession { id: id.clone(), proofs: flow.proofs.clone() }, None),
+        None => {
+            let secret = random_token(env.rng, 32);
+            let id = random_token(env.rng, 16);
+            flow.session = Some(id.clone());
+            let session = NewSession {
+                id,
+                secret_hash: sha256(secret.as_bytes()),
+                user_id: user_id.clone(),
+                proofs: flow.proofs.clone(),
+                expires_at: env.now.plus(env.settings.session_lifetime),
+            };
+            (Effect::StartSession(session), Some(secret))
+        }
+    };
+    let grant = Grant {
+        client_id: flow.client_id.clone(),
+        user_id: user_id.clone(),
+        redirect_uri: flow.request.redirect_uri.clone(),
+        scope: flow.request.scope.clone(),
+        nonce: flow.request.nonce.clone(),
+        code_challenge: flow.request.code_challenge.clone(),
+        auth_time,
+        amr,
+        proofs: flow.proofs.clone(),
+        expires_at: env.now.plus(env.settings.code_lifetime),
+        session_id: flow.session.clone(),
+        acr_values: flow.request.acr_values.clone(),
+    };
+    let (event_type, message) = match cookie {
+        Some(_) => ("user.session.start", "User signed in"),
+        None => ("user.authentication.sso", "User signed in with an existing session"),
+    };
+    flow.step = Step::Completed;
+    let mut out = Outcome::new(flow);
+    out.effects.push(session);
+    out.effects.push(Effect::IssueCode(IssuedCode { code_hash: sha256(code.as_bytes()), grant }));
+    out.effects.push(Effect::Log(LogEntry {
+        event_type,
+        severity: Severity::Info,
+        outcome: LogOutcome::Success,
+        reason: None,
+        actor: Some((user_id, email)),
+        message: message.into(),
+    }));
+    out.reply = Reply::Success { code, session: cookie };
+    out
+}

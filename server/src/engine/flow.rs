@@ -1,0 +1,211 @@
+//! The state of one journey, as stored between steps.
+
+use std::collections::BTreeMap;
+
+use passway_protocol::Intent;
+use serde::{Deserialize, Serialize};
+
+use passway_protocol::{Field, Submission};
+
+use super::Ceremony;
+use super::Timestamp;
+use crate::authenticators::email::{Email, EmailChallenge};
+use crate::authenticators::passkey::{Passkey, PasskeyChallenge};
+use crate::authenticators::{Authenticator, AuthenticatorKind, Presentation, Verdict, VerifyContext};
+use crate::crypto::Digest;
+use crate::crypto::Entropy;
+
+/// Everything the engine knows about a flow. Serialised whole into the store; the
+/// bearer handle is not part of it (only its digest is stored, beside it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Flow {
+    /// Public, non-secret identifier (it appears in magic links).
+    pub id: String,
+    pub client_id: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub intent: Intent,
+    pub origin: Origin,
+    pub request: AuthRequest,
+    pub requester: Requester,
+    /// The email address the person gave, once they gave one.
+    pub subject: Option<Subject>,
+    /// Registration answers, kept until the email is proven.
+    #[serde(default)]
+    pub profile: BTreeMap<String, String>,
+    /// Authenticators proven in this flow, in order.
+    #[serde(default)]
+    pub proofs: Vec<Proof>,
+    pub step: Step,
+    /// Challenge emails sent by this flow (capped, so resend cannot be abused).
+    #[serde(default)]
+    pub emails_sent: u8,
+    /// The account signing in (user id), once proven or created.
+    #[serde(default)]
+    pub account: Option<String>,
+    /// The authenticators the identified account can use, for
+    /// `select-authenticator-authenticate`.
+    #[serde(default)]
+    pub authenticators: Vec<AuthenticatorKind>,
+    /// The passkey ceremony for signing in without typing an identifier, while at
+    /// `identify` (autofill).
+    #[serde(default)]
+    pub autofill: Option<Ceremony>,
+    /// The SSO session this flow continues (id), when it was resumed from one.
+    #[serde(default)]
+    pub session: Option<String>,
+}
+
+impl Flow {
+    pub fn has_proven(&self, kind: AuthenticatorKind) -> bool {
+        self.proofs.iter().any(|p| p.authenticator == kind)
+    }
+
+    pub fn is_finished(&self) -> bool {
+        matches!(self.step, Step::Completed)
+    }
+}
+
+/// How the flow was started, which decides how success is delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// By `/oauth2/v1/authorize`: success redirects the browser to the app.
+    Hosted,
+    /// By the flow API (the embedded widget): success hands a code to the client.
+    Embedded,
+}
+
+/// The OAuth 2.0 authorization request the flow will answer. Already validated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthRequest {
+    pub redirect_uri: String,
+    pub scope: String,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    /// PKCE S256 challenge; only a confidential client may go without.
+    pub code_challenge: Option<String>,
+    pub login_hint: Option<String>,
+    #[serde(default)]
+    pub prompt: Prompt,
+    /// Seconds since the last authentication after which it must be repeated.
+    #[serde(default)]
+    pub max_age: Option<u64>,
+    /// Requested authentication context classes, recorded for the policy layer.
+    #[serde(default)]
+    pub acr_values: Option<String>,
+    /// The interface language chosen from `ui_locales`, over the browser's.
+    #[serde(default)]
+    pub ui_locale: Option<String>,
+}
+
+/// OIDC `prompt` values (Core §3.1.2.1). `none` is answered by the shell before a
+/// flow exists, so it is not kept here.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Prompt {
+    /// Authenticate again even with a live session.
+    #[serde(default)]
+    pub login: bool,
+    /// Ask for consent even when it was given before.
+    #[serde(default)]
+    pub consent: bool,
+}
+
+/// Who asked for this flow: shown when a magic link is opened elsewhere, and used to
+/// recognise the same browser.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Requester {
+    /// Digest of the device cookie of the browser that started the flow.
+    pub device: Option<Digest>,
+    /// A short description such as "Chrome on Linux".
+    pub browser: String,
+    pub ip: String,
+    /// Negotiated interface language, for emails sent later in the flow.
+    pub locale: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subject {
+    /// Normalised (trimmed, lower-case) email address.
+    pub email: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Proof {
+    pub authenticator: AuthenticatorKind,
+    pub at: Timestamp,
+}
+
+/// Where the journey stands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum Step {
+    /// Asking who the person is.
+    Identify,
+    /// Asking for the registration attributes.
+    EnrollProfile,
+    /// A challenge is under way.
+    Challenge(Challenge),
+    /// Offering to enrol an authenticator (`select-authenticator-enroll`).
+    EnrollSelect,
+    /// Creating a passkey (`enroll-authenticator`).
+    EnrollPasskey { ceremony: Ceremony },
+    /// Asking the person to allow the app the requested scopes (`consent`).
+    Consent,
+    /// Success was issued; nothing more can happen.
+    Completed,
+}
+
+/// A challenge under way, by authenticator. Each method hands over to that
+/// authenticator's [`Authenticator`] implementation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "authenticator", rename_all = "snake_case")]
+pub enum Challenge {
+    Email(EmailChallenge),
+    Passkey(PasskeyChallenge),
+}
+
+impl Challenge {
+    pub fn kind(&self) -> AuthenticatorKind {
+        match self {
+            Challenge::Email(_) => Email::KIND,
+            Challenge::Passkey(_) => Passkey::KIND,
+        }
+    }
+
+    pub fn answer_fields(&self) -> Vec<Field> {
+        match self {
+            Challenge::Email(c) => Email::answer_fields(c),
+            Challenge::Passkey(c) => Passkey::answer_fields(c),
+        }
+    }
+
+    pub fn verify(&mut self, answer: &Submission, ctx: &VerifyContext<'_>) -> Verdict {
+        match self {
+            Challenge::Email(c) => Email::verify(c, answer, ctx),
+            Challenge::Passkey(c) => Passkey::verify(c, answer, ctx),
+        }
+    }
+
+    pub fn present(&self, now: Timestamp) -> Presentation {
+        match self {
+            Challenge::Email(c) => Email::present(c, now),
+            Challenge::Passkey(c) => Passkey::present(c, now),
+        }
+    }
+
+    pub fn renew(&mut self, rng: &mut dyn Entropy) -> Option<Ceremony> {
+        match self {
+            Challenge::Email(c) => Email::renew(c, rng),
+            Challenge::Passkey(c) => Passkey::renew(c, rng),
+        }
+    }
+
+    /// The WebAuthn ceremony an answer must come from, if any.
+    pub fn ceremony(&self) -> Option<&Ceremony> {
+        match self {
+            Challenge::Email(_) => None,
+            Challenge::Passkey(c) => Some(&c.ceremony),
+        }
+    }
+}

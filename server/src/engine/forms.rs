@@ -1,0 +1,232 @@
+//! The remediations offered at each step, with their fields. The same list is what
+//! the view renders and what a submission is checked against.
+
+use passway_protocol::{Field, FieldType, FieldValue, SelectOption, Submission, names};
+
+use super::{
+    AppSettings, AttributeKind, Ceremony, EngineSettings, Flow, PasskeyEnrollment, Rejection, Step, Timestamp,
+};
+use crate::authenticators::{AuthenticatorKind, passkey};
+
+/// A remediation before presentation (no URL, labels not yet localised).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Form {
+    pub name: &'static str,
+    /// i18n key of the action's label.
+    pub label_key: &'static str,
+    /// Fields, each with its English label as fallback.
+    pub fields: Vec<Field>,
+    /// The WebAuthn ceremony this form is answered with (its id), if any.
+    pub ceremony: Option<String>,
+    /// Scopes to describe before the choice (`consent`).
+    pub scopes: Vec<String>,
+}
+
+impl Form {
+    fn new(name: &'static str, label_key: &'static str, fields: Vec<Field>) -> Form {
+        Form { name, label_key, fields, ceremony: None, scopes: vec![] }
+    }
+
+    fn answered_by(mut self, ceremony: &Ceremony) -> Form {
+        self.ceremony = Some(ceremony.id.clone());
+        self
+    }
+}
+
+pub fn offered(flow: &Flow, app: &AppSettings, settings: &EngineSettings, now: Timestamp) -> Vec<Form> {
+    match &flow.step {
+        Step::Identify => {
+            let mut identifier = field("identifier", FieldType::Email, "field.email", "Email");
+            identifier.required = true;
+            // With passkey autofill, the browser offers passkeys on this field.
+            identifier.autocomplete =
+                Some(if flow.autofill.is_some() { "username webauthn" } else { "username" }.into());
+            identifier.max_length = Some(254);
+            identifier.value = flow.subject.as_ref().map(|s| FieldValue::Text(s.email.clone()));
+            let mut forms = vec![Form::new(names::IDENTIFY, "action.next", vec![identifier])];
+            if let Some(c) = &flow.autofill {
+                let passkey = Form::new(
+                    names::CHALLENGE_WEBAUTHN_AUTOFILL,
+                    "action.use_passkey",
+                    vec![passkey::credential_field()],
+                );
+                forms.push(passkey.answered_by(c));
+            }
+            if app.self_registration {
+                forms.push(Form::new(names::SELECT_ENROLL_PROFILE, "action.sign_up", vec![]));
+            }
+            forms
+        }
+        Step::EnrollProfile => {
+            let proven = flow.has_proven_subject();
+            let fields = settings
+                .profile
+                .attributes
+                .iter()
+                .map(|attr| {
+                    let kind = match attr.kind {
+                        AttributeKind::Text => FieldType::Text,
+                        AttributeKind::Email => FieldType::Email,
+                        AttributeKind::Boolean => FieldType::Boolean,
+                        AttributeKind::Select(_) => FieldType::Select,
+                    };
+                    let mut f = field(&attr.name, kind, &attr.label_key(), &attr.label);
+                    f.required = attr.required;
+                    f.max_length = (kind != FieldType::Boolean).then_some(attr.max_length);
+                    f.autocomplete = autocomplete_for(&attr.name).map(str::to_owned);
+                    if let AttributeKind::Select(options) = &attr.kind {
+                        f.options =
+                            options.iter().map(|o| SelectOption { value: o.clone(), label: o.clone() }).collect();
+                    }
+                    if attr.name == "email" {
+                        f.value = flow.subject.as_ref().map(|s| FieldValue::Text(s.email.clone()));
+                        f.read_only = proven;
+                    } else if let Some(v) = flow.profile.get(&attr.name) {
+                        f.value = Some(FieldValue::Text(v.clone()));
+                    }
+                    f
+                })
+                .collect();
+            vec![
+                Form::new(names::ENROLL_PROFILE, "action.sign_up", fields),
+                Form::new(names::SELECT_IDENTIFY, "action.back_to_sign_in", vec![]),
+            ]
+        }
+        Step::Challenge(challenge) => {
+            let presentation = challenge.present(now);
+            let (label, _) = action_for(challenge.kind());
+            let mut answer = Form::new(names::CHALLENGE_AUTHENTICATOR, label, challenge.answer_fields());
+            if let Some(c) = challenge.ceremony() {
+                answer = answer.answered_by(c);
+            }
+            let mut forms = vec![answer];
+            if presentation.out_of_band {
+                forms.push(Form::new(names::CHALLENGE_POLL, "action.poll", vec![]));
+            }
+            if presentation.resend_after.is_some() {
+                forms.push(Form::new(names::RESEND, "action.resend", vec![]));
+            }
+            // Other ways to prove it, when the account has them.
+            let others: Vec<AuthenticatorKind> =
+                flow.authenticators.iter().copied().filter(|k| *k != challenge.kind()).collect();
+            if !others.is_empty() {
+                forms.push(Form::new(
+                    names::SELECT_AUTHENTICATOR_AUTHENTICATE,
+                    "action.another_way",
+                    vec![authenticator_choice(&others)],
+                ));
+            }
+            forms
+        }
+        Step::EnrollSelect => {
+            let mut forms = vec![Form::new(
+                names::SELECT_AUTHENTICATOR_ENROLL,
+                "action.continue",
+                vec![authenticator_choice(&[AuthenticatorKind::Passkey])],
+            )];
+            if app.passkey_enrollment == PasskeyEnrollment::Optional {
+                forms.push(Form::new(names::SKIP, "action.skip", vec![]));
+            }
+            forms
+        }
+        Step::EnrollPasskey { ceremony } => {
+            let create =
+                Form::new(names::ENROLL_AUTHENTICATOR, "action.create_passkey", vec![passkey::credential_field()]);
+            let mut forms = vec![create.answered_by(ceremony)];
+            if app.passkey_enrollment == PasskeyEnrollment::Optional {
+                forms.push(Form::new(names::SKIP, "action.skip", vec![]));
+            }
+            forms
+        }
+        Step::Consent => {
+            let mut decision = field("decision", FieldType::Select, "field.consent", "Allow access");
+            decision.required = true;
+            decision.options = [(super::consent::ALLOW, "Allow"), (super::consent::DENY, "Don't allow")]
+                .map(|(value, label)| SelectOption { value: value.into(), label: label.into() })
+                .into();
+            let mut consent = Form::new(names::CONSENT, "action.allow", vec![decision]);
+            consent.scopes = flow.request.scope.split(' ').map(str::to_owned).collect();
+            vec![consent]
+        }
+        Step::Completed => vec![],
+    }
+}
+
+/// `cancel` starts the journey over; offered once there is something to cancel, and
+/// not once the person is signed in and only enrolment remains.
+pub fn cancel(flow: &Flow) -> Option<Form> {
+    let offered = match flow.step {
+        Step::Identify => !flow.proofs.is_empty(),
+        Step::EnrollProfile | Step::Challenge(_) => true,
+        Step::EnrollSelect | Step::EnrollPasskey { .. } | Step::Consent | Step::Completed => false,
+    };
+    offered.then(|| Form::new(names::CANCEL, "action.cancel", vec![]))
+}
+
+/// Refuses submissions that do not match the form: unknown names or wrong types.
+pub fn check_shape(form: &Form, values: &Submission) -> Result<(), Rejection> {
+    for (name, value) in values {
+        let Some(field) = form.fields.iter().find(|f| &f.name == name) else {
+            return Err(Rejection::UnknownField { remediation: form.name.into(), field: name.clone() });
+        };
+        let ok = match field.kind {
+            FieldType::Boolean => matches!(value, FieldValue::Bool(_)),
+            _ => matches!(value, FieldValue::Text(_)),
+        };
+        if !ok {
+            let expected = if field.kind == FieldType::Boolean { "true or false" } else { "a string" };
+            return Err(Rejection::WrongType { field: name.clone(), expected });
+        }
+    }
+    Ok(())
+}
+
+fn field(name: &str, kind: FieldType, label_key: &str, label: &str) -> Field {
+    Field {
+        name: name.into(),
+        kind,
+        label_key: label_key.into(),
+        label: label.into(),
+        required: false,
+        value: None,
+        autocomplete: None,
+        options: vec![],
+        min_length: None,
+        max_length: None,
+        pattern: None,
+        input_mode: None,
+        read_only: false,
+    }
+}
+
+/// The label of the action that answers a challenge, and of choosing that authenticator.
+fn action_for(kind: AuthenticatorKind) -> (&'static str, &'static str) {
+    match kind {
+        AuthenticatorKind::Email => ("action.verify", "field.authenticator.email"),
+        AuthenticatorKind::Passkey => ("action.use_passkey", "field.authenticator.passkey"),
+    }
+}
+
+/// A select field `authenticator` offering `kinds`.
+fn authenticator_choice(kinds: &[AuthenticatorKind]) -> Field {
+    let mut f = field("authenticator", FieldType::Select, "field.authenticator", "Authenticator");
+    f.required = true;
+    f.options = kinds.iter().map(|k| SelectOption { value: k.key().into(), label: action_for(*k).1.into() }).collect();
+    f
+}
+
+/// HTML autofill tokens for well-known profile attributes.
+fn autocomplete_for(attribute: &str) -> Option<&'static str> {
+    Some(match attribute {
+        "email" => "email",
+        "given_name" => "given-name",
+        "family_name" => "family-name",
+        "name" => "name",
+        "phone_number" => "tel",
+        "street_address" => "street-address",
+        "postal_code" => "postal-code",
+        "locality" => "address-level2",
+        "country" => "country-name",
+        _ => return None,
+    })
+}

@@ -1,0 +1,111 @@
+//! `identify`: who is signing in. Known and unknown emails are treated alike: both
+//! get an email challenge, and only its proof reveals whether an account exists —
+//! except that an account with passkeys gets a passkey challenge (with email as the
+//! other way), as in every identifier-first passkey design.
+//!
+//! Also `challenge-webauthn-autofillui-authenticator`: signing in with a passkey
+//! without typing the identifier, answered from the identify step.
+
+use passway_protocol::{Intent, Submission, names};
+
+use super::ceremony::{self, CeremonyKind, CeremonyOutcome};
+use super::{AppSettings, Effect, Env, Flow, LogEntry, LogOutcome, Notice, Outcome, Severity, Step, Subject, World};
+use super::{challenge, text_of, validate};
+use crate::authenticators::AuthenticatorKind;
+use crate::authenticators::email::Purpose;
+use crate::crypto::Entropy;
+
+pub(super) fn submit(mut flow: Flow, values: &Submission, world: &World, env: &mut Env<'_>) -> Outcome {
+    let email = match validate::email(text_of(values, "identifier")) {
+        Ok(email) => email,
+        Err(key) => return Outcome::invalid(flow, names::IDENTIFY, values, vec![Notice::error(key).on("identifier")]),
+    };
+    set_subject(&mut flow, email);
+    flow.autofill = None;
+    if let Some(user) = world.user.as_ref().filter(|_| env.app.passkeys && world.passkeys > 0) {
+        flow.authenticators = vec![AuthenticatorKind::Passkey, AuthenticatorKind::Email];
+        return challenge::begin_passkey(flow, &user.id, env);
+    }
+    flow.authenticators = vec![AuthenticatorKind::Email];
+    // Only the email's wording differs; the work and the answer are the same.
+    let purpose = if world.user.is_some() { Purpose::SignIn } else { Purpose::Register };
+    challenge::send(flow, purpose, env)
+}
+
+/// A passkey answered the autofill ceremony (or the "sign in with a passkey" button).
+pub(super) fn passkey_first(mut flow: Flow, world: &World, env: &mut Env<'_>) -> Outcome {
+    match (&world.ceremony, &world.user) {
+        (Some(CeremonyOutcome::Asserted { user_id, cred_id, updated }), Some(user)) if user.id == *user_id => {
+            set_subject(&mut flow, user.email.clone());
+            flow.autofill = None;
+            flow.authenticators = vec![AuthenticatorKind::Passkey, AuthenticatorKind::Email];
+            let used = Effect::PasskeyUsed { cred_id: cred_id.clone(), updated: updated.clone(), at: env.now };
+            let mut out = challenge::after_proof(flow, AuthenticatorKind::Passkey, world, env);
+            out.effects.insert(0, used);
+            out
+        }
+        (Some(CeremonyOutcome::Failed(failure)), _) => {
+            let effects = offer_autofill(&mut flow, env.app, env.rng);
+            let mut out = Outcome::new(flow).notice(Notice::error(failure.key()));
+            out.effects = effects;
+            out.effects.push(Effect::Log(LogEntry {
+                event_type: "user.authentication.verify",
+                severity: Severity::Warn,
+                outcome: LogOutcome::Failure,
+                reason: Some(failure.reason().into()),
+                actor: None,
+                message: "Passkey sign-in refused".into(),
+            }));
+            out
+        }
+        _ => Outcome::new(flow).notice(Notice::error("passkey.error.missing")),
+    }
+}
+
+/// `select-identify`: back from the registration form to sign-in.
+pub(super) fn select(mut flow: Flow, env: &mut Env<'_>) -> Outcome {
+    flow.intent = Intent::Login;
+    let effects = to_identify(&mut flow, env);
+    Outcome { effects, ..Outcome::new(flow) }
+}
+
+/// `cancel`: forget everything learnt and start at `identify` again. The count of
+/// emails sent is kept, so cancelling does not lift the cap.
+pub(super) fn restart(mut flow: Flow, env: &mut Env<'_>) -> Outcome {
+    flow.intent = Intent::Login;
+    flow.subject = None;
+    flow.account = None;
+    flow.authenticators.clear();
+    flow.profile.clear();
+    flow.proofs.clear();
+    flow.session = None;
+    let effects = to_identify(&mut flow, env);
+    Outcome { effects, ..Outcome::new(flow) }
+}
+
+/// Puts the flow at `identify`, with a fresh autofill ceremony when passkeys are on.
+pub(super) fn to_identify(flow: &mut Flow, env: &mut Env<'_>) -> Vec<Effect> {
+    flow.step = Step::Identify;
+    offer_autofill(flow, env.app, env.rng)
+}
+
+/// A new discoverable ceremony for passkey autofill, if the app has passkeys.
+pub(super) fn offer_autofill(flow: &mut Flow, app: &AppSettings, rng: &mut dyn Entropy) -> Vec<Effect> {
+    if !app.passkeys {
+        flow.autofill = None;
+        return vec![];
+    }
+    let c = ceremony::new(CeremonyKind::Discoverable, rng);
+    flow.autofill = Some(c.clone());
+    vec![Effect::BeginCeremony(c)]
+}
+
+/// Changing the email in play voids what was proven about the previous one.
+pub(super) fn set_subject(flow: &mut Flow, email: String) {
+    if flow.subject.as_ref().map(|s| &s.email) != Some(&email) {
+        flow.proofs.clear();
+        flow.account = None;
+        flow.session = None;
+    }
+    flow.subject = Some(Subject { email });
+}

@@ -1,0 +1,98 @@
+//! `enroll-profile`: self-registration. The answers are kept in the flow, and the
+//! account is created only once the email is proven in this same flow.
+
+use std::collections::BTreeMap;
+
+use passway_protocol::{FieldValue, Intent, Submission, names};
+
+use super::{AttributeKind, Effect, Env, Flow, LogEntry, LogOutcome, NewUser, Notice, Outcome, Severity, Step, World};
+use super::{challenge, finish, identify, text_of, validate};
+use crate::authenticators::email::Purpose;
+
+/// `select-enroll-profile`: go to the registration form.
+pub(super) fn select(mut flow: Flow) -> Outcome {
+    flow.step = Step::EnrollProfile;
+    flow.intent = Intent::Register;
+    flow.autofill = None;
+    Outcome::new(flow)
+}
+
+pub(super) fn submit(mut flow: Flow, values: &Submission, world: &World, env: &mut Env<'_>) -> Outcome {
+    let proven = flow.has_proven_subject();
+    let mut answers = BTreeMap::new();
+    let mut email = None;
+    let mut notices = vec![];
+    for attr in &env.settings.profile.attributes {
+        if attr.name == "email" {
+            if !proven {
+                match validate::email(text_of(values, "email")) {
+                    Ok(e) => email = Some(e),
+                    Err(key) => notices.push(Notice::error(key).on("email")),
+                }
+            }
+            continue;
+        }
+        let checked = match &attr.kind {
+            AttributeKind::Boolean => match values.get(&attr.name) {
+                Some(FieldValue::Bool(true)) => Ok("true".to_owned()),
+                _ if attr.required => Err("field.required"),
+                _ => Ok("false".to_owned()),
+            },
+            AttributeKind::Select(options) => {
+                let v = text_of(values, &attr.name);
+                if v.is_empty() && attr.required {
+                    Err("field.required")
+                } else if !v.is_empty() && !options.iter().any(|o| o == v) {
+                    Err("field.invalid")
+                } else {
+                    Ok(v.to_owned())
+                }
+            }
+            AttributeKind::Email => validate::email(text_of(values, &attr.name)),
+            AttributeKind::Text => validate::text(text_of(values, &attr.name), attr.required, attr.max_length),
+        };
+        match checked {
+            Ok(v) if !v.is_empty() => {
+                answers.insert(attr.name.clone(), v);
+            }
+            Ok(_) => {}
+            Err(key) => notices.push(Notice::error(key).on(attr.name.clone())),
+        }
+    }
+    if !notices.is_empty() {
+        return Outcome::invalid(flow, names::ENROLL_PROFILE, values, notices);
+    }
+    flow.profile = answers;
+    flow.intent = Intent::Register;
+    if proven {
+        return challenge::after_proof(flow, crate::authenticators::AuthenticatorKind::Email, world, env);
+    }
+    identify::set_subject(&mut flow, email.expect("validated above"));
+    let purpose = if world.user.is_some() { Purpose::SignIn } else { Purpose::Register };
+    challenge::send(flow, purpose, env)
+}
+
+/// Creates the account for the proven email with the registration answers, and
+/// completes the flow as that new user (or offers to enrol an authenticator first).
+pub(super) fn create(mut flow: Flow, world: &World, env: &mut Env<'_>) -> Outcome {
+    let email = flow.subject.as_ref().expect("proven subject").email.clone();
+    let id = crate::crypto::uuid_v4(env.rng);
+    let user = NewUser { id: id.clone(), email: email.clone(), profile: flow.profile.clone(), created_at: env.now };
+    flow.account = Some(id.clone());
+    // A new account has no passkey and has allowed nothing yet.
+    let world = World { passkeys: 0, consent: None, ..world.clone() };
+    let mut out = finish::signed_in(flow, finish::SignIn::Fresh, &world, env);
+    out.effects.insert(0, Effect::CreateUser(user));
+    out.effects.insert(
+        1,
+        Effect::Log(LogEntry {
+            event_type: "user.registration.create",
+            severity: Severity::Info,
+            outcome: LogOutcome::Success,
+            reason: None,
+            actor: Some((id, email)),
+            message: "User registered with a verified email".into(),
+        }),
+    );
+    out
+}

@@ -1,0 +1,103 @@
+//! What the engine needs to know of the configuration: plain data, built from the
+//! TOML file by `config`.
+
+use std::time::Duration;
+
+/// An app (OIDC client) as the engine sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppSettings {
+    pub client_id: String,
+    pub name: String,
+    /// Whether unknown people may create an account through this app.
+    pub self_registration: bool,
+    /// Whether passkeys can be used with this app (its brand has a relying party).
+    pub passkeys: bool,
+    pub passkey_enrollment: PasskeyEnrollment,
+    /// Ask the person to allow the requested scopes before success.
+    pub consent: bool,
+}
+
+/// The authenticator enrollment policy for passkeys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PasskeyEnrollment {
+    /// Enrolled before the flow may succeed.
+    Required,
+    /// Offered after sign-in, with `skip`.
+    #[default]
+    Optional,
+    /// Never offered.
+    Off,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineSettings {
+    /// How long a flow lives after it starts.
+    pub flow_lifetime: Duration,
+    /// How long an authorization code can be exchanged.
+    pub code_lifetime: Duration,
+    /// How long an SSO session lives at most, and unused.
+    pub session_lifetime: Duration,
+    pub session_idle: Duration,
+    pub profile: ProfileSchema,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        EngineSettings {
+            flow_lifetime: Duration::from_secs(30 * 60),
+            code_lifetime: Duration::from_secs(60),
+            session_lifetime: Duration::from_secs(12 * 3600),
+            session_idle: Duration::from_secs(2 * 3600),
+            profile: ProfileSchema::default(),
+        }
+    }
+}
+
+/// The attributes of a person's profile. `email` is always first and always required.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileSchema {
+    pub attributes: Vec<Attribute>,
+}
+
+impl Default for ProfileSchema {
+    fn default() -> Self {
+        ProfileSchema { attributes: vec![Attribute::email()] }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attribute {
+    /// Claim-style name, e.g. `given_name`.
+    pub name: String,
+    /// English label, used when the catalog and the theme have none for
+    /// `profile.{name}`.
+    pub label: String,
+    pub kind: AttributeKind,
+    /// Required at registration.
+    pub required: bool,
+    pub max_length: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttributeKind {
+    Text,
+    Email,
+    Boolean,
+    Select(Vec<String>),
+}
+
+impl Attribute {
+    pub fn email() -> Attribute {
+        Attribute {
+            name: "email".into(),
+            label: "Email".into(),
+            kind: AttributeKind::Email,
+            required: true,
+            max_length: 254,
+        }
+    }
+
+    pub fn label_key(&self) -> String {
+        format!("profile.{}", self.name)
+    }
+}

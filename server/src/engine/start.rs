@@ -1,0 +1,97 @@
+use std::collections::BTreeMap;
+
+use passway_protocol::Intent;
+
+use super::finish::{self, SignIn};
+use super::{AuthRequest, Env, Flow, Origin, Outcome, Proof, Requester, Step, Subject, Timestamp, User, World};
+use super::{identify, validate};
+use crate::crypto::{Digest, random_token, sha256};
+
+/// A validated request to start a flow.
+#[derive(Debug, Clone)]
+pub struct NewFlow {
+    pub client_id: String,
+    pub intent: Intent,
+    pub origin: Origin,
+    pub request: AuthRequest,
+    pub requester: Requester,
+}
+
+/// A live SSO session of the browser, as the shell loaded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub id: String,
+    pub user: User,
+    /// The authenticators proven in it, and when.
+    pub proofs: Vec<Proof>,
+    pub last_seen_at: Timestamp,
+}
+
+/// A new flow and its bearer handle; the handle is given to the client once and only
+/// its digest is kept.
+#[derive(Debug, Clone)]
+pub struct Started {
+    pub handle: String,
+    pub handle_hash: Digest,
+    /// The flow and what starting asks of the world: a passkey autofill ceremony, or —
+    /// resumed from a session — consent, enrollment or at once success.
+    pub outcome: Outcome,
+}
+
+/// Starts a flow. With a `session` the request lets us reuse (`world` then describes
+/// its account), the person is not asked to sign in again.
+pub fn start(new: NewFlow, session: Option<&Session>, world: &World, env: &mut Env<'_>) -> Started {
+    let handle = random_token(env.rng, 32);
+    let id = random_token(env.rng, 16);
+    let step = match new.intent {
+        Intent::Register => Step::EnrollProfile,
+        Intent::Login | Intent::Recover => Step::Identify,
+    };
+    // A login hint that is an email pre-fills the identifier; it proves nothing.
+    let subject =
+        new.request.login_hint.as_deref().and_then(|hint| validate::email(hint).ok()).map(|email| Subject { email });
+    let mut flow = Flow {
+        id,
+        client_id: new.client_id,
+        created_at: env.now,
+        expires_at: env.now.plus(env.settings.flow_lifetime),
+        intent: new.intent,
+        origin: new.origin,
+        request: new.request,
+        requester: new.requester,
+        subject,
+        profile: BTreeMap::new(),
+        proofs: vec![],
+        step,
+        emails_sent: 0,
+        account: None,
+        authenticators: vec![],
+        autofill: None,
+        session: None,
+    };
+    let handle_hash = sha256(handle.as_bytes());
+    if let Some(s) = session.filter(|s| new.intent == Intent::Login && reusable(s, &flow, env)) {
+        flow.subject = Some(Subject { email: s.user.email.clone() });
+        flow.account = Some(s.user.id.clone());
+        flow.proofs = s.proofs.clone();
+        flow.session = Some(s.id.clone());
+        let outcome = finish::signed_in(flow, SignIn::Session, world, env);
+        return Started { handle, handle_hash, outcome };
+    }
+    let effects =
+        if flow.step == Step::Identify { identify::offer_autofill(&mut flow, env.app, env.rng) } else { vec![] };
+    Started { handle, handle_hash, outcome: Outcome { effects, ..Outcome::new(flow) } }
+}
+
+/// Whether `session` may sign the person in for this request without asking: not with
+/// `prompt=login`, not once idle too long, not when its last authentication is older
+/// than `max_age`, not when `login_hint` names someone else.
+pub fn reusable(session: &Session, flow: &Flow, env: &Env<'_>) -> bool {
+    let request: &AuthRequest = &flow.request;
+    let Some(auth_time) = session.proofs.iter().map(|p| p.at).max() else { return false };
+    let idle = env.now >= session.last_seen_at.plus(env.settings.session_idle);
+    let too_old =
+        request.max_age.is_some_and(|max_age| env.now > auth_time.plus(std::time::Duration::from_secs(max_age)));
+    let someone_else = flow.subject.as_ref().is_some_and(|s| s.email != session.user.email);
+    !(request.prompt.login || idle || too_old || someone_else)
+}

@@ -1,0 +1,240 @@
+//! Presents a flow as the protocol's [`FlowResponse`]: remediations with absolute
+//! URLs, labels and messages in the person's language, masked identifiers.
+
+use std::collections::BTreeMap;
+
+use passway_protocol::{
+    AppInfo, CurrentAuthenticator, FieldType, FlowResponse, Message, PROTOCOL_VERSION, Poll, Remediation, Resend,
+    ScopeInfo, Submission, Success, UserInfo, WebAuthn,
+};
+
+use super::forms::{self, Form};
+use super::{AppSettings, Challenge, EngineSettings, Flow, Notice, Origin, Reply, Step, Timestamp};
+use crate::authenticators::email::mask;
+
+/// Interface text by i18n key, for the person's locale and the app's brand.
+pub trait Texts {
+    fn get(&self, key: &str) -> Option<String>;
+}
+
+/// What the presentation needs beyond the flow.
+pub struct Presenter<'a> {
+    /// Public URL of this server, without a trailing slash.
+    pub base_url: &'a str,
+    pub handle: &'a str,
+    pub texts: &'a dyn Texts,
+    pub app: AppInfo,
+    pub now: Timestamp,
+    /// Browser options of the flow's pending WebAuthn ceremonies, by ceremony id.
+    pub ceremonies: &'a BTreeMap<String, WebAuthn>,
+}
+
+impl Presenter<'_> {
+    fn text(&self, key: &str, fallback: &str) -> String {
+        self.texts.get(key).unwrap_or_else(|| fallback.to_owned())
+    }
+
+    fn href(&self, remediation: &str) -> String {
+        format!("{}/api/v1/flows/{}/{}", self.base_url, self.handle, remediation)
+    }
+}
+
+/// Keys of the interface text each step needs, sent in `strings`.
+const STRINGS_IDENTIFY: &[&str] = &["identify.title", "identify.subtitle", "widget.no_account", "widget.error.network"];
+const STRINGS_ENROLL: &[&str] =
+    &["enroll_profile.title", "enroll_profile.subtitle", "widget.have_account", "widget.error.network"];
+/// Text a client needs to explain a WebAuthn ceremony that failed in the browser.
+const STRINGS_PASSKEY: &[&str] = &["passkey.error.cancelled", "passkey.error.unsupported", "passkey.error.not_here"];
+const STRINGS_EMAIL: &[&str] = &[
+    "email.challenge.title",
+    "email.challenge.instructions",
+    "email.challenge.waiting",
+    "email.challenge.enter_code_instead",
+    "email.challenge.resend_in",
+    "email.challenge.expired",
+    "widget.error.network",
+];
+
+pub fn render(
+    flow: &Flow,
+    notices: &[Notice],
+    echo: Option<&(&'static str, Submission)>,
+    reply: &Reply,
+    p: &Presenter<'_>,
+    app: &AppSettings,
+    settings: &EngineSettings,
+) -> FlowResponse {
+    let remediations =
+        forms::offered(flow, app, settings, p.now).into_iter().map(|f| remediation(f, echo, p)).collect();
+    let cancel = forms::cancel(flow).map(|f| remediation(f, None, p));
+    let subject = flow.subject.as_ref().map(|s| mask(&s.email));
+    let mut params: Vec<(&str, String)> = vec![("app", app.name.clone())];
+    if let Some(masked) = &subject {
+        params.push(("email", masked.clone()));
+    }
+
+    let (title, subtitle, keys) = match &flow.step {
+        Step::Identify => ("identify.title", Some("identify.subtitle"), STRINGS_IDENTIFY),
+        Step::Challenge(Challenge::Passkey(_)) => {
+            ("passkey.challenge.title", Some("passkey.challenge.subtitle"), STRINGS_PASSKEY)
+        }
+        Step::EnrollSelect => ("enroll.select.title", Some("enroll.select.subtitle"), &[][..]),
+        Step::EnrollPasskey { .. } => ("enroll.passkey.title", Some("enroll.passkey.subtitle"), STRINGS_PASSKEY),
+        // Once the email is proven, "we will send a link" no longer applies.
+        Step::EnrollProfile => {
+            ("enroll_profile.title", (!flow.has_proven_subject()).then_some("enroll_profile.subtitle"), STRINGS_ENROLL)
+        }
+        Step::Challenge(Challenge::Email(_)) => {
+            ("email.challenge.title", Some("email.challenge.instructions"), STRINGS_EMAIL)
+        }
+        Step::Consent => ("consent.title", Some("consent.subtitle"), &[][..]),
+        Step::Completed => ("success.title", None, &[][..]),
+    };
+    let with_passkeys = flow.autofill.is_some() && matches!(flow.step, Step::Identify);
+    let extra: &[&str] = if with_passkeys { STRINGS_PASSKEY } else { &[] };
+    let mut strings: BTreeMap<String, String> = keys
+        .iter()
+        .chain(extra)
+        .filter_map(|k| p.texts.get(k).map(|t| ((*k).to_owned(), substitute(&t, &params))))
+        .collect();
+    // `title` and `subtitle` are what a generic client shows for any step.
+    for (generic, key) in [("title", Some(title)), ("subtitle", subtitle)] {
+        if let Some(t) = key.and_then(|k| p.texts.get(k)) {
+            strings.insert(generic.into(), substitute(&t, &params));
+        }
+    }
+
+    let current_authenticator = match &flow.step {
+        Step::Challenge(challenge) => {
+            let shown = challenge.present(p.now);
+            Some(CurrentAuthenticator {
+                key: challenge.kind().key().into(),
+                display: shown.display,
+                resend: shown.resend_after.map(|wait| Resend {
+                    href: p.href(passway_protocol::names::RESEND),
+                    retry_after_seconds: wait.as_secs_f64().ceil() as u32,
+                }),
+                poll: shown.out_of_band.then(|| Poll {
+                    href: p.href(passway_protocol::names::CHALLENGE_POLL),
+                    events: format!("{}/api/v1/flows/{}/events", p.base_url, p.handle),
+                    interval_ms: 4000,
+                }),
+                expires_at: shown.expires_at.map(Timestamp::rfc3339),
+            })
+        }
+        _ => None,
+    };
+
+    let success = match reply {
+        Reply::Success { code, .. } => Some(success(flow, Ok(code))),
+        Reply::Denied => Some(success(flow, Err(("access_denied", "the person did not allow access")))),
+        Reply::Flow | Reply::Link(_) => None,
+    };
+    let messages = notices
+        .iter()
+        .map(|n| {
+            let text = p.text(n.key, n.key);
+            let mut all = params.clone();
+            all.extend(n.params.iter().map(|(k, v)| (*k, v.clone())));
+            Message { key: n.key.to_owned(), text: substitute(&text, &all), level: n.level, field: n.field.clone() }
+        })
+        .collect();
+
+    FlowResponse {
+        version: PROTOCOL_VERSION.into(),
+        handle: p.handle.to_owned(),
+        expires_at: flow.expires_at.rfc3339(),
+        intent: flow.intent,
+        app: p.app.clone(),
+        user: subject.map(|identifier| UserInfo { identifier }),
+        messages,
+        remediations: if success.is_some() { vec![] } else { remediations },
+        current_authenticator: if success.is_some() { None } else { current_authenticator },
+        cancel: if success.is_some() { None } else { cancel },
+        success,
+        strings,
+    }
+}
+
+fn remediation(form: Form, echo: Option<&(&'static str, Submission)>, p: &Presenter<'_>) -> Remediation {
+    let echoed = echo.filter(|(name, _)| *name == form.name).map(|(_, values)| values);
+    let fields = form
+        .fields
+        .into_iter()
+        .map(|mut f| {
+            f.label = p.text(&f.label_key, &f.label);
+            // Secrets are never sent back.
+            let secret = matches!(f.kind, FieldType::Password | FieldType::Otp);
+            if let (Some(values), false, false) = (echoed, secret, f.read_only) {
+                f.value = values.get(&f.name).cloned().or(f.value);
+            }
+            for o in &mut f.options {
+                o.label = p.text(&format!("{}.{}", f.label_key, o.value), &o.label);
+            }
+            f
+        })
+        .collect();
+    Remediation {
+        name: form.name.to_owned(),
+        href: p.href(form.name),
+        method: "POST".into(),
+        label: p.text(form.label_key, form.label_key),
+        label_key: form.label_key.to_owned(),
+        fields,
+        webauthn: form.ceremony.and_then(|id| p.ceremonies.get(&id).cloned()),
+        scopes: form
+            .scopes
+            .into_iter()
+            .map(|name| ScopeInfo { description: p.text(&format!("scope.{name}"), &name), name })
+            .collect(),
+    }
+}
+
+/// The end of the flow: a code, or an OAuth error (RFC 6749 §4.1.2.1).
+fn success(flow: &Flow, result: Result<&str, (&str, &str)>) -> Success {
+    let (code, error) = match result {
+        Ok(code) => (Some(code.to_owned()), None),
+        Err((error, description)) => (None, Some((error.to_owned(), description.to_owned()))),
+    };
+    match flow.origin {
+        Origin::Hosted => {
+            let mut url = url::Url::parse(&flow.request.redirect_uri).expect("redirect_uri validated at start");
+            {
+                let mut q = url.query_pairs_mut();
+                match (&code, &error) {
+                    (Some(code), _) => q.append_pair("code", code),
+                    (_, Some((error, description))) => {
+                        q.append_pair("error", error).append_pair("error_description", description)
+                    }
+                    (None, None) => unreachable!("a code or an error"),
+                };
+                if let Some(state) = &flow.request.state {
+                    q.append_pair("state", state);
+                }
+            }
+            Success {
+                redirect_to: Some(url.into()),
+                code: None,
+                state: None,
+                error: error.as_ref().map(|e| e.0.clone()),
+                error_description: error.map(|e| e.1),
+            }
+        }
+        Origin::Embedded => Success {
+            redirect_to: None,
+            code,
+            state: flow.request.state.clone(),
+            error: error.as_ref().map(|e| e.0.clone()),
+            error_description: error.map(|e| e.1),
+        },
+    }
+}
+
+/// Replaces `{name}` placeholders; unknown placeholders are left for the client.
+pub fn substitute(text: &str, params: &[(&str, String)]) -> String {
+    let mut out = text.to_owned();
+    for (name, value) in params {
+        out = out.replace(&format!("{{{name}}}"), value);
+    }
+    out
+}

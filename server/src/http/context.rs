@@ -1,0 +1,127 @@
+//! What every handler may want to know about the request: who sent it, in which
+//! language, with which device cookie, from which web origin.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+
+use crate::app::AppState;
+use crate::config::App;
+use crate::events::ClientInfo;
+
+use super::error::AppError;
+
+/// Name of the cookie that recognises a browser (for magic links and device context).
+pub const DEVICE_COOKIE: &str = "pw_device";
+/// Name of the SSO session cookie.
+pub const SESSION_COOKIE: &str = "pw_session";
+
+pub struct RequestContext {
+    pub client: ClientInfo,
+    /// Negotiated from `Accept-Language` against the shipped catalogs.
+    pub locale: String,
+    pub device: Option<String>,
+    /// The SSO session cookie's value.
+    pub session: Option<String>,
+    pub origin: Option<String>,
+    /// The `Authorization` header.
+    pub authorization: Option<String>,
+}
+
+impl FromRequestParts<AppState> for RequestContext {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Self::Rejection> {
+        let headers = &parts.headers;
+        let header =
+            |name| headers.get(name).and_then(|v: &axum::http::HeaderValue| v.to_str().ok()).map(str::to_owned);
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_else(|| "unknown".into());
+        let accept = header(header::ACCEPT_LANGUAGE).unwrap_or_default();
+        Ok(RequestContext {
+            client: ClientInfo { ip, user_agent: header(header::USER_AGENT).unwrap_or_default() },
+            locale: app.brands.catalog.negotiate(&accept).to_owned(),
+            device: cookie(headers, DEVICE_COOKIE),
+            session: cookie(headers, SESSION_COOKIE),
+            origin: header(header::ORIGIN),
+            authorization: header(header::AUTHORIZATION),
+        })
+    }
+}
+
+impl RequestContext {
+    /// Refuses a browser request from an origin the app does not allow. Requests
+    /// without `Origin` (servers, same-origin navigations) pass.
+    pub fn check_origin(&self, app: &App, issuer: &str) -> Result<(), AppError> {
+        match &self.origin {
+            None => Ok(()),
+            Some(o) if app.allows_origin(o, issuer) => Ok(()),
+            Some(o) => Err(AppError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "origin_not_allowed",
+                format!("the origin {o} is not in allowed_origins of the app {:?}", app.client_id),
+            )),
+        }
+    }
+}
+
+/// Whether `origin` is the origin of `base_url`.
+pub fn same_origin(origin: &str, base_url: &str) -> bool {
+    url::Url::parse(base_url).map(|u| u.origin().ascii_serialization() == origin).unwrap_or(false)
+}
+
+/// The value of cookie `name`, if sent.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+        .filter(|v| !v.is_empty() && v.len() <= 64)
+}
+
+/// `Set-Cookie` for a new device cookie. Over https it is `SameSite=None; Secure` so
+/// that a widget embedded on another site keeps it; over http (development) `Lax`.
+pub fn device_cookie_header(value: &str, issuer: &str) -> String {
+    format!("{DEVICE_COOKIE}={value}; Path=/; Max-Age=31536000; HttpOnly; {}", same_site(issuer))
+}
+
+/// `Set-Cookie` for an SSO session cookie (`max_age` 0 deletes it). HttpOnly, and
+/// like the device cookie `SameSite=None; Secure` over https (so a widget embedded on
+/// another site can resume the session), `Lax` over plain-http development.
+pub fn session_cookie_header(value: &str, issuer: &str, max_age: std::time::Duration) -> String {
+    format!("{SESSION_COOKIE}={value}; Path=/; Max-Age={}; HttpOnly; {}", max_age.as_secs(), same_site(issuer))
+}
+
+fn same_site(issuer: &str) -> &'static str {
+    if issuer.starts_with("https://") { "SameSite=None; Secure" } else { "SameSite=Lax" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_and_origins() {
+        let mut h = HeaderMap::new();
+        h.append(header::COOKIE, "a=1; pw_device=abc".parse().unwrap());
+        h.append(header::COOKIE, "b=2".parse().unwrap());
+        assert_eq!(cookie(&h, "pw_device").as_deref(), Some("abc"));
+        assert_eq!(cookie(&h, "b").as_deref(), Some("2"));
+        assert_eq!(cookie(&h, "c"), None);
+        assert!(same_origin("http://127.0.0.1:8080", "http://127.0.0.1:8080"));
+        assert!(!same_origin("http://127.0.0.1:8081", "http://127.0.0.1:8080"));
+        assert!(device_cookie_header("x", "https://a").contains("SameSite=None; Secure"));
+        assert!(device_cookie_header("x", "http://a").contains("SameSite=Lax"));
+        let secure = session_cookie_header("s", "https://a", std::time::Duration::from_secs(60));
+        assert_eq!(secure, "pw_session=s; Path=/; Max-Age=60; HttpOnly; SameSite=None; Secure");
+    }
+}

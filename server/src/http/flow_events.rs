@@ -1,0 +1,89 @@
+//! `GET /api/v1/flows/{handle}/events`: server-sent events announcing that a flow
+//! changed (e.g. its magic link was opened in another tab). Changes made in this
+//! process arrive at once; changes made by another instance are noticed by polling
+//! the flow's version every two seconds. The stream ends when the flow expires or the
+//! server shuts down.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::Stream;
+use tokio::sync::broadcast::error::RecvError;
+
+use super::context::RequestContext;
+use super::error::AppError;
+use crate::app::AppState;
+use crate::journey;
+
+const POLL: Duration = Duration::from_secs(2);
+
+pub async fn stream(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    Path(handle): Path<String>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
+    let loaded = journey::load(&app, &handle).await?;
+    let config_app =
+        app.config.app(&loaded.flow.client_id).ok_or_else(|| AppError::not_found("the flow's app is gone"))?;
+    ctx.check_origin(config_app, &app.issuer)?;
+    let state = Watch {
+        rx: app.notifier.subscribe(),
+        shutdown: app.shutdown.clone(),
+        deadline: tokio::time::Instant::now() + app.clock.now().until(loaded.flow.expires_at),
+        flow_id: loaded.flow.id,
+        version: loaded.stored.version,
+        app,
+    };
+    let events = futures_util::stream::unfold(state, |mut w| async move {
+        let version = w.next_change().await?;
+        let event = Event::default()
+            .event("flow-changed")
+            .data(format!("{{\"version\":{version}}}"))
+            .retry(Duration::from_secs(3));
+        Some((Ok(event), w))
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+struct Watch {
+    app: AppState,
+    rx: tokio::sync::broadcast::Receiver<std::sync::Arc<str>>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+    deadline: tokio::time::Instant,
+    flow_id: String,
+    version: i64,
+}
+
+impl Watch {
+    /// The flow's next version, or `None` when the stream should end.
+    async fn next_change(&mut self) -> Option<i64> {
+        loop {
+            if *self.shutdown.borrow() {
+                return None;
+            }
+            let heard = tokio::select! {
+                msg = self.rx.recv() => match msg {
+                    Ok(id) => *id == self.flow_id,
+                    Err(RecvError::Lagged(_)) => true,
+                    Err(RecvError::Closed) => return None,
+                },
+                _ = tokio::time::sleep(POLL) => true,
+                _ = tokio::time::sleep_until(self.deadline) => return None,
+                _ = self.shutdown.changed() => return None,
+            };
+            if !heard {
+                continue;
+            }
+            match self.app.store.flow_version(&self.flow_id).await {
+                Ok(Some(v)) if v != self.version => {
+                    self.version = v;
+                    return Some(v);
+                }
+                Ok(Some(_)) => continue,
+                Ok(None) | Err(_) => return None,
+            }
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! `GET /signin?flow=…`: the hosted sign-in page, the widget on a page branded for
+//! the flow's app.
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::context::RequestContext;
+use super::error::AppError;
+use super::pages::{self, Page};
+use crate::app::AppState;
+use crate::branding::DEFAULT_BRAND;
+use crate::engine::{Texts, view::substitute};
+use crate::html::escape;
+use crate::journey::{self, JourneyError};
+
+#[derive(Deserialize)]
+pub struct SigninQuery {
+    flow: Option<String>,
+}
+
+pub async fn page(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    Query(q): Query<SigninQuery>,
+) -> Result<Response, AppError> {
+    let handle = q.flow.unwrap_or_default();
+    let loaded = match journey::load(&app, &handle).await {
+        Ok(loaded) => loaded,
+        Err(JourneyError::NotFound | JourneyError::Expired | JourneyError::Finished | JourneyError::AppGone(_)) => {
+            return Ok(expired(&app, &ctx, &handle).await);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let config_app = app
+        .config
+        .app(&loaded.flow.client_id)
+        .ok_or_else(|| AppError::from(JourneyError::AppGone(loaded.flow.client_id.clone())))?;
+    let brand = app.brands.get(&config_app.brand).expect("configured brands are loaded");
+    // `ui_locales` of the authorization request wins over the browser's languages.
+    let locale = loaded.flow.request.ui_locale.as_deref().unwrap_or(&ctx.locale);
+    let noscript = app.brands.texts(&brand.id, locale).get("hosted.noscript").unwrap_or_default();
+    let body = format!(
+        "<h1 class=\"pw-visually-hidden\">{name}</h1><passway-signin flow=\"{flow}\" base-url=\"{base}\" brand=\"{brand}\"></passway-signin><noscript><p>{noscript}</p></noscript>",
+        name = escape(&config_app.name),
+        flow = escape(&handle),
+        base = escape(&app.issuer),
+        brand = escape(&brand.id),
+        noscript = escape(&noscript),
+    );
+    Ok(pages::render(
+        StatusCode::OK,
+        Page { brand, lang: locale, title: &config_app.name, body, scripts: &["/widget/passway.js"] },
+    ))
+}
+
+/// The page for a flow that cannot go on: branded for its app when it still exists.
+async fn expired(app: &AppState, ctx: &RequestContext, handle: &str) -> Response {
+    let stored = app.store.flow_by_handle(&crate::crypto::sha256(handle.as_bytes())).await.ok().flatten();
+    let client_id =
+        stored.and_then(|s| serde_json::from_str::<crate::engine::Flow>(&s.state).ok()).map(|f| f.client_id);
+    let config_app = client_id.as_deref().and_then(|id| app.config.app(id));
+    let brand_id = config_app.map_or(DEFAULT_BRAND, |a| a.brand.as_str());
+    let brand = app.brands.get(brand_id).expect("configured brands are loaded");
+    let texts = app.brands.texts(brand_id, &ctx.locale);
+    let params = [("app", config_app.map_or_else(|| "the app".to_owned(), |a| a.name.clone()))];
+    let t = |k: &str| substitute(&texts.get(k).unwrap_or_default(), &params);
+    let title = t("hosted.expired.title");
+    let body = pages::card(brand, &title, &t("hosted.expired.body"), "");
+    pages::render(StatusCode::GONE, Page { brand, lang: &ctx.locale, title: &title, body, scripts: &[] })
+}

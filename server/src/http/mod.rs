@@ -1,0 +1,87 @@
+//! HTTP: the router and thin handlers. Handlers parse, call the journey shell or the
+//! OIDC core, and present; they hold no journey logic.
+
+mod authorize;
+mod body;
+mod context;
+mod cors;
+mod dev_mailbox;
+pub mod error;
+mod flow_events;
+mod flows;
+mod hosted;
+mod link;
+mod logout;
+mod oidc;
+pub mod openapi;
+mod pages;
+mod session;
+mod static_files;
+mod token;
+mod userinfo;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{StatusCode, Uri};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+
+use crate::app::AppState;
+pub use context::DEVICE_COOKIE;
+use error::AppError;
+
+pub fn router(app: AppState) -> Router {
+    let browser_api = Router::new()
+        .route("/api/v1/flows", post(flows::start))
+        .route("/api/v1/flows/{handle}", get(flows::get))
+        .route("/api/v1/flows/{handle}/events", get(flow_events::stream))
+        .route("/api/v1/flows/{handle}/{remediation}", post(flows::submit))
+        .route("/oauth2/v1/token", post(token::token))
+        .route("/oauth2/v1/revoke", post(token::revoke))
+        .route("/oauth2/v1/userinfo", get(userinfo::get).post(userinfo::post))
+        .layer(DefaultBodyLimit::max(body::MAX_BODY))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), cors::layer));
+
+    let mut router = Router::new()
+        .merge(browser_api)
+        .route("/", get(home))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/favicon.ico", get(static_files::favicon))
+        .route("/signin", get(hosted::page))
+        .route("/email/verify", get(link::open))
+        .route("/.well-known/openid-configuration", get(oidc::configuration))
+        .route("/oauth2/v1/authorize", get(authorize::get).post(authorize::post))
+        .route("/oauth2/v1/keys", get(oidc::keys))
+        .route("/oauth2/v1/introspect", post(token::introspect))
+        .route("/oauth2/v1/logout", get(logout::get).post(logout::post))
+        .route("/.well-known/webauthn", get(oidc::webauthn_origins))
+        .route("/api/v1/openapi.json", get(openapi::document))
+        .route("/widget/{*path}", get(static_files::widget))
+        .route("/themes/{brand}/{file}", get(static_files::theme));
+    if app.config.dev_mode {
+        router = router
+            .route("/dev/mailbox", get(dev_mailbox::page))
+            .route("/dev/mailbox/messages", get(dev_mailbox::messages))
+            .route("/dev/mailbox/messages/{id}/html", get(dev_mailbox::message_html));
+    }
+    if let Some(dir) = &app.config.demo_dir {
+        router = router
+            .nest_service("/demo", tower_http::services::ServeDir::new(dir).append_index_html_on_directories(true));
+    }
+    router.fallback(not_found).with_state(app)
+}
+
+async fn home(axum::extract::State(app): axum::extract::State<AppState>) -> Response {
+    if app.config.demo_dir.is_some() {
+        return Redirect::to("/demo/").into_response();
+    }
+    Html(format!(
+        "<!doctype html><title>Passway</title><h1>Passway is running</h1><p>OpenID configuration: <a href=\"{0}/.well-known/openid-configuration\">{0}/.well-known/openid-configuration</a></p>",
+        crate::html::escape(&app.issuer)
+    ))
+    .into_response()
+}
+
+async fn not_found(uri: Uri) -> AppError {
+    AppError::new(StatusCode::NOT_FOUND, "not_found", format!("nothing is served at {}", uri.path()))
+}

@@ -1,0 +1,106 @@
+//! The token endpoint and its siblings: `/oauth2/v1/token`, `/revoke` (RFC 7009),
+//! `/introspect` (RFC 7662). Parse the form, call the token service, present.
+
+use axum::Json;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Form, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::context::RequestContext;
+use crate::app::AppState;
+use crate::oidc::OAuthError;
+use crate::oidc::token::TokenRequest;
+use crate::tokens::{self, Caller};
+
+fn caller(ctx: &RequestContext) -> Caller<'_> {
+    Caller { client: &ctx.client, origin: ctx.origin.as_deref(), authorization: ctx.authorization.as_deref() }
+}
+
+fn parse<T>(form: Result<Form<T>, FormRejection>) -> Result<T, OAuthError> {
+    form.map(|Form(f)| f)
+        .map_err(|e| OAuthError::invalid_request(format!("send an application/x-www-form-urlencoded body: {e}")))
+}
+
+/// `POST /oauth2/v1/token`.
+pub async fn token(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    form: Result<Form<TokenRequest>, FormRejection>,
+) -> Response {
+    let result = match parse(form) {
+        Ok(req) => tokens::token(&app, &caller(&ctx), req).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(tokens) => no_store(Json(tokens).into_response()),
+        Err(e) => oauth_error(e),
+    }
+}
+
+/// The form of `/revoke` and `/introspect`.
+#[derive(Debug, Deserialize)]
+pub struct TokenForm {
+    token: Option<String>,
+    token_type_hint: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+}
+
+/// `POST /oauth2/v1/revoke`: 200 with an empty body, whether or not the token was live.
+pub async fn revoke(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    form: Result<Form<TokenForm>, FormRejection>,
+) -> Response {
+    let result = match parse(form) {
+        Ok(f) => {
+            tokens::revoke(&app, &caller(&ctx), f.client_id.as_deref(), f.client_secret.as_deref(), f.token.as_deref())
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => no_store(StatusCode::OK.into_response()),
+        Err(e) => oauth_error(e),
+    }
+}
+
+/// `POST /oauth2/v1/introspect`.
+pub async fn introspect(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    form: Result<Form<TokenForm>, FormRejection>,
+) -> Response {
+    let result = match parse(form) {
+        Ok(f) => {
+            let (id, secret) = (f.client_id.as_deref(), f.client_secret.as_deref());
+            tokens::introspect(&app, &caller(&ctx), id, secret, f.token.as_deref(), f.token_type_hint.as_deref()).await
+        }
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(answer) => no_store(Json(answer).into_response()),
+        Err(e) => oauth_error(e),
+    }
+}
+
+/// An OAuth error as JSON (RFC 6749 §5.2), with `WWW-Authenticate` when the client
+/// authenticated with Basic and failed.
+pub fn oauth_error(e: OAuthError) -> Response {
+    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+    let basic = e.www_authenticate;
+    let mut response = no_store((status, Json(e)).into_response());
+    if basic {
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"passway\""));
+    }
+    response
+}
+
+pub fn no_store(mut response: Response) -> Response {
+    let h = response.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+}

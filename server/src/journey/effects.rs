@@ -1,0 +1,116 @@
+//! Turns a step's outcome into one store commit (plus SMTP sends after it).
+
+use std::collections::BTreeMap;
+
+use passway_protocol::WebAuthn;
+
+use super::{JourneyError, Loaded, passkeys, sessions};
+use crate::app::AppState;
+use crate::crypto::{SystemEntropy, uuid_v4};
+use crate::engine::{Effect, Outcome, Timestamp};
+use crate::events::{self, ClientInfo};
+use crate::mail::{ChallengeEmail, Delivery, RenderedEmail, render_challenge};
+use crate::store::{Commit, Mail, PasskeyUse, SessionWrite, StoredCode, StoredConsent, StoredPasskey};
+
+/// Applies `out`; returns the browser options of the WebAuthn ceremonies it began.
+pub(super) async fn apply(
+    app: &AppState,
+    loaded: &Loaded,
+    out: &Outcome,
+    client: &ClientInfo,
+    now: Timestamp,
+) -> Result<BTreeMap<String, WebAuthn>, JourneyError> {
+    let flow = &out.flow;
+    let changed = *flow != loaded.flow;
+    let mut commit = Commit::default();
+    if changed {
+        let state = serde_json::to_string(flow).expect("flow serialises");
+        commit.flow = Some((flow.id.clone(), loaded.stored.version, state, flow.expires_at));
+    }
+    let mut smtp: Vec<RenderedEmail> = vec![];
+    let mut options = BTreeMap::new();
+    let ctx = events::Context { client_id: &flow.client_id, flow_id: &flow.id, client };
+    for effect in &out.effects {
+        match effect {
+            Effect::SendEmail(email) => {
+                let rendered = render(app, email, &flow.requester.locale)?;
+                match &app.delivery {
+                    Delivery::Outbox => commit.mails.push(Mail {
+                        id: 0,
+                        to: rendered.to,
+                        subject: rendered.subject,
+                        text: rendered.text,
+                        html: rendered.html,
+                        sent_at: now,
+                    }),
+                    Delivery::Smtp(_) => smtp.push(rendered),
+                }
+            }
+            Effect::CreateUser(user) => commit.users.push(user.clone()),
+            Effect::IssueCode(code) => commit.codes.push(StoredCode {
+                code_hash: code.code_hash,
+                grant: serde_json::to_string(&code.grant).expect("grant serialises"),
+                expires_at: code.grant.expires_at,
+            }),
+            Effect::Log(entry) => commit.events.push(events::record(entry, &ctx, uuid_v4(&mut SystemEntropy), now)),
+            Effect::BeginCeremony(ceremony) => {
+                let brand = app.config.app(&flow.client_id).map(|a| a.brand.as_str()).unwrap_or_default();
+                let webauthn = app
+                    .passkeys
+                    .for_brand(brand)
+                    .ok_or_else(|| JourneyError::Passkeys(format!("brand {brand} has no relying party")))?;
+                // A ceremony lives as long as the flow that waits on it.
+                let (stored, browser) = passkeys::begin(app, webauthn, ceremony, flow.expires_at).await?;
+                options.insert(stored.id.clone(), browser);
+                commit.ceremonies.push(stored);
+            }
+            Effect::SavePasskey(p) => commit.passkeys.push(StoredPasskey {
+                cred_id: p.cred_id.clone(),
+                user_id: p.user_id.clone(),
+                name: p.name.clone(),
+                passkey: p.passkey.clone(),
+                created_at: p.created_at,
+                last_used_at: None,
+            }),
+            Effect::PasskeyUsed { cred_id, updated, at } => {
+                commit.passkey_uses.push(PasskeyUse { cred_id: cred_id.clone(), passkey: updated.clone(), at: *at })
+            }
+            Effect::StartSession(s) => commit.sessions.push(SessionWrite::Create(sessions::stored(s, now))),
+            Effect::TouchSession { id, proofs } => commit.sessions.push(SessionWrite::Touch {
+                id: id.clone(),
+                proofs: sessions::encode_proofs(proofs),
+                last_seen_at: now,
+            }),
+            Effect::RememberConsent { user_id, client_id, scope } => commit.consents.push(StoredConsent {
+                user_id: user_id.clone(),
+                client_id: client_id.clone(),
+                scope: scope.clone(),
+                granted_at: now,
+            }),
+        }
+    }
+    app.store.commit(commit).await?;
+    if let Delivery::Smtp(sender) = &app.delivery {
+        smtp.into_iter().for_each(|m| sender.send(m));
+    }
+    if changed {
+        app.notifier.changed(&flow.id);
+    }
+    Ok(options)
+}
+
+fn render(app: &AppState, email: &crate::engine::OutgoingEmail, locale: &str) -> Result<RenderedEmail, JourneyError> {
+    let config_app = app.config.app(&email.client_id).ok_or_else(|| JourneyError::AppGone(email.client_id.clone()))?;
+    let brand = app.brands.get(&config_app.brand).expect("configured brands are loaded at start");
+    let link = format!("{}/email/verify?t={}", app.issuer, email.link_token);
+    let logo_url = format!("{}/themes/{}/{}", app.issuer, brand.id, brand.logo_file);
+    let challenge = ChallengeEmail {
+        to: &email.to,
+        app_name: &config_app.name,
+        register: email.purpose == crate::authenticators::email::Purpose::Register,
+        code: &email.code,
+        link: &link,
+        logo_url: &logo_url,
+    };
+    Ok(render_challenge(&challenge, brand, &app.brands.texts(&config_app.brand, locale)))
+}

@@ -1,0 +1,317 @@
+//! The shell around the pure engine. For each request it loads what a step needs
+//! (the account in play, and the verified outcome of a WebAuthn answer), runs
+//! [`crate::engine::step`], writes the new state and the step's effects in one store
+//! transaction, hands SMTP emails to the mailer once committed, and announces the
+//! change to anyone waiting on the flow.
+
+mod effects;
+mod notify;
+pub mod passkeys;
+pub mod sessions;
+
+use std::collections::BTreeMap;
+
+use passway_protocol::{AppInfo, FlowResponse, Submission, WebAuthn};
+
+pub use notify::Notifier;
+
+use crate::app::AppState;
+use crate::crypto::{SystemEntropy, sha256};
+use crate::engine::{self, Action, Env, Flow, LinkReply, NewFlow, Outcome, Presenter, Rejection, Reply, World};
+use crate::events::ClientInfo;
+use crate::store::{StoreError, StoredFlow};
+
+#[derive(Debug, thiserror::Error)]
+pub enum JourneyError {
+    #[error("no flow has this handle")]
+    NotFound,
+    #[error("this flow has expired")]
+    Expired,
+    #[error("this flow has finished")]
+    Finished,
+    #[error("the flow was changed by another request; fetch it again")]
+    Conflict,
+    #[error("{0}")]
+    Rejected(Rejection),
+    #[error("the app {0:?} of this flow is no longer configured")]
+    AppGone(String),
+    #[error("passkeys: {0}")]
+    Passkeys(String),
+    /// `prompt=none`, but the person would have to be asked something: the OIDC error
+    /// code (`login_required`, `consent_required`, `interaction_required`).
+    #[error("{0}")]
+    NeedsInteraction(&'static str),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for JourneyError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict => JourneyError::Conflict,
+            other => JourneyError::Store(other),
+        }
+    }
+}
+
+impl From<Rejection> for JourneyError {
+    fn from(r: Rejection) -> Self {
+        match r {
+            Rejection::Expired => JourneyError::Expired,
+            Rejection::Finished => JourneyError::Finished,
+            other => JourneyError::Rejected(other),
+        }
+    }
+}
+
+/// A flow just loaded, with what is needed to save it again.
+pub struct Loaded {
+    pub flow: Flow,
+    pub stored: StoredFlow,
+}
+
+/// A flow just started.
+pub struct Begun {
+    pub handle: String,
+    /// The flow, and — when a session let it finish at once — its success.
+    pub outcome: Outcome,
+    /// Browser options of the ceremonies it began.
+    pub ceremonies: BTreeMap<String, WebAuthn>,
+}
+
+/// How a flow may start.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StartOptions<'a> {
+    /// The browser's SSO session cookie, if it sent one.
+    pub session_cookie: Option<&'a str>,
+    /// `prompt=none`: finish at once from the session, or fail with
+    /// [`JourneyError::NeedsInteraction`] (and store nothing).
+    pub no_prompt: bool,
+}
+
+/// Starts a flow, resuming the browser's SSO session when the request allows.
+pub async fn start(app: &AppState, new: NewFlow, options: StartOptions<'_>) -> Result<Begun, JourneyError> {
+    let config_app = app.config.app(&new.client_id).ok_or_else(|| JourneyError::AppGone(new.client_id.clone()))?;
+    let settings = app.config.app_settings(config_app);
+    let now = app.clock.now();
+    let session = match options.session_cookie {
+        Some(cookie) => sessions::load(app, cookie).await?,
+        None => None,
+    };
+    let mut world = World::default();
+    if let Some(s) = &session {
+        world = account_world(app, &settings, &new.client_id, s.user.clone()).await?;
+    }
+    let started = {
+        let mut env =
+            Env { now, rng: &mut SystemEntropy, keys: &app.keyring, app: &settings, settings: &app.config.engine };
+        engine::start(new, session.as_ref(), &world, &mut env)
+    };
+    let flow = &started.outcome.flow;
+    if options.no_prompt && !matches!(started.outcome.reply, Reply::Success { .. }) {
+        return Err(JourneyError::NeedsInteraction(match flow.step {
+            _ if flow.session.is_none() => "login_required",
+            engine::Step::Consent => "consent_required",
+            _ => "interaction_required",
+        }));
+    }
+    let stored = StoredFlow {
+        id: flow.id.clone(),
+        handle_hash: started.handle_hash,
+        state: serde_json::to_string(flow).expect("flow serialises"),
+        version: 0,
+        expires_at: flow.expires_at,
+    };
+    app.store.insert_flow(&stored).await?;
+    let loaded = Loaded { flow: flow.clone(), stored };
+    let ceremonies = effects::apply(app, &loaded, &started.outcome, &ClientInfo::default(), now).await?;
+    Ok(Begun { handle: started.handle, outcome: started.outcome, ceremonies })
+}
+
+/// What the engine needs to know of an account already identified.
+async fn account_world(
+    app: &AppState,
+    settings: &engine::AppSettings,
+    client_id: &str,
+    user: engine::User,
+) -> Result<World, JourneyError> {
+    let mut world = World::default();
+    if settings.passkeys {
+        world.passkeys = app.store.passkeys_of(&user.id).await?.len();
+    }
+    if settings.consent {
+        world.consent = app.store.consent(&user.id, client_id).await?;
+    }
+    world.user = Some(user);
+    Ok(world)
+}
+
+/// The flow behind `handle`, refused if expired or finished.
+pub async fn load(app: &AppState, handle: &str) -> Result<Loaded, JourneyError> {
+    let stored = app.store.flow_by_handle(&sha256(handle.as_bytes())).await?.ok_or(JourneyError::NotFound)?;
+    let loaded = decode(stored)?;
+    if app.clock.now() >= loaded.flow.expires_at {
+        return Err(JourneyError::Expired);
+    }
+    if loaded.flow.is_finished() {
+        return Err(JourneyError::Finished);
+    }
+    Ok(loaded)
+}
+
+fn decode(stored: StoredFlow) -> Result<Loaded, JourneyError> {
+    let flow =
+        serde_json::from_str(&stored.state).map_err(|e| StoreError::Corrupt(format!("flow {}: {e}", stored.id)))?;
+    Ok(Loaded { flow, stored })
+}
+
+/// A flow response to show, and a new SSO session cookie value for the browser.
+pub struct Answer {
+    pub response: FlowResponse,
+    pub session_cookie: Option<String>,
+}
+
+/// Submits `values` to a remediation and returns the flow response to show.
+pub async fn submit(
+    app: &AppState,
+    loaded: Loaded,
+    handle: &str,
+    remediation: &str,
+    values: Submission,
+    client: &ClientInfo,
+    locale: &str,
+) -> Result<Answer, JourneyError> {
+    let action = Action::Submit { remediation: remediation.to_owned(), values };
+    let (out, options) = run(app, &loaded, action, client).await?;
+    let session_cookie = match &out.reply {
+        Reply::Success { session, .. } => session.clone(),
+        _ => None,
+    };
+    let response = present(app, &out.flow, handle, &out, locale, Some(options)).await?;
+    Ok(Answer { response, session_cookie })
+}
+
+/// A magic link was opened. `device` is the browser's device cookie, if any.
+pub async fn open_link(
+    app: &AppState,
+    token: &str,
+    device: Option<&str>,
+    client: &ClientInfo,
+) -> Result<(Flow, LinkReply), JourneyError> {
+    let (flow_id, secret) = token.split_once('.').ok_or(JourneyError::NotFound)?;
+    let stored = app.store.flow_by_id(flow_id).await?.ok_or(JourneyError::NotFound)?;
+    let loaded = decode(stored)?;
+    let same_device = match (device, &loaded.flow.requester.device) {
+        (Some(cookie), Some(expected)) => sha256(cookie.as_bytes()).ct_eq(expected),
+        _ => false,
+    };
+    let action = Action::OpenLink { secret: secret.to_owned(), same_device };
+    match run(app, &loaded, action, client).await {
+        Ok((Outcome { flow, reply: Reply::Link(reply), .. }, _)) => Ok((flow, reply)),
+        Ok(_) => unreachable!("opening a link answers with a link reply"),
+        Err(JourneyError::Finished) => Ok((loaded.flow, LinkReply::AlreadyUsed)),
+        Err(JourneyError::Expired) => Ok((loaded.flow, LinkReply::Expired)),
+        Err(e) => Err(e),
+    }
+}
+
+/// Runs one step and persists it; returns its outcome and the options of the
+/// ceremonies it began.
+async fn run(
+    app: &AppState,
+    loaded: &Loaded,
+    action: Action,
+    client: &ClientInfo,
+) -> Result<(Outcome, BTreeMap<String, WebAuthn>), JourneyError> {
+    let flow = &loaded.flow;
+    let config_app = app.config.app(&flow.client_id).ok_or_else(|| JourneyError::AppGone(flow.client_id.clone()))?;
+    let settings = app.config.app_settings(config_app);
+    let now = app.clock.now();
+    let mut world = World::default();
+
+    // An answer to a WebAuthn ceremony is verified here, before the engine decides.
+    if let Action::Submit { remediation, values } = &action
+        && let (Some(ceremony), Some(webauthn)) =
+            (engine::ceremony_for(flow, remediation), app.passkeys.for_brand(&config_app.brand))
+        && let Some(credential) = values.get("credential").and_then(|v| v.as_text())
+    {
+        let (outcome, user) = passkeys::finish(app, webauthn, ceremony, credential, now).await?;
+        world.ceremony = Some(outcome);
+        world.user = user;
+    }
+    if world.user.is_none()
+        && let Some(email) = engine::lookup(flow, &action)
+    {
+        world.user = app.store.user_by_email(&email).await?;
+    }
+    if let Some(user) = world.user.take() {
+        world =
+            World { ceremony: world.ceremony.take(), ..account_world(app, &settings, &flow.client_id, user).await? };
+    }
+
+    let out = {
+        let mut env =
+            Env { now, rng: &mut SystemEntropy, keys: &app.keyring, app: &settings, settings: &app.config.engine };
+        engine::step(flow, action, &world, &mut env)?
+    };
+    let options = effects::apply(app, loaded, &out, client, now).await?;
+    Ok((out, options))
+}
+
+/// Presents `flow` for its current step (no messages).
+pub async fn show(app: &AppState, flow: &Flow, handle: &str, locale: &str) -> Result<FlowResponse, JourneyError> {
+    let out = Outcome::unchanged(flow.clone());
+    present(app, flow, handle, &out, locale, None).await
+}
+
+/// Presents a flow just started.
+pub async fn present_started(app: &AppState, begun: Begun, locale: &str) -> Result<FlowResponse, JourneyError> {
+    present(app, &begun.outcome.flow, &begun.handle, &begun.outcome, locale, Some(begun.ceremonies)).await
+}
+
+/// Presents a flow; `known` holds ceremony options already in hand (just begun),
+/// others are read from the store.
+async fn present(
+    app: &AppState,
+    flow: &Flow,
+    handle: &str,
+    out: &Outcome,
+    locale: &str,
+    known: Option<BTreeMap<String, WebAuthn>>,
+) -> Result<FlowResponse, JourneyError> {
+    let locale = flow.request.ui_locale.as_deref().unwrap_or(locale);
+    let config_app = app.config.app(&flow.client_id).ok_or_else(|| JourneyError::AppGone(flow.client_id.clone()))?;
+    let mut ceremonies = known.unwrap_or_default();
+    let missing: Vec<&str> = engine::pending_ceremonies(flow)
+        .into_iter()
+        .map(|c| c.id.as_str())
+        .filter(|id| !ceremonies.contains_key(*id))
+        .collect();
+    if !missing.is_empty() {
+        ceremonies.extend(passkeys::options(app, &missing, app.clock.now()).await?);
+    }
+    let brand = app.brands.get(&config_app.brand);
+    let texts = app.brands.texts(&config_app.brand, locale);
+    let presenter = Presenter {
+        base_url: &app.issuer,
+        handle,
+        texts: &texts,
+        app: AppInfo {
+            id: config_app.client_id.clone(),
+            name: config_app.name.clone(),
+            brand: config_app.brand.clone(),
+            logo_url: brand.map(|b| format!("{}/themes/{}/{}", app.issuer, b.id, b.logo_file)),
+        },
+        now: app.clock.now(),
+        ceremonies: &ceremonies,
+    };
+    Ok(engine::render(
+        flow,
+        &out.notices,
+        out.echo.as_ref(),
+        &out.reply,
+        &presenter,
+        &app.config.app_settings(config_app),
+        &app.config.engine,
+    ))
+}

@@ -1,0 +1,187 @@
+//! `passway`: the command line. Errors end here, as `anyhow`, with the message only.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use passway_server::app::AppState;
+use passway_server::clock::Clock;
+use passway_server::config::Config;
+use tokio::io::AsyncReadExt;
+
+#[derive(Parser)]
+#[command(name = "passway", version, about = "Passway identity engine")]
+struct Cli {
+    /// Configuration file.
+    #[arg(long, short, global = true, default_value = "passway.toml", env = "PASSWAY_CONFIG")]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve (the default).
+    Serve {
+        /// Listen here instead of the configured address (`127.0.0.1:0` picks a free port).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// Stop when standard input closes (for test harnesses: the server cannot outlive them).
+        #[arg(long)]
+        stop_on_stdin_eof: bool,
+    },
+    /// Check the configuration and the themes, then exit.
+    CheckConfig,
+    /// Print a new random master key (base64url), for PASSWAY_MASTER_KEY.
+    MasterKey,
+    /// Print the flow API's OpenAPI document.
+    Openapi,
+    /// Print a new client secret, and the digest to put in the app's
+    /// `client_secret_hashes` (only the digest is ever configured).
+    ClientSecret,
+    /// Signing keys: list them, or rotate now.
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysAction {
+    /// List the stored keys and what each does now.
+    List,
+    /// Publish a successor for every algorithm in use; it signs after
+    /// `keys.publish_ahead_hours` (running servers pick it up within a minute).
+    Rotate,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("passway: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command.unwrap_or(Command::Serve { listen: None, stop_on_stdin_eof: false }) {
+        Command::MasterKey => {
+            let mut key = [0u8; 32];
+            aws_lc_rs::rand::fill(&mut key).map_err(|_| anyhow::anyhow!("the system random source failed"))?;
+            println!("{}", passway_server::crypto::b64url(&key));
+            Ok(())
+        }
+        Command::Openapi => {
+            println!("{}", passway_server::http::openapi::json());
+            Ok(())
+        }
+        Command::ClientSecret => {
+            let mut random = [0u8; 32];
+            aws_lc_rs::rand::fill(&mut random).map_err(|_| anyhow::anyhow!("the system random source failed"))?;
+            let (secret, hash) = passway_server::oidc::client_auth::new_secret(&random);
+            println!("client_secret: {secret}");
+            println!("  (give it to the app; it is not stored anywhere)");
+            println!("client_secret_hashes = [\"{hash}\"]");
+            println!("  (put this in the app's [[apps]] entry)");
+            Ok(())
+        }
+        Command::Keys { action } => keys(&cli.config, action).await,
+        Command::CheckConfig => {
+            let config = Config::load(&cli.config)?;
+            passway_server::branding::Brands::load(&config.themes_dir, passway_server::i18n::Catalog::builtin())
+                .map_err(passway_server::app::StartError::Themes)?;
+            println!("{}: OK ({} apps)", cli.config.display(), config.apps.len());
+            Ok(())
+        }
+        Command::Serve { listen, stop_on_stdin_eof } => serve(&cli.config, listen, stop_on_stdin_eof).await,
+    }
+}
+
+async fn keys(path: &std::path::Path, action: KeysAction) -> anyhow::Result<()> {
+    let config = Config::load(path)?;
+    match action {
+        KeysAction::Rotate => {
+            let created = passway_server::app::rotate_keys_now(&config).await?;
+            if created.is_empty() {
+                println!("a successor is already published for every algorithm; nothing to do");
+            }
+            for (kid, at) in created {
+                println!("published {kid}; it signs from {}", at.rfc3339());
+            }
+        }
+        KeysAction::List => {
+            let now = Clock::System.now();
+            for k in passway_server::app::stored_keys(&config).await? {
+                let state = match k.retires_at {
+                    _ if k.activates_at > now => "next",
+                    Some(r) if r <= now => "retired",
+                    _ => "signing",
+                };
+                let retires = k.retires_at.map(|r| format!(", retires {}", r.rfc3339())).unwrap_or_default();
+                println!("{}  {}  {state}  (signs from {}{retires})", k.kid, k.alg, k.activates_at.rfc3339());
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn serve(path: &std::path::Path, listen: Option<SocketAddr>, stop_on_stdin_eof: bool) -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "passway_server=info,warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let config = Config::load(path)?;
+    let address = listen.unwrap_or(config.listen);
+    let listener =
+        tokio::net::TcpListener::bind(address).await.with_context(|| format!("cannot listen on {address}"))?;
+    let bound = listener.local_addr()?;
+    let issuer = config.issuer.clone().unwrap_or_else(|| format!("http://{bound}"));
+    let dev_mode = config.dev_mode;
+    let demo = config.demo_dir.is_some();
+    let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
+    let app = AppState::build(config, issuer.clone(), Clock::System, shutdown_rx).await?;
+    if dev_mode {
+        eprintln!(
+            "\n  ************************************************************\n  *  DEV MODE: emails go to {issuer}/dev/mailbox\n  *  and the master key is kept in the data folder.\n  *  Never run dev mode in production.\n  ************************************************************\n"
+        );
+    }
+    println!("passway: listening on {issuer} (store: {})", app.store.backend());
+    if demo {
+        println!("passway: demo at {issuer}/demo/");
+    }
+    let stop = async move {
+        let stdin_closed = async {
+            if stop_on_stdin_eof {
+                let mut sink = [0u8; 64];
+                let mut stdin = tokio::io::stdin();
+                while matches!(stdin.read(&mut sink).await, Ok(n) if n > 0) {}
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
+        let terminate = async {
+            #[cfg(unix)]
+            if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                s.recv().await;
+                return;
+            }
+            std::future::pending::<()>().await;
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate => {}
+            _ = stdin_closed => {}
+        }
+        eprintln!("passway: stopping");
+    };
+    passway_server::serve::serve(listener, app, shutdown, stop).await?;
+    Ok(())
+}

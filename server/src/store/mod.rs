@@ -1,0 +1,341 @@
+//! Persistence behind one interface, [`Store`], with two implementations: SQLite (an
+//! embedded file, the default) and PostgreSQL (for many instances behind a load
+//! balancer). Both run the same SQL (see `sql.rs`) and the same test suite.
+//!
+//! All flow state lives here, never in one process' memory, so any instance can serve
+//! any step. A step's new state and its effects are written by [`Store::commit`] in one
+//! transaction, guarded by the flow's version (optimistic concurrency): two requests
+//! racing on one flow cannot both win.
+
+mod postgres;
+mod sql;
+mod sqlite;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::Serialize;
+
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+use crate::crypto::Digest;
+use crate::engine::{NewUser, Timestamp, User};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The flow changed since it was read (another request won the race).
+    #[error("the flow was changed by another request")]
+    Conflict,
+    #[error("{0} already exists")]
+    Duplicate(&'static str),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database error: {0}")]
+    Sqlite(rusqlite::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// A flow as stored: its state serialised, guarded by a version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredFlow {
+    pub id: String,
+    pub handle_hash: Digest,
+    pub state: String,
+    pub version: i64,
+    pub expires_at: Timestamp,
+}
+
+/// Everything one step writes.
+#[derive(Debug, Clone, Default)]
+pub struct Commit {
+    /// (flow id, version read, new state, expiry); saved only if the version still matches.
+    pub flow: Option<(String, i64, String, Timestamp)>,
+    pub users: Vec<NewUser>,
+    pub codes: Vec<StoredCode>,
+    pub mails: Vec<Mail>,
+    pub events: Vec<StoredEvent>,
+    pub ceremonies: Vec<StoredCeremony>,
+    /// New passkeys; a credential ID already registered fails the commit ([`StoreError::Duplicate`]).
+    pub passkeys: Vec<StoredPasskey>,
+    pub passkey_uses: Vec<PasskeyUse>,
+    pub sessions: Vec<SessionWrite>,
+    /// Remembered consents (replacing the account's previous one for the client).
+    pub consents: Vec<StoredConsent>,
+    pub families: Vec<StoredFamily>,
+    pub refresh_tokens: Vec<StoredRefresh>,
+}
+
+impl Commit {
+    pub fn is_empty(&self) -> bool {
+        self.flow.is_none()
+            && self.users.is_empty()
+            && self.codes.is_empty()
+            && self.mails.is_empty()
+            && self.events.is_empty()
+            && self.ceremonies.is_empty()
+            && self.passkeys.is_empty()
+            && self.passkey_uses.is_empty()
+            && self.sessions.is_empty()
+            && self.consents.is_empty()
+            && self.families.is_empty()
+            && self.refresh_tokens.is_empty()
+    }
+}
+
+/// An SSO session: who signed in, with which authenticators, until when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSession {
+    /// Public id (the ID token's `sid`).
+    pub id: String,
+    /// SHA-256 of the cookie value.
+    pub secret_hash: Digest,
+    pub user_id: String,
+    /// The serialised proofs (authenticator and time).
+    pub proofs: String,
+    pub created_at: Timestamp,
+    pub last_seen_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionWrite {
+    Create(StoredSession),
+    /// A session was used again: new proofs, seen now.
+    Touch {
+        id: String,
+        proofs: String,
+        last_seen_at: Timestamp,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredConsent {
+    pub user_id: String,
+    pub client_id: String,
+    /// Space-separated scopes allowed.
+    pub scope: String,
+    pub granted_at: Timestamp,
+}
+
+/// What one authorization code, or one chain of refresh tokens, issued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredFamily {
+    pub id: String,
+    pub client_id: String,
+    pub user_id: Option<String>,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRefresh {
+    pub token_hash: Digest,
+    pub family_id: String,
+    /// The serialised [`crate::engine::Grant`] it continues.
+    pub grant: String,
+    pub issued_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// A refresh token presented, and its successor.
+#[derive(Debug, Clone, Copy)]
+pub struct Rotation<'a> {
+    pub token_hash: &'a Digest,
+    pub client_id: &'a str,
+    pub now: Timestamp,
+    pub next_hash: &'a Digest,
+    pub next_expires: Timestamp,
+}
+
+/// Result of presenting a refresh token for rotation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefreshUse {
+    /// Valid: it is now used, and its successor is stored. (grant, family)
+    Rotated(String, String),
+    /// Used before: a replay, so its whole family was revoked. (family)
+    Reused(String),
+    /// Expired, revoked or unknown.
+    Invalid,
+}
+
+/// A WebAuthn ceremony in progress: the server-side state (single use) and the options
+/// sent to the browser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCeremony {
+    pub id: String,
+    pub state: String,
+    pub options: String,
+    pub expires_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredPasskey {
+    /// Credential ID, base64url.
+    pub cred_id: String,
+    pub user_id: String,
+    pub name: String,
+    /// The serialised webauthn-rs `Passkey`.
+    pub passkey: String,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+}
+
+/// A passkey was used: when, and its new state if the counter or flags changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasskeyUse {
+    pub cred_id: String,
+    pub passkey: Option<String>,
+    pub at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCode {
+    pub code_hash: Digest,
+    /// The serialised [`crate::engine::Grant`].
+    pub grant: String,
+    pub expires_at: Timestamp,
+}
+
+/// Result of presenting an authorization code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeUse {
+    /// First use, before expiry: here is the grant.
+    Fresh(String),
+    /// Presented before: a replay. The family its first use issued tokens in (to revoke).
+    Replayed {
+        family: Option<String>,
+    },
+    Expired,
+    Unknown,
+}
+
+/// An email in the dev outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Mail {
+    pub id: i64,
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    #[serde(serialize_with = "rfc3339")]
+    pub sent_at: Timestamp,
+}
+
+fn rfc3339<S: serde::Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&t.rfc3339())
+}
+
+/// A system log event, its body already in Okta's LogEvent shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    pub uuid: String,
+    pub published: Timestamp,
+    pub event_type: String,
+    pub body: String,
+}
+
+/// A signing key, its private half sealed under the master key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredKey {
+    pub kid: String,
+    pub alg: String,
+    pub created_at: Timestamp,
+    pub sealed_private: Vec<u8>,
+    pub public_jwk: String,
+    /// Published from creation; signs from this instant.
+    pub activates_at: Timestamp,
+    /// Stops signing from this instant.
+    pub retires_at: Option<Timestamp>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `"sqlite"` or `"postgres"`.
+    fn backend(&self) -> &'static str;
+
+    async fn insert_flow(&self, flow: &StoredFlow) -> Result<(), StoreError>;
+    async fn flow_by_handle(&self, handle_hash: &Digest) -> Result<Option<StoredFlow>, StoreError>;
+    async fn flow_by_id(&self, id: &str) -> Result<Option<StoredFlow>, StoreError>;
+    /// The current version of a flow (cheap; for change notification across instances).
+    async fn flow_version(&self, id: &str) -> Result<Option<i64>, StoreError>;
+    /// Writes a step atomically; [`StoreError::Conflict`] if the flow moved meanwhile.
+    async fn commit(&self, commit: Commit) -> Result<(), StoreError>;
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError>;
+    async fn user_by_id(&self, id: &str) -> Result<Option<User>, StoreError>;
+
+    /// Marks an authorization code used by token family `family` and returns its grant
+    /// (single use).
+    async fn use_code(&self, code_hash: &Digest, now: Timestamp, family: &str) -> Result<CodeUse, StoreError>;
+
+    /// The live session with this cookie digest.
+    async fn session(&self, secret_hash: &Digest, now: Timestamp) -> Result<Option<StoredSession>, StoreError>;
+    async fn revoke_session(&self, id: &str, now: Timestamp) -> Result<(), StoreError>;
+    /// The scopes the account allowed the client, if it was asked.
+    async fn consent(&self, user_id: &str, client_id: &str) -> Result<Option<String>, StoreError>;
+
+    /// Uses refresh token `token_hash` of client `client_id` and stores its successor
+    /// `next_hash` (same grant, same family, until `next_expires`); a replayed token
+    /// revokes its family.
+    async fn rotate_refresh(&self, rotation: Rotation<'_>) -> Result<RefreshUse, StoreError>;
+    /// The grant and family of a live refresh token (introspection).
+    async fn refresh_token(&self, token_hash: &Digest, now: Timestamp) -> Result<Option<(String, String)>, StoreError>;
+    async fn revoke_family(&self, id: &str, now: Timestamp) -> Result<(), StoreError>;
+    async fn family_revoked(&self, id: &str) -> Result<bool, StoreError>;
+    /// Revokes an access token by id until it would have expired anyway.
+    async fn revoke_access_token(&self, jti: &str, expires_at: Timestamp) -> Result<(), StoreError>;
+    async fn access_token_revoked(&self, jti: &str) -> Result<bool, StoreError>;
+    /// Revokes every session and token family of an account.
+    async fn revoke_user(&self, user_id: &str, now: Timestamp) -> Result<(), StoreError>;
+
+    /// Outbox emails, newest first, optionally only those to `to`.
+    async fn mails(&self, to: Option<&str>, limit: u32) -> Result<Vec<Mail>, StoreError>;
+
+    async fn signing_keys(&self) -> Result<Vec<StoredKey>, StoreError>;
+    async fn insert_signing_key(&self, key: &StoredKey) -> Result<(), StoreError>;
+    /// Stops a key signing from `at` (it stays published until its tokens expire).
+    async fn retire_signing_key(&self, kid: &str, at: Timestamp) -> Result<(), StoreError>;
+
+    /// System log events, oldest first, after sequence number `after`.
+    async fn events(&self, after: i64, limit: u32) -> Result<Vec<(i64, StoredEvent)>, StoreError>;
+
+    /// The passkeys of a user, oldest first.
+    async fn passkeys_of(&self, user_id: &str) -> Result<Vec<StoredPasskey>, StoreError>;
+    async fn passkey(&self, cred_id: &str) -> Result<Option<StoredPasskey>, StoreError>;
+    /// The browser options of a live ceremony (not consumed).
+    async fn ceremony_options(&self, id: &str, now: Timestamp) -> Result<Option<String>, StoreError>;
+    /// Takes a live ceremony's state: it can be taken once.
+    async fn take_ceremony(&self, id: &str, now: Timestamp) -> Result<Option<String>, StoreError>;
+
+    /// Deletes flows, codes and ceremonies that expired before `now`; returns how many rows went.
+    async fn purge_expired(&self, now: Timestamp) -> Result<u64, StoreError>;
+}
+
+/// Opens the store named by `url` (`sqlite://…` or `postgres://…`) and migrates it.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PostgresStore::open(url).await?))
+    } else {
+        Ok(Arc::new(SqliteStore::open(url).await?))
+    }
+}
+
+fn profile_json(profile: &BTreeMap<String, String>) -> String {
+    serde_json::to_string(profile).expect("a map of strings serialises")
+}
+
+fn parse_profile(text: &str) -> Result<BTreeMap<String, String>, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("user profile: {e}")))
+}
+
+fn digest(bytes: Vec<u8>) -> Result<Digest, StoreError> {
+    bytes.try_into().map(Digest).map_err(|_| StoreError::Corrupt("digest is not 32 bytes".into()))
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

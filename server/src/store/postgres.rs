@@ -1,0 +1,460 @@
+//! PostgreSQL: for several instances sharing one database.
+
+use async_trait::async_trait;
+use sqlx::Row as _;
+use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+
+use super::{
+    CodeUse, Commit, Mail, RefreshUse, Rotation, SessionWrite, Store, StoreError, StoredEvent, StoredFlow, StoredKey,
+    StoredPasskey, StoredRefresh, StoredSession, digest, parse_profile, profile_json, sql,
+};
+use crate::crypto::Digest;
+use crate::engine::{Timestamp, User};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connects to `url` and migrates. A schema other than `public` can be chosen in
+    /// the URL: `postgres://…/db?options[search_path]=passway`.
+    pub async fn open(url: &str) -> Result<PostgresStore, StoreError> {
+        let pool = PgPoolOptions::new().max_connections(16).connect(url).await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(PostgresStore { pool })
+    }
+}
+
+fn flow(r: &PgRow) -> Result<StoredFlow, StoreError> {
+    Ok(StoredFlow {
+        id: r.try_get(0)?,
+        handle_hash: digest(r.try_get(1)?)?,
+        state: r.try_get(2)?,
+        version: r.try_get(3)?,
+        expires_at: Timestamp(r.try_get(4)?),
+    })
+}
+
+fn user(r: &PgRow) -> Result<User, StoreError> {
+    let profile: String = r.try_get(2)?;
+    Ok(User { id: r.try_get(0)?, email: r.try_get(1)?, profile: parse_profile(&profile)? })
+}
+
+fn passkey(r: &PgRow) -> Result<StoredPasskey, StoreError> {
+    Ok(StoredPasskey {
+        cred_id: r.try_get(0)?,
+        user_id: r.try_get(1)?,
+        name: r.try_get(2)?,
+        passkey: r.try_get(3)?,
+        created_at: Timestamp(r.try_get(4)?),
+        last_used_at: r.try_get::<Option<i64>, _>(5)?.map(Timestamp),
+    })
+}
+
+fn duplicate(e: sqlx::Error, what: &'static str) -> StoreError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Duplicate(what),
+        _ => StoreError::Database(e),
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn insert_flow(&self, f: &StoredFlow) -> Result<(), StoreError> {
+        sqlx::query(sql::INSERT_FLOW)
+            .bind(&f.id)
+            .bind(&f.handle_hash.0[..])
+            .bind(&f.state)
+            .bind(f.version)
+            .bind(f.expires_at.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn flow_by_handle(&self, handle_hash: &Digest) -> Result<Option<StoredFlow>, StoreError> {
+        let row = sqlx::query(sql::FLOW_BY_HANDLE).bind(&handle_hash.0[..]).fetch_optional(&self.pool).await?;
+        row.as_ref().map(flow).transpose()
+    }
+
+    async fn flow_by_id(&self, id: &str) -> Result<Option<StoredFlow>, StoreError> {
+        let row = sqlx::query(sql::FLOW_BY_ID).bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(flow).transpose()
+    }
+
+    async fn flow_version(&self, id: &str) -> Result<Option<i64>, StoreError> {
+        Ok(sqlx::query_scalar(sql::FLOW_VERSION).bind(id).fetch_optional(&self.pool).await?)
+    }
+
+    async fn commit(&self, c: Commit) -> Result<(), StoreError> {
+        if c.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await?;
+        if let Some((id, version, state, expires_at)) = &c.flow {
+            let done = sqlx::query(sql::UPDATE_FLOW)
+                .bind(state)
+                .bind(expires_at.0)
+                .bind(id)
+                .bind(version)
+                .execute(&mut *tx)
+                .await?;
+            if done.rows_affected() != 1 {
+                return Err(StoreError::Conflict);
+            }
+        }
+        for u in &c.users {
+            sqlx::query(sql::INSERT_USER)
+                .bind(&u.id)
+                .bind(&u.email)
+                .bind(profile_json(&u.profile))
+                .bind(u.created_at.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| duplicate(e, "an account with this email"))?;
+        }
+        for code in &c.codes {
+            sqlx::query(sql::INSERT_CODE)
+                .bind(&code.code_hash.0[..])
+                .bind(&code.grant)
+                .bind(code.expires_at.0)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for m in &c.mails {
+            sqlx::query(sql::INSERT_MAIL)
+                .bind(&m.to)
+                .bind(&m.subject)
+                .bind(&m.text)
+                .bind(&m.html)
+                .bind(m.sent_at.0)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for e in &c.events {
+            sqlx::query(sql::INSERT_EVENT)
+                .bind(&e.uuid)
+                .bind(e.published.0)
+                .bind(&e.event_type)
+                .bind(&e.body)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for ceremony in &c.ceremonies {
+            sqlx::query(sql::INSERT_CEREMONY)
+                .bind(&ceremony.id)
+                .bind(&ceremony.state)
+                .bind(&ceremony.options)
+                .bind(ceremony.expires_at.0)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for p in &c.passkeys {
+            sqlx::query(sql::INSERT_PASSKEY)
+                .bind(&p.cred_id)
+                .bind(&p.user_id)
+                .bind(&p.name)
+                .bind(&p.passkey)
+                .bind(p.created_at.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| duplicate(e, "a passkey with this credential ID"))?;
+        }
+        for u in &c.passkey_uses {
+            sqlx::query(sql::USE_PASSKEY).bind(u.at.0).bind(&u.passkey).bind(&u.cred_id).execute(&mut *tx).await?;
+        }
+        for w in &c.sessions {
+            match w {
+                SessionWrite::Create(s) => {
+                    sqlx::query(sql::INSERT_SESSION)
+                        .bind(&s.id)
+                        .bind(&s.secret_hash.0[..])
+                        .bind(&s.user_id)
+                        .bind(&s.proofs)
+                        .bind(s.created_at.0)
+                        .bind(s.last_seen_at.0)
+                        .bind(s.expires_at.0)
+                        .execute(&mut *tx)
+                        .await?
+                }
+                SessionWrite::Touch { id, proofs, last_seen_at } => {
+                    sqlx::query(sql::TOUCH_SESSION).bind(proofs).bind(last_seen_at.0).bind(id).execute(&mut *tx).await?
+                }
+            };
+        }
+        for consent in &c.consents {
+            sqlx::query(sql::UPSERT_CONSENT)
+                .bind(&consent.user_id)
+                .bind(&consent.client_id)
+                .bind(&consent.scope)
+                .bind(consent.granted_at.0)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for f in &c.families {
+            sqlx::query(sql::INSERT_FAMILY)
+                .bind(&f.id)
+                .bind(&f.client_id)
+                .bind(&f.user_id)
+                .bind(f.created_at.0)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for r in &c.refresh_tokens {
+            insert_refresh(&mut tx, r).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
+        let row = sqlx::query(sql::USER_BY_EMAIL).bind(email).fetch_optional(&self.pool).await?;
+        row.as_ref().map(user).transpose()
+    }
+
+    async fn user_by_id(&self, id: &str) -> Result<Option<User>, StoreError> {
+        let row = sqlx::query(sql::USER_BY_ID).bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(user).transpose()
+    }
+
+    async fn use_code(&self, code_hash: &Digest, now: Timestamp, family: &str) -> Result<CodeUse, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let fresh: Option<String> = sqlx::query_scalar(sql::USE_CODE)
+            .bind(now.0)
+            .bind(family)
+            .bind(&code_hash.0[..])
+            .fetch_optional(&mut *tx)
+            .await?;
+        let answer = match fresh {
+            Some(grant) => CodeUse::Fresh(grant),
+            None => match sqlx::query(sql::CODE_STATE).bind(&code_hash.0[..]).fetch_optional(&mut *tx).await? {
+                None => CodeUse::Unknown,
+                Some(r) => match r.try_get::<Option<i64>, _>(1)? {
+                    Some(_) => CodeUse::Replayed { family: r.try_get(0)? },
+                    None => CodeUse::Expired,
+                },
+            },
+        };
+        tx.commit().await?;
+        Ok(answer)
+    }
+
+    async fn mails(&self, to: Option<&str>, limit: u32) -> Result<Vec<Mail>, StoreError> {
+        let limit = i64::from(limit);
+        let rows = match to {
+            Some(to) => sqlx::query(sql::MAILS_TO).bind(to).bind(limit).fetch_all(&self.pool).await?,
+            None => sqlx::query(sql::MAILS).bind(limit).fetch_all(&self.pool).await?,
+        };
+        rows.iter()
+            .map(|r| {
+                Ok(Mail {
+                    id: r.try_get(0)?,
+                    to: r.try_get(1)?,
+                    subject: r.try_get(2)?,
+                    text: r.try_get(3)?,
+                    html: r.try_get(4)?,
+                    sent_at: Timestamp(r.try_get(5)?),
+                })
+            })
+            .collect()
+    }
+
+    async fn signing_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
+        let rows = sqlx::query(sql::SIGNING_KEYS).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(StoredKey {
+                    kid: r.try_get(0)?,
+                    alg: r.try_get(1)?,
+                    created_at: Timestamp(r.try_get(2)?),
+                    sealed_private: r.try_get(3)?,
+                    public_jwk: r.try_get(4)?,
+                    activates_at: Timestamp(r.try_get(5)?),
+                    retires_at: r.try_get::<Option<i64>, _>(6)?.map(Timestamp),
+                })
+            })
+            .collect()
+    }
+
+    async fn insert_signing_key(&self, k: &StoredKey) -> Result<(), StoreError> {
+        sqlx::query(sql::INSERT_SIGNING_KEY)
+            .bind(&k.kid)
+            .bind(&k.alg)
+            .bind(k.created_at.0)
+            .bind(&k.sealed_private)
+            .bind(&k.public_jwk)
+            .bind(k.activates_at.0)
+            .bind(k.retires_at.map(|t| t.0))
+            .execute(&self.pool)
+            .await
+            .map_err(|e| duplicate(e, "a signing key with this kid"))?;
+        Ok(())
+    }
+
+    async fn retire_signing_key(&self, kid: &str, at: Timestamp) -> Result<(), StoreError> {
+        sqlx::query(sql::RETIRE_SIGNING_KEY).bind(at.0).bind(kid).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn session(&self, secret_hash: &Digest, now: Timestamp) -> Result<Option<StoredSession>, StoreError> {
+        let row = sqlx::query(sql::SESSION).bind(&secret_hash.0[..]).bind(now.0).fetch_optional(&self.pool).await?;
+        row.map(|r| {
+            Ok(StoredSession {
+                id: r.try_get(0)?,
+                secret_hash: digest(r.try_get(1)?)?,
+                user_id: r.try_get(2)?,
+                proofs: r.try_get(3)?,
+                created_at: Timestamp(r.try_get(4)?),
+                last_seen_at: Timestamp(r.try_get(5)?),
+                expires_at: Timestamp(r.try_get(6)?),
+                revoked_at: r.try_get::<Option<i64>, _>(7)?.map(Timestamp),
+            })
+        })
+        .transpose()
+    }
+
+    async fn revoke_session(&self, id: &str, now: Timestamp) -> Result<(), StoreError> {
+        sqlx::query(sql::REVOKE_SESSION).bind(now.0).bind(id).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn consent(&self, user_id: &str, client_id: &str) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar(sql::CONSENT).bind(user_id).bind(client_id).fetch_optional(&self.pool).await?)
+    }
+
+    async fn rotate_refresh(&self, r: Rotation<'_>) -> Result<RefreshUse, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let used = sqlx::query(sql::USE_REFRESH)
+            .bind(r.now.0)
+            .bind(&r.token_hash.0[..])
+            .bind(r.client_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let answer = if let Some(row) = used {
+            let (grant, family): (String, String) = (row.try_get(0)?, row.try_get(1)?);
+            let next = StoredRefresh {
+                token_hash: *r.next_hash,
+                family_id: family.clone(),
+                grant: grant.clone(),
+                issued_at: r.now,
+                expires_at: r.next_expires,
+            };
+            insert_refresh(&mut tx, &next).await?;
+            RefreshUse::Rotated(grant, family)
+        } else {
+            let state = sqlx::query(sql::REFRESH_STATE).bind(&r.token_hash.0[..]).fetch_optional(&mut *tx).await?;
+            match state {
+                Some(row) if row.try_get::<Option<i64>, _>(1)?.is_some() => {
+                    let family: String = row.try_get(0)?;
+                    sqlx::query(sql::REVOKE_FAMILY).bind(r.now.0).bind(&family).execute(&mut *tx).await?;
+                    RefreshUse::Reused(family)
+                }
+                _ => RefreshUse::Invalid,
+            }
+        };
+        tx.commit().await?;
+        Ok(answer)
+    }
+
+    async fn refresh_token(&self, token_hash: &Digest, now: Timestamp) -> Result<Option<(String, String)>, StoreError> {
+        let row = sqlx::query(sql::LIVE_REFRESH).bind(&token_hash.0[..]).bind(now.0).fetch_optional(&self.pool).await?;
+        row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
+    }
+
+    async fn revoke_family(&self, id: &str, now: Timestamp) -> Result<(), StoreError> {
+        sqlx::query(sql::REVOKE_FAMILY).bind(now.0).bind(id).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn family_revoked(&self, id: &str) -> Result<bool, StoreError> {
+        let row: Option<Option<i64>> =
+            sqlx::query_scalar(sql::FAMILY_REVOKED).bind(id).fetch_optional(&self.pool).await?;
+        // An unknown family is as good as revoked.
+        Ok(!matches!(row, Some(None)))
+    }
+
+    async fn revoke_access_token(&self, jti: &str, expires_at: Timestamp) -> Result<(), StoreError> {
+        sqlx::query(sql::REVOKE_ACCESS_TOKEN).bind(jti).bind(expires_at.0).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn access_token_revoked(&self, jti: &str) -> Result<bool, StoreError> {
+        let row: Option<i32> =
+            sqlx::query_scalar(sql::ACCESS_TOKEN_REVOKED).bind(jti).fetch_optional(&self.pool).await?;
+        Ok(row.is_some())
+    }
+
+    async fn revoke_user(&self, user_id: &str, now: Timestamp) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(sql::REVOKE_USER_SESSIONS).bind(now.0).bind(user_id).execute(&mut *tx).await?;
+        sqlx::query(sql::REVOKE_USER_FAMILIES).bind(now.0).bind(user_id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn events(&self, after: i64, limit: u32) -> Result<Vec<(i64, StoredEvent)>, StoreError> {
+        let rows = sqlx::query(sql::EVENTS_AFTER).bind(after).bind(i64::from(limit)).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                let event = StoredEvent {
+                    uuid: r.try_get(1)?,
+                    published: Timestamp(r.try_get(2)?),
+                    event_type: r.try_get(3)?,
+                    body: r.try_get(4)?,
+                };
+                Ok((r.try_get(0)?, event))
+            })
+            .collect()
+    }
+
+    async fn passkeys_of(&self, user_id: &str) -> Result<Vec<StoredPasskey>, StoreError> {
+        let rows = sqlx::query(sql::PASSKEYS_OF).bind(user_id).fetch_all(&self.pool).await?;
+        rows.iter().map(passkey).collect()
+    }
+
+    async fn passkey(&self, cred_id: &str) -> Result<Option<StoredPasskey>, StoreError> {
+        let row = sqlx::query(sql::PASSKEY).bind(cred_id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(passkey).transpose()
+    }
+
+    async fn ceremony_options(&self, id: &str, now: Timestamp) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar(sql::CEREMONY_OPTIONS).bind(id).bind(now.0).fetch_optional(&self.pool).await?)
+    }
+
+    async fn take_ceremony(&self, id: &str, now: Timestamp) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar(sql::TAKE_CEREMONY).bind(id).bind(now.0).fetch_optional(&self.pool).await?)
+    }
+
+    async fn purge_expired(&self, now: Timestamp) -> Result<u64, StoreError> {
+        let flows = sqlx::query(sql::PURGE_FLOWS).bind(now.0).execute(&self.pool).await?;
+        let codes = sqlx::query(sql::PURGE_CODES).bind(now.0 - sql::KEEP_USED_CODES_MS).execute(&self.pool).await?;
+        let ceremonies = sqlx::query(sql::PURGE_CEREMONIES).bind(now.0).execute(&self.pool).await?;
+        let sessions = sqlx::query(sql::PURGE_SESSIONS).bind(now.0).execute(&self.pool).await?;
+        let refresh = sqlx::query(sql::PURGE_REFRESH).bind(now.0).execute(&self.pool).await?;
+        let revoked = sqlx::query(sql::PURGE_REVOKED_TOKENS).bind(now.0).execute(&self.pool).await?;
+        Ok(flows.rows_affected()
+            + codes.rows_affected()
+            + ceremonies.rows_affected()
+            + sessions.rows_affected()
+            + refresh.rows_affected()
+            + revoked.rows_affected())
+    }
+}
+
+async fn insert_refresh(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, r: &StoredRefresh) -> Result<(), StoreError> {
+    sqlx::query(sql::INSERT_REFRESH)
+        .bind(&r.token_hash.0[..])
+        .bind(&r.family_id)
+        .bind(&r.grant)
+        .bind(r.issued_at.0)
+        .bind(r.expires_at.0)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,110 @@
+//! The SQL both backends run, written once. `$N` placeholders, `RETURNING` and the
+//! column types used here mean the same on SQLite and PostgreSQL (SQLite numbers
+//! `$N` parameters in order of first appearance, which is their order here).
+
+pub const INSERT_FLOW: &str =
+    "INSERT INTO flows (id, handle_hash, state, version, expires_at) VALUES ($1, $2, $3, $4, $5)";
+pub const FLOW_BY_HANDLE: &str = "SELECT id, handle_hash, state, version, expires_at FROM flows WHERE handle_hash = $1";
+pub const FLOW_BY_ID: &str = "SELECT id, handle_hash, state, version, expires_at FROM flows WHERE id = $1";
+pub const FLOW_VERSION: &str = "SELECT version FROM flows WHERE id = $1";
+/// Saves a flow only if nobody saved it since it was read.
+pub const UPDATE_FLOW: &str =
+    "UPDATE flows SET state = $1, version = version + 1, expires_at = $2 WHERE id = $3 AND version = $4";
+pub const INSERT_USER: &str =
+    "INSERT INTO users (id, email, profile, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)";
+pub const USER_BY_EMAIL: &str = "SELECT id, email, profile FROM users WHERE email = $1";
+pub const USER_BY_ID: &str = "SELECT id, email, profile FROM users WHERE id = $1";
+pub const INSERT_CODE: &str = "INSERT INTO authorization_codes (code_hash, grant_json, expires_at) VALUES ($1, $2, $3)";
+/// Only the first presentation before expiry sets `used_at`.
+pub const USE_CODE: &str = "UPDATE authorization_codes SET used_at = $1, family_id = $2 WHERE code_hash = $3 AND used_at IS NULL AND expires_at > $1 RETURNING grant_json";
+pub const CODE_STATE: &str = "SELECT family_id, used_at FROM authorization_codes WHERE code_hash = $1";
+pub const INSERT_MAIL: &str =
+    "INSERT INTO mail_outbox (to_addr, subject, text_body, html_body, sent_at) VALUES ($1, $2, $3, $4, $5)";
+pub const MAILS_TO: &str = "SELECT id, to_addr, subject, text_body, html_body, sent_at FROM mail_outbox WHERE to_addr = $1 ORDER BY id DESC LIMIT $2";
+pub const MAILS: &str =
+    "SELECT id, to_addr, subject, text_body, html_body, sent_at FROM mail_outbox ORDER BY id DESC LIMIT $1";
+pub const INSERT_EVENT: &str = "INSERT INTO events (uuid, published, event_type, body) VALUES ($1, $2, $3, $4)";
+pub const EVENTS_AFTER: &str =
+    "SELECT seq, uuid, published, event_type, body FROM events WHERE seq > $1 ORDER BY seq LIMIT $2";
+pub const SIGNING_KEYS: &str = "SELECT kid, alg, created_at, sealed_private, public_jwk, activates_at, retires_at FROM signing_keys \
+     ORDER BY activates_at, created_at, kid";
+pub const INSERT_SIGNING_KEY: &str = "INSERT INTO signing_keys (kid, alg, created_at, sealed_private, public_jwk, activates_at, retires_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+pub const RETIRE_SIGNING_KEY: &str = "UPDATE signing_keys SET retires_at = $1 WHERE kid = $2";
+pub const PURGE_FLOWS: &str = "DELETE FROM flows WHERE expires_at < $1";
+/// Used codes are kept a day after expiry so that a replay is recognised.
+pub const PURGE_CODES: &str = "DELETE FROM authorization_codes WHERE expires_at < $1";
+pub const KEEP_USED_CODES_MS: i64 = 24 * 60 * 60 * 1000;
+pub const PURGE_CEREMONIES: &str = "DELETE FROM webauthn_ceremonies WHERE expires_at < $1";
+pub const INSERT_CEREMONY: &str =
+    "INSERT INTO webauthn_ceremonies (id, state, options, expires_at) VALUES ($1, $2, $3, $4)";
+pub const CEREMONY_OPTIONS: &str = "SELECT options FROM webauthn_ceremonies WHERE id = $1 AND expires_at > $2";
+/// Single use: whoever deletes the row gets the state.
+pub const TAKE_CEREMONY: &str = "DELETE FROM webauthn_ceremonies WHERE id = $1 AND expires_at > $2 RETURNING state";
+pub const INSERT_PASSKEY: &str = "INSERT INTO passkeys (cred_id, user_id, name, passkey, created_at, last_used_at) VALUES ($1, $2, $3, $4, $5, NULL)";
+pub const PASSKEYS_OF: &str = "SELECT cred_id, user_id, name, passkey, created_at, last_used_at FROM passkeys WHERE user_id = $1 ORDER BY created_at, cred_id";
+pub const PASSKEY: &str =
+    "SELECT cred_id, user_id, name, passkey, created_at, last_used_at FROM passkeys WHERE cred_id = $1";
+/// Records a use; the stored credential is replaced only when it changed (counter, flags).
+pub const USE_PASSKEY: &str =
+    "UPDATE passkeys SET last_used_at = $1, passkey = COALESCE($2, passkey) WHERE cred_id = $3";
+pub const SESSION: &str = "SELECT id, secret_hash, user_id, proofs, created_at, last_seen_at, expires_at, revoked_at FROM sessions \
+     WHERE secret_hash = $1 AND revoked_at IS NULL AND expires_at > $2";
+pub const INSERT_SESSION: &str = "INSERT INTO sessions (id, secret_hash, user_id, proofs, created_at, last_seen_at, expires_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+pub const TOUCH_SESSION: &str = "UPDATE sessions SET proofs = $1, last_seen_at = $2 WHERE id = $3";
+pub const REVOKE_SESSION: &str = "UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL";
+pub const REVOKE_USER_SESSIONS: &str = "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL";
+pub const CONSENT: &str = "SELECT scope FROM consents WHERE user_id = $1 AND client_id = $2";
+pub const UPSERT_CONSENT: &str = "INSERT INTO consents (user_id, client_id, scope, granted_at) VALUES ($1, $2, $3, $4) \
+     ON CONFLICT (user_id, client_id) DO UPDATE SET scope = excluded.scope, granted_at = excluded.granted_at";
+pub const INSERT_FAMILY: &str =
+    "INSERT INTO token_families (id, client_id, user_id, created_at) VALUES ($1, $2, $3, $4)";
+pub const REVOKE_FAMILY: &str = "UPDATE token_families SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL";
+pub const REVOKE_USER_FAMILIES: &str =
+    "UPDATE token_families SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL";
+pub const FAMILY_REVOKED: &str = "SELECT revoked_at FROM token_families WHERE id = $1";
+pub const INSERT_REFRESH: &str =
+    "INSERT INTO refresh_tokens (token_hash, family_id, grant_json, issued_at, expires_at) VALUES ($1, $2, $3, $4, $5)";
+/// Only the first presentation of a live token, by its own client, in a live family
+/// marks it used.
+pub const USE_REFRESH: &str = "UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 \
+     AND family_id IN (SELECT id FROM token_families WHERE revoked_at IS NULL AND client_id = $3) RETURNING grant_json, family_id";
+pub const REFRESH_STATE: &str = "SELECT family_id, used_at FROM refresh_tokens WHERE token_hash = $1";
+pub const LIVE_REFRESH: &str = "SELECT r.grant_json, r.family_id FROM refresh_tokens r JOIN token_families f ON f.id = r.family_id \
+     WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.expires_at > $2 AND f.revoked_at IS NULL";
+pub const REVOKE_ACCESS_TOKEN: &str =
+    "INSERT INTO revoked_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING";
+pub const ACCESS_TOKEN_REVOKED: &str = "SELECT 1 FROM revoked_tokens WHERE jti = $1";
+pub const PURGE_REVOKED_TOKENS: &str = "DELETE FROM revoked_tokens WHERE expires_at < $1";
+pub const PURGE_SESSIONS: &str = "DELETE FROM sessions WHERE expires_at < $1";
+pub const PURGE_REFRESH: &str = "DELETE FROM refresh_tokens WHERE expires_at < $1";
+
+#[cfg(test)]
+mod tests {
+    /// SQLite binds `$N` by order of first appearance, PostgreSQL by number: every
+    /// statement here must number its parameters in the order they first appear.
+    #[test]
+    fn parameters_are_numbered_in_order_of_appearance() {
+        let source = include_str!("sql.rs");
+        let code = &source[..source.find("#[cfg(test)]").expect("test module")];
+        let mut checked = 0;
+        for literal in code.split('"').skip(1).step_by(2) {
+            let mut seen: Vec<u32> = vec![];
+            let mut rest = literal;
+            while let Some(i) = rest.find('$') {
+                let digits: String = rest[i + 1..].chars().take_while(char::is_ascii_digit).collect();
+                rest = &rest[i + 1..];
+                if let Ok(n) = digits.parse::<u32>()
+                    && !seen.contains(&n)
+                {
+                    seen.push(n);
+                }
+            }
+            let expected: Vec<u32> = (1..=seen.len() as u32).collect();
+            assert_eq!(seen, expected, "parameters out of order in: {literal}");
+            checked += 1;
+        }
+        assert!(checked > 30, "found the statements ({checked})");
+    }
+}

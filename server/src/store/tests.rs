@@ -1,0 +1,434 @@
+//! The store suite: run against SQLite always, and against PostgreSQL when
+//! `PASSWAY_TEST_POSTGRES_URL` is set (each run in a schema of its own, dropped after).
+
+use std::sync::Arc;
+
+use super::*;
+use crate::crypto::sha256;
+
+pub(crate) async fn sqlite() -> (Arc<dyn Store>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("test.db").display());
+    (super::open(&url).await.unwrap(), dir)
+}
+
+/// A PostgreSQL store in a fresh schema, and a guard that drops the schema.
+pub(crate) async fn postgres() -> Option<(Arc<dyn Store>, PgSchema)> {
+    let url = std::env::var("PASSWAY_TEST_POSTGRES_URL").ok()?;
+    let schema = PgSchema::create(&url).await;
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let store = super::open(&format!("{url}{sep}options[search_path]={}", schema.name)).await.unwrap();
+    Some((store, schema))
+}
+
+pub(crate) struct PgSchema {
+    url: String,
+    name: String,
+}
+
+impl PgSchema {
+    async fn create(url: &str) -> PgSchema {
+        let mut random = [0u8; 6];
+        aws_lc_rs::rand::fill(&mut random).unwrap();
+        let name = format!("pw_test_{}", random.iter().map(|b| format!("{b:02x}")).collect::<String>());
+        let pool =
+            sqlx::PgPool::connect(url).await.expect("PASSWAY_TEST_POSTGRES_URL must point at a reachable server");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {name}"))).execute(&pool).await.unwrap();
+        pool.close().await;
+        PgSchema { url: url.to_owned(), name }
+    }
+
+    pub(crate) async fn drop_schema(self) {
+        let pool = sqlx::PgPool::connect(&self.url).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {} CASCADE", self.name))).execute(&pool).await.unwrap();
+        pool.close().await;
+    }
+}
+
+fn flow(id: &str, handle: &str) -> StoredFlow {
+    StoredFlow {
+        id: id.into(),
+        handle_hash: sha256(handle.as_bytes()),
+        state: "{}".into(),
+        version: 0,
+        expires_at: Timestamp(10_000),
+    }
+}
+
+fn user(id: &str, email: &str) -> NewUser {
+    NewUser {
+        id: id.into(),
+        email: email.into(),
+        profile: [("given_name".to_string(), "Ada".to_string())].into(),
+        created_at: Timestamp(1),
+    }
+}
+
+async fn suite(store: Arc<dyn Store>) {
+    // Flows: insert, find by handle digest and id, optimistic commit.
+    store.insert_flow(&flow("f1", "h1")).await.unwrap();
+    assert!(store.insert_flow(&flow("f1", "h2")).await.is_err(), "flow ids are unique");
+    let got = store.flow_by_handle(&sha256(b"h1")).await.unwrap().unwrap();
+    assert_eq!(got, flow("f1", "h1"));
+    assert_eq!(store.flow_by_id("f1").await.unwrap().unwrap().id, "f1");
+    assert!(store.flow_by_handle(&sha256(b"nope")).await.unwrap().is_none());
+
+    let commit = |version, state: &str| Commit {
+        flow: Some(("f1".into(), version, state.into(), Timestamp(20_000))),
+        ..Commit::default()
+    };
+    store.commit(commit(0, "{\"a\":1}")).await.unwrap();
+    assert_eq!(store.flow_version("f1").await.unwrap(), Some(1));
+    assert!(
+        matches!(store.commit(commit(0, "{\"lost\":1}")).await, Err(StoreError::Conflict)),
+        "a stale version loses"
+    );
+    let f = store.flow_by_id("f1").await.unwrap().unwrap();
+    assert_eq!((f.state.as_str(), f.version, f.expires_at), ("{\"a\":1}", 1, Timestamp(20_000)));
+
+    // A failed commit writes nothing of what it carried.
+    let mut c = commit(0, "x");
+    c.mails.push(Mail {
+        id: 0,
+        to: "lost@x.io".into(),
+        subject: "s".into(),
+        text: "t".into(),
+        html: "h".into(),
+        sent_at: Timestamp(1),
+    });
+    assert!(store.commit(c).await.is_err());
+    assert!(store.mails(Some("lost@x.io"), 10).await.unwrap().is_empty(), "rolled back");
+
+    // Users: unique email, lookups.
+    let c = Commit {
+        flow: Some(("f1".into(), 1, "{}".into(), Timestamp(20_000))),
+        users: vec![user("u1", "ada@x.io")],
+        ..Commit::default()
+    };
+    store.commit(c).await.unwrap();
+    let u = store.user_by_email("ada@x.io").await.unwrap().unwrap();
+    assert_eq!((u.id.as_str(), u.profile["given_name"].as_str()), ("u1", "Ada"));
+    assert_eq!(store.user_by_id("u1").await.unwrap().unwrap().email, "ada@x.io");
+    assert!(store.user_by_email("bob@x.io").await.unwrap().is_none());
+    let dup = Commit { users: vec![user("u2", "ada@x.io")], ..Commit::default() };
+    assert!(matches!(store.commit(dup).await, Err(StoreError::Duplicate(_))));
+
+    // Authorization codes: single use, expiry, replay recognised.
+    let code = StoredCode { code_hash: sha256(b"code"), grant: "{\"g\":1}".into(), expires_at: Timestamp(5_000) };
+    let late = StoredCode { code_hash: sha256(b"late"), grant: "{}".into(), expires_at: Timestamp(5_000) };
+    store.commit(Commit { codes: vec![code, late], ..Commit::default() }).await.unwrap();
+    let use_code = |name: &'static [u8], at, family: &'static str| {
+        let store = store.clone();
+        async move { store.use_code(&sha256(name), Timestamp(at), family).await.unwrap() }
+    };
+    assert_eq!(use_code(b"code", 1_000, "fam1").await, CodeUse::Fresh("{\"g\":1}".into()));
+    assert_eq!(use_code(b"code", 1_001, "fam2").await, CodeUse::Replayed { family: Some("fam1".into()) });
+    assert_eq!(use_code(b"late", 5_000, "fam3").await, CodeUse::Expired);
+    assert_eq!(use_code(b"none", 1, "fam4").await, CodeUse::Unknown);
+
+    // Outbox: newest first, filter by recipient.
+    let mail = |to: &str, subject: &str| Mail {
+        id: 0,
+        to: to.into(),
+        subject: subject.into(),
+        text: "t".into(),
+        html: "<p>t</p>".into(),
+        sent_at: Timestamp(7_000),
+    };
+    store
+        .commit(Commit {
+            mails: vec![mail("a@x.io", "one"), mail("b@x.io", "two"), mail("a@x.io", "three")],
+            ..Commit::default()
+        })
+        .await
+        .unwrap();
+    let to_a: Vec<_> = store.mails(Some("a@x.io"), 10).await.unwrap().into_iter().map(|m| m.subject).collect();
+    assert_eq!(to_a, ["three", "one"]);
+    assert_eq!(store.mails(None, 2).await.unwrap().len(), 2);
+
+    // Events: in order, paged by sequence number.
+    let event = |n: u8| StoredEvent {
+        uuid: format!("e{n}"),
+        published: Timestamp(i64::from(n)),
+        event_type: "user.session.start".into(),
+        body: "{}".into(),
+    };
+    store.commit(Commit { events: vec![event(1), event(2), event(3)], ..Commit::default() }).await.unwrap();
+    let page = store.events(0, 2).await.unwrap();
+    assert_eq!(page.iter().map(|(_, e)| e.uuid.as_str()).collect::<Vec<_>>(), ["e1", "e2"]);
+    let rest = store.events(page[1].0, 10).await.unwrap();
+    assert_eq!(rest.iter().map(|(_, e)| e.uuid.as_str()).collect::<Vec<_>>(), ["e3"]);
+
+    // Signing keys.
+    let key = StoredKey {
+        kid: "k1".into(),
+        alg: "ES256".into(),
+        created_at: Timestamp(3),
+        sealed_private: vec![1, 2, 3],
+        public_jwk: "{}".into(),
+        activates_at: Timestamp(3),
+        retires_at: None,
+    };
+    store.insert_signing_key(&key).await.unwrap();
+    assert!(matches!(store.insert_signing_key(&key).await, Err(StoreError::Duplicate(_))));
+    let next = StoredKey { kid: "k2".into(), activates_at: Timestamp(50), ..key.clone() };
+    store.insert_signing_key(&next).await.unwrap();
+    store.retire_signing_key("k1", Timestamp(50)).await.unwrap();
+    assert_eq!(store.signing_keys().await.unwrap(), [StoredKey { retires_at: Some(Timestamp(50)), ..key }, next]);
+
+    // Passkeys: unique credential IDs across users, uses recorded.
+    let pk = |cred: &str, user: &str| StoredPasskey {
+        cred_id: cred.into(),
+        user_id: user.into(),
+        name: "Chrome on Linux".into(),
+        passkey: "{\"cred\":1}".into(),
+        created_at: Timestamp(5),
+        last_used_at: None,
+    };
+    store.commit(Commit { users: vec![user("u3", "bob@x.io")], ..Commit::default() }).await.unwrap();
+    store.commit(Commit { passkeys: vec![pk("c1", "u1"), pk("c2", "u1")], ..Commit::default() }).await.unwrap();
+    let duplicate = store.commit(Commit { passkeys: vec![pk("c1", "u3")], ..Commit::default() }).await;
+    assert!(matches!(duplicate, Err(StoreError::Duplicate(_))), "{duplicate:?}");
+    assert_eq!(store.passkeys_of("u1").await.unwrap().len(), 2);
+    assert!(store.passkeys_of("u3").await.unwrap().is_empty(), "the duplicate was not attached to bob");
+    let used = PasskeyUse { cred_id: "c1".into(), passkey: Some("{\"cred\":2}".into()), at: Timestamp(9) };
+    let touched = PasskeyUse { cred_id: "c2".into(), passkey: None, at: Timestamp(9) };
+    store.commit(Commit { passkey_uses: vec![used, touched], ..Commit::default() }).await.unwrap();
+    let c1 = store.passkey("c1").await.unwrap().unwrap();
+    assert_eq!((c1.passkey.as_str(), c1.last_used_at), ("{\"cred\":2}", Some(Timestamp(9))));
+    assert_eq!(store.passkey("c2").await.unwrap().unwrap().passkey, "{\"cred\":1}", "unchanged credential kept");
+    assert!(store.passkey("nope").await.unwrap().is_none());
+
+    // Ceremonies: options readable, state taken once, expiry honoured.
+    let ceremony = |id: &str, expires| StoredCeremony {
+        id: id.into(),
+        state: format!("state-{id}"),
+        options: format!("options-{id}"),
+        expires_at: Timestamp(expires),
+    };
+    store
+        .commit(Commit { ceremonies: vec![ceremony("w1", 9_000), ceremony("w2", 100)], ..Commit::default() })
+        .await
+        .unwrap();
+    assert_eq!(store.ceremony_options("w1", Timestamp(50)).await.unwrap().as_deref(), Some("options-w1"));
+    assert_eq!(store.take_ceremony("w1", Timestamp(50)).await.unwrap().as_deref(), Some("state-w1"));
+    assert_eq!(store.take_ceremony("w1", Timestamp(50)).await.unwrap(), None, "single use");
+    assert_eq!(store.ceremony_options("w1", Timestamp(50)).await.unwrap(), None);
+    assert_eq!(store.take_ceremony("w2", Timestamp(100)).await.unwrap(), None, "expired");
+
+    // Purge: expired flows go.
+    store.insert_flow(&StoredFlow { expires_at: Timestamp(100), ..flow("old", "h-old") }).await.unwrap();
+    assert!(store.purge_expired(Timestamp(15_000)).await.unwrap() >= 1);
+    assert!(store.flow_by_id("old").await.unwrap().is_none());
+    assert!(store.flow_by_id("f1").await.unwrap().is_some());
+}
+
+/// Sessions, consents, token families, refresh rotation and revocation.
+async fn oidc_state(store: Arc<dyn Store>) {
+    let user = |id: &str, email: &str| NewUser {
+        id: id.into(),
+        email: email.into(),
+        profile: Default::default(),
+        created_at: Timestamp(1),
+    };
+    store
+        .commit(Commit { users: vec![user("u1", "a@x.io"), user("u2", "b@x.io")], ..Commit::default() })
+        .await
+        .unwrap();
+
+    // Sessions: found by cookie digest while live; touched; revoked.
+    let session = StoredSession {
+        id: "s1".into(),
+        secret_hash: sha256(b"cookie"),
+        user_id: "u1".into(),
+        proofs: "[]".into(),
+        created_at: Timestamp(10),
+        last_seen_at: Timestamp(10),
+        expires_at: Timestamp(1_000),
+        revoked_at: None,
+    };
+    store.commit(Commit { sessions: vec![SessionWrite::Create(session.clone())], ..Commit::default() }).await.unwrap();
+    assert_eq!(store.session(&sha256(b"cookie"), Timestamp(20)).await.unwrap(), Some(session.clone()));
+    assert_eq!(store.session(&sha256(b"cookie"), Timestamp(1_000)).await.unwrap(), None, "expired");
+    assert_eq!(store.session(&sha256(b"other"), Timestamp(20)).await.unwrap(), None);
+    let touch = SessionWrite::Touch { id: "s1".into(), proofs: "[1]".into(), last_seen_at: Timestamp(30) };
+    store.commit(Commit { sessions: vec![touch], ..Commit::default() }).await.unwrap();
+    let touched = store.session(&sha256(b"cookie"), Timestamp(40)).await.unwrap().unwrap();
+    assert_eq!((touched.proofs.as_str(), touched.last_seen_at), ("[1]", Timestamp(30)));
+    store.revoke_session("s1", Timestamp(50)).await.unwrap();
+    assert_eq!(store.session(&sha256(b"cookie"), Timestamp(60)).await.unwrap(), None, "revoked");
+
+    // Consents: one per account and client, replaced.
+    let consent = |scope: &str, at| StoredConsent {
+        user_id: "u1".into(),
+        client_id: "shop".into(),
+        scope: scope.into(),
+        granted_at: Timestamp(at),
+    };
+    assert_eq!(store.consent("u1", "shop").await.unwrap(), None);
+    store.commit(Commit { consents: vec![consent("openid", 1)], ..Commit::default() }).await.unwrap();
+    store.commit(Commit { consents: vec![consent("openid email", 2)], ..Commit::default() }).await.unwrap();
+    assert_eq!(store.consent("u1", "shop").await.unwrap().as_deref(), Some("openid email"));
+    assert_eq!(store.consent("u2", "shop").await.unwrap(), None);
+
+    // Refresh tokens: rotate once; a replay revokes the family, successor included.
+    let family = |id: &str, user: &str| StoredFamily {
+        id: id.into(),
+        client_id: "shop".into(),
+        user_id: Some(user.into()),
+        created_at: Timestamp(1),
+    };
+    let refresh = |name: &[u8], family: &str, expires| StoredRefresh {
+        token_hash: sha256(name),
+        family_id: family.into(),
+        grant: format!("grant-{}", String::from_utf8_lossy(name)),
+        issued_at: Timestamp(1),
+        expires_at: Timestamp(expires),
+    };
+    store
+        .commit(Commit {
+            families: vec![family("fa", "u1"), family("fb", "u2")],
+            refresh_tokens: vec![refresh(b"r1", "fa", 1_000), refresh(b"b1", "fb", 1_000), refresh(b"old", "fb", 5)],
+            ..Commit::default()
+        })
+        .await
+        .unwrap();
+    assert!(!store.family_revoked("fa").await.unwrap());
+    assert!(store.family_revoked("unknown").await.unwrap(), "unknown counts as revoked");
+    let rotate = |token: &'static [u8], client: &'static str, at, next: &'static [u8]| {
+        let store = store.clone();
+        async move {
+            let (hash, next_hash) = (sha256(token), sha256(next));
+            let r = Rotation {
+                token_hash: &hash,
+                client_id: client,
+                now: Timestamp(at),
+                next_hash: &next_hash,
+                next_expires: Timestamp(1_000),
+            };
+            store.rotate_refresh(r).await.unwrap()
+        }
+    };
+    assert_eq!(rotate(b"r1", "other", 10, b"r2").await, RefreshUse::Invalid, "another client cannot use it");
+    assert_eq!(rotate(b"r1", "shop", 10, b"r2").await, RefreshUse::Rotated("grant-r1".into(), "fa".into()));
+    assert_eq!(
+        store.refresh_token(&sha256(b"r2"), Timestamp(11)).await.unwrap(),
+        Some(("grant-r1".into(), "fa".into())),
+        "the successor continues the grant"
+    );
+    assert_eq!(store.refresh_token(&sha256(b"r1"), Timestamp(11)).await.unwrap(), None, "used");
+    assert_eq!(rotate(b"r1", "shop", 12, b"r3").await, RefreshUse::Reused("fa".into()));
+    assert!(store.family_revoked("fa").await.unwrap());
+    assert_eq!(rotate(b"r2", "shop", 13, b"r4").await, RefreshUse::Invalid, "the successor died with its family");
+    assert_eq!(store.refresh_token(&sha256(b"r2"), Timestamp(13)).await.unwrap(), None);
+    assert_eq!(rotate(b"old", "shop", 10, b"x").await, RefreshUse::Invalid);
+    assert!(!store.family_revoked("fb").await.unwrap(), "an expired token is no replay");
+
+    // Access tokens: a denylist by jti.
+    assert!(!store.access_token_revoked("j1").await.unwrap());
+    store.revoke_access_token("j1", Timestamp(100)).await.unwrap();
+    store.revoke_access_token("j1", Timestamp(100)).await.unwrap();
+    assert!(store.access_token_revoked("j1").await.unwrap());
+
+    // Everything of an account at once.
+    let s2 = StoredSession { id: "s2".into(), secret_hash: sha256(b"c2"), user_id: "u2".into(), ..session };
+    store.commit(Commit { sessions: vec![SessionWrite::Create(s2)], ..Commit::default() }).await.unwrap();
+    store.revoke_user("u2", Timestamp(20)).await.unwrap();
+    assert!(store.family_revoked("fb").await.unwrap());
+    assert_eq!(store.session(&sha256(b"c2"), Timestamp(21)).await.unwrap(), None);
+
+    // Purge drops expired revocations and sessions.
+    assert!(store.purge_expired(Timestamp(2_000)).await.unwrap() >= 2);
+    assert!(!store.access_token_revoked("j1").await.unwrap());
+}
+
+#[tokio::test]
+async fn oidc_state_on_each_backend() {
+    let (store, _dir) = sqlite().await;
+    oidc_state(store).await;
+    if let Some((store, schema)) = postgres().await {
+        oidc_state(store).await;
+        schema.drop_schema().await;
+    }
+}
+
+/// Many steps committing at once: each stands or falls alone (SQLite batches them
+/// into one transaction; a failure must roll back only its own writes).
+async fn concurrent_commits(store: Arc<dyn Store>) {
+    for i in 0..20 {
+        store.insert_flow(&flow(&format!("c{i}"), &format!("hc{i}"))).await.unwrap();
+    }
+    let mut tasks = vec![];
+    for i in 0..20 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            // Every third one presents a stale version and must lose, taking its mail with it.
+            let version = if i % 3 == 0 { 7 } else { 0 };
+            let mail = Mail {
+                id: 0,
+                to: format!("c{i}@x.io"),
+                subject: "s".into(),
+                text: "t".into(),
+                html: "h".into(),
+                sent_at: Timestamp(1),
+            };
+            let c = Commit {
+                flow: Some((format!("c{i}"), version, format!("{{\"n\":{i}}}"), Timestamp(20_000))),
+                mails: vec![mail],
+                ..Commit::default()
+            };
+            (i, store.commit(c).await)
+        }));
+    }
+    for t in tasks {
+        let (i, result) = t.await.unwrap();
+        let mails = store.mails(Some(&format!("c{i}@x.io")), 5).await.unwrap();
+        let stored = store.flow_by_id(&format!("c{i}")).await.unwrap().unwrap();
+        if i % 3 == 0 {
+            assert!(matches!(result, Err(StoreError::Conflict)), "c{i}: {result:?}");
+            assert!(mails.is_empty() && stored.version == 0, "c{i} left no trace");
+        } else {
+            result.unwrap();
+            assert_eq!((mails.len(), stored.version), (1, 1), "c{i} committed");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_commits_on_each_backend() {
+    let (store, _dir) = sqlite().await;
+    concurrent_commits(store).await;
+    if let Some((store, schema)) = postgres().await {
+        concurrent_commits(store).await;
+        schema.drop_schema().await;
+    }
+}
+
+#[tokio::test]
+async fn sqlite_store() {
+    let (store, _dir) = sqlite().await;
+    assert_eq!(store.backend(), "sqlite");
+    suite(store).await;
+}
+
+#[tokio::test]
+async fn postgres_store() {
+    let Some((store, schema)) = postgres().await else {
+        eprintln!("PASSWAY_TEST_POSTGRES_URL is not set: the PostgreSQL store suite did not run");
+        return;
+    };
+    assert_eq!(store.backend(), "postgres");
+    suite(store).await;
+    schema.drop_schema().await;
+}
+
+#[tokio::test]
+async fn sqlite_store_survives_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("nested/dir/p.db").display());
+    let store = super::open(&url).await.unwrap();
+    store.insert_flow(&flow("f", "h")).await.unwrap();
+    drop(store);
+    let again = super::open(&url).await.unwrap();
+    assert!(again.flow_by_id("f").await.unwrap().is_some(), "data persisted and migrations re-run cleanly");
+}

@@ -1,0 +1,94 @@
+//! `grant_type=authorization_code`: a code, used once, for the tokens of the sign-in
+//! it ended. The code's first use names the token family; a second use revokes it.
+
+use super::{Caller, UserTokens, corrupt, log, refresh_token_for, sign_user_tokens, store_error};
+use crate::app::AppState;
+use crate::config::App;
+use crate::crypto::{SystemEntropy, random_token, sha256};
+use crate::engine::{Grant, LogOutcome};
+use crate::oidc::OAuthError;
+use crate::oidc::token::{self, TokenRequest, TokenResponse};
+use crate::store::{CodeUse, Commit, StoredFamily, StoredRefresh};
+
+pub(super) async fn exchange(
+    app: &AppState,
+    caller: &Caller<'_>,
+    client: &App,
+    req: &TokenRequest,
+) -> Result<TokenResponse, OAuthError> {
+    let code = req.code.as_deref().ok_or_else(|| OAuthError::invalid_request("code is required"))?;
+    let now = app.clock.now();
+    let family = random_token(&mut SystemEntropy, 16);
+    let grant = match app.store.use_code(&sha256(code.as_bytes()), now, &family).await.map_err(store_error)? {
+        CodeUse::Fresh(grant) => grant,
+        CodeUse::Replayed { family } => {
+            // RFC 6749 §4.1.2: a replayed code revokes what it issued.
+            if let Some(f) = family {
+                app.store.revoke_family(&f, now).await.map_err(store_error)?;
+            }
+            let event = log(
+                "app.oauth2.as.token.detect_reuse",
+                LogOutcome::Failure,
+                None,
+                "Authorization code used twice; its tokens were revoked",
+                &client.client_id,
+                caller,
+                now,
+            );
+            app.store.commit(Commit { events: vec![event], ..Commit::default() }).await.map_err(store_error)?;
+            return Err(OAuthError::invalid_grant("this authorization code was already used"));
+        }
+        CodeUse::Expired => return Err(OAuthError::invalid_grant("this authorization code has expired")),
+        CodeUse::Unknown => return Err(OAuthError::invalid_grant("unknown authorization code")),
+    };
+    let grant: Grant = serde_json::from_str(&grant).map_err(|e| corrupt("authorization code grant", e))?;
+    token::check_code_exchange(req, &grant, client)?;
+    let user = app
+        .store
+        .user_by_id(&grant.user_id)
+        .await
+        .map_err(store_error)?
+        .ok_or_else(|| OAuthError::invalid_grant("the account no longer exists"))?;
+    let refresh = refresh_token_for(client, &grant.scope);
+    let mut commit = Commit {
+        families: vec![StoredFamily {
+            id: family.clone(),
+            client_id: client.client_id.clone(),
+            user_id: Some(user.id.clone()),
+            created_at: now,
+        }],
+        ..Commit::default()
+    };
+    if let Some(rt) = &refresh {
+        commit.refresh_tokens.push(StoredRefresh {
+            token_hash: sha256(rt.as_bytes()),
+            family_id: family.clone(),
+            grant: serde_json::to_string(&grant).expect("grant serialises"),
+            issued_at: now,
+            expires_at: now.plus(app.config.lifetimes.refresh_token),
+        });
+    }
+    let tokens = sign_user_tokens(
+        app,
+        UserTokens {
+            client,
+            grant: &grant,
+            user: &user,
+            family: &family,
+            refresh_token: refresh,
+            with_nonce: true,
+            now,
+        },
+    );
+    commit.events.push(log(
+        "app.oauth2.token.grant.id_token",
+        LogOutcome::Success,
+        Some(&user),
+        "ID token and access token issued",
+        &client.client_id,
+        caller,
+        now,
+    ));
+    app.store.commit(commit).await.map_err(store_error)?;
+    Ok(tokens)
+}

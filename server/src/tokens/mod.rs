@@ -1,0 +1,168 @@
+//! The token service: the token endpoint's grants (one file each), and the endpoints
+//! that read or end tokens (userinfo, introspection, revocation). This is the shell
+//! around `oidc`'s pure checks: it authenticates the client, reads and writes the
+//! store, signs, and logs. HTTP handlers only parse and present.
+//!
+//! Invariants:
+//! - a refresh token, a code and a client secret are stored only as SHA-256 digests;
+//! - everything one authorization code led to is one token family, revoked together
+//!   when the code is replayed or a used refresh token comes back;
+//! - `client_credentials` touches no store: it is checked and signed in memory.
+
+mod access;
+mod authorization_code;
+mod client_credentials;
+mod introspection;
+mod refresh_token;
+mod revocation;
+mod userinfo;
+
+pub use access::{AccessToken, verify_access_token};
+pub use introspection::introspect;
+pub use revocation::revoke;
+pub use userinfo::{UserinfoError, userinfo};
+
+use crate::app::AppState;
+use crate::config::{App, GrantType};
+use crate::crypto::{SystemEntropy, random_token, uuid_v4};
+use crate::engine::{Grant, LogEntry, LogOutcome, Severity, Timestamp, User};
+use crate::events::{self, ClientInfo};
+use crate::oidc::claims::{self, AccessTokenInput, IdTokenInput};
+use crate::oidc::client_auth::{self, Credentials};
+use crate::oidc::token::{TokenRequest, TokenResponse};
+use crate::oidc::{OAuthError, claims::ACCESS_TOKEN_TYP};
+use crate::store::{StoreError, StoredEvent};
+
+/// Who is calling, for checks and the system log.
+pub struct Caller<'a> {
+    pub client: &'a ClientInfo,
+    /// The browser's `Origin`, when a web page calls.
+    pub origin: Option<&'a str>,
+    /// The `Authorization` header.
+    pub authorization: Option<&'a str>,
+}
+
+/// `POST /oauth2/v1/token`.
+pub async fn token(app: &AppState, caller: &Caller<'_>, req: TokenRequest) -> Result<TokenResponse, OAuthError> {
+    let grant_type = req.grant_type.as_deref().ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
+    let grant = match grant_type {
+        "authorization_code" => GrantType::AuthorizationCode,
+        "refresh_token" => GrantType::RefreshToken,
+        "client_credentials" => GrantType::ClientCredentials,
+        other => {
+            return Err(OAuthError::new("unsupported_grant_type", format!("grant_type {other:?} is not supported")));
+        }
+    };
+    let client = authenticate(app, caller, req.client_id.as_deref(), req.client_secret.as_deref())?;
+    if !client.allows(grant) {
+        return Err(OAuthError::unauthorized_client(format!("this client may not use the {} grant", grant.name())));
+    }
+    match grant {
+        GrantType::AuthorizationCode => authorization_code::exchange(app, caller, client, &req).await,
+        GrantType::RefreshToken => refresh_token::exchange(app, caller, client, &req).await,
+        GrantType::ClientCredentials => client_credentials::exchange(app, client, &req),
+    }
+}
+
+/// The client the request authenticates, from a web origin it allows.
+pub fn authenticate<'a>(
+    app: &'a AppState,
+    caller: &Caller<'_>,
+    client_id: Option<&str>,
+    secret: Option<&str>,
+) -> Result<&'a App, OAuthError> {
+    let credentials: Credentials = client_auth::credentials(caller.authorization, client_id, secret)?;
+    let client = client_auth::authenticate(&app.config, &credentials)?;
+    if let Some(origin) = caller.origin
+        && !client.allows_origin(origin, &app.issuer)
+    {
+        return Err(OAuthError::invalid_request("this web origin is not allowed for the client"));
+    }
+    Ok(client)
+}
+
+/// What an account's tokens are made of.
+struct UserTokens<'a> {
+    client: &'a App,
+    grant: &'a Grant,
+    user: &'a User,
+    family: &'a str,
+    refresh_token: Option<String>,
+    /// Only the answer to the authorization request repeats its `nonce`.
+    with_nonce: bool,
+    now: Timestamp,
+}
+
+fn sign_user_tokens(app: &AppState, t: UserTokens<'_>) -> TokenResponse {
+    let keys = app.keys.get();
+    let lifetimes = &app.config.lifetimes;
+    let alg = t.client.signing_alg;
+    let jti = random_token(&mut SystemEntropy, 16);
+    let access = AccessTokenInput {
+        issuer: &app.issuer,
+        subject: &t.user.id,
+        client_id: &t.client.client_id,
+        scope: &t.grant.scope,
+        now: t.now,
+        lifetime: lifetimes.access_token,
+        jti: &jti,
+        auth_time: Some(t.grant.auth_time),
+        family: Some(t.family),
+    };
+    let access_token = keys.sign(alg, t.now, ACCESS_TOKEN_TYP, &claims::access_token(&access));
+    let id = IdTokenInput {
+        issuer: &app.issuer,
+        grant: t.grant,
+        user: t.user,
+        now: t.now,
+        lifetime: lifetimes.id_token,
+        access_token: &access_token,
+        with_nonce: t.with_nonce,
+    };
+    let id_token = keys.sign(alg, t.now, "JWT", &claims::id_token(&id));
+    TokenResponse {
+        access_token,
+        token_type: "Bearer".into(),
+        expires_in: lifetimes.access_token.as_secs(),
+        id_token: Some(id_token),
+        refresh_token: t.refresh_token,
+        scope: t.grant.scope.clone(),
+    }
+}
+
+/// A refresh token for a grant, if it asked for `offline_access` and the client may
+/// refresh.
+fn refresh_token_for(client: &App, scope: &str) -> Option<String> {
+    let offline = scope.split(' ').any(|s| s == "offline_access");
+    (offline && client.allows(GrantType::RefreshToken)).then(|| random_token(&mut SystemEntropy, 32))
+}
+
+fn log(
+    event_type: &'static str,
+    outcome: LogOutcome,
+    user: Option<&User>,
+    message: &str,
+    client_id: &str,
+    caller: &Caller<'_>,
+    now: Timestamp,
+) -> StoredEvent {
+    let entry = LogEntry {
+        event_type,
+        severity: if outcome == LogOutcome::Success { Severity::Info } else { Severity::Warn },
+        outcome,
+        reason: None,
+        actor: user.map(|u| (u.id.clone(), u.email.clone())),
+        message: message.into(),
+    };
+    let ctx = events::Context { client_id, flow_id: "", client: caller.client };
+    events::record(&entry, &ctx, uuid_v4(&mut SystemEntropy), now)
+}
+
+fn store_error(e: StoreError) -> OAuthError {
+    tracing::error!(error = %e, "token service store error");
+    OAuthError::server_error()
+}
+
+fn corrupt(what: &str, e: serde_json::Error) -> OAuthError {
+    store_error(StoreError::Corrupt(format!("{what}: {e}")))
+}

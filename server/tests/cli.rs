@@ -1,0 +1,70 @@
+//! The `passway` command line: client secrets and key rotation, run as a user would.
+
+use std::path::Path;
+use std::process::Command;
+
+fn passway(config: &Path, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_passway"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env_remove("PASSWAY_MASTER_KEY")
+        .output()
+        .expect("run passway");
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "passway {args:?} failed: {stderr}");
+    stdout.into_owned()
+}
+
+fn config(dir: &Path, apps: &str) -> std::path::PathBuf {
+    let themes = Path::new(env!("CARGO_MANIFEST_DIR")).join("../themes");
+    let path = dir.join("passway.toml");
+    let text = format!(
+        "dev_mode = true\ndata_dir = \"{}\"\n[themes]\ndir = \"{}\"\n{apps}",
+        dir.join("data").display(),
+        themes.display()
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn client_secret_prints_a_secret_and_only_its_digest_for_the_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = passway(&config(dir.path(), ""), &["client-secret"]);
+    let secret = out.lines().find_map(|l| l.strip_prefix("client_secret: ")).expect("a secret").to_owned();
+    let line = out.lines().find(|l| l.starts_with("client_secret_hashes")).expect("a config line").to_owned();
+    assert_eq!(secret.len(), 43);
+    assert!(!line.contains(&secret), "the digest, not the secret");
+    // The printed line is valid configuration, and the secret authenticates against it.
+    let apps = format!("[[apps]]\nclient_id = \"svc\"\ngrant_types = [\"client_credentials\"]\n{line}\n");
+    let path = config(dir.path(), &apps);
+    assert!(passway(&path, &["check-config"]).contains("OK (1 apps)"));
+    let config = passway_server::config::Config::load(&path).unwrap();
+    let credentials = passway_server::oidc::client_auth::credentials(None, Some("svc"), Some(&secret)).unwrap();
+    passway_server::oidc::client_auth::authenticate(&config, &credentials).expect("the secret matches its digest");
+    let again = passway(&path, &["client-secret"]);
+    assert!(!again.contains(&secret), "every secret is new");
+}
+
+#[test]
+fn keys_rotate_publishes_a_successor_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = config(
+        dir.path(),
+        "[[apps]]\nclient_id = \"web\"\nredirect_uris = [\"https://w.example/cb\"]\nsigning_alg = \"RS256\"\n",
+    );
+    // On an empty store the first keys sign at once.
+    let first = passway(&path, &["keys", "rotate"]);
+    assert_eq!(first.lines().filter(|l| l.starts_with("published ")).count(), 2, "{first}");
+    let listed = passway(&path, &["keys", "list"]);
+    assert_eq!(listed.matches(" signing ").count(), 2, "{listed}");
+    assert!(listed.contains("ES256") && listed.contains("RS256"));
+    // Then a successor per algorithm, published ahead.
+    let second = passway(&path, &["keys", "rotate"]);
+    assert_eq!(second.lines().filter(|l| l.starts_with("published ")).count(), 2, "{second}");
+    let listed = passway(&path, &["keys", "list"]);
+    assert_eq!((listed.matches(" signing ").count(), listed.matches(" next ").count()), (2, 2), "{listed}");
+    assert!(listed.contains("retires "), "{listed}");
+    assert!(passway(&path, &["keys", "rotate"]).contains("nothing to do"));
+}

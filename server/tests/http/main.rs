@@ -1,0 +1,13 @@
+//! HTTP integration tests: the real router and store, a manual clock. One binary so
+//! the server crate is linked once.
+
+mod bad_input;
+mod cors_and_assets;
+mod interop;
+mod journeys;
+mod oidc;
+mod passkeys;
+mod smtp;
+mod sso;
+mod support;
+mod tokens;

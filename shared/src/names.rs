@@ -1,0 +1,27 @@
+//! Remediation names: the public vocabulary of the protocol.
+//!
+//! They follow Okta IDX so that people who know Okta recognise them. Add new ones in
+//! the same style; never rename one (clients outside this repository match on them).
+
+pub const IDENTIFY: &str = "identify";
+/// Goes back to `identify` (e.g. from the registration form).
+pub const SELECT_IDENTIFY: &str = "select-identify";
+pub const SELECT_ENROLL_PROFILE: &str = "select-enroll-profile";
+pub const ENROLL_PROFILE: &str = "enroll-profile";
+pub const SELECT_AUTHENTICATOR_AUTHENTICATE: &str = "select-authenticator-authenticate";
+pub const CHALLENGE_AUTHENTICATOR: &str = "challenge-authenticator";
+/// Asks whether an out-of-band proof (a magic link) has arrived; advances if it has.
+pub const CHALLENGE_POLL: &str = "challenge-poll";
+/// Sends the current challenge again (subject to a cooldown).
+pub const RESEND: &str = "resend";
+pub const SELECT_AUTHENTICATOR_ENROLL: &str = "select-authenticator-enroll";
+pub const ENROLL_AUTHENTICATOR: &str = "enroll-authenticator";
+pub const ENROLL_PROFILE_UPDATE: &str = "enroll-profile-update";
+pub const IDENTIFY_RECOVERY: &str = "identify-recovery";
+pub const RESET_AUTHENTICATOR: &str = "reset-authenticator";
+pub const SKIP: &str = "skip";
+pub const REDIRECT_IDP: &str = "redirect-idp";
+pub const CONSENT: &str = "consent";
+pub const CANCEL: &str = "cancel";
+/// Sign in with a passkey without typing an identifier (autofill or a button).
+pub const CHALLENGE_WEBAUTHN_AUTOFILL: &str = "challenge-webauthn-autofillui-authenticator";

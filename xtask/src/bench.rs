@@ -1,0 +1,295 @@
+//! `cargo xtask bench`: starts a release build of Passway on a fresh SQLite file (or
+//! PostgreSQL with `--postgres`, using PASSWAY_TEST_POSTGRES_URL), drives complete
+//! passwordless and passkey sign-ins and the token endpoint's three grants at it with
+//! `passway-load`, and measures the widget's bytes. Prints a Markdown report and
+//! writes it to target/bench/results.md.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use anyhow::{Context as _, Result, bail};
+use serde_json::Value;
+
+use crate::sh::{self, Run};
+use crate::{root, tools};
+
+pub fn bench(args: &[String]) -> Result<()> {
+    let root = root();
+    let postgres = args.iter().any(|a| a == "--postgres");
+    let duration = flag(args, "--duration").unwrap_or("20").to_owned();
+    let concurrency = flag(args, "--concurrency").unwrap_or("32").to_owned();
+    let env = tools::ensure_build_tools(&root)?;
+    sh::step("building the widget and release binaries");
+    env.cmd("trunk").args(["build", "--release"]).current_dir(&root).run()?;
+    env.cmd("cargo")
+        .args(["build", "--release", "-p", "passway-server", "-p", "passway-bench"])
+        .current_dir(&root)
+        .run()?;
+
+    let dir = std::env::temp_dir().join(format!("passway-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let store = if postgres {
+        let url = std::env::var("PASSWAY_TEST_POSTGRES_URL").context("--postgres needs PASSWAY_TEST_POSTGRES_URL")?;
+        reset_postgres_schema(&env, &root, &url)?
+    } else {
+        format!("sqlite://{}/bench.db", dir.display())
+    };
+    let config = dir.join("passway.toml");
+    std::fs::write(&config, config_text(&root, &dir, &store))?;
+
+    sh::step(&format!("starting Passway (release, {})", if postgres { "PostgreSQL" } else { "SQLite" }));
+    let (mut server, base) = start_server(&root, &config)?;
+    let report = (|| -> Result<_> {
+        let email = measure(&root, &base, &duration, &concurrency, "email")?;
+        let mut grants = vec![];
+        for grant in TOKEN_GRANTS {
+            grants.push(measure(&root, &base, &duration, &concurrency, grant)?);
+        }
+        Ok((email, grants, sizes(&root, &base)?))
+    })();
+    drop(server.stdin.take());
+    let _ = server.wait();
+    let (load, grants, sizes) = report?;
+
+    // Passkeys need a host name for their RP ID, so this server runs at localhost.
+    sh::step("starting Passway with passkeys (release, RP ID localhost)");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let config = dir.join("passkeys.toml");
+    let store = if postgres { store } else { format!("sqlite://{}/bench-passkeys.db", dir.display()) };
+    let address = format!("listen = \"127.0.0.1:{port}\"\nissuer = \"http://localhost:{port}\"\n");
+    let text = config_text(&root, &dir, &store).replacen("listen = \"127.0.0.1:0\"\n", &address, 1)
+        + "[passkeys]\nrp_id = \"localhost\"\n";
+    std::fs::write(&config, text)?;
+    let (mut server, base) = start_server(&root, &config)?;
+    let passkey_load = measure(&root, &base, &duration, &concurrency, "passkey");
+    drop(server.stdin.take());
+    let _ = server.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    let passkey_load = passkey_load?;
+
+    let markdown = render(&load, &passkey_load, &grants, &sizes, postgres, &concurrency);
+    println!("\n{markdown}");
+    let out = root.join("target/bench");
+    std::fs::create_dir_all(&out)?;
+    std::fs::write(out.join("results.md"), &markdown)?;
+    eprintln!("written to {}", out.join("results.md").display());
+    Ok(())
+}
+
+/// The token endpoint scenarios of `passway-load`, run by the `bench-api` client.
+const TOKEN_GRANTS: [&str; 3] = ["authorization_code", "refresh_token", "client_credentials"];
+/// The `bench-api` client's secret; only its hash is in the server's config.
+const BENCH_SECRET: &str = "bench-only-client-secret-0123456789abcdef";
+const BENCH_SECRET_HASH: &str = "sha256:EJ0pAtkAaMS3Y8z9xncIXwN-O_AtjiLAZ4_7AKyY5No";
+
+fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map(String::as_str)
+}
+
+fn config_text(root: &Path, dir: &Path, store: &str) -> String {
+    format!(
+        r#"listen = "127.0.0.1:0"
+dev_mode = true
+data_dir = "{dir}"
+[store]
+url = "{store}"
+[[profile.attributes]]
+name = "given_name"
+required = true
+[themes]
+dir = "{themes}"
+[widget]
+dir = "{widget}"
+[[apps]]
+client_id = "bench"
+name = "Bench"
+redirect_uris = ["http://bench.invalid/cb"]
+[[apps]]
+client_id = "bench-api"
+name = "Bench API"
+redirect_uris = ["http://bench.invalid/cb"]
+client_secret_hashes = ["{BENCH_SECRET_HASH}"]
+grant_types = ["authorization_code", "refresh_token", "client_credentials"]
+api_scopes = ["bench"]
+"#,
+        dir = dir.display(),
+        themes = root.join("themes").display(),
+        widget = root.join("dist/widget").display(),
+    )
+}
+
+/// A fresh schema for the run, so numbers do not depend on earlier data.
+fn reset_postgres_schema(env: &tools::Env, root: &Path, url: &str) -> Result<String> {
+    let schema = "passway_bench";
+    env.cmd("psql")
+        .arg(url)
+        .args(["-q", "-c", &format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema};")])
+        .current_dir(root)
+        .run()?;
+    let sep = if url.contains('?') { '&' } else { '?' };
+    Ok(format!("{url}{sep}options[search_path]={schema}"))
+}
+
+fn start_server(root: &Path, config: &Path) -> Result<(Child, String)> {
+    let mut child = Command::new(root.join("target/release/passway"))
+        .args(["--config", config.to_str().expect("utf-8"), "serve", "--stop-on-stdin-eof"])
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("starting target/release/passway")?;
+    let stdout = child.stdout.take().expect("piped");
+    for line in BufReader::new(stdout).lines() {
+        let line = line?;
+        if let Some(rest) = line.split("listening on ").nth(1) {
+            let base = rest.split_whitespace().next().unwrap_or_default().to_owned();
+            return Ok((child, base));
+        }
+    }
+    bail!("passway exited before listening")
+}
+
+/// A file of the widget bundle: name, raw bytes, brotli bytes.
+type Size = (String, usize, usize);
+
+fn measure(root: &Path, base: &str, duration: &str, concurrency: &str, scenario: &str) -> Result<Value> {
+    sh::step(&format!("load: {concurrency} concurrent clients, {scenario}, for {duration} s (after a 3 s warm-up)"));
+    let mut load = Command::new(root.join("target/release/passway-load"));
+    load.args(["--base", base, "--scenario", scenario, "--concurrency", concurrency, "--duration", duration]);
+    if TOKEN_GRANTS.contains(&scenario) {
+        load.args(["--client-id", "bench-api", "--client-secret", BENCH_SECRET]);
+    }
+    let out = load.stderr(Stdio::inherit()).output().context("running passway-load")?;
+    if !out.status.success() {
+        bail!("passway-load failed");
+    }
+    Ok(serde_json::from_slice(&out.stdout)?)
+}
+
+/// Bytes of the widget bundle and the default theme, raw and brotli.
+fn sizes(root: &Path, base: &str) -> Result<Vec<Size>> {
+    let mut sizes = vec![];
+    for name in ["passway.js", "passway_glue.js", "passway_bg.wasm"] {
+        let bytes =
+            std::fs::read(root.join("dist/widget").join(name)).with_context(|| format!("dist/widget/{name}"))?;
+        sizes.push((name.to_owned(), bytes.len(), brotli_len(&bytes)));
+    }
+    let mut snippets = 0;
+    let mut snippets_br = 0;
+    walk(&root.join("dist/widget/snippets"), &mut |bytes| {
+        snippets += bytes.len();
+        snippets_br += brotli_len(bytes);
+    });
+    if snippets > 0 {
+        sizes.push(("snippets/".into(), snippets, snippets_br));
+    }
+    let css = http_get(base, "/themes/default/theme.css")?;
+    sizes.push(("theme.css (default)".into(), css.len(), brotli_len(&css)));
+    Ok(sizes)
+}
+
+fn walk(dir: &Path, f: &mut dyn FnMut(&[u8])) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            walk(&p, f);
+        } else if let Ok(bytes) = std::fs::read(&p) {
+            f(&bytes);
+        }
+    }
+}
+
+fn brotli_len(bytes: &[u8]) -> usize {
+    let mut out = vec![];
+    {
+        let mut w = brotli::CompressorWriter::new(&mut out, 64 * 1024, 11, 22);
+        w.write_all(bytes).expect("memory");
+    }
+    out.len()
+}
+
+/// A plain HTTP/1.1 GET (the body of a small, uncompressed response).
+fn http_get(base: &str, path: &str) -> Result<Vec<u8>> {
+    let host = base.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(host)?;
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")?;
+    let mut response = vec![];
+    stream.read_to_end(&mut response)?;
+    let split = response.windows(4).position(|w| w == b"\r\n\r\n").context("no HTTP header end")?;
+    Ok(response[split + 4..].to_vec())
+}
+
+fn render(
+    email: &Value,
+    passkey: &Value,
+    grants: &[Value],
+    sizes: &[Size],
+    postgres: bool,
+    concurrency: &str,
+) -> String {
+    let store = if postgres { "PostgreSQL" } else { "SQLite" };
+    let mut md = load_table(
+        &format!(
+            "Complete passwordless sign-ins by email code over HTTP ({store}, {concurrency} concurrent clients, 2-core machine)"
+        ),
+        "sign-ins",
+        email,
+    );
+    md.push('\n');
+    md.push_str(&load_table(
+        &format!("Complete passkey sign-ins (autofill, software authenticator) over HTTP ({store}, {concurrency} concurrent clients)"),
+        "sign-ins",
+        passkey,
+    ));
+    for grant in grants {
+        let (title, unit) = match grant["scenario"].as_str().unwrap_or_default() {
+            "authorization_code" => (
+                "`authorization_code`: a silent `/authorize` (SSO session, prompt=none), then the code exchanged",
+                "codes",
+            ),
+            "refresh_token" => ("`refresh_token`: rotation along per-client chains", "refreshes"),
+            _ => ("`client_credentials`: JWT access tokens (ES256), `client_secret_basic`", "grants"),
+        };
+        md.push('\n');
+        md.push_str(&load_table(
+            &format!("Token endpoint, {title} ({store}, {concurrency} concurrent clients)"),
+            unit,
+            grant,
+        ));
+    }
+    md.push_str("\n### Widget bytes (what a page downloads)\n\n| file | raw | brotli |\n|---|---|---|\n");
+    let (mut raw, mut br) = (0, 0);
+    for (name, r, b) in sizes {
+        md.push_str(&format!("| {name} | {:.1} KB | {:.1} KB |\n", *r as f64 / 1024.0, *b as f64 / 1024.0));
+        raw += r;
+        br += b;
+    }
+    md.push_str(&format!("| **all** | **{:.1} KB** | **{:.1} KB** |\n", raw as f64 / 1024.0, br as f64 / 1024.0));
+    md
+}
+
+fn load_table(title: &str, unit: &str, load: &Value) -> String {
+    let f = |v: &Value| v.as_f64().unwrap_or_default();
+    let mut md = format!(
+        "### {title}\n\n| measure | value |\n|---|---|\n\
+         | {unit} per second | **{rate:.0}** |\n| completed / errors | {done} / {errors} |\n\
+         | whole iteration p50 / p99 | {p50:.2} ms / {p99:.2} ms |\n\n| step | p50 | p99 |\n|---|---|---|\n",
+        rate = f(&load["per_s"]),
+        done = load["completed"],
+        errors = load["errors"],
+        p50 = f(&load["p50_ms"]),
+        p99 = f(&load["p99_ms"]),
+    );
+    for s in load["steps"].as_array().into_iter().flatten() {
+        md.push_str(&format!(
+            "| {} | {:.2} ms | {:.2} ms |\n",
+            s["step"].as_str().unwrap_or(""),
+            f(&s["p50_ms"]),
+            f(&s["p99_ms"])
+        ));
+    }
+    md
+}

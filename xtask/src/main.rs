@@ -1,0 +1,118 @@
+//! `cargo xtask <command>`: everything the README promises in two commands.
+//!
+//! - `run`   install what is missing, build widget and server, start the demo
+//! - `test`  formatting, clippy, unit + integration tests (PostgreSQL too when
+//!   PASSWAY_TEST_POSTGRES_URL is set), browser tests
+//! - `bench` throughput and latency of complete sign-ins, widget bytes
+//! - `build` install what is missing and build the widget and the server
+//! - `setup` only install what is missing
+
+mod bench;
+mod sh;
+mod tools;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use sh::Run;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("run") => run(),
+        Some("test") => test(&args[1..]),
+        Some("bench") => bench::bench(&args[1..]),
+        Some("build") => build(false).map(|_| ()),
+        Some("setup") => tools::ensure_all(&root()).map(|_| ()),
+        _ => {
+            eprintln!("usage: cargo xtask <run | test | bench | build | setup>");
+            std::process::exit(2);
+        }
+    };
+    if let Err(e) = result {
+        eprintln!("xtask: error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the repository").to_owned()
+}
+
+/// Installs tools, builds the widget bundle and the server (`release` or debug).
+fn build(release: bool) -> Result<tools::Env> {
+    let root = root();
+    let env = tools::ensure_build_tools(&root)?;
+    sh::step("building the widget (trunk, wasm-opt)");
+    env.cmd("trunk").args(["build", "--release"]).current_dir(&root).run()?;
+    sh::step(if release { "building the server (release)" } else { "building the server" });
+    let mut cargo = env.cmd("cargo");
+    cargo.args(["build", "-p", "passway-server", "--bin", "passway"]).current_dir(&root);
+    if release {
+        cargo.arg("--release");
+    }
+    cargo.run()?;
+    Ok(env)
+}
+
+fn run() -> Result<()> {
+    let env = build(true)?;
+    let root = root();
+    sh::step("starting the demo on http://localhost:8080 (Ctrl-C stops it)");
+    println!(
+        "\n  Acme Shop (embedded widget):   http://localhost:8080/demo/website/\n  Globex Portal (hosted page):   http://localhost:8080/demo/app/\n  Dev mailbox:                   http://localhost:8080/dev/mailbox\n"
+    );
+    env.cmd(root.join("target/release/passway").to_str().expect("utf-8 path"))
+        .args(["--config", "examples/demo/passway.toml", "serve"])
+        .current_dir(&root)
+        .run()
+}
+
+fn test(args: &[String]) -> Result<()> {
+    let root = root();
+    let skip_browser = args.iter().any(|a| a == "--no-browser");
+    let env = tools::ensure_all(&root)?;
+    match std::env::var("PASSWAY_TEST_POSTGRES_URL") {
+        Ok(url) => sh::step(&format!("PostgreSQL tests enabled ({})", redact(&url))),
+        Err(_) => sh::step("PASSWAY_TEST_POSTGRES_URL is not set: the PostgreSQL half of the suite will be skipped"),
+    }
+    sh::step("formatting (cargo fmt --check)");
+    env.cmd("cargo").args(["fmt", "--all", "--", "--check"]).current_dir(&root).run()?;
+    sh::step("clippy, warnings denied (native)");
+    env.cmd("cargo")
+        .args(["clippy", "--workspace", "--exclude", "passway-widget", "--all-targets", "--", "-D", "warnings"])
+        .current_dir(&root)
+        .run()?;
+    sh::step("clippy, warnings denied (widget, wasm32)");
+    env.cmd("cargo")
+        .args(["clippy", "-p", "passway-widget", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"])
+        .current_dir(&root)
+        .run()?;
+    sh::step("unit and integration tests");
+    env.cmd("cargo").args(["test", "--workspace", "--exclude", "passway-widget"]).current_dir(&root).run()?;
+    if skip_browser {
+        sh::step("browser tests skipped (--no-browser)");
+        return Ok(());
+    }
+    sh::step("building the widget for the browser tests");
+    env.cmd("trunk").args(["build", "--release"]).current_dir(&root).run()?;
+    sh::step("browser tests (Playwright, Chromium)");
+    env.cmd("npx")
+        .args(["playwright", "test"])
+        .current_dir(root.join("e2e"))
+        .env("PASSWAY_BIN", root.join("target/debug/passway"))
+        .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+        .run()
+}
+
+/// A URL without its password.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(s), Some(at)) if url[s + 3..at].contains(':') => {
+            let colon = s + 3 + url[s + 3..at].find(':').expect("checked");
+            format!("{}:***{}", &url[..colon], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
