@@ -67,9 +67,11 @@ pub const FAMILY_REVOKED: &str = "SELECT revoked_at FROM token_families WHERE id
 pub const INSERT_REFRESH: &str =
     "INSERT INTO refresh_tokens (token_hash, family_id, grant_json, issued_at, expires_at) VALUES ($1, $2, $3, $4, $5)";
 /// Only the first presentation of a live token, by its own client, in a live family
-/// marks it used.
+/// marks it used. The family is looked up by its key: an `IN (SELECT …)` over the
+/// client's families scanned them all, and families grow with every sign-in.
 pub const USE_REFRESH: &str = "UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 \
-     AND family_id IN (SELECT id FROM token_families WHERE revoked_at IS NULL AND client_id = $3) RETURNING grant_json, family_id";
+     AND EXISTS (SELECT 1 FROM token_families f WHERE f.id = refresh_tokens.family_id AND f.revoked_at IS NULL AND f.client_id = $3) \
+     RETURNING grant_json, family_id";
 pub const REFRESH_STATE: &str = "SELECT family_id, used_at FROM refresh_tokens WHERE token_hash = $1";
 pub const LIVE_REFRESH: &str = "SELECT r.grant_json, r.family_id FROM refresh_tokens r JOIN token_families f ON f.id = r.family_id \
      WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.expires_at > $2 AND f.revoked_at IS NULL";
