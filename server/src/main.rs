@@ -9,7 +9,6 @@ use clap::{Parser, Subcommand};
 use passway_server::app::AppState;
 use passway_server::clock::Clock;
 use passway_server::config::Config;
-use tokio::io::AsyncReadExt;
 
 #[derive(Parser)]
 #[command(name = "passway", version, about = "Passway identity engine")]
@@ -160,9 +159,15 @@ async fn serve(path: &std::path::Path, listen: Option<SocketAddr>, stop_on_stdin
     let stop = async move {
         let stdin_closed = async {
             if stop_on_stdin_eof {
-                let mut sink = [0u8; 64];
-                let mut stdin = tokio::io::stdin();
-                while matches!(stdin.read(&mut sink).await, Ok(n) if n > 0) {}
+                // A plain thread, not tokio's stdin: a blocking read in the runtime's pool
+                // would keep the process alive after a signal stopped the server.
+                let (closed, on_close) = tokio::sync::oneshot::channel::<()>();
+                std::thread::spawn(move || {
+                    let mut sink = [0u8; 64];
+                    while matches!(std::io::Read::read(&mut std::io::stdin(), &mut sink), Ok(n) if n > 0) {}
+                    let _ = closed.send(());
+                });
+                let _ = on_close.await;
             } else {
                 std::future::pending::<()>().await;
             }
