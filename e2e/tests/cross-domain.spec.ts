@@ -4,7 +4,7 @@
 // resolves both names to this machine and treats them as secure (WebAuthn needs a
 // secure context), as real DNS and TLS would.
 import { chromium } from '@playwright/test';
-import { test, expect, codeOf, uniqueEmail, startPassway } from './passway';
+import { test, expect, signInByCode, uniqueEmail, startPassway } from './passway';
 
 test('a shop on its own domain embeds the widget and signs in with a passkey', async ({}, testInfo) => {
   const passway = await startPassway({
@@ -34,14 +34,7 @@ test('a shop on its own domain embeds the widget and signs in with a passkey', a
       options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
     });
     const email = uniqueEmail('partner');
-    await page.getByLabel('Email').fill(email);
-    await page.getByRole('button', { name: 'Next' }).click();
-    await page.getByRole('button', { name: 'Enter a code instead' }).click();
-    await page.getByLabel('Code').fill(codeOf(await passway.mail(email)));
-    await page.getByRole('button', { name: 'Verify' }).click();
-    await page.getByLabel('Given name').fill('Noor');
-    await page.getByLabel('Family name').fill('Tester');
-    await page.getByRole('button', { name: 'Sign up' }).click();
+    await signInByCode(page, passway, email, { name: ['Noor', 'Tester'] });
     await page.getByRole('button', { name: 'Use a passkey' }).click();
     await page.getByRole('button', { name: 'Create a passkey' }).click();
     await expect(page.getByRole('heading', { name: 'Welcome, Noor!' })).toBeVisible();

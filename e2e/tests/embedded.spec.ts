@@ -20,18 +20,6 @@ async function identify(page: Page, email: string) {
   await expect(page.getByRole('heading', { name: 'Check your email' })).toBeVisible();
 }
 
-async function register(page: Page, passway: { mail(to: string): Promise<any> }, email: string, name: string) {
-  await identify(page, email);
-  await page.getByRole('button', { name: 'Enter a code instead' }).click();
-  await page.getByLabel('Code').fill(codeOf(await passway.mail(email)));
-  await page.getByRole('button', { name: 'Verify' }).click();
-  await page.getByLabel('Given name').fill(name);
-  await page.getByLabel('Family name').fill('Tester');
-  await page.getByRole('button', { name: 'Sign up' }).click();
-  await declinePasskey(page);
-  await expect(page.getByRole('heading', { name: `Welcome, ${name}!` })).toBeVisible();
-}
-
 /** After an email sign-in, a passkey is offered (optional): decline it. */
 async function declinePasskey(page: Page) {
   await expect(page.getByRole('heading', { name: 'Sign in faster next time' })).toBeVisible();

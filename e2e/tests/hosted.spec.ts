@@ -1,6 +1,6 @@
 // The Globex Portal signs in through the hosted page with standard OIDC (code + PKCE)
 // and verifies the ID token itself (signature, issuer, audience, nonce, expiry).
-import { test, expect, codeOf, linkOf, uniqueEmail } from './passway';
+import { test, expect, linkOf, signInByCode, uniqueEmail } from './passway';
 
 test('the sample app signs up through the hosted page and receives valid tokens', async ({ page, passway, problems }) => {
   const email = uniqueEmail('hedy');
@@ -36,16 +36,7 @@ test('signing in again on the hosted page with the code', async ({ page, passway
     await page.goto(`${passway.baseUrl}/demo/app/`);
     if (round === 2) await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('button', { name: 'Sign in with Globex ID' }).click();
-    await page.getByLabel('Email').fill(email);
-    await page.getByRole('button', { name: 'Next' }).click();
-    await page.getByRole('button', { name: 'Enter a code instead' }).click();
-    await page.getByLabel('Code').fill(codeOf(await passway.mail(email, round)));
-    await page.getByRole('button', { name: 'Verify' }).click();
-    if (round === 1) {
-      await page.getByLabel('Given name').fill('Alan');
-      await page.getByLabel('Family name').fill('Turing');
-      await page.getByRole('button', { name: 'Sign up' }).click();
-    }
+    await signInByCode(page, passway, email, { count: round, name: round === 1 ? ['Alan', 'Turing'] : undefined });
     await page.getByRole('button', { name: 'Not now' }).click();
     await expect(page.getByRole('heading', { name: 'Hello, Alan Turing' })).toBeVisible();
   }
@@ -59,14 +50,7 @@ test('an expired or unknown hosted page says so', async ({ page, passway }) => {
 test('signed in at the shop, the portal signs in without a step (SSO across apps)', async ({ page, passway }) => {
   const email = uniqueEmail('katherine');
   await page.goto(`${passway.baseUrl}/demo/website/`);
-  await page.getByLabel('Email').fill(email);
-  await page.getByRole('button', { name: 'Next' }).click();
-  await page.getByRole('button', { name: 'Enter a code instead' }).click();
-  await page.getByLabel('Code').fill(codeOf(await passway.mail(email)));
-  await page.getByRole('button', { name: 'Verify' }).click();
-  await page.getByLabel('Given name').fill('Katherine');
-  await page.getByLabel('Family name').fill('Johnson');
-  await page.getByRole('button', { name: 'Sign up' }).click();
+  await signInByCode(page, passway, email, { name: ['Katherine', 'Johnson'] });
   await page.getByRole('button', { name: 'Not now' }).click();
   await expect(page.getByRole('heading', { name: 'Welcome, Katherine!' })).toBeVisible();
 

@@ -4,7 +4,7 @@
 // reuse detection, introspection, revocation, SSO with prompt=none, RP-initiated
 // logout, client_credentials.
 import * as client from 'openid-client';
-import { test, expect, codeOf, uniqueEmail, PARTNER, type Page, type Passway } from './passway';
+import { test, expect, signInByCode, uniqueEmail, PARTNER, type Page, type Passway } from './passway';
 
 /** The test process reaches Passway on 127.0.0.1; the issuer names `localhost`. */
 function discover(passway: Passway): Promise<client.Configuration> {
@@ -20,10 +20,13 @@ const callbackOf = (passway: Passway) => passway.localUrl + '/callback';
 
 /**
  * The URL the browser is next sent to at `path` — by a page or by a server's redirect
- * (which `page.route` would not see). Nothing serves the client's pages; that is fine.
+ * (which `page.route` would not see) — once that page has loaded, so the next
+ * navigation does not interrupt it. Nothing serves the client's pages; that is fine.
  */
-function landing(page: Page, path: string): Promise<URL> {
-  return page.waitForRequest((r) => new URL(r.url()).pathname === path).then((r) => new URL(r.url()));
+async function landing(page: Page, path: string): Promise<URL> {
+  const request = await page.waitForRequest((r) => r.isNavigationRequest() && new URL(r.url()).pathname === path);
+  await page.waitForURL((url) => url.href === request.url());
+  return new URL(request.url());
 }
 
 interface Attempt { url: URL; verifier: string; nonce: string; state: string }
@@ -53,18 +56,9 @@ function redeem(config: client.Configuration, attempt: Attempt, callback: URL) {
   });
 }
 
-/** Signs in on the hosted page by emailed code, registering if `name` is given. */
-async function signInByCode(page: Page, passway: Passway, email: string, mailCount: number, name?: [string, string]) {
-  await page.getByLabel('Email').fill(email);
-  await page.getByRole('button', { name: 'Next' }).click();
-  await page.getByRole('button', { name: 'Enter a code instead' }).click();
-  await page.getByLabel('Code').fill(codeOf(await passway.mail(email, mailCount)));
-  await page.getByRole('button', { name: 'Verify' }).click();
-  if (name) {
-    await page.getByLabel('Given name').fill(name[0]);
-    await page.getByLabel('Family name').fill(name[1]);
-    await page.getByRole('button', { name: 'Sign up' }).click();
-  }
+/** Signs in on the hosted page by emailed code and declines the passkey offer. */
+async function signIn(page: Page, passway: Passway, email: string, options: { count?: number; name?: [string, string] }) {
+  await signInByCode(page, passway, email, options);
   await page.getByRole('button', { name: 'Not now' }).click();
 }
 
@@ -81,7 +75,7 @@ test('openid-client: code + PKCE through the hosted page with consent, then toke
   const first = await authorization(config, passway);
   let callback = landing(page, '/callback');
   await page.goto(first.url.href);
-  await signInByCode(page, passway, email, 1, ['Rosalind', 'Franklin']);
+  await signIn(page, passway, email, { name: ['Rosalind', 'Franklin'] });
   await expect(page.getByRole('heading', { name: 'Partner Reports would like to' })).toBeVisible();
   await expect(page.locator('.pw-scopes li')).toHaveText([
     'Know who you are when you sign in',
@@ -146,7 +140,7 @@ test('openid-client: code + PKCE through the hosted page with consent, then toke
   const refused = await authorization(config, passway, { prompt: 'consent' });
   callback = landing(page, '/callback');
   await page.goto(refused.url.href);
-  await signInByCode(page, passway, email, 2);
+  await signIn(page, passway, email, { count: 2 });
   await expect(page.getByRole('heading', { name: 'Partner Reports would like to' })).toBeVisible();
   await page.getByRole('button', { name: "Don't allow" }).click();
   await expectOAuthError(redeem(config, refused, await callback), 'access_denied');
@@ -158,7 +152,7 @@ test('openid-client: a wrong verifier, a replayed code and an unregistered redir
   const attempt = await authorization(config, passway);
   const callback = landing(page, '/callback');
   await page.goto(attempt.url.href);
-  await signInByCode(page, passway, uniqueEmail('barbara'), 1, ['Barbara', 'Liskov']);
+  await signIn(page, passway, uniqueEmail('barbara'), { name: ['Barbara', 'Liskov'] });
   await page.getByRole('button', { name: 'Allow', exact: true }).click();
   const landed = await callback;
 

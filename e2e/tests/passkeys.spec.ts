@@ -2,7 +2,7 @@
 // authenticator with user verification): register by email, enrol a passkey, sign
 // out, sign in with it — identifier first, and through autofill — in the embedded
 // widget and on the hosted page.
-import { test, expect, codeOf, uniqueEmail, type Page } from './passway';
+import { test, expect, signInByCode, uniqueEmail, type Page, type Passway } from './passway';
 
 async function virtualAuthenticator(page: Page) {
   const cdp = await page.context().newCDPSession(page);
@@ -27,15 +27,8 @@ async function signOutOfShop(page: Page) {
 }
 
 /** Signs up by emailed code on the current page (embedded or hosted), then creates a passkey. */
-async function registerAndEnrol(page: Page, passway: { mail(to: string, n?: number): Promise<any> }, email: string, name: string) {
-  await page.getByLabel('Email').fill(email);
-  await page.getByRole('button', { name: 'Next' }).click();
-  await page.getByRole('button', { name: 'Enter a code instead' }).click();
-  await page.getByLabel('Code').fill(codeOf(await passway.mail(email)));
-  await page.getByRole('button', { name: 'Verify' }).click();
-  await page.getByLabel('Given name').fill(name);
-  await page.getByLabel('Family name').fill('Tester');
-  await page.getByRole('button', { name: 'Sign up' }).click();
+async function registerAndEnrol(page: Page, passway: Passway, email: string, name: string) {
+  await signInByCode(page, passway, email, { name: [name, 'Tester'] });
   await expect(page.getByRole('heading', { name: 'Sign in faster next time' })).toBeVisible();
   await page.getByRole('button', { name: 'Use a passkey' }).click();
   await expect(page.getByRole('heading', { name: 'Create a passkey' })).toBeVisible();

@@ -153,6 +153,24 @@ ${options.extraApps ?? ''}
   return new Passway(base, `http://127.0.0.1:${port}`, child, dir);
 }
 
+/**
+ * Signs in on the current page — embedded widget or hosted page — with the emailed code
+ * (the `count`-th email to `email`) and, for a new account, fills in `name`. Stops where
+ * the journey goes on: a passkey offer, consent, or back at the app.
+ */
+export async function signInByCode(page: Page, passway: Passway, email: string, options: { count?: number; name?: [string, string] } = {}) {
+  await page.getByLabel('Email').fill(email);
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByRole('button', { name: 'Enter a code instead' }).click();
+  await page.getByLabel('Code').fill(codeOf(await passway.mail(email, options.count ?? 1)));
+  await page.getByRole('button', { name: 'Verify' }).click();
+  if (options.name) {
+    await page.getByLabel('Given name').fill(options.name[0]);
+    await page.getByLabel('Family name').fill(options.name[1]);
+    await page.getByRole('button', { name: 'Sign up' }).click();
+  }
+}
+
 /** Fails the test on any Content-Security-Policy violation or uncaught page error. */
 export function watchForProblems(page: Page): string[] {
   const problems: string[] = [];

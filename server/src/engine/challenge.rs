@@ -115,6 +115,12 @@ pub(super) fn select(flow: Flow, values: &Submission, world: &World, env: &mut E
     }
 }
 
+/// Whether `challenge-poll` would move `flow` on now: its magic link was opened in the
+/// browser that waits. An event stream opened after that must say so at once.
+pub fn poll_would_move_on(flow: &Flow) -> bool {
+    matches!(&flow.step, Step::Challenge(Challenge::Email(c)) if c.proven_by_link())
+}
+
 /// `challenge-poll`: moves on if the link was opened in this browser meanwhile.
 pub(super) fn poll(flow: Flow, world: &World, env: &mut Env<'_>) -> Outcome {
     if current(&flow).proven_by_link() {

@@ -35,6 +35,7 @@ mod tests;
 use passway_protocol::{Level, Submission, names};
 
 pub use ceremony::{Ceremony, CeremonyFailure, CeremonyKind, CeremonyOutcome};
+pub use challenge::poll_would_move_on;
 pub use effect::{
     Effect, Grant, IssuedCode, LogEntry, LogOutcome, NewPasskey, NewSession, NewUser, OutgoingEmail, Severity,
 };

@@ -1,8 +1,9 @@
 //! `GET /api/v1/flows/{handle}/events`: server-sent events announcing that a flow
 //! changed (e.g. its magic link was opened in another tab). Changes made in this
 //! process arrive at once; changes made by another instance are noticed by polling
-//! the flow's version every two seconds. The stream ends when the flow expires or the
-//! server shuts down.
+//! the flow's version every two seconds. A link opened before the stream was (the tab
+//! may connect a moment after the email went out) is announced as soon as it opens.
+//! The stream ends when the flow expires or the server shuts down.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -15,7 +16,7 @@ use tokio::sync::broadcast::error::RecvError;
 use super::context::RequestContext;
 use super::error::AppError;
 use crate::app::AppState;
-use crate::journey;
+use crate::{engine, journey};
 
 const POLL: Duration = Duration::from_secs(2);
 
@@ -32,6 +33,7 @@ pub async fn stream(
         rx: app.notifier.subscribe(),
         shutdown: app.shutdown.clone(),
         deadline: tokio::time::Instant::now() + app.clock.now().until(loaded.flow.expires_at),
+        already_changed: engine::poll_would_move_on(&loaded.flow),
         flow_id: loaded.flow.id,
         version: loaded.stored.version,
         app,
@@ -52,6 +54,8 @@ struct Watch {
     rx: tokio::sync::broadcast::Receiver<std::sync::Arc<str>>,
     shutdown: tokio::sync::watch::Receiver<bool>,
     deadline: tokio::time::Instant,
+    /// The flow changed before the stream opened: announce it first.
+    already_changed: bool,
     flow_id: String,
     version: i64,
 }
@@ -59,6 +63,9 @@ struct Watch {
 impl Watch {
     /// The flow's next version, or `None` when the stream should end.
     async fn next_change(&mut self) -> Option<i64> {
+        if std::mem::take(&mut self.already_changed) {
+            return Some(self.version);
+        }
         loop {
             if *self.shutdown.borrow() {
                 return None;

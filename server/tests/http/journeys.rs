@@ -252,40 +252,71 @@ async fn closed_registration_refuses_only_after_the_email_is_proven() {
 }
 
 /// Server-sent events reach a real client over a socket when the link is opened.
-#[tokio::test]
-async fn event_stream_announces_the_opened_link() {
-    let s = TestServer::new().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let (shutdown, _) = tokio::sync::watch::channel(false);
-    let server = tokio::spawn(passway_server::serve::serve(listener, s.app.clone(), shutdown, async move {
-        let _ = stop_rx.await;
-    }));
-    let client = reqwest::Client::new();
-    let base = format!("http://{addr}");
-    let start: serde_json::Value = client
-        .post(format!("{base}/api/v1/flows"))
-        .header("cookie", "pw_device=b1")
-        .json(&json!({"client_id": "shop", "redirect_uri": REDIRECT, "code_challenge": CHALLENGE, "code_challenge_method": "S256"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let handle = start["handle"].as_str().unwrap();
-    client
-        .post(format!("{base}/api/v1/flows/{handle}/identify"))
-        .json(&json!({"identifier": "ada@example.com"}))
-        .send()
-        .await
-        .unwrap();
-    let mut events = client.get(format!("{base}/api/v1/flows/{handle}/events")).send().await.unwrap();
-    assert_eq!(events.headers()["content-type"], "text/event-stream");
-    let (_, link) = s.mailed("ada@example.com").await;
-    client.get(format!("{base}{link}")).header("cookie", "pw_device=b1").send().await.unwrap();
-    let chunk = tokio::time::timeout(Duration::from_secs(5), async {
+/// A served test server with a flow waiting for ada's magic link, started by the
+/// browser whose device cookie is `pw_device=b1`.
+struct WaitingForLink {
+    s: TestServer,
+    base: String,
+    client: reqwest::Client,
+    handle: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl WaitingForLink {
+    async fn new() -> WaitingForLink {
+        let s = TestServer::new().await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let (shutdown, _) = tokio::sync::watch::channel(false);
+        let server = tokio::spawn(passway_server::serve::serve(listener, s.app.clone(), shutdown, async move {
+            let _ = stop_rx.await;
+        }));
+        let client = reqwest::Client::new();
+        let base = format!("http://{addr}");
+        let start: serde_json::Value = client
+            .post(format!("{base}/api/v1/flows"))
+            .header("cookie", "pw_device=b1")
+            .json(&json!({"client_id": "shop", "redirect_uri": REDIRECT, "code_challenge": CHALLENGE, "code_challenge_method": "S256"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let handle = start["handle"].as_str().unwrap().to_owned();
+        client
+            .post(format!("{base}/api/v1/flows/{handle}/identify"))
+            .json(&json!({"identifier": "ada@example.com"}))
+            .send()
+            .await
+            .unwrap();
+        WaitingForLink { s, base, client, handle, stop, server }
+    }
+
+    async fn open_link_in_same_browser(&self) {
+        let (_, link) = self.s.mailed("ada@example.com").await;
+        self.client.get(format!("{}{link}", self.base)).header("cookie", "pw_device=b1").send().await.unwrap();
+    }
+
+    async fn events(&self) -> reqwest::Response {
+        let events =
+            self.client.get(format!("{}/api/v1/flows/{}/events", self.base, self.handle)).send().await.unwrap();
+        assert_eq!(events.headers()["content-type"], "text/event-stream");
+        events
+    }
+
+    async fn stop(self, events: reqwest::Response) {
+        let _ = self.stop.send(());
+        drop(events);
+        tokio::time::timeout(Duration::from_secs(5), self.server).await.expect("the server stops").unwrap().unwrap();
+    }
+}
+
+/// What the stream sends up to its first `flow-changed` event (at most 5 s).
+async fn first_change(events: &mut reqwest::Response) -> String {
+    tokio::time::timeout(Duration::from_secs(5), async {
         let mut seen = String::new();
         while !seen.contains("flow-changed") {
             seen.push_str(&String::from_utf8_lossy(&events.chunk().await.unwrap().unwrap()));
@@ -293,9 +324,27 @@ async fn event_stream_announces_the_opened_link() {
         seen
     })
     .await
-    .expect("an event within 5 s");
+    .expect("an event within 5 s")
+}
+
+#[tokio::test]
+async fn event_stream_announces_the_opened_link() {
+    let w = WaitingForLink::new().await;
+    let mut events = w.events().await;
+    w.open_link_in_same_browser().await;
+    let chunk = first_change(&mut events).await;
     assert!(chunk.contains("event: flow-changed") && chunk.contains("\"version\":2"), "{chunk}");
-    let _ = stop_tx.send(());
-    drop(events);
-    tokio::time::timeout(Duration::from_secs(5), server).await.expect("the server stops").unwrap().unwrap();
+    w.stop(events).await;
+}
+
+#[tokio::test]
+async fn event_stream_opened_after_the_link_announces_it_at_once() {
+    // The tab may connect a moment after the link was opened: the change predates the
+    // stream, so no later version change would reveal it.
+    let w = WaitingForLink::new().await;
+    w.open_link_in_same_browser().await;
+    let mut events = w.events().await;
+    let chunk = first_change(&mut events).await;
+    assert!(chunk.contains("event: flow-changed"), "{chunk}");
+    w.stop(events).await;
 }
