@@ -1,17 +1,10 @@
 // The Acme Shop page embeds the widget with one script tag and one element, under a
 // strict CSP. Sign-up and sign-in by magic link and by code, in that embedded widget.
-import { test, expect, codeOf, linkOf, uniqueEmail, type Page } from './passway';
+import { test, expect, codeOf, linkOf, signOutOfShop, uniqueEmail, type Page } from './passway';
 
 async function openShop(page: Page, base: string) {
   await page.goto(`${base}/demo/website/`);
   await expect(page.getByRole('heading', { name: 'Welcome to Acme Shop' })).toBeVisible();
-}
-
-/** The shop's Sign out ends the Passway session and comes back to the shop. */
-async function signOut(page: Page) {
-  await page.getByRole('button', { name: 'Sign out' }).click();
-  await expect(page.getByRole('heading', { name: 'Welcome to Acme Shop' })).toBeVisible();
-  await expect(page.getByLabel('Email')).toBeVisible();
 }
 
 async function identify(page: Page, email: string) {
@@ -74,7 +67,9 @@ test('sign up first, then sign in again with the emailed code', async ({ page, p
   await page.reload();
   await expect(page.getByRole('heading', { name: 'Welcome, Grace!' })).toBeVisible();
   // ...until the shop signs out, which ends that session too (RP-initiated logout).
-  await signOut(page);
+  await signOutOfShop(page);
+  await expect(page.getByRole('heading', { name: 'Welcome to Acme Shop' })).toBeVisible();
+  await expect(page.getByLabel('Email')).toBeVisible();
   await identify(page, email);
   const mail = await passway.mail(email, 2);
   expect(mail.subject).toBe('Sign in to Acme Shop');

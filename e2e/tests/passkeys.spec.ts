@@ -2,7 +2,7 @@
 // authenticator with user verification): register by email, enrol a passkey, sign
 // out, sign in with it — identifier first, and through autofill — in the embedded
 // widget and on the hosted page.
-import { test, expect, signInByCode, uniqueEmail, type Page, type Passway } from './passway';
+import { test, expect, signInByCode, signOutOfShop, uniqueEmail, type Page, type Passway } from './passway';
 
 async function virtualAuthenticator(page: Page) {
   const cdp = await page.context().newCDPSession(page);
@@ -18,12 +18,6 @@ async function virtualAuthenticator(page: Page) {
     /** With presence off, requests (autofill included) wait instead of being answered. */
     presence: (on: boolean) => cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled: on }),
   };
-}
-
-/** The shop's Sign out also ends the Passway session (RP-initiated logout). */
-async function signOutOfShop(page: Page) {
-  await page.getByRole('button', { name: 'Sign out' }).click();
-  await expect(page.getByRole('heading', { name: 'Hand-made goods, delivered.' })).toBeVisible();
 }
 
 /** Signs up by emailed code on the current page (embedded or hosted), then creates a passkey. */

@@ -171,6 +171,12 @@ export async function signInByCode(page: Page, passway: Passway, email: string, 
   }
 }
 
+/** The shop's Sign out, which also ends the Passway session (RP-initiated logout). */
+export async function signOutOfShop(page: Page) {
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByRole('heading', { name: 'Hand-made goods, delivered.' })).toBeVisible();
+}
+
 /** Fails the test on any Content-Security-Policy violation or uncaught page error. */
 export function watchForProblems(page: Page): string[] {
   const problems: string[] = [];

@@ -123,11 +123,7 @@ pub fn poll_would_move_on(flow: &Flow) -> bool {
 
 /// `challenge-poll`: moves on if the link was opened in this browser meanwhile.
 pub(super) fn poll(flow: Flow, world: &World, env: &mut Env<'_>) -> Outcome {
-    if current(&flow).proven_by_link() {
-        after_proof(flow, AuthenticatorKind::Email, world, env)
-    } else {
-        Outcome::new(flow)
-    }
+    if poll_would_move_on(&flow) { after_proof(flow, AuthenticatorKind::Email, world, env) } else { Outcome::new(flow) }
 }
 
 pub(super) fn resend(flow: Flow, _world: &World, env: &mut Env<'_>) -> Outcome {
