@@ -61,17 +61,19 @@ test('embedded: enrol a passkey, then sign in with it identifier-first and throu
 test('hosted page: enrol a passkey, sign out, sign in with it through the button', async ({ page, passway }) => {
   const email = uniqueEmail('pkh');
   await page.goto(`${passway.baseUrl}/demo/app/`);
-  const authenticator = await virtualAuthenticator(page);
+  await virtualAuthenticator(page);
   await page.getByRole('button', { name: 'Sign in with Globex ID' }).click();
   await registerAndEnrol(page, passway, email, 'Lin');
   await expect(page.getByRole('heading', { name: 'Hello, Lin Tester' })).toBeVisible();
   await expect(page.locator('#claims')).toContainText('"pop"');
 
   await page.getByRole('button', { name: 'Sign out' }).click();
-  await authenticator.presence(false);
+  // A browser without autofill for passkeys: a pending autofill request could otherwise
+  // be the one the virtual authenticator answers, and the button would go untested.
+  await page.addInitScript(() => {
+    PublicKeyCredential.isConditionalMediationAvailable = async () => false;
+  });
   await page.getByRole('button', { name: 'Sign in with Globex ID' }).click();
-  await expect(page.getByRole('button', { name: 'Sign in with a passkey' })).toBeVisible();
-  await authenticator.presence(true);
   // Passkey first, without typing anything: the button runs a modal request.
   await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
   await expect(page.getByRole('heading', { name: 'Hello, Lin Tester' })).toBeVisible();

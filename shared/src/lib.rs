@@ -7,6 +7,8 @@
 //!
 //! Names follow Okta's IDX wherever IDX has one (see [`names`]).
 
+#[cfg(target_arch = "wasm32")]
+mod browser;
 mod error;
 mod flow;
 pub mod names;
@@ -15,8 +17,12 @@ mod start;
 
 pub use error::ApiError;
 pub use flow::{AppInfo, CurrentAuthenticator, FlowResponse, Intent, Level, Message, Poll, Resend, Success, UserInfo};
-pub use remediation::{Field, FieldType, FieldValue, Remediation, ScopeInfo, SelectOption, Submission, WebAuthn};
+pub use remediation::{
+    CreationOptions, Field, FieldType, FieldValue, Remediation, RequestOptions, ScopeInfo, SelectOption, Submission,
+    WebAuthn,
+};
 pub use start::StartFlow;
+#[cfg(not(target_arch = "wasm32"))]
 pub use webauthn_rs_proto;
 
 /// Version of the wire format carried in every [`FlowResponse`].

@@ -38,30 +38,50 @@ pub struct ScopeInfo {
 }
 
 /// WebAuthn options for `navigator.credentials.create()` or `.get()`, in
-/// webauthn-rs-proto's JSON form.
+/// webauthn-rs-proto's JSON form (the WebAuthn Level 3 JSON options under `publicKey`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum WebAuthn {
     /// Create a credential (enrol a passkey).
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
-    Create(webauthn_rs_proto::CreationChallengeResponse),
+    Create(CreationOptions),
     /// Use a credential (sign in). With `mediation: "conditional"` it may run as
     /// autofill on the identifier field.
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
-    Get(webauthn_rs_proto::RequestChallengeResponse),
+    Get(RequestOptions),
 }
 
-/// webauthn-rs-proto's option types have no equality: two sets of options are the
-/// same ceremony when their one-time challenges (and mediation) are the same.
-impl PartialEq for WebAuthn {
-    fn eq(&self, other: &WebAuthn) -> bool {
-        match (self, other) {
-            (WebAuthn::Create(a), WebAuthn::Create(b)) => a.public_key.challenge == b.public_key.challenge,
-            (WebAuthn::Get(a), WebAuthn::Get(b)) => {
-                a.public_key.challenge == b.public_key.challenge && a.mediation.is_some() == b.mediation.is_some()
+#[cfg(target_arch = "wasm32")]
+pub use crate::browser::{CreationOptions, RequestOptions};
+#[cfg(not(target_arch = "wasm32"))]
+pub use typed::{CreationOptions, RequestOptions};
+
+/// The server builds the options with webauthn-rs, so it holds them typed.
+#[cfg(not(target_arch = "wasm32"))]
+mod typed {
+    pub type CreationOptions = webauthn_rs_proto::CreationChallengeResponse;
+    pub type RequestOptions = webauthn_rs_proto::RequestChallengeResponse;
+
+    impl super::WebAuthn {
+        /// A `get` that may run as autofill (conditional mediation).
+        pub fn is_conditional(&self) -> bool {
+            matches!(self, super::WebAuthn::Get(o) if o.mediation.is_some())
+        }
+    }
+
+    /// webauthn-rs-proto's option types have no equality: two sets of options are the
+    /// same ceremony when their one-time challenges (and mediation) are the same.
+    impl PartialEq for super::WebAuthn {
+        fn eq(&self, other: &super::WebAuthn) -> bool {
+            use super::WebAuthn::{Create, Get};
+            match (self, other) {
+                (Create(a), Create(b)) => a.public_key.challenge == b.public_key.challenge,
+                (Get(a), Get(b)) => {
+                    a.public_key.challenge == b.public_key.challenge && self.is_conditional() == other.is_conditional()
+                }
+                _ => false,
             }
-            _ => false,
         }
     }
 }

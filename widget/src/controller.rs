@@ -4,8 +4,7 @@
 use js_sys::{Object, Reflect};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use passway_protocol::webauthn_rs_proto::RequestChallengeResponse;
-use passway_protocol::{FieldValue, FlowResponse, StartFlow, Submission, Success, WebAuthn};
+use passway_protocol::{FieldValue, FlowResponse, RequestOptions, StartFlow, Submission, Success, WebAuthn};
 use wasm_bindgen::JsValue;
 
 use crate::api::{self, Failure};
@@ -54,7 +53,7 @@ impl Widget {
 
     /// Offers the person's passkeys in the autofill of the identifier field; a chosen
     /// one is submitted to `href`.
-    pub fn start_conditional(self, href: String, options: RequestChallengeResponse) {
+    pub fn start_conditional(self, href: String, options: RequestOptions) {
         self.abort_conditional();
         let Ok(controller) = web_sys::AbortController::new() else { return };
         let signal = controller.signal();
@@ -64,7 +63,7 @@ impl Widget {
                 return;
             }
             // Failures here are silent: the person simply did not pick a passkey.
-            if let Ok(credential) = webauthn::get(options, Some(signal)).await {
+            if let Ok(credential) = webauthn::get(options, true, Some(signal)).await {
                 self.conditional.set_value(None);
                 self.submit(href, [("credential".to_owned(), FieldValue::Text(credential))].into());
             }

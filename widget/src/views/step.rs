@@ -75,7 +75,7 @@ fn flow(w: Widget, f: FlowResponse) -> AnyView {
         f.remediations.iter().filter(|r| r.fields.is_empty() && !handled(r)).cloned().chain(f.cancel.clone()).collect();
     // Passkey autofill: a pending conditional request, answered from the identifier field.
     let autofill = f.remediations.iter().find_map(|r| match &r.webauthn {
-        Some(WebAuthn::Get(o)) if o.mediation.is_some() => Some((r.href.clone(), o.clone())),
+        Some(w @ WebAuthn::Get(o)) if w.is_conditional() => Some((r.href.clone(), o.clone())),
         _ => None,
     });
     if let Some((href, options)) = autofill {
