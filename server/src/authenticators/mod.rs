@@ -90,7 +90,7 @@ pub enum AuthenticatorKind {
 }
 
 /// NIST SP 800-63B factor types. Two authenticators of the same type are one factor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FactorType {
     Knowledge,

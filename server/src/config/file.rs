@@ -34,8 +34,47 @@ pub struct File {
     pub sessions: Sessions,
     #[serde(default)]
     pub keys: Keys,
+    /// Network zones: name → CIDR blocks.
+    #[serde(default)]
+    pub zones: BTreeMap<String, Vec<Spanned<String>>>,
+    #[serde(default)]
+    pub groups: BTreeMap<String, Spanned<GroupEntry>>,
     #[serde(default)]
     pub apps: Vec<Spanned<AppEntry>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupEntry {
+    #[serde(default)]
+    pub emails: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub domains: Vec<Spanned<String>>,
+}
+
+/// One sign-on rule of an app; its conditions, then its outcome.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleEntry {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub groups: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub zones: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub not_zones: Vec<Spanned<String>>,
+    /// `known` or `new`.
+    pub device: Option<Spanned<String>>,
+    #[serde(default)]
+    pub platforms: Vec<Spanned<String>>,
+    /// `allow` (default) or `deny`.
+    pub access: Option<Spanned<String>>,
+    pub factors: Option<Spanned<u8>>,
+    #[serde(default)]
+    pub factor_types: Vec<Spanned<String>>,
+    pub phishing_resistant: Option<Spanned<bool>>,
+    pub user_verification: Option<Spanned<bool>>,
+    pub reauthenticate_minutes: Option<Spanned<u32>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -183,6 +222,9 @@ pub struct AppEntry {
     /// Scopes a client may ask for with `client_credentials`.
     #[serde(default)]
     pub api_scopes: Vec<String>,
+    /// Sign-on rules, first match wins; the last must have no conditions.
+    #[serde(default)]
+    pub sign_on: Vec<Spanned<RuleEntry>>,
 }
 
 fn yes() -> bool {

@@ -5,6 +5,7 @@
 
 mod error;
 mod file;
+mod policy;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -16,6 +17,7 @@ pub use error::{ConfigError, line_col};
 
 use crate::crypto::Digest;
 use crate::engine::{AppSettings, EngineSettings, PasskeyEnrollment};
+use crate::policy::SignOnPolicy;
 
 /// A validated configuration.
 #[derive(Debug, Clone)]
@@ -72,6 +74,7 @@ pub struct App {
     pub consent: bool,
     pub post_logout_redirect_uris: Vec<String>,
     pub api_scopes: Vec<String>,
+    pub sign_on: SignOnPolicy,
 }
 
 impl App {
@@ -219,6 +222,7 @@ impl Config {
             passkeys: self.passkeys.contains_key(&app.brand),
             passkey_enrollment: app.passkey_enrollment,
             consent: app.consent,
+            sign_on: app.sign_on.clone(),
         }
     }
 }

@@ -149,3 +149,77 @@ fn unknown_keys_are_refused() {
     let e = load("dev_mode = true\nlisten_on = \"x\"\n").unwrap_err();
     assert!(e.starts_with("DIR/passway.toml:2:1: unknown field `listen_on`, expected one of"), "{e}");
 }
+
+#[test]
+fn sign_on_policies() {
+    let policy = r#"
+dev_mode = true
+[zones]
+office = ["10.0.0.0/8"]
+[groups.staff]
+emails = ["Ada@Example.com"]
+domains = ["example.com"]
+[[apps]]
+client_id = "vault"
+redirect_uris = ["https://vault.example/cb"]
+[[apps.sign_on]]
+name = "Outside"
+not_zones = ["office"]
+access = "deny"
+[[apps.sign_on]]
+name = "Staff on phones"
+groups = ["staff"]
+platforms = ["ios", "android"]
+factors = 2
+reauthenticate_minutes = 60
+[[apps.sign_on]]
+name = "Everyone"
+phishing_resistant = true
+"#;
+    let c = load(policy).unwrap();
+    let rules = &c.app("vault").unwrap().sign_on.rules;
+    assert_eq!(rules.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["Outside", "Staff on phones", "Everyone"]);
+    assert_eq!(rules[0].access, crate::policy::Access::Deny);
+    let crate::policy::Access::Allow(a) = &rules[1].access else { panic!("allow") };
+    assert_eq!((a.factors, a.reauthenticate_after), (2, Some(Duration::from_secs(3600))));
+    assert_eq!(c.engine.groups.of("ada@example.com").len(), 1);
+    // An app without rules: anyone, one factor.
+    assert_eq!(load(&format!("dev_mode = true\n{APP}")).unwrap().app("shop").unwrap().sign_on, Default::default());
+
+    let broken = |from: &str, to: &str| {
+        assert!(policy.contains(from), "{from}");
+        policy.replacen(from, to, 1)
+    };
+    check_err(
+        &broken("\"10.0.0.0/8\"", "\"10.0.0.0/40\""),
+        "DIR/passway.toml:4:11: zones.office[0]: expected a CIDR block like \"10.0.0.0/8\": `10.0.0.0/40`: the prefix length must be 0 to 32",
+    );
+    check_err(
+        &broken("not_zones = [\"office\"]", "not_zones = [\"ofice\"]"),
+        "DIR/passway.toml:13:14: apps[0].sign_on[0].not_zones[0]: no zone \"ofice\" is defined",
+    );
+    check_err(
+        &broken("groups = [\"staff\"]", "groups = [\"admins\"]"),
+        "DIR/passway.toml:17:11: apps[0].sign_on[1].groups[0]: no group \"admins\" is defined",
+    );
+    check_err(
+        &broken("\"ios\", \"android\"", "\"iphone\""),
+        "DIR/passway.toml:18:14: apps[0].sign_on[1].platforms[0]: expected one of windows, macos, linux, chromeos, ios, android, other, found \"iphone\"",
+    );
+    check_err(
+        &broken("factors = 2", "factors = 3"),
+        "DIR/passway.toml:19:11: apps[0].sign_on[1].factors: expected 1 or 2, found 3",
+    );
+    check_err(
+        &broken("access = \"deny\"", "access = \"deny\"\nfactors = 2"),
+        "DIR/passway.toml:11:1: apps[0].sign_on[0]: a rule with access = \"deny\" cannot also set factors, factor_types, phishing_resistant, user_verification or reauthenticate_minutes",
+    );
+    check_err(
+        &broken("name = \"Everyone\"", "name = \"Everyone\"\nzones = [\"office\"]"),
+        "DIR/passway.toml:21:1: apps[0].sign_on[2]: the last rule must have no conditions (the catch-all that decides when no other rule applies); \"Everyone\" has some",
+    );
+    check_err(
+        &broken("not_zones = [\"office\"]\n", ""),
+        "DIR/passway.toml:11:1: apps[0].sign_on[0]: rule \"Outside\" has no conditions, so the rules after it could never apply: put it last",
+    );
+}

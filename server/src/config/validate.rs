@@ -11,14 +11,15 @@ use super::{
     SmtpSecurity, resolve_relative,
 };
 use crate::engine::{Attribute, AttributeKind, EngineSettings, PasskeyEnrollment, ProfileSchema};
+use crate::policy::SignOnPolicy;
 
-struct Checker<'a> {
+pub(super) struct Checker<'a> {
     path: &'a Path,
     text: &'a str,
 }
 
 impl Checker<'_> {
-    fn err<T>(
+    pub(super) fn err<T>(
         &self,
         span: std::ops::Range<usize>,
         key: impl Into<String>,
@@ -91,6 +92,8 @@ pub fn validate(text: &str, path: &Path) -> Result<Config, ConfigError> {
         engine.flow_lifetime = Duration::from_secs(u64::from(*m.get_ref()) * 60);
     }
     engine.profile = profile(&c, &file.profile)?;
+    engine.zones = super::policy::zones(&c, &file.zones)?;
+    engine.groups = super::policy::groups(&c, &file.groups)?;
     engine.session_lifetime = lifetimes.session;
     engine.session_idle = lifetimes.session_idle;
 
@@ -111,7 +114,9 @@ pub fn validate(text: &str, path: &Path) -> Result<Config, ConfigError> {
 
     let mut apps = BTreeMap::new();
     for (i, entry) in file.apps.iter().enumerate() {
-        let app = app(&c, i, entry, &brand_exists, &themes_dir, &passkeys)?;
+        let mut app = app(&c, i, entry, &brand_exists, &themes_dir, &passkeys)?;
+        app.sign_on =
+            super::policy::sign_on(&c, &format!("apps[{i}]"), &entry.get_ref().sign_on, &engine.zones, &engine.groups)?;
         if apps.contains_key(&app.client_id) {
             return c.err(
                 entry.get_ref().client_id.span(),
@@ -434,6 +439,7 @@ fn app(
         }
     }
     Ok(App {
+        sign_on: SignOnPolicy::default(),
         client_id: id.clone(),
         name: a.name.clone().unwrap_or_else(|| id.clone()),
         brand,
