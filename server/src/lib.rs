@@ -19,6 +19,7 @@ pub mod i18n;
 pub mod journey;
 pub mod mail;
 pub mod oidc;
+pub mod policy;
 pub mod serve;
 pub mod store;
 pub mod tokens;

@@ -45,6 +45,46 @@ enum Command {
         #[command(subcommand)]
         action: KeysAction,
     },
+    /// Sign-on policies.
+    Policy {
+        #[command(subcommand)]
+        action: PolicyAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum PolicyAction {
+    /// Which rule applies to a person signing in to an app, and the steps the engine
+    /// would ask for, and why (a dry run of the engine; nothing is written).
+    Explain {
+        /// The app's client_id.
+        #[arg(long)]
+        app: String,
+        /// The person's email (their account, if it exists, is read from the store).
+        #[arg(long)]
+        user: String,
+        /// Assume the person is in this group too (repeatable).
+        #[arg(long = "group")]
+        groups: Vec<String>,
+        /// The address the request comes from.
+        #[arg(long)]
+        ip: Option<String>,
+        /// windows, macos, linux, chromeos, ios, android or other.
+        #[arg(long)]
+        platform: Option<String>,
+        /// A browser that never signed this person in.
+        #[arg(long, conflicts_with = "known_device")]
+        new_device: bool,
+        /// A browser that signed this person in before.
+        #[arg(long)]
+        known_device: bool,
+        /// Authenticators proven in a live SSO session, e.g. `email` or `email,passkey`.
+        #[arg(long)]
+        session: Option<String>,
+        /// As the app would send them to /authorize.
+        #[arg(long)]
+        acr_values: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -91,6 +131,34 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys { action } => keys(&cli.config, action).await,
+        Command::Policy {
+            action:
+                PolicyAction::Explain { app, user, groups, ip, platform, new_device, known_device, session, acr_values },
+        } => {
+            let config = Config::load(&cli.config)?;
+            let store = passway_server::store::open(&config.store_url).await?;
+            let ask = passway_server::journey::explain::Ask {
+                app,
+                user,
+                groups,
+                ip,
+                platform,
+                new_device: if new_device {
+                    Some(true)
+                } else if known_device {
+                    Some(false)
+                } else {
+                    None
+                },
+                session,
+                acr_values,
+            };
+            let explanation =
+                passway_server::journey::explain::explain(&*store, &config, &ask, Clock::System.now()).await?;
+            print!("{explanation}");
+            println!("outcome: {}", explanation.outcome);
+            Ok(())
+        }
         Command::CheckConfig => {
             let config = Config::load(&cli.config)?;
             passway_server::branding::Brands::load(&config.themes_dir, passway_server::i18n::Catalog::builtin())

@@ -176,9 +176,9 @@ pub(super) fn open_link(mut flow: Flow, secret: &str, same_device: bool, _world:
 /// An authenticator was proven: sign in the account that owns the email, or carry on
 /// registering.
 pub(super) fn after_proof(mut flow: Flow, kind: AuthenticatorKind, world: &World, env: &mut Env<'_>) -> Outcome {
-    if !flow.has_proven(kind) {
-        flow.proofs.push(Proof { authenticator: kind, at: env.now });
-    }
+    // Proving it again (a step-up for freshness) renews the proof.
+    flow.proofs.retain(|p| p.authenticator != kind);
+    flow.proofs.push(Proof { authenticator: kind, at: env.now });
     match &world.user {
         Some(user) => {
             let registering = flow.intent == Intent::Register && !flow.profile.is_empty();
@@ -187,6 +187,8 @@ pub(super) fn after_proof(mut flow: Flow, kind: AuthenticatorKind, world: &World
             if registering { out.notice(Notice::info("register.account_exists")) } else { out }
         }
         None if !flow.profile.is_empty() => register::create(flow, world, env),
+        // A profile of the email alone: there is nothing more to ask.
+        None if env.app.self_registration && register::nothing_to_ask(env) => register::create(flow, world, env),
         None if env.app.self_registration => {
             flow.step = Step::EnrollProfile;
             flow.intent = Intent::Register;

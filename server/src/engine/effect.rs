@@ -137,4 +137,8 @@ pub enum Severity {
 pub enum LogOutcome {
     Success,
     Failure,
+    /// A policy refused.
+    Deny,
+    /// A policy asked for more.
+    Challenge,
 }

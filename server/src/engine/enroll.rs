@@ -13,6 +13,7 @@ use super::{finish, text_of};
 use crate::authenticators::AuthenticatorKind;
 
 pub(super) fn select(mut flow: Flow, values: &Submission, world: &World, env: &mut Env<'_>) -> Outcome {
+    let Step::EnrollSelect { required } = flow.step else { unreachable!("offered only when offering enrollment") };
     if text_of(values, "authenticator") != AuthenticatorKind::Passkey.key() {
         return Outcome::invalid(
             flow,
@@ -25,13 +26,16 @@ pub(super) fn select(mut flow: Flow, values: &Submission, world: &World, env: &m
     let email = flow.subject.as_ref().map(|s| s.email.clone()).unwrap_or_default();
     let display_name = display_name(&flow, world, &email);
     let c = ceremony::new(CeremonyKind::Register { user_id, email, display_name }, env.rng);
-    flow.step = Step::EnrollPasskey { ceremony: c.clone() };
+    flow.step = Step::EnrollPasskey { ceremony: c.clone(), required };
     Outcome { effects: vec![Effect::BeginCeremony(c)], ..Outcome::new(flow) }
 }
 
 /// `enroll-authenticator`: the browser created a passkey; the shell verified it.
 pub(super) fn submit(mut flow: Flow, world: &World, env: &mut Env<'_>) -> Outcome {
-    let Step::EnrollPasskey { ceremony } = &flow.step else { unreachable!("offered only while creating a passkey") };
+    let Step::EnrollPasskey { ceremony, required } = &flow.step else {
+        unreachable!("offered only while creating a passkey")
+    };
+    let required = *required;
     match &world.ceremony {
         Some(CeremonyOutcome::Registered { cred_id, passkey }) => {
             let user_id = flow.account.clone().expect("enrollment follows sign-in");
@@ -53,7 +57,7 @@ pub(super) fn submit(mut flow: Flow, world: &World, env: &mut Env<'_>) -> Outcom
             });
             // Creating it required user verification: it is proven too.
             flow.proofs.push(Proof { authenticator: AuthenticatorKind::Passkey, at: env.now });
-            let mut out = finish::consent_or_complete(flow, world, env);
+            let mut out = finish::signed_in(flow, finish::SignIn::Fresh, world, env);
             out.effects.splice(0..0, [save, log]);
             out
         }
@@ -64,7 +68,7 @@ pub(super) fn submit(mut flow: Flow, world: &World, env: &mut Env<'_>) -> Outcom
             };
             // The ceremony was spent: offer a fresh one.
             let c = ceremony::new(ceremony.kind.clone(), env.rng);
-            flow.step = Step::EnrollPasskey { ceremony: c.clone() };
+            flow.step = Step::EnrollPasskey { ceremony: c.clone(), required };
             let mut out = Outcome::new(flow).notice(Notice::error(key));
             out.effects.push(Effect::BeginCeremony(c));
             out
@@ -72,7 +76,8 @@ pub(super) fn submit(mut flow: Flow, world: &World, env: &mut Env<'_>) -> Outcom
     }
 }
 
-/// `skip`: no authenticator now. Offered only while the policy makes it optional.
+/// `skip`: no authenticator now. Offered only while the policy makes it optional (and
+/// the app's assurance does not need it), so the sign-on policy is already met.
 pub(super) fn skip(flow: Flow, world: &World, env: &mut Env<'_>) -> Outcome {
     debug_assert_eq!(env.app.passkey_enrollment, PasskeyEnrollment::Optional);
     finish::consent_or_complete(flow, world, env)

@@ -1,6 +1,7 @@
 //! The end of a journey, once the person is signed in: the enrollment policy, then
 //! consent, then an authorization code bound to the flow's request and an SSO session.
 
+use super::sign_on;
 use super::{
     Effect, Env, Flow, Grant, IssuedCode, LogEntry, LogOutcome, NewSession, Outcome, PasskeyEnrollment, Reply,
     Severity, Step, World,
@@ -17,8 +18,16 @@ pub(super) enum SignIn {
     Session,
 }
 
-/// After sign-in: enrol a passkey first if the policy wants one, else consent or success.
+/// After sign-in: the app's sign-on policy (deny, or step up to its assurance), then
+/// enrol a passkey if the enrollment policy wants one, then consent or success.
 pub(super) fn signed_in(mut flow: Flow, how: SignIn, world: &World, env: &mut Env<'_>) -> Outcome {
+    match sign_on::verdict(&flow, world, env) {
+        sign_on::Verdict::Allow => {}
+        sign_on::Verdict::Deny { rule } => return sign_on::deny(flow, rule),
+        sign_on::Verdict::StepUp { rule, required, gap } => {
+            return sign_on::step_up(flow, rule, &required, gap, world, env);
+        }
+    }
     let lacks_passkey = env.app.passkeys && world.passkeys == 0 && !flow.has_proven(AuthenticatorKind::Passkey);
     let enroll = match env.app.passkey_enrollment {
         PasskeyEnrollment::Required => lacks_passkey,
@@ -26,7 +35,7 @@ pub(super) fn signed_in(mut flow: Flow, how: SignIn, world: &World, env: &mut En
         PasskeyEnrollment::Off => false,
     };
     if enroll {
-        flow.step = Step::EnrollSelect;
+        flow.step = Step::EnrollSelect { required: false };
         return Outcome::new(flow);
     }
     consent_or_complete(flow, world, env)

@@ -122,6 +122,9 @@ pub struct Requester {
     pub ip: String,
     /// Negotiated interface language, for emails sent later in the flow.
     pub locale: String,
+    /// The browser's operating system, for sign-on rules.
+    #[serde(default)]
+    pub platform: crate::policy::Platform,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -146,12 +149,22 @@ pub enum Step {
     EnrollProfile,
     /// A challenge is under way.
     Challenge(Challenge),
-    /// Offering to enrol an authenticator (`select-authenticator-enroll`).
-    EnrollSelect,
+    /// Offering to enrol an authenticator (`select-authenticator-enroll`); `required`
+    /// when the app's assurance cannot be met without it (no `skip` then).
+    EnrollSelect {
+        #[serde(default)]
+        required: bool,
+    },
     /// Creating a passkey (`enroll-authenticator`).
-    EnrollPasskey { ceremony: Ceremony },
+    EnrollPasskey {
+        ceremony: Ceremony,
+        #[serde(default)]
+        required: bool,
+    },
     /// Asking the person to allow the app the requested scopes (`consent`).
     Consent,
+    /// The app's sign-on policy refuses this person here (rule name, for the log).
+    Denied { rule: String },
     /// Success was issued; nothing more can happen.
     Completed,
 }

@@ -118,22 +118,22 @@ pub fn offered(flow: &Flow, app: &AppSettings, settings: &EngineSettings, now: T
             }
             forms
         }
-        Step::EnrollSelect => {
+        Step::EnrollSelect { required } => {
             let mut forms = vec![Form::new(
                 names::SELECT_AUTHENTICATOR_ENROLL,
                 "action.continue",
                 vec![authenticator_choice(&[AuthenticatorKind::Passkey])],
             )];
-            if app.passkey_enrollment == PasskeyEnrollment::Optional {
+            if !required && app.passkey_enrollment == PasskeyEnrollment::Optional {
                 forms.push(Form::new(names::SKIP, "action.skip", vec![]));
             }
             forms
         }
-        Step::EnrollPasskey { ceremony } => {
+        Step::EnrollPasskey { ceremony, required } => {
             let create =
                 Form::new(names::ENROLL_AUTHENTICATOR, "action.create_passkey", vec![passkey::credential_field()]);
             let mut forms = vec![create.answered_by(ceremony)];
-            if app.passkey_enrollment == PasskeyEnrollment::Optional {
+            if !required && app.passkey_enrollment == PasskeyEnrollment::Optional {
                 forms.push(Form::new(names::SKIP, "action.skip", vec![]));
             }
             forms
@@ -148,7 +148,7 @@ pub fn offered(flow: &Flow, app: &AppSettings, settings: &EngineSettings, now: T
             consent.scopes = flow.request.scope.split(' ').map(str::to_owned).collect();
             vec![consent]
         }
-        Step::Completed => vec![],
+        Step::Denied { .. } | Step::Completed => vec![],
     }
 }
 
@@ -157,8 +157,9 @@ pub fn offered(flow: &Flow, app: &AppSettings, settings: &EngineSettings, now: T
 pub fn cancel(flow: &Flow) -> Option<Form> {
     let offered = match flow.step {
         Step::Identify => !flow.proofs.is_empty(),
-        Step::EnrollProfile | Step::Challenge(_) => true,
-        Step::EnrollSelect | Step::EnrollPasskey { .. } | Step::Consent | Step::Completed => false,
+        // Denied: another account may be allowed.
+        Step::EnrollProfile | Step::Challenge(_) | Step::Denied { .. } => true,
+        Step::EnrollSelect { .. } | Step::EnrollPasskey { .. } | Step::Consent | Step::Completed => false,
     };
     offered.then(|| Form::new(names::CANCEL, "action.cancel", vec![]))
 }

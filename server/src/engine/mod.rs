@@ -18,12 +18,14 @@ mod challenge;
 pub mod consent;
 mod effect;
 mod enroll;
+pub mod explain;
 mod finish;
 mod flow;
 pub mod forms;
 mod identify;
 mod register;
 mod settings;
+pub mod sign_on;
 mod start;
 mod time;
 pub mod validate;
@@ -31,6 +33,8 @@ pub mod view;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod use_cases;
 
 use passway_protocol::{Level, Submission, names};
 
@@ -76,6 +80,8 @@ pub struct World {
     /// The scopes that account allowed the flow's app, when the app asks for consent
     /// and the account was asked before.
     pub consent: Option<String>,
+    /// Whether this browser has never signed that account in (`None`: not looked up).
+    pub new_device: Option<bool>,
 }
 
 /// Something the person (or their mailbox) did.
@@ -208,7 +214,7 @@ pub fn ceremony_for<'f>(flow: &'f Flow, remediation: &str) -> Option<&'f Ceremon
     match (remediation, &flow.step) {
         (names::CHALLENGE_WEBAUTHN_AUTOFILL, Step::Identify) => flow.autofill.as_ref(),
         (names::CHALLENGE_AUTHENTICATOR, Step::Challenge(c)) => c.ceremony(),
-        (names::ENROLL_AUTHENTICATOR, Step::EnrollPasskey { ceremony }) => Some(ceremony),
+        (names::ENROLL_AUTHENTICATOR, Step::EnrollPasskey { ceremony, .. }) => Some(ceremony),
         _ => None,
     }
 }
@@ -218,7 +224,7 @@ pub fn pending_ceremonies(flow: &Flow) -> Vec<&Ceremony> {
     match &flow.step {
         Step::Identify => flow.autofill.iter().collect(),
         Step::Challenge(c) => c.ceremony().into_iter().collect(),
-        Step::EnrollPasskey { ceremony } => vec![ceremony],
+        Step::EnrollPasskey { ceremony, .. } => vec![ceremony],
         _ => vec![],
     }
 }

@@ -72,6 +72,11 @@ pub(super) fn submit(mut flow: Flow, values: &Submission, world: &World, env: &m
     challenge::send(flow, purpose, env)
 }
 
+/// Whether the profile schema has no attribute but the email.
+pub(super) fn nothing_to_ask(env: &Env<'_>) -> bool {
+    env.settings.profile.attributes.iter().all(|a| a.name == "email")
+}
+
 /// Creates the account for the proven email with the registration answers, and
 /// completes the flow as that new user (or offers to enrol an authenticator first).
 pub(super) fn create(mut flow: Flow, world: &World, env: &mut Env<'_>) -> Outcome {

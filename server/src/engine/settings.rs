@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use crate::policy::{Groups, SignOnPolicy, Zones};
+
 /// An app (OIDC client) as the engine sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppSettings {
@@ -15,6 +17,8 @@ pub struct AppSettings {
     pub passkey_enrollment: PasskeyEnrollment,
     /// Ask the person to allow the requested scopes before success.
     pub consent: bool,
+    /// Who may sign in, from where, and with which assurance.
+    pub sign_on: SignOnPolicy,
 }
 
 /// The authenticator enrollment policy for passkeys.
@@ -39,6 +43,9 @@ pub struct EngineSettings {
     pub session_lifetime: Duration,
     pub session_idle: Duration,
     pub profile: ProfileSchema,
+    /// Network zones and groups, for sign-on rules.
+    pub zones: Zones,
+    pub groups: Groups,
 }
 
 impl Default for EngineSettings {
@@ -49,6 +56,8 @@ impl Default for EngineSettings {
             session_lifetime: Duration::from_secs(12 * 3600),
             session_idle: Duration::from_secs(2 * 3600),
             profile: ProfileSchema::default(),
+            zones: Zones::default(),
+            groups: Groups::default(),
         }
     }
 }

@@ -10,8 +10,8 @@ use super::*;
 use crate::crypto::Keyring;
 use crate::crypto::entropy::testing::CountingEntropy;
 
-struct Journey {
-    flow: Flow,
+pub(super) struct Journey {
+    pub(super) flow: Flow,
     users: Vec<User>,
     /// Passkeys per user id.
     passkeys: std::collections::BTreeMap<String, usize>,
@@ -26,7 +26,7 @@ struct Journey {
     settings: EngineSettings,
     /// Last code and link token mailed.
     mailed: Option<(String, String)>,
-    trace: String,
+    pub(super) trace: String,
 }
 
 fn demo_settings() -> EngineSettings {
@@ -49,6 +49,18 @@ fn demo_settings() -> EngineSettings {
     }
 }
 
+/// Where a journey happens: the client's address, and how many passkeys Ada has.
+pub(super) struct Place {
+    pub ip: &'static str,
+    pub passkeys: usize,
+}
+
+impl Default for Place {
+    fn default() -> Place {
+        Place { ip: "127.0.0.1", passkeys: 0 }
+    }
+}
+
 impl Journey {
     fn new(intent: Intent) -> Journey {
         Journey::with_app(
@@ -60,6 +72,7 @@ impl Journey {
                 passkeys: false,
                 passkey_enrollment: PasskeyEnrollment::Off,
                 consent: false,
+                sign_on: Default::default(),
             },
         )
     }
@@ -75,6 +88,7 @@ impl Journey {
                 passkeys: true,
                 passkey_enrollment: enrollment,
                 consent: false,
+                sign_on: Default::default(),
             },
         )
     }
@@ -95,15 +109,27 @@ impl Journey {
 
     /// A journey started with the request edited, by a browser holding `session` (and
     /// the account's remembered consents).
-    fn begin(
+    pub(super) fn begin(
         intent: Intent,
         app: AppSettings,
         edit: impl FnOnce(&mut AuthRequest),
         session: Option<Session>,
         consents: &[(&str, &str)],
     ) -> Journey {
+        Journey::begin_in(Place::default(), intent, app, demo_settings(), edit, session, consents)
+    }
+
+    /// [`Journey::begin`], with the engine settings given and from `place`.
+    pub(super) fn begin_in(
+        place: Place,
+        intent: Intent,
+        app: AppSettings,
+        settings: EngineSettings,
+        edit: impl FnOnce(&mut AuthRequest),
+        session: Option<Session>,
+        consents: &[(&str, &str)],
+    ) -> Journey {
         let mut rng = CountingEntropy(0);
-        let settings = demo_settings();
         let now = Timestamp::from_unix_seconds(1_800_000_000);
         let mut request = AuthRequest {
             redirect_uri: "https://shop.example/cb".into(),
@@ -126,8 +152,9 @@ impl Journey {
             requester: Requester {
                 device: None,
                 browser: "Firefox on Linux".into(),
-                ip: "127.0.0.1".into(),
+                ip: place.ip.into(),
                 locale: "en".into(),
+                platform: crate::policy::Platform::Linux,
             },
         };
         let consents: std::collections::BTreeMap<String, String> =
@@ -135,6 +162,7 @@ impl Journey {
         let world = World {
             user: session.as_ref().map(|s| s.user.clone()),
             consent: session.as_ref().and_then(|s| consents.get(&s.user.id).cloned()),
+            passkeys: session.as_ref().map_or(0, |_| place.passkeys),
             ..World::default()
         };
         let keys = Keyring::from_master(&[9; 32]);
@@ -145,7 +173,7 @@ impl Journey {
         let mut j = Journey {
             flow: started.outcome.flow.clone(),
             users: vec![User { id: "u-ada".into(), email: "ada@example.com".into(), profile: Default::default() }],
-            passkeys: Default::default(),
+            passkeys: [("u-ada".to_owned(), place.passkeys)].into_iter().filter(|(_, n)| *n > 0).collect(),
             consents,
             ceremony: None,
             rng,
@@ -171,14 +199,14 @@ impl Journey {
     }
 
     /// Submits a WebAuthn answer whose verification (by the shell) gave `outcome`.
-    fn answer(&mut self, remediation: &str, outcome: CeremonyOutcome) -> &mut Self {
+    pub(super) fn answer(&mut self, remediation: &str, outcome: CeremonyOutcome) -> &mut Self {
         self.trace.push_str(&format!("> {remediation} credential=<{}>\n", outcome_name(&outcome)));
         self.ceremony = Some(outcome);
         let values = [("credential".to_string(), FieldValue::Text("{}".into()))].into();
         self.act(Action::Submit { remediation: remediation.into(), values })
     }
 
-    fn select(&mut self, remediation: &str, authenticator: &str) -> &mut Self {
+    pub(super) fn select(&mut self, remediation: &str, authenticator: &str) -> &mut Self {
         self.submit(remediation, &[("authenticator", authenticator)])
     }
 
@@ -187,27 +215,27 @@ impl Journey {
         self
     }
 
-    fn wait(&mut self, secs: u64) -> &mut Self {
+    pub(super) fn wait(&mut self, secs: u64) -> &mut Self {
         self.now = self.now.plus(Duration::from_secs(secs));
         self.trace.push_str(&format!("… {secs}s later\n"));
         self
     }
 
-    fn submit(&mut self, remediation: &str, values: &[(&str, &str)]) -> &mut Self {
+    pub(super) fn submit(&mut self, remediation: &str, values: &[(&str, &str)]) -> &mut Self {
         let values: Submission = values.iter().map(|(k, v)| (k.to_string(), FieldValue::Text(v.to_string()))).collect();
         let shown: Vec<String> = values.iter().map(|(k, v)| format!("{k}={}", v.as_text().unwrap())).collect();
         self.trace.push_str(&format!("> {remediation} {}\n", shown.join(" ")));
         self.act(Action::Submit { remediation: remediation.into(), values })
     }
 
-    fn type_mailed_code(&mut self) -> &mut Self {
+    pub(super) fn type_mailed_code(&mut self) -> &mut Self {
         let code = self.mailed.clone().expect("an email was sent").0;
         self.trace.push_str("> challenge-authenticator code=<mailed>\n");
         let values = [("code".to_string(), FieldValue::Text(code))].into();
         self.act(Action::Submit { remediation: "challenge-authenticator".into(), values })
     }
 
-    fn open_link(&mut self, same_device: bool) -> &mut Self {
+    pub(super) fn open_link(&mut self, same_device: bool) -> &mut Self {
         let token = self.mailed.clone().expect("an email was sent").1;
         let secret = token.split_once('.').unwrap().1.to_owned();
         self.trace.push_str(&format!("> open link ({})\n", if same_device { "same browser" } else { "other browser" }));
@@ -225,7 +253,7 @@ impl Journey {
             .or_else(|| lookup(&self.flow, &action).and_then(|e| self.users.iter().find(|u| u.email == e).cloned()));
         let passkeys = user.as_ref().and_then(|u| self.passkeys.get(&u.id)).copied().unwrap_or(0);
         let consent = user.as_ref().and_then(|u| self.consents.get(&u.id)).cloned();
-        let world = World { user, passkeys, ceremony, consent };
+        let world = World { user, passkeys, ceremony, consent, new_device: None };
         let mut env =
             Env { now: self.now, rng: &mut self.rng, keys: &self.keys, app: &self.app, settings: &self.settings };
         match step(&self.flow, action, &world, &mut env) {
@@ -292,7 +320,7 @@ impl Journey {
         }
     }
 
-    fn check(&self, expected: Expect) {
+    pub(super) fn check(&self, expected: Expect) {
         expected.assert_eq(&self.trace);
     }
 }
@@ -345,9 +373,10 @@ fn describe(flow: &Flow, app: &AppSettings, settings: &EngineSettings) -> String
             format!("email_challenge attempts_left={}", c.attempts_left)
         }
         Step::Challenge(Challenge::Passkey(c)) => format!("passkey_challenge of {}", c.user_id),
-        Step::EnrollSelect => "enroll_select".to_owned(),
+        Step::EnrollSelect { required } => format!("enroll_select{}", if *required { " (required)" } else { "" }),
         Step::EnrollPasskey { .. } => "enroll_passkey".to_owned(),
         Step::Consent => "consent".to_owned(),
+        Step::Denied { rule } => format!("denied by {rule:?}"),
         Step::Completed => "completed".to_owned(),
     };
     let offered: Vec<&str> = forms::offered(flow, app, settings, flow.created_at).iter().map(|f| f.name).collect();
@@ -728,11 +757,11 @@ fn login_hint_prefills_but_proves_nothing() {
     assert!(!j.flow.has_proven_subject());
 }
 
-fn asserted(user: &str, cred: &str) -> CeremonyOutcome {
+pub(super) fn asserted(user: &str, cred: &str) -> CeremonyOutcome {
     CeremonyOutcome::Asserted { user_id: user.into(), cred_id: cred.into(), updated: Some("{counter:1}".into()) }
 }
 
-fn registered(cred: &str) -> CeremonyOutcome {
+pub(super) fn registered(cred: &str) -> CeremonyOutcome {
     CeremonyOutcome::Registered { cred_id: cred.into(), passkey: "{}".into() }
 }
 
@@ -936,7 +965,7 @@ fn signing_in_with_a_passkey_offers_no_enrollment() {
 }
 
 /// A live session of Ada's, proven by email `ago` seconds before the journey starts.
-fn ada_session(ago: i64) -> Session {
+pub(super) fn ada_session(ago: i64) -> Session {
     let at = Timestamp::from_unix_seconds(1_800_000_000 - ago);
     Session {
         id: "sess-1".into(),
@@ -991,7 +1020,7 @@ fn a_session_lets_a_required_enrollment_through_but_not_an_optional_offer() {
     let passkeys = |enrollment| AppSettings { passkeys: true, passkey_enrollment: enrollment, ..plain_app() };
     let required =
         Journey::begin(Intent::Login, passkeys(PasskeyEnrollment::Required), |_| {}, Some(ada_session(60)), &[]);
-    assert_eq!(required.flow.step, Step::EnrollSelect);
+    assert_eq!(required.flow.step, Step::EnrollSelect { required: false });
     let optional =
         Journey::begin(Intent::Login, passkeys(PasskeyEnrollment::Optional), |_| {}, Some(ada_session(60)), &[]);
     assert!(optional.flow.is_finished(), "the offer was made at the original sign-in");

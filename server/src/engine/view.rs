@@ -78,7 +78,9 @@ pub fn render(
         Step::Challenge(Challenge::Passkey(_)) => {
             ("passkey.challenge.title", Some("passkey.challenge.subtitle"), STRINGS_PASSKEY)
         }
-        Step::EnrollSelect => ("enroll.select.title", Some("enroll.select.subtitle"), &[][..]),
+        Step::EnrollSelect { required: false } => ("enroll.select.title", Some("enroll.select.subtitle"), &[][..]),
+        Step::EnrollSelect { required: true } => ("enroll.required.title", Some("enroll.required.subtitle"), &[][..]),
+        Step::Denied { .. } => ("policy.denied.title", Some("policy.denied.subtitle"), &[][..]),
         Step::EnrollPasskey { .. } => ("enroll.passkey.title", Some("enroll.passkey.subtitle"), STRINGS_PASSKEY),
         // Once the email is proven, "we will send a link" no longer applies.
         Step::EnrollProfile => {

@@ -163,6 +163,7 @@ mod coverage {
             include_str!("../authenticators/passkey.rs"),
             include_str!("../engine/ceremony.rs"),
             include_str!("../engine/enroll.rs"),
+            include_str!("../engine/sign_on.rs"),
         ];
         let sections = [
             "action.",
@@ -174,6 +175,9 @@ mod coverage {
             "widget.",
             "success.",
             "link.",
+            "policy.denied",
+            "policy.step_up",
+            "enroll.",
         ];
         let c = Catalog::builtin();
         let mut checked = 0;

@@ -5,6 +5,7 @@
 //! change to anyone waiting on the flow.
 
 mod effects;
+pub mod explain;
 mod notify;
 pub mod passkeys;
 pub mod sessions;

@@ -7,6 +7,7 @@ use serde_json::{Map, Value, json};
 
 use crate::crypto::{b64url, sha256};
 use crate::engine::{Grant, Timestamp, User};
+use crate::policy::Acr;
 
 /// The `typ` of a JWT access token (RFC 9068 §2.1).
 pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
@@ -36,6 +37,11 @@ pub fn id_token(i: &IdTokenInput<'_>) -> Value {
     c.insert("exp".into(), json!(i.now.plus(i.lifetime).unix_seconds()));
     c.insert("auth_time".into(), json!(i.grant.auth_time.unix_seconds()));
     c.insert("amr".into(), json!(i.grant.amr));
+    // The strongest class the sign-in satisfied (what `acr_values` and the app asked for
+    // was enforced by the engine before the code was issued).
+    if let Some(acr) = Acr::of(&i.grant.proofs, i.grant.auth_time) {
+        c.insert("acr".into(), json!(acr.uri()));
+    }
     c.insert("at_hash".into(), json!(token_hash(i.access_token)));
     if let Some(sid) = &i.grant.session_id {
         c.insert("sid".into(), json!(sid));
@@ -166,6 +172,32 @@ mod tests {
         let t = id_token(&IdTokenInput { grant: &with_profile, with_nonce: false, ..input });
         assert_eq!((t["given_name"].as_str(), t["name"].as_str()), (Some("Ada"), Some("Ada Lovelace")));
         assert!(t.get("email").is_none() && t.get("nonce").is_none(), "a refreshed ID token has no nonce");
+    }
+
+    #[test]
+    fn acr_is_the_strongest_class_the_proofs_satisfy() {
+        use crate::authenticators::AuthenticatorKind::{Email, Passkey};
+        use crate::engine::Proof;
+        let user = user();
+        let acr = |proofs: &[crate::authenticators::AuthenticatorKind]| {
+            let at = Timestamp::from_unix_seconds(100);
+            let grant =
+                Grant { proofs: proofs.iter().map(|k| Proof { authenticator: *k, at }).collect(), ..grant("openid") };
+            let input = IdTokenInput {
+                issuer: "https://auth",
+                grant: &grant,
+                user: &user,
+                now: Timestamp::from_unix_seconds(160),
+                lifetime: Duration::from_secs(600),
+                access_token: "at",
+                with_nonce: true,
+            };
+            id_token(&input).get("acr").and_then(|v| v.as_str()).map(str::to_owned)
+        };
+        assert_eq!(acr(&[]), None);
+        assert_eq!(acr(&[Email]).as_deref(), Some("urn:passway:loa:1fa"));
+        assert_eq!(acr(&[Email, Passkey]).as_deref(), Some("phr"));
+        assert_eq!(acr(&[Passkey]).as_deref(), Some("phr"));
     }
 
     #[test]

@@ -108,6 +108,7 @@ mod tests {
             consent: false,
             post_logout_redirect_uris: vec![],
             api_scopes: api_scopes.iter().map(|s| s.to_string()).collect(),
+            sign_on: Default::default(),
         }
     }
 

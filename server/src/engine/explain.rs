@@ -1,0 +1,294 @@
+//! `passway policy explain`: which sign-on rule applies to a person, and the steps the
+//! engine would then ask for — found by running the engine itself, with a person who
+//! answers every challenge and picks the first thing offered. No store, no clock: the
+//! caller hands in the account (if any), the instant and the randomness.
+
+use passway_protocol::{FieldValue, Intent, Submission, names};
+
+use super::ceremony::CeremonyOutcome;
+use super::{
+    Action, AppSettings, AuthRequest, Challenge, Effect, EngineSettings, Env, Flow, NewFlow, Origin, Outcome, Prompt,
+    Proof, Reply, Requester, Session, Step, Timestamp, User, World, forms, sign_on, start,
+};
+use crate::authenticators::AuthenticatorKind;
+use crate::crypto::{Entropy, Keyring};
+use crate::policy::{Access, Acr, Platform};
+
+/// What to explain: who, from where, and what they already have.
+#[derive(Debug, Clone)]
+pub struct Question {
+    pub email: String,
+    /// The account, when it exists, and how many passkeys it has.
+    pub account: Option<(User, usize)>,
+    /// Extra groups to assume the person is in (on top of the configured ones).
+    pub groups: Vec<String>,
+    pub ip: Option<String>,
+    pub platform: Platform,
+    pub new_device: Option<bool>,
+    /// Authenticators already proven in a live SSO session of this browser.
+    pub session: Vec<AuthenticatorKind>,
+    pub acr_values: Option<String>,
+}
+
+/// The explanation, a line per fact, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explanation {
+    pub lines: Vec<String>,
+    /// How the dry run ended: `allowed`, `denied`, or `registers` (an unknown person).
+    pub outcome: &'static str,
+}
+
+impl std::fmt::Display for Explanation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for line in &self.lines {
+            writeln!(f, "{line}")?;
+        }
+        Ok(())
+    }
+}
+
+const MAX_STEPS: usize = 16;
+
+pub fn explain(
+    q: &Question,
+    app: &AppSettings,
+    settings: &EngineSettings,
+    now: Timestamp,
+    rng: &mut dyn Entropy,
+    keys: &Keyring,
+) -> Explanation {
+    let mut settings = settings.clone();
+    for g in &q.groups {
+        settings.groups.0.entry(g.clone()).or_default().emails.push(q.email.clone());
+    }
+    let mut lines = vec![];
+    let requester = Requester {
+        device: None,
+        browser: "the browser".into(),
+        ip: q.ip.clone().unwrap_or_else(|| "unknown".into()),
+        locale: "en".into(),
+        platform: q.platform,
+    };
+    let request = AuthRequest {
+        redirect_uri: String::new(),
+        scope: "openid".into(),
+        state: None,
+        nonce: None,
+        code_challenge: None,
+        login_hint: None,
+        prompt: Prompt::default(),
+        max_age: None,
+        acr_values: q.acr_values.clone(),
+        ui_locale: None,
+    };
+    let new =
+        NewFlow { client_id: app.client_id.clone(), intent: Intent::Login, origin: Origin::Hosted, request, requester };
+    let user = q.account.as_ref().map(|(u, _)| u.clone());
+    let passkeys = q.account.as_ref().map_or(0, |(_, n)| *n);
+    let world = World { user: user.clone(), passkeys, new_device: q.new_device, ..World::default() };
+
+    // The decision, as the engine will take it once the person is known.
+    let probe = Flow {
+        subject: Some(super::Subject { email: q.email.clone() }),
+        ..start_flow(&new, &world, app, &settings, now, rng, keys)
+    };
+    let env = Env { now, rng, keys, app, settings: &settings };
+    let ctx = sign_on::context(&probe, &world, &env);
+    lines.push(format!(
+        "context: groups [{}], address {}, {} device, platform {}",
+        ctx.groups.iter().cloned().collect::<Vec<_>>().join(", "),
+        ctx.ip.map(|ip| ip.to_string()).unwrap_or_else(|| "unknown".into()),
+        match ctx.new_device {
+            Some(false) => "known",
+            _ => "new",
+        },
+        ctx.platform.name()
+    ));
+    lines.push(match &q.account {
+        Some((user, passkeys)) => format!("account: {} ({} passkey(s))", user.id, passkeys),
+        None => "account: none yet (a new person)".to_owned(),
+    });
+    let decision = app.sign_on.decide(&ctx, &settings.zones);
+    for (rule, why) in &decision.skipped {
+        lines.push(format!("rule {:?} does not apply: {why}", rule.name));
+    }
+    match &decision.rule.access {
+        Access::Deny => lines.push(format!("rule {:?} applies: deny", decision.rule.name)),
+        Access::Allow(a) => {
+            lines.push(format!("rule {:?} applies: allow with {}", decision.rule.name, describe(a)));
+            if let Some(acr) = Acr::requested(q.acr_values.as_deref()) {
+                lines.push(format!(
+                    "acr_values asks for {}: the engine requires {}",
+                    acr.uri(),
+                    describe(&sign_on::required(a, &probe))
+                ));
+            }
+        }
+    }
+
+    // The dry run.
+    let session = (!q.session.is_empty()).then(|| user.clone()).flatten().map(|user| Session {
+        id: "dry-run-session".into(),
+        user,
+        proofs: q.session.iter().map(|k| Proof { authenticator: *k, at: now }).collect(),
+        last_seen_at: now,
+    });
+    if !q.session.is_empty() && session.is_none() {
+        lines.push("(a session needs an existing account; ignored)".into());
+    }
+    let mut env = Env { now, rng, keys, app, settings: &settings };
+    let started = start(new, session.as_ref(), &world, &mut env);
+    if session.is_some() {
+        let proven: Vec<&str> = q.session.iter().map(|k| k.key()).collect();
+        lines.push(format!("resumes the SSO session (proven: {})", proven.join(", ")));
+    }
+    let mut runner = Runner { flow: started.outcome.flow.clone(), mailed: None, lines, world };
+    runner.note(&started.outcome);
+    let mut outcome = started.outcome;
+    for _ in 0..MAX_STEPS {
+        let Some((action, ceremony)) = runner.next_action(&q.email, app, &settings, now) else { break };
+        runner.world.ceremony = ceremony;
+        let mut env = Env { now, rng, keys, app, settings: &settings };
+        match super::step(&runner.flow, action, &runner.world, &mut env) {
+            Ok(out) => {
+                if let Some(u) = out.effects.iter().find_map(|e| match e {
+                    Effect::CreateUser(u) => Some(u),
+                    _ => None,
+                }) {
+                    runner.world.user =
+                        Some(User { id: u.id.clone(), email: u.email.clone(), profile: u.profile.clone() });
+                }
+                runner.flow = out.flow.clone();
+                runner.note(&out);
+                outcome = out;
+            }
+            Err(rejection) => {
+                runner.lines.push(format!("(the dry run was refused: {rejection})"));
+                break;
+            }
+        }
+    }
+    let result = match (&runner.flow.step, &outcome.reply) {
+        (Step::Completed, Reply::Success { .. }) => "allowed",
+        (Step::Denied { .. }, _) => "denied",
+        (Step::EnrollProfile, _) => "registers",
+        _ => "unfinished",
+    };
+    Explanation { lines: runner.lines, outcome: result }
+}
+
+fn start_flow(
+    new: &NewFlow,
+    world: &World,
+    app: &AppSettings,
+    settings: &EngineSettings,
+    now: Timestamp,
+    rng: &mut dyn Entropy,
+    keys: &Keyring,
+) -> Flow {
+    let mut env = Env { now, rng, keys, app, settings };
+    start(new.clone(), None, world, &mut env).outcome.flow
+}
+
+fn describe(a: &crate::policy::Assurance) -> String {
+    let mut parts = vec![format!("{} factor type(s)", a.factors)];
+    for t in &a.factor_types {
+        parts.push(format!("a {} factor", crate::policy::assurance::factor_name(*t)));
+    }
+    if a.phishing_resistant {
+        parts.push("phishing-resistant".into());
+    }
+    if a.user_verification {
+        parts.push("user verification".into());
+    }
+    if let Some(d) = a.reauthenticate_after {
+        parts.push(format!("proven within {} min", d.as_secs() / 60));
+    }
+    parts.join(", ")
+}
+
+struct Runner {
+    flow: Flow,
+    mailed: Option<String>,
+    lines: Vec<String>,
+    world: World,
+}
+
+impl Runner {
+    /// Says what the step asks of the person.
+    fn note(&mut self, out: &Outcome) {
+        for e in &out.effects {
+            if let Effect::SendEmail(m) = e {
+                self.mailed = Some(m.code.clone());
+            }
+            if let Effect::Log(l) = e
+                && l.event_type == "policy.evaluate_sign_on"
+            {
+                self.lines.push(format!("policy: {}", l.reason.clone().unwrap_or_default()));
+            }
+        }
+        let line = match &self.flow.step {
+            Step::Identify => "asks who it is (identify)".to_owned(),
+            Step::EnrollProfile => "asks for the registration attributes (enroll-profile): a new account".to_owned(),
+            Step::Challenge(Challenge::Email(_)) => "challenges the email (magic link or code)".to_owned(),
+            Step::Challenge(Challenge::Passkey(_)) => "challenges a passkey".to_owned(),
+            Step::EnrollSelect { required: true } => "asks to create a passkey (required by the policy)".to_owned(),
+            Step::EnrollSelect { required: false } => {
+                "offers to create a passkey (optional: the dry run skips it)".to_owned()
+            }
+            Step::EnrollPasskey { .. } => "creates a passkey".to_owned(),
+            Step::Consent => "asks for consent to the scopes".to_owned(),
+            Step::Denied { rule } => format!("denies access (rule {rule:?})"),
+            Step::Completed => {
+                let proven: Vec<&str> = self.flow.proofs.iter().map(|p| p.authenticator.key()).collect();
+                let acr = Acr::of(
+                    &self.flow.proofs,
+                    self.flow.proofs.iter().map(|p| p.at).max().unwrap_or(self.flow.created_at),
+                );
+                format!("signs in (proven: {}; acr {})", proven.join(", "), acr.map_or("none", Acr::uri))
+            }
+        };
+        if self.lines.last() != Some(&format!("→ {line}")) {
+            self.lines.push(format!("→ {line}"));
+        }
+    }
+
+    /// What the obliging person does next, and the ceremony outcome the shell would hand over.
+    fn next_action(
+        &self,
+        email: &str,
+        app: &AppSettings,
+        settings: &EngineSettings,
+        now: Timestamp,
+    ) -> Option<(Action, Option<CeremonyOutcome>)> {
+        let submit = |remediation: &str, values: &[(&str, &str)]| Action::Submit {
+            remediation: remediation.into(),
+            values: values
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), FieldValue::Text((*v).to_owned())))
+                .collect::<Submission>(),
+        };
+        let offered: Vec<&str> = forms::offered(&self.flow, app, settings, now).iter().map(|f| f.name).collect();
+        let user_id = self.world.user.as_ref().map(|u| u.id.clone()).unwrap_or_default();
+        Some(match &self.flow.step {
+            Step::Identify => (submit(names::IDENTIFY, &[("identifier", email)]), None),
+            Step::Challenge(Challenge::Email(_)) => {
+                (submit(names::CHALLENGE_AUTHENTICATOR, &[("code", self.mailed.as_deref()?)]), None)
+            }
+            Step::Challenge(Challenge::Passkey(_)) => (
+                submit(names::CHALLENGE_AUTHENTICATOR, &[("credential", "{}")]),
+                Some(CeremonyOutcome::Asserted { user_id, cred_id: "dry-run".into(), updated: None }),
+            ),
+            Step::EnrollSelect { .. } if offered.contains(&names::SKIP) => (submit(names::SKIP, &[]), None),
+            Step::EnrollSelect { .. } => {
+                (submit(names::SELECT_AUTHENTICATOR_ENROLL, &[("authenticator", "passkey")]), None)
+            }
+            Step::EnrollPasskey { .. } => (
+                submit(names::ENROLL_AUTHENTICATOR, &[("credential", "{}")]),
+                Some(CeremonyOutcome::Registered { cred_id: "dry-run".into(), passkey: String::new() }),
+            ),
+            Step::Consent => (submit(names::CONSENT, &[("decision", super::consent::ALLOW)]), None),
+            Step::EnrollProfile | Step::Denied { .. } | Step::Completed => return None,
+        })
+    }
+}

@@ -1,0 +1,121 @@
+//! The app's sign-on policy, applied once the person is known and has proven something:
+//! deny, step up (ask only for what the assurance still lacks), or let them through.
+//! The same check runs when an SSO session is resumed, so a session too weak for this
+//! app gets a step-up rather than a fresh sign-in.
+
+use super::challenge;
+use super::{Effect, Env, Flow, LogEntry, LogOutcome, Notice, Outcome, PasskeyEnrollment, Severity, Step, World};
+use crate::authenticators::AuthenticatorKind;
+use crate::authenticators::email::Purpose;
+use crate::policy::{Access, Acr, Assurance, Context, Gap};
+
+/// What the policy says about the flow as it stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Allow,
+    Deny { rule: String },
+    StepUp { rule: String, required: Assurance, gap: Gap },
+}
+
+/// The facts the app's rules are evaluated against.
+pub fn context(flow: &Flow, world: &World, env: &Env<'_>) -> Context {
+    let email = flow.subject.as_ref().map(|s| s.email.as_str()).unwrap_or("");
+    Context {
+        groups: env.settings.groups.of(email),
+        ip: flow.requester.ip.parse().ok(),
+        new_device: world.new_device,
+        platform: flow.requester.platform,
+    }
+}
+
+/// The assurance the flow needs: the matching rule's, raised by `acr_values`.
+pub fn verdict(flow: &Flow, world: &World, env: &Env<'_>) -> Verdict {
+    let decision = env.app.sign_on.decide(&context(flow, world, env), &env.settings.zones);
+    let rule = decision.rule.name.clone();
+    match &decision.rule.access {
+        Access::Deny => Verdict::Deny { rule },
+        Access::Allow(assurance) => {
+            let required = required(assurance, flow);
+            match required.gap(&flow.proofs, env.now) {
+                None => Verdict::Allow,
+                Some(gap) => Verdict::StepUp { rule, required, gap },
+            }
+        }
+    }
+}
+
+/// The rule's assurance and the class the client asked for, whichever is stricter.
+pub fn required(rule: &Assurance, flow: &Flow) -> Assurance {
+    match Acr::requested(flow.request.acr_values.as_deref()) {
+        Some(acr) => rule.and(&acr.assurance()),
+        None => rule.clone(),
+    }
+}
+
+/// The flow ends here for this person: say so, and log it.
+pub(super) fn deny(mut flow: Flow, rule: String) -> Outcome {
+    let actor = actor(&flow);
+    flow.step = Step::Denied { rule: rule.clone() };
+    let mut out = Outcome::new(flow);
+    out.effects.push(Effect::Log(LogEntry {
+        event_type: "policy.evaluate_sign_on",
+        severity: Severity::Warn,
+        outcome: LogOutcome::Deny,
+        reason: Some(format!("rule \"{rule}\" denies access")),
+        actor,
+        message: "Sign-on policy denied access".into(),
+    }));
+    out
+}
+
+/// Asks for an authenticator that closes (part of) `gap`: one the account has, else a
+/// passkey to enrol when that would do and the app allows it; else access is denied.
+pub(super) fn step_up(
+    mut flow: Flow,
+    rule: String,
+    required: &Assurance,
+    gap: Gap,
+    world: &World,
+    env: &mut Env<'_>,
+) -> Outcome {
+    let fresh = required.fresh(&flow.proofs, env.now);
+    let has_passkeys = env.app.passkeys && world.passkeys > 0;
+    let available = [AuthenticatorKind::Passkey, AuthenticatorKind::Email]
+        .into_iter()
+        .filter(|k| *k != AuthenticatorKind::Passkey || has_passkeys)
+        .filter(|k| gap.closed_by(*k, &fresh))
+        .collect::<Vec<_>>();
+    let log = Effect::Log(LogEntry {
+        event_type: "policy.evaluate_sign_on",
+        severity: Severity::Info,
+        outcome: LogOutcome::Challenge,
+        reason: Some(format!("rule \"{rule}\" needs {}", gap.describe())),
+        actor: actor(&flow),
+        message: "Sign-on policy asks for more".into(),
+    });
+    let mut out = match available.first() {
+        Some(AuthenticatorKind::Passkey) => {
+            flow.authenticators = available.clone();
+            let user_id = flow.account.clone().expect("a step-up follows sign-in");
+            challenge::begin_passkey(flow, &user_id, env)
+        }
+        Some(AuthenticatorKind::Email) => {
+            flow.authenticators = available.clone();
+            challenge::send(flow, Purpose::SignIn, env)
+        }
+        None if env.app.passkeys
+            && env.app.passkey_enrollment != PasskeyEnrollment::Off
+            && gap.closed_by(AuthenticatorKind::Passkey, &fresh) =>
+        {
+            flow.step = Step::EnrollSelect { required: true };
+            Outcome::new(flow)
+        }
+        None => return deny(flow, rule),
+    };
+    out.effects.insert(0, log);
+    out.notice(Notice::info("policy.step_up"))
+}
+
+fn actor(flow: &Flow) -> Option<(String, String)> {
+    Some((flow.account.clone()?, flow.subject.as_ref()?.email.clone()))
+}

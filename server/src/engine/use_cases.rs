@@ -1,0 +1,343 @@
+//! The policy use cases, one test each: the configuration is the one in
+//! `examples/use-cases/`, loaded and validated as `passway serve` would, and the journey
+//! runs through the pure engine like every journey test.
+
+use expect_test::expect;
+use passway_protocol::Intent;
+
+use super::tests::{Journey, Place, ada_session, asserted, registered};
+use super::{AuthRequest, Step};
+use crate::config::Config;
+
+/// The journey a browser at `place` starts for `client_id` of the use case `name`.
+fn journey(name: &str, client_id: &str, place: Place, intent: Intent, session: Option<super::Session>) -> Journey {
+    journey_with(name, client_id, place, intent, session, |_| {})
+}
+
+fn journey_with(
+    name: &str,
+    client_id: &str,
+    place: Place,
+    intent: Intent,
+    session: Option<super::Session>,
+    edit: impl FnOnce(&mut AuthRequest),
+) -> Journey {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/use-cases").join(name);
+    let config = Config::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let app = config.app_settings(config.app(client_id).expect("the use case has the app"));
+    Journey::begin_in(place, intent, app, config.engine.clone(), edit, session, &[])
+}
+
+#[test]
+fn register_with_an_email_only() {
+    let mut j = journey("email-only.toml", "newsletter", Place::default(), Intent::Register, None);
+    j.submit("enroll-profile", &[("email", "new@example.com")]).type_mailed_code();
+    j.check(expect![[r#"
+        > enroll-profile email=new@example.com
+          step email_challenge attempts_left=5 offers [challenge-authenticator, challenge-poll, resend]
+          effect send_email to=new@example.com purpose=Register
+          effect log user.authentication.challenge.sent Success
+        > challenge-authenticator code=<mailed>
+          step completed offers []
+          effect create_user email=new@example.com profile={}
+          effect log user.registration.create Success
+          effect start_session id=quifwPA-KVmuTXAagMw5FQ user=f0a0278e-4372-459c-8a61-59cd5e71cfee proofs=["email"]
+          effect issue_code user=f0a0278e-4372-459c-8a61-59cd5e71cfee amr=["email"] scope="openid email" sid=quifwPA-KVmuTXAagMw5FQ
+          effect log user.session.start Success
+          SUCCESS new session cookie
+    "#]]);
+}
+
+#[test]
+fn require_only_email_and_name_at_registration() {
+    let mut j = journey("email-and-name.toml", "shop", Place::default(), Intent::Register, None);
+    j.submit("enroll-profile", &[("email", "new@example.com"), ("given_name", "Nia")]);
+    j.submit("enroll-profile", &[("email", "new@example.com"), ("given_name", "Nia"), ("family_name", "Okafor")]);
+    j.type_mailed_code();
+    j.check(expect![[r#"
+        > enroll-profile email=new@example.com given_name=Nia
+          step enroll_profile offers [enroll-profile, select-identify]
+          error field.required @family_name
+        > enroll-profile email=new@example.com family_name=Okafor given_name=Nia
+          step email_challenge attempts_left=5 offers [challenge-authenticator, challenge-poll, resend]
+          effect send_email to=new@example.com purpose=Register
+          effect log user.authentication.challenge.sent Success
+        > challenge-authenticator code=<mailed>
+          step completed offers []
+          effect create_user email=new@example.com profile={"family_name": "Okafor", "given_name": "Nia"}
+          effect log user.registration.create Success
+          effect start_session id=quifwPA-KVmuTXAagMw5FQ user=f0a0278e-4372-459c-8a61-59cd5e71cfee proofs=["email"]
+          effect issue_code user=f0a0278e-4372-459c-8a61-59cd5e71cfee amr=["email"] scope="openid email" sid=quifwPA-KVmuTXAagMw5FQ
+          effect log user.session.start Success
+          SUCCESS new session cookie
+    "#]]);
+}
+
+#[test]
+fn sign_in_with_a_magic_link_and_never_enrol_a_password() {
+    let mut j = journey("magic-link.toml", "blog", Place::default(), Intent::Login, None);
+    j.submit("identify", &[("identifier", "ada@example.com")]).open_link(true).submit("challenge-poll", &[]);
+    j.check(expect![[r#"
+        > identify identifier=ada@example.com
+          step email_challenge attempts_left=5 offers [challenge-authenticator, challenge-poll, resend]
+          effect send_email to=ada@example.com purpose=SignIn
+          effect log user.authentication.challenge.sent Success
+        > open link (same browser)
+          step email_challenge attempts_left=5 offers [challenge-authenticator, challenge-poll, resend]
+          effect log user.authentication.verify Success
+          link page: Proven
+        > challenge-poll 
+          step completed offers []
+          effect start_session id=I9f0KxzcHw1JLr11btD-gA user=u-ada proofs=["email"]
+          effect issue_code user=u-ada amr=["email"] scope="openid email" sid=I9f0KxzcHw1JLr11btD-gA
+          effect log user.session.start Success
+          SUCCESS new session cookie
+    "#]]);
+}
+
+#[test]
+fn prompt_users_to_enrol_a_second_factor() {
+    let mut j = journey("second-factor.toml", "shop", Place::default(), Intent::Login, None);
+    j.submit("identify", &[("identifier", "ada@example.com")]).type_mailed_code();
+    j.select("select-authenticator-enroll", "passkey").answer("enroll-authenticator", registered("cred-1"));
+    let mut skipped = journey("second-factor.toml", "shop", Place::default(), Intent::Login, None);
+    skipped.submit("identify", &[("identifier", "ada@example.com")]).type_mailed_code().submit("skip", &[]);
+    j.check(expect![[r#"
+          start effect begin_ceremony Discoverable
+        > identify identifier=ada@example.com
+          step email_challenge attempts_left=5 offers [challenge-authenticator, challenge-poll, resend]
+          effect send_email to=ada@example.com purpose=SignIn
+          effect log user.authentication.challenge.sent Success
+        > challenge-authenticator code=<mailed>
+          step enroll_select offers [select-authenticator-enroll, skip]
+        > select-authenticator-enroll authenticator=passkey
+          step enroll_passkey offers [enroll-authenticator, skip]
+          effect begin_ceremony Register { user_id: u-ada, email: ada@example.com, display_name: ada@example.com }
+        > enroll-authenticator credential=<registered cred-1>
+          step completed offers []
+          effect save_passkey user=u-ada cred=cred-1 name="Firefox on Linux"
+          effect log user.mfa.factor.activate Success
+          effect start_session id=bMFqvXDu-5DcC6DRT7CIYw user=u-ada proofs=["email", "passkey"]
+          effect issue_code user=u-ada amr=["email", "pop"] scope="openid email" sid=bMFqvXDu-5DcC6DRT7CIYw
+          effect log user.session.start Success
+          SUCCESS new session cookie
+    "#]]);
+    assert!(skipped.flow.is_finished(), "{}", skipped.trace);
+}
+
+#[test]
+fn step_up_to_a_passkey_from_an_email_only_session() {
+    // Ada signed in to the shop by email ten minutes ago; she has a passkey.
+    let with_passkey = Place { passkeys: 1, ..Place::default() };
+    let shop = journey(
+        "phishing-resistant.toml",
+        "shop",
+        Place { passkeys: 1, ..Place::default() },
+        Intent::Login,
+        Some(ada_session(600)),
+    );
+    assert!(shop.flow.is_finished(), "the shop takes the email session: {}", shop.trace);
+    let mut vault = journey("phishing-resistant.toml", "vault", with_passkey, Intent::Login, Some(ada_session(600)));
+    vault.answer("challenge-authenticator", asserted("u-ada", "cred-1"));
+    vault.check(expect![[r#"
+        > start with session sess-1
+          step passkey_challenge of u-ada offers [challenge-authenticator]
+          start effect log policy.evaluate_sign_on Challenge
+          start effect begin_ceremony Authenticate { user_id: u-ada }
+        > challenge-authenticator credential=<asserted cred-1 of u-ada>
+          step completed offers []
+          effect passkey_used cred=cred-1 updated=true
+          effect touch_session id=sess-1 proofs=["email", "passkey"]
+          effect issue_code user=u-ada amr=["email", "pop"] scope="openid email" sid=sess-1
+          effect log user.authentication.sso Success
+          SUCCESS
+    "#]]);
+}
+
+#[test]
+fn step_up_creates_a_passkey_when_there_is_none() {
+    let mut vault =
+        journey("phishing-resistant.toml", "vault", Place::default(), Intent::Login, Some(ada_session(600)));
+    vault.select("select-authenticator-enroll", "passkey").answer("enroll-authenticator", registered("cred-1"));
+    vault.check(expect![[r#"
+        > start with session sess-1
+          step enroll_select (required) offers [select-authenticator-enroll]
+          start effect log policy.evaluate_sign_on Challenge
+        > select-authenticator-enroll authenticator=passkey
+          step enroll_passkey offers [enroll-authenticator]
+          effect begin_ceremony Register { user_id: u-ada, email: ada@example.com, display_name: ada@example.com }
+        > enroll-authenticator credential=<registered cred-1>
+          step completed offers []
+          effect save_passkey user=u-ada cred=cred-1 name="Firefox on Linux"
+          effect log user.mfa.factor.activate Success
+          effect touch_session id=sess-1 proofs=["email", "passkey"]
+          effect issue_code user=u-ada amr=["email", "pop"] scope="openid email" sid=sess-1
+          effect log user.authentication.sso Success
+          SUCCESS
+    "#]]);
+}
+
+#[test]
+fn acr_values_ask_for_a_phishing_resistant_sign_in() {
+    let place = Place { passkeys: 1, ..Place::default() };
+    let mut shop = journey_with("phishing-resistant.toml", "shop", place, Intent::Login, Some(ada_session(600)), |r| {
+        r.acr_values = Some("phr".into())
+    });
+    shop.answer("challenge-authenticator", asserted("u-ada", "cred-1"));
+    shop.check(expect![[r#"
+        > start with session sess-1
+          step passkey_challenge of u-ada offers [challenge-authenticator]
+          start effect log policy.evaluate_sign_on Challenge
+          start effect begin_ceremony Authenticate { user_id: u-ada }
+        > challenge-authenticator credential=<asserted cred-1 of u-ada>
+          step completed offers []
+          effect passkey_used cred=cred-1 updated=true
+          effect touch_session id=sess-1 proofs=["email", "passkey"]
+          effect issue_code user=u-ada amr=["email", "pop"] scope="openid email" sid=sess-1
+          effect log user.authentication.sso Success
+          SUCCESS
+    "#]]);
+}
+
+#[test]
+fn deny_from_outside_a_network_zone() {
+    let mut outside =
+        journey("network-zone.toml", "payroll", Place { ip: "203.0.113.7", ..Place::default() }, Intent::Login, None);
+    outside.submit("identify", &[("identifier", "ada@example.com")]).type_mailed_code().submit("cancel", &[]);
+    outside.check(expect![[r#"
+        > identify identifier=ada@example.com
+          step email_challenge attempts_left=5 offers [challenge-authenticator, challenge-poll, resend]
+          effect send_email to=ada@example.com purpose=SignIn
+          effect log user.authentication.challenge.sent Success
+        > challenge-authenticator code=<mailed>
+          step denied by "Outside the office" offers []
+          effect log policy.evaluate_sign_on Deny
+        > cancel 
+          step identify offers [identify, select-enroll-profile]
+    "#]]);
+    let mut office =
+        journey("network-zone.toml", "payroll", Place { ip: "10.20.30.40", ..Place::default() }, Intent::Login, None);
+    office.submit("identify", &[("identifier", "ada@example.com")]).type_mailed_code();
+    assert!(office.flow.is_finished(), "{}", office.trace);
+    let Step::Denied { .. } = journey(
+        "network-zone.toml",
+        "payroll",
+        Place { ip: "10.20.30.40", ..Place::default() },
+        Intent::Login,
+        Some(super::Session {
+            user: super::User {
+                email: "eve@elsewhere.example".into(),
+                id: "u-eve".into(),
+                profile: Default::default(),
+            },
+            ..ada_session(60)
+        }),
+    )
+    .flow
+    .step
+    else {
+        panic!("someone outside the staff group is denied even in the office");
+    };
+}
+
+/// `passway policy explain` for the use case `name`: the dry run's lines.
+fn check_explain(name: &str, client_id: &str, q: super::explain::Question, expect: expect_test::Expect) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/use-cases").join(name);
+    let config = Config::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let app = config.app_settings(config.app(client_id).expect("the use case has the app"));
+    let keys = crate::crypto::Keyring::from_master(&[1; 32]);
+    let mut rng = crate::crypto::entropy::testing::CountingEntropy(0);
+    let now = super::Timestamp::from_unix_seconds(1_800_000_000);
+    let e = super::explain::explain(&q, &app, &config.engine, now, &mut rng, &keys);
+    expect.assert_eq(&format!("{e}outcome: {}\n", e.outcome));
+}
+
+fn ada(passkeys: usize) -> super::explain::Question {
+    super::explain::Question {
+        email: "ada@example.com".into(),
+        account: Some((
+            super::User { id: "u-ada".into(), email: "ada@example.com".into(), profile: Default::default() },
+            passkeys,
+        )),
+        groups: vec![],
+        ip: None,
+        platform: crate::policy::Platform::Linux,
+        new_device: None,
+        session: vec![],
+        acr_values: None,
+    }
+}
+
+#[test]
+fn explain_is_a_dry_run_of_the_engine() {
+    use crate::authenticators::AuthenticatorKind::Email;
+    check_explain(
+        "phishing-resistant.toml",
+        "vault",
+        super::explain::Question { session: vec![Email], ..ada(1) },
+        expect![[r#"
+            context: groups [], address unknown, new device, platform linux
+            account: u-ada (1 passkey(s))
+            rule "Passkey required" applies: allow with 1 factor type(s), phishing-resistant
+            resumes the SSO session (proven: email)
+            policy: rule "Passkey required" needs a phishing-resistant authenticator
+            → challenges a passkey
+            → signs in (proven: email, passkey; acr phr)
+            outcome: allowed
+        "#]],
+    );
+    check_explain(
+        "network-zone.toml",
+        "payroll",
+        super::explain::Question { ip: Some("203.0.113.7".into()), ..ada(0) },
+        expect![[r#"
+            context: groups [staff], address 203.0.113.7, new device, platform linux
+            account: u-ada (0 passkey(s))
+            rule "Outside the office" applies: deny
+            → asks who it is (identify)
+            → challenges the email (magic link or code)
+            policy: rule "Outside the office" denies access
+            → denies access (rule "Outside the office")
+            outcome: denied
+        "#]],
+    );
+    check_explain(
+        "network-zone.toml",
+        "payroll",
+        super::explain::Question {
+            email: "eve@elsewhere.example".into(),
+            account: None,
+            ip: Some("10.0.0.9".into()),
+            groups: vec!["staff".into()],
+            ..ada(0)
+        },
+        expect![[r#"
+            context: groups [staff], address 10.0.0.9, new device, platform linux
+            account: none yet (a new person)
+            rule "Outside the office" does not apply: 10.0.0.9 is in zone office
+            rule "Staff in the office" applies: allow with 1 factor type(s)
+            → asks who it is (identify)
+            → challenges the email (magic link or code)
+            → signs in (proven: email; acr urn:passway:loa:1fa)
+            outcome: allowed
+        "#]],
+    );
+    check_explain(
+        "second-factor.toml",
+        "shop",
+        super::explain::Question { acr_values: Some("urn:passway:loa:2fa".into()), ..ada(0) },
+        expect![[r#"
+            context: groups [], address unknown, new device, platform linux
+            account: u-ada (0 passkey(s))
+            rule "Default" applies: allow with 1 factor type(s)
+            acr_values asks for urn:passway:loa:2fa: the engine requires 2 factor type(s)
+            → asks who it is (identify)
+            → challenges the email (magic link or code)
+            policy: rule "Default" needs 1 more factor type(s)
+            → asks to create a passkey (required by the policy)
+            → creates a passkey
+            → signs in (proven: email, passkey; acr phr)
+            outcome: allowed
+        "#]],
+    );
+}
