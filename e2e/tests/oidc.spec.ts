@@ -4,7 +4,7 @@
 // reuse detection, introspection, revocation, SSO with prompt=none, RP-initiated
 // logout, client_credentials.
 import * as client from 'openid-client';
-import { test, expect, signInByCode, uniqueEmail, PARTNER, type Page, type Passway } from './passway';
+import { test, expect, signInByCode, uniqueEmail, virtualAuthenticator, PARTNER, type Page, type Passway } from './passway';
 
 /** The test process reaches Passway on 127.0.0.1; the issuer names `localhost`. */
 function discover(passway: Passway): Promise<client.Configuration> {
@@ -188,4 +188,45 @@ test('openid-client: client_credentials gets a JWT access token for the app itse
   expect(payload).toMatchObject({ iss: passway.baseUrl, sub: PARTNER.clientId, client_id: PARTNER.clientId, scope: 'reports:read' });
   expect(await client.tokenIntrospection(config, grant.access_token)).toMatchObject({ active: true, client_id: PARTNER.clientId });
   await expectOAuthError(client.clientCredentialsGrant(config, { scope: 'reports:write' }), 'invalid_scope');
+});
+
+test('step-up: acr_values=phr asks an email-only session for a passkey, and nothing else', async ({ page, passway, problems }) => {
+  const config = await discover(passway);
+  const email = uniqueEmail('grace');
+  await virtualAuthenticator(page);
+
+  // Signed in by email: one factor.
+  const first = await authorization(config, passway);
+  let callback = landing(page, '/callback');
+  await page.goto(first.url.href);
+  await signIn(page, passway, email, { name: ['Grace', 'Hopper'] });
+  await page.getByRole('button', { name: 'Allow', exact: true }).click();
+  const emailOnly = (await redeem(config, first, await callback)).claims()!;
+  expect(emailOnly.amr).toEqual(['email']);
+  expect(emailOnly.acr).toBe('urn:passway:loa:1fa');
+
+  // The app asks for phishing resistance: the session is kept, only a passkey is missing,
+  // and she has none, so she creates one; nothing can be skipped, no email is sent.
+  const mailsBefore = (await passway.mails(email)).length;
+  const second = await authorization(config, passway, { acr_values: 'phr' });
+  callback = landing(page, '/callback');
+  await page.goto(second.url.href);
+  await expect(page.getByRole('heading', { name: 'Create a passkey to continue' })).toBeVisible();
+  await expect(page.getByText('Partner Reports asks for a passkey: it proves it is you in a way that cannot be phished.', { exact: false })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Not now' })).toHaveCount(0);
+  await page.screenshot({ path: test.info().outputPath('step-up.png') });
+  await page.getByRole('button', { name: 'Use a passkey' }).click();
+  await page.getByRole('button', { name: 'Create a passkey' }).click();
+  const stepped = (await redeem(config, second, await callback)).claims()!;
+  expect(stepped.acr).toBe('phr');
+  expect(stepped.amr).toEqual(['email', 'pop']);
+  expect(stepped.sid).toBe(emailOnly.sid);
+  expect((await passway.mails(email)).length).toBe(mailsBefore);
+
+  // The session now carries the passkey: asking again needs nothing more.
+  const third = await authorization(config, passway, { acr_values: 'phr', prompt: 'none' });
+  callback = landing(page, '/callback');
+  await page.goto(third.url.href);
+  expect((await redeem(config, third, await callback)).claims()!.acr).toBe('phr');
+  expect(problems).toEqual([]);
 });

@@ -2,23 +2,7 @@
 // authenticator with user verification): register by email, enrol a passkey, sign
 // out, sign in with it — identifier first, and through autofill — in the embedded
 // widget and on the hosted page.
-import { test, expect, signInByCode, signOutOfShop, uniqueEmail, type Page, type Passway } from './passway';
-
-async function virtualAuthenticator(page: Page) {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
-  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: {
-      protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true,
-      isUserVerified: true, automaticPresenceSimulation: true,
-    },
-  });
-  return {
-    credentials: async () => (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials,
-    /** With presence off, requests (autofill included) wait instead of being answered. */
-    presence: (on: boolean) => cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled: on }),
-  };
-}
+import { test, expect, signInByCode, signOutOfShop, uniqueEmail, virtualAuthenticator, type Page, type Passway } from './passway';
 
 /** Signs up by emailed code on the current page (embedded or hosted), then creates a passkey. */
 async function registerAndEnrol(page: Page, passway: Passway, email: string, name: string) {

@@ -172,6 +172,26 @@ export async function signInByCode(page: Page, passway: Passway, email: string, 
 }
 
 /** The shop's Sign out, which also ends the Passway session (RP-initiated logout). */
+/**
+ * A CDP virtual authenticator in `page`: a platform authenticator with user
+ * verification, answering requests by itself while presence is on.
+ */
+export async function virtualAuthenticator(page: Page) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true,
+      isUserVerified: true, automaticPresenceSimulation: true,
+    },
+  });
+  return {
+    credentials: async () => (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials,
+    /** With presence off, requests (autofill included) wait instead of being answered. */
+    presence: (on: boolean) => cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled: on }),
+  };
+}
+
 export async function signOutOfShop(page: Page) {
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page.getByRole('heading', { name: 'Hand-made goods, delivered.' })).toBeVisible();

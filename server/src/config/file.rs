@@ -34,6 +34,8 @@ pub struct File {
     pub sessions: Sessions,
     #[serde(default)]
     pub keys: Keys,
+    #[serde(default)]
+    pub admin: Admin,
     /// Network zones: name → CIDR blocks.
     #[serde(default)]
     pub zones: BTreeMap<String, Vec<Spanned<String>>>,
@@ -41,6 +43,15 @@ pub struct File {
     pub groups: BTreeMap<String, Spanned<GroupEntry>>,
     #[serde(default)]
     pub apps: Vec<Spanned<AppEntry>>,
+}
+
+/// The admin API: off unless at least one token is configured.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Admin {
+    /// `sha256:<base64url>` digests of the bearer tokens (`passway client-secret`).
+    #[serde(default)]
+    pub token_hashes: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

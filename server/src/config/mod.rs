@@ -43,6 +43,8 @@ pub struct Config {
     /// WebAuthn relying party per brand (brands without one have no passkeys).
     pub passkeys: BTreeMap<String, RelyingParty>,
     pub lifetimes: Lifetimes,
+    /// Digests of the admin API's bearer tokens; none means the admin API is off.
+    pub admin_tokens: Vec<Digest>,
 }
 
 /// Where passkeys of a brand are scoped (WebAuthn RP ID) and which web origins may

@@ -10,6 +10,7 @@ use super::{
     App, Config, ConfigError, GrantType, Lifetimes, MailConfig, MailTransport, RelyingParty, SigningAlg, SmtpConfig,
     SmtpSecurity, resolve_relative,
 };
+use crate::crypto::Digest;
 use crate::engine::{Attribute, AttributeKind, EngineSettings, PasskeyEnrollment, ProfileSchema};
 use crate::policy::SignOnPolicy;
 
@@ -127,7 +128,10 @@ pub fn validate(text: &str, path: &Path) -> Result<Config, ConfigError> {
         apps.insert(app.client_id.clone(), app);
     }
 
+    let admin_tokens = secret_hashes(&c, &file.admin.token_hashes, "admin.token_hashes")?;
+
     Ok(Config {
+        admin_tokens,
         source: path.to_owned(),
         listen,
         issuer,
@@ -145,6 +149,29 @@ pub fn validate(text: &str, path: &Path) -> Result<Config, ConfigError> {
         passkeys,
         lifetimes,
     })
+}
+
+/// Digests of secrets, as printed by `passway client-secret`.
+fn secret_hashes(c: &Checker<'_>, hashes: &[Spanned<String>], key: &str) -> Result<Vec<Digest>, ConfigError> {
+    let mut digests = vec![];
+    for (j, h) in hashes.iter().enumerate() {
+        let digest = h
+            .get_ref()
+            .strip_prefix("sha256:")
+            .and_then(crate::crypto::b64url_decode)
+            .and_then(|b| <[u8; 32]>::try_from(b).ok());
+        match digest {
+            Some(d) => digests.push(Digest(d)),
+            None => {
+                return c.err(
+                    h.span(),
+                    format!("{key}[{j}]"),
+                    "expected \"sha256:…\" as printed by `passway client-secret`",
+                );
+            }
+        }
+    }
+    Ok(digests)
 }
 
 fn no_theme(brand: &str, dir: &Path) -> String {
@@ -359,24 +386,7 @@ fn app(
             );
         }
     };
-    let mut client_secrets = vec![];
-    for (j, h) in a.client_secret_hashes.iter().enumerate() {
-        let digest = h
-            .get_ref()
-            .strip_prefix("sha256:")
-            .and_then(crate::crypto::b64url_decode)
-            .and_then(|b| <[u8; 32]>::try_from(b).ok());
-        match digest {
-            Some(d) => client_secrets.push(crate::crypto::Digest(d)),
-            None => {
-                return c.err(
-                    h.span(),
-                    format!("{key}.client_secret_hashes[{j}]"),
-                    "expected \"sha256:…\" as printed by `passway client-secret`",
-                );
-            }
-        }
-    }
+    let client_secrets = secret_hashes(c, &a.client_secret_hashes, &format!("{key}.client_secret_hashes"))?;
     let grant_types = match &a.grant_types {
         None if client_secrets.is_empty() => vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
         None => vec![GrantType::AuthorizationCode, GrantType::RefreshToken, GrantType::ClientCredentials],

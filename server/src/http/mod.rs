@@ -1,6 +1,7 @@
 //! HTTP: the router and thin handlers. Handlers parse, call the journey shell or the
 //! OIDC core, and present; they hold no journey logic.
 
+mod admin;
 mod authorize;
 mod body;
 mod context;
@@ -63,6 +64,9 @@ pub fn router(app: AppState) -> Router {
             .route("/dev/mailbox", get(dev_mailbox::page))
             .route("/dev/mailbox/messages", get(dev_mailbox::messages))
             .route("/dev/mailbox/messages/{id}/html", get(dev_mailbox::message_html));
+    }
+    if !app.config.admin_tokens.is_empty() {
+        router = router.route("/api/v1/admin/policy/explain", get(admin::explain));
     }
     if let Some(dir) = &app.config.demo_dir {
         router = router

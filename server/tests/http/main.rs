@@ -7,6 +7,7 @@ mod interop;
 mod journeys;
 mod oidc;
 mod passkeys;
+mod policy;
 mod smtp;
 mod sso;
 mod support;

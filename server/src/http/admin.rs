@@ -1,0 +1,90 @@
+//! The admin API, behind a bearer token whose digest is configured
+//! (`[admin] token_hashes`); without one configured, it does not exist (404).
+//!
+//! `GET /api/v1/admin/policy/explain?app=…&user=…[&groups=a,b&ip=…&platform=…&device=new|known&session=email&acr_values=…]`:
+//! the same dry run as `passway policy explain`.
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::context::RequestContext;
+use super::error::AppError;
+use crate::app::AppState;
+use crate::crypto::sha256;
+use crate::journey::explain::{self, Ask, ExplainError};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExplainQuery {
+    app: String,
+    user: String,
+    /// Comma-separated.
+    groups: Option<String>,
+    ip: Option<String>,
+    platform: Option<String>,
+    /// `new` or `known`.
+    device: Option<String>,
+    session: Option<String>,
+    acr_values: Option<String>,
+}
+
+pub async fn explain(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    query: Result<Query<ExplainQuery>, QueryRejection>,
+) -> Result<Response, AppError> {
+    authorize(&app, ctx.authorization.as_deref())?;
+    let Query(q) = query.map_err(|e| AppError::bad_request("invalid_request", e.body_text()))?;
+    let new_device = match q.device.as_deref() {
+        None => None,
+        Some("new") => Some(true),
+        Some("known") => Some(false),
+        Some(other) => {
+            return Err(AppError::bad_request(
+                "invalid_request",
+                format!("device must be new or known, not {other:?}"),
+            ));
+        }
+    };
+    let ask = Ask {
+        app: q.app,
+        user: q.user,
+        groups: q
+            .groups
+            .iter()
+            .flat_map(|g| g.split(','))
+            .map(str::trim)
+            .filter(|g| !g.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        ip: q.ip,
+        platform: q.platform,
+        new_device,
+        session: q.session,
+        acr_values: q.acr_values,
+    };
+    let explanation = explain::explain(&*app.store, &app.config, &ask, app.clock.now()).await.map_err(|e| match e {
+        ExplainError::Store(e) => AppError::internal(e),
+        ExplainError::UnknownApp(_) => AppError::not_found(e.to_string()),
+        other => AppError::bad_request("invalid_request", other.to_string()),
+    })?;
+    let mut response = Json(json!({ "outcome": explanation.outcome, "lines": explanation.lines })).into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// A bearer token whose digest is configured, compared in constant time against each.
+fn authorize(app: &AppState, authorization: Option<&str>) -> Result<(), AppError> {
+    let presented = authorization.and_then(|h| h.strip_prefix("Bearer ")).map(|t| sha256(t.trim().as_bytes()));
+    let ok = presented.is_some_and(|p| app.config.admin_tokens.iter().fold(false, |ok, known| known.ct_eq(&p) | ok));
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::new(StatusCode::UNAUTHORIZED, "unauthorized", "an admin bearer token is required"))
+    }
+}
