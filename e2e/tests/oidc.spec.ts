@@ -4,13 +4,14 @@
 // reuse detection, introspection, revocation, SSO with prompt=none, RP-initiated
 // logout, client_credentials.
 import * as client from 'openid-client';
-import { test, expect, signInByCode, uniqueEmail, virtualAuthenticator, PARTNER, type Page, type Passway } from './passway';
+import { test, expect, signInByCode, uniqueEmail, virtualAuthenticator, CHECKOUT, PARTNER, type Page, type Passway } from './passway';
 
 /** The test process reaches Passway on 127.0.0.1; the issuer names `localhost`. */
-function discover(passway: Passway): Promise<client.Configuration> {
+function discover(passway: Passway, publicClient?: string): Promise<client.Configuration> {
   const viaLoopback: client.CustomFetch = (url, options) =>
     fetch(url.replace(passway.baseUrl, passway.localUrl), options as RequestInit);
-  return client.discovery(new URL(passway.baseUrl), PARTNER.clientId, undefined, client.ClientSecretBasic(PARTNER.secret), {
+  const [clientId, auth] = publicClient ? [publicClient, client.None()] : [PARTNER.clientId, client.ClientSecretBasic(PARTNER.secret)];
+  return client.discovery(new URL(passway.baseUrl), clientId, undefined, auth, {
     execute: [client.allowInsecureRequests, client.enableNonRepudiationChecks],
     [client.customFetch]: viaLoopback,
   });
@@ -31,12 +32,12 @@ async function landing(page: Page, path: string): Promise<URL> {
 
 interface Attempt { url: URL; verifier: string; nonce: string; state: string }
 
-async function authorization(config: client.Configuration, passway: Passway, extra: Record<string, string> = {}): Promise<Attempt> {
+async function authorization(config: client.Configuration, passway: Passway, extra: Record<string, string> = {}, redirectUri = callbackOf(passway)): Promise<Attempt> {
   const verifier = client.randomPKCECodeVerifier();
   const nonce = client.randomNonce();
   const state = client.randomState();
   const url = client.buildAuthorizationUrl(config, {
-    redirect_uri: callbackOf(passway),
+    redirect_uri: redirectUri,
     scope: 'openid profile email offline_access',
     code_challenge: await client.calculatePKCECodeChallenge(verifier),
     code_challenge_method: 'S256',
@@ -230,3 +231,38 @@ test('step-up: acr_values=phr asks an email-only session for a passkey, and noth
   expect((await redeem(config, third, await callback)).claims()!.acr).toBe('phr');
   expect(problems).toEqual([]);
 });
+
+test('progressive profiling: the checkout asks for a mailing address once, before success', async ({ page, passway, problems }) => {
+  const config = await discover(passway, CHECKOUT.clientId);
+  const redirect = passway.localUrl + '/checkout/callback';
+  const email = uniqueEmail('ada');
+
+  // Registration asks only for the name; the checkout then needs an address.
+  const first = await authorization(config, passway, { scope: 'openid profile email' }, redirect);
+  let callback = landing(page, '/checkout/callback');
+  await page.goto(first.url.href);
+  await signInByCode(page, passway, email, { name: ['Ada', 'Lovelace'] });
+  await expect(page.getByRole('heading', { name: 'A little more about you' })).toBeVisible();
+  await expect(page.getByText('Globex Checkout needs this to continue.', { exact: false })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Not now' })).toHaveCount(0);
+  await page.getByLabel('Street address').fill('12 St James\'s Square');
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await expect(page.getByText('This field is required.')).toBeVisible();
+  await expect(page.getByLabel('Street address')).toHaveValue('12 St James\'s Square');
+  await page.getByLabel('City').fill('London');
+  await page.screenshot({ path: test.info().outputPath('profile-update.png') });
+  await page.getByRole('button', { name: 'Continue' }).click();
+  // Then the usual passkey offer, declined.
+  await page.getByRole('button', { name: 'Not now' }).click();
+  const claims = (await redeem(config, first, await callback)).claims()!;
+  expect(claims).toMatchObject({ given_name: 'Ada', street_address: '12 St James\'s Square', locality: 'London' });
+
+  // Signing in again (prompt=login): the address is on the account, nothing is asked.
+  const second = await authorization(config, passway, { scope: 'openid profile', prompt: 'login' }, redirect);
+  callback = landing(page, '/checkout/callback');
+  await page.goto(second.url.href);
+  await signIn(page, passway, email, { count: 2 });
+  expect((await redeem(config, second, await callback)).claims()!.locality).toBe('London');
+  expect(problems).toEqual([]);
+});
+

@@ -16,6 +16,8 @@ const REPO = resolve(__dirname, '../..');
  * client_credentials: the relying party of the openid-client tests. Its callback and
  * signed-out pages are on 127.0.0.1 (the tests intercept them; nothing serves them).
  */
+/** A public client (no secret, PKCE) that needs a mailing address before checkout. */
+export const CHECKOUT = { clientId: 'globex-checkout' };
 export const PARTNER = { clientId: 'partner-reports', secret: 'e2e-only-partner-reports-secret-not-for-production' };
 
 export interface Mail { id: number; to: string; subject: string; text: string; html: string; sent_at: string }
@@ -97,6 +99,14 @@ required = true
 [[profile.attributes]]
 name = "family_name"
 required = true
+[[profile.attributes]]
+name = "street_address"
+label = "Street address"
+at_registration = false
+[[profile.attributes]]
+name = "locality"
+label = "City"
+at_registration = false
 [passkeys]
 rp_id = "${options.rpId ?? 'localhost'}"
 origins = ${list(extraOrigins)}
@@ -130,6 +140,17 @@ signing_alg = "RS256"
 api_scopes = ["reports:read"]
 redirect_uris = ["http://127.0.0.1:${port}/callback"]
 post_logout_redirect_uris = ["http://127.0.0.1:${port}/signed-out"]
+[[apps]]
+client_id = "${CHECKOUT.clientId}"
+name = "Globex Checkout"
+brand = "globex"
+redirect_uris = ["http://127.0.0.1:${port}/checkout/callback"]
+[[apps.profile]]
+attribute = "street_address"
+required = true
+[[apps.profile]]
+attribute = "locality"
+required = true
 ${options.extraApps ?? ''}
 `;
   const configPath = join(dir, 'passway.toml');

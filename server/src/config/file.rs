@@ -56,6 +56,15 @@ pub struct Admin {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct AppAttributeEntry {
+    /// An attribute of `[[profile.attributes]]`.
+    pub attribute: Spanned<String>,
+    #[serde(default)]
+    pub required: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct GroupEntry {
     #[serde(default)]
     pub emails: Vec<Spanned<String>>,
@@ -184,6 +193,9 @@ pub struct AttributeEntry {
     pub max_length: Option<u32>,
     #[serde(default)]
     pub options: Vec<String>,
+    /// Asked at registration (`false`: only an app's progressive profiling asks for it).
+    #[serde(default = "yes")]
+    pub at_registration: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -233,6 +245,9 @@ pub struct AppEntry {
     /// Scopes a client may ask for with `client_credentials`.
     #[serde(default)]
     pub api_scopes: Vec<String>,
+    /// Profile attributes the app needs once signed in (progressive profiling).
+    #[serde(default)]
+    pub profile: Vec<Spanned<AppAttributeEntry>>,
     /// Sign-on rules, first match wins; the last must have no conditions.
     #[serde(default)]
     pub sign_on: Vec<Spanned<RuleEntry>>,

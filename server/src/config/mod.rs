@@ -16,7 +16,7 @@ use std::time::Duration;
 pub use error::{ConfigError, line_col};
 
 use crate::crypto::Digest;
-use crate::engine::{AppSettings, EngineSettings, PasskeyEnrollment};
+use crate::engine::{AppAttribute, AppSettings, EngineSettings, PasskeyEnrollment};
 use crate::policy::SignOnPolicy;
 
 /// A validated configuration.
@@ -77,6 +77,8 @@ pub struct App {
     pub post_logout_redirect_uris: Vec<String>,
     pub api_scopes: Vec<String>,
     pub sign_on: SignOnPolicy,
+    /// Profile attributes the app asks for once signed in, when the profile lacks them.
+    pub profile_update: Vec<AppAttribute>,
 }
 
 impl App {
@@ -225,6 +227,7 @@ impl Config {
             passkey_enrollment: app.passkey_enrollment,
             consent: app.consent,
             sign_on: app.sign_on.clone(),
+            profile_update: app.profile_update.clone(),
         }
     }
 }

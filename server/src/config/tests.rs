@@ -150,6 +150,12 @@ fn unknown_keys_are_refused() {
     assert!(e.starts_with("DIR/passway.toml:2:1: unknown field `listen_on`, expected one of"), "{e}");
 }
 
+/// `text` with its first `from` replaced by `to` (which must be there).
+fn edited(text: &str, from: &str, to: &str) -> String {
+    assert!(text.contains(from), "{from}");
+    text.replacen(from, to, 1)
+}
+
 #[test]
 fn sign_on_policies() {
     let policy = r#"
@@ -186,10 +192,7 @@ phishing_resistant = true
     // An app without rules: anyone, one factor.
     assert_eq!(load(&format!("dev_mode = true\n{APP}")).unwrap().app("shop").unwrap().sign_on, Default::default());
 
-    let broken = |from: &str, to: &str| {
-        assert!(policy.contains(from), "{from}");
-        policy.replacen(from, to, 1)
-    };
+    let broken = |from: &str, to: &str| edited(policy, from, to);
     check_err(
         &broken("\"10.0.0.0/8\"", "\"10.0.0.0/40\""),
         "DIR/passway.toml:4:11: zones.office[0]: expected a CIDR block like \"10.0.0.0/8\": `10.0.0.0/40`: the prefix length must be 0 to 32",
@@ -221,5 +224,38 @@ phishing_resistant = true
     check_err(
         &broken("not_zones = [\"office\"]\n", ""),
         "DIR/passway.toml:11:1: apps[0].sign_on[0]: rule \"Outside\" has no conditions, so the rules after it could never apply: put it last",
+    );
+}
+
+#[test]
+fn progressive_profiling() {
+    let text = r#"
+dev_mode = true
+[[profile.attributes]]
+name = "street_address"
+at_registration = false
+[[apps]]
+client_id = "checkout"
+redirect_uris = ["https://shop.example/cb"]
+[[apps.profile]]
+attribute = "street_address"
+required = true
+"#;
+    let c = load(text).unwrap();
+    let app = c.app("checkout").unwrap();
+    assert_eq!(app.profile_update, [crate::engine::AppAttribute { name: "street_address".into(), required: true }]);
+    assert!(!c.engine.profile.attributes[1].at_registration);
+    let broken = |from: &str, to: &str| edited(text, from, to);
+    check_err(
+        &broken("attribute = \"street_address\"", "attribute = \"street\""),
+        "DIR/passway.toml:10:13: apps[0].profile[0].attribute: no profile attribute \"street\": define it in [[profile.attributes]] (defined: street_address)",
+    );
+    check_err(
+        &broken("attribute = \"street_address\"", "attribute = \"email\""),
+        "DIR/passway.toml:10:13: apps[0].profile[0].attribute: \"email\" is always known: every account has a proven email",
+    );
+    check_err(
+        &broken("at_registration = false", "at_registration = false\nrequired = true"),
+        "DIR/passway.toml:3:1: profile.attributes[0]: \"street_address\" is required at registration but at_registration = false: drop one of them",
     );
 }

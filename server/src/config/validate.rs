@@ -11,7 +11,7 @@ use super::{
     SmtpSecurity, resolve_relative,
 };
 use crate::crypto::Digest;
-use crate::engine::{Attribute, AttributeKind, EngineSettings, PasskeyEnrollment, ProfileSchema};
+use crate::engine::{AppAttribute, Attribute, AttributeKind, EngineSettings, PasskeyEnrollment, ProfileSchema};
 use crate::policy::SignOnPolicy;
 
 pub(super) struct Checker<'a> {
@@ -118,6 +118,7 @@ pub fn validate(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let mut app = app(&c, i, entry, &brand_exists, &themes_dir, &passkeys)?;
         app.sign_on =
             super::policy::sign_on(&c, &format!("apps[{i}]"), &entry.get_ref().sign_on, &engine.zones, &engine.groups)?;
+        app.profile_update = app_profile(&c, i, &entry.get_ref().profile, &engine.profile)?;
         if apps.contains_key(&app.client_id) {
             return c.err(
                 entry.get_ref().client_id.span(),
@@ -149,6 +150,40 @@ pub fn validate(text: &str, path: &Path) -> Result<Config, ConfigError> {
         passkeys,
         lifetimes,
     })
+}
+
+/// The attributes an app asks for once signed in: each of the schema, once, not `email`.
+fn app_profile(
+    c: &Checker<'_>,
+    i: usize,
+    entries: &[Spanned<file::AppAttributeEntry>],
+    schema: &ProfileSchema,
+) -> Result<Vec<AppAttribute>, ConfigError> {
+    let mut out: Vec<AppAttribute> = vec![];
+    for (j, entry) in entries.iter().enumerate() {
+        let name = entry.get_ref().attribute.get_ref();
+        let key = format!("apps[{i}].profile[{j}].attribute");
+        let span = entry.get_ref().attribute.span();
+        if name == "email" {
+            return c.err(span, key, "\"email\" is always known: every account has a proven email");
+        }
+        if !schema.attributes.iter().any(|a| &a.name == name) {
+            let known: Vec<&str> = schema.attributes.iter().skip(1).map(|a| a.name.as_str()).collect();
+            return c.err(
+                span,
+                key,
+                format!(
+                    "no profile attribute {name:?}: define it in [[profile.attributes]] (defined: {})",
+                    known.join(", ")
+                ),
+            );
+        }
+        if out.iter().any(|a| &a.name == name) {
+            return c.err(span, key, format!("{name:?} is listed twice"));
+        }
+        out.push(AppAttribute { name: name.clone(), required: entry.get_ref().required });
+    }
+    Ok(out)
 }
 
 /// Digests of secrets, as printed by `passway client-secret`.
@@ -305,12 +340,20 @@ fn profile(c: &Checker<'_>, p: &file::Profile) -> Result<ProfileSchema, ConfigEr
             }
         };
         let label = a.label.clone().unwrap_or_else(|| humanise(name));
+        if a.required && !a.at_registration {
+            return c.err(
+                entry.span(),
+                key,
+                format!("{name:?} is required at registration but at_registration = false: drop one of them"),
+            );
+        }
         schema.attributes.push(Attribute {
             name: name.clone(),
             label,
             kind,
             required: a.required,
             max_length: a.max_length.unwrap_or(200),
+            at_registration: a.at_registration,
         });
     }
     Ok(schema)
@@ -450,6 +493,7 @@ fn app(
     }
     Ok(App {
         sign_on: SignOnPolicy::default(),
+        profile_update: vec![],
         client_id: id.clone(),
         name: a.name.clone().unwrap_or_else(|| id.clone()),
         brand,

@@ -32,6 +32,12 @@ pub enum Effect {
         id: String,
         proofs: Vec<Proof>,
     },
+    /// Replace the account's profile (progressive profiling added to it).
+    UpdateProfile {
+        user_id: String,
+        profile: BTreeMap<String, String>,
+        at: Timestamp,
+    },
     /// Remember that the account allowed the app these scopes.
     RememberConsent {
         user_id: String,

@@ -7,8 +7,8 @@ use passway_protocol::{FieldValue, Intent, Submission, names};
 
 use super::ceremony::CeremonyOutcome;
 use super::{
-    Action, AppSettings, AuthRequest, Challenge, Effect, EngineSettings, Env, Flow, NewFlow, Origin, Outcome, Prompt,
-    Proof, Reply, Requester, Session, Step, Timestamp, User, World, forms, sign_on, start,
+    Action, AppSettings, AttributeKind, AuthRequest, Challenge, Effect, EngineSettings, Env, Flow, NewFlow, Origin,
+    Outcome, Prompt, Proof, Reply, Requester, Session, Step, Timestamp, User, World, forms, sign_on, start,
 };
 use crate::authenticators::AuthenticatorKind;
 use crate::crypto::{Entropy, Keyring};
@@ -230,6 +230,9 @@ impl Runner {
         let line = match &self.flow.step {
             Step::Identify => "asks who it is (identify)".to_owned(),
             Step::EnrollProfile => "asks for the registration attributes (enroll-profile): a new account".to_owned(),
+            Step::EnrollProfileUpdate { attributes } => {
+                format!("asks for {} (enroll-profile-update)", attributes.join(", "))
+            }
             Step::Challenge(Challenge::Email(_)) => "challenges the email (magic link or code)".to_owned(),
             Step::Challenge(Challenge::Passkey(_)) => "challenges a passkey".to_owned(),
             Step::EnrollSelect { required: true } => "asks to create a passkey (required by the policy)".to_owned(),
@@ -287,6 +290,23 @@ impl Runner {
                 submit(names::ENROLL_AUTHENTICATOR, &[("credential", "{}")]),
                 Some(CeremonyOutcome::Registered { cred_id: "dry-run".into(), passkey: String::new() }),
             ),
+            Step::EnrollProfileUpdate { .. } if offered.contains(&names::SKIP) => (submit(names::SKIP, &[]), None),
+            Step::EnrollProfileUpdate { attributes } => {
+                let values: Submission = attributes
+                    .iter()
+                    .filter_map(|name| settings.profile.attributes.iter().find(|a| &a.name == name))
+                    .map(|a| {
+                        let value = match &a.kind {
+                            AttributeKind::Boolean => FieldValue::Bool(true),
+                            AttributeKind::Select(options) => FieldValue::Text(options[0].clone()),
+                            AttributeKind::Email => FieldValue::Text("dry-run@example.com".into()),
+                            AttributeKind::Text => FieldValue::Text("dry run".into()),
+                        };
+                        (a.name.clone(), value)
+                    })
+                    .collect();
+                (Action::Submit { remediation: names::ENROLL_PROFILE_UPDATE.into(), values }, None)
+            }
             Step::Consent => (submit(names::CONSENT, &[("decision", super::consent::ALLOW)]), None),
             Step::EnrollProfile | Step::Denied { .. } | Step::Completed => return None,
         })

@@ -1,11 +1,11 @@
 //! The end of a journey, once the person is signed in: the enrollment policy, then
 //! consent, then an authorization code bound to the flow's request and an SSO session.
 
-use super::sign_on;
 use super::{
     Effect, Env, Flow, Grant, IssuedCode, LogEntry, LogOutcome, NewSession, Outcome, PasskeyEnrollment, Reply,
     Severity, Step, World,
 };
+use super::{profile_update, sign_on};
 use crate::authenticators::AuthenticatorKind;
 use crate::crypto::{random_token, sha256};
 
@@ -18,8 +18,8 @@ pub(super) enum SignIn {
     Session,
 }
 
-/// After sign-in: the app's sign-on policy (deny, or step up to its assurance), then
-/// enrol a passkey if the enrollment policy wants one, then consent or success.
+/// After sign-in: the app's sign-on policy (deny, or step up to its assurance), then the
+/// profile attributes the app needs and the profile lacks, then enrol a passkey if the enrollment policy wants one, then consent or success.
 pub(super) fn signed_in(mut flow: Flow, how: SignIn, world: &World, env: &mut Env<'_>) -> Outcome {
     match sign_on::verdict(&flow, world, env) {
         sign_on::Verdict::Allow => {}
@@ -27,6 +27,11 @@ pub(super) fn signed_in(mut flow: Flow, how: SignIn, world: &World, env: &mut En
         sign_on::Verdict::StepUp { rule, required, gap } => {
             return sign_on::step_up(flow, rule, &required, gap, world, env);
         }
+    }
+    let attributes = profile_update::to_ask(&flow, world, env);
+    if !attributes.is_empty() {
+        flow.step = Step::EnrollProfileUpdate { attributes };
+        return Outcome::new(flow);
     }
     let lacks_passkey = env.app.passkeys && world.passkeys == 0 && !flow.has_proven(AuthenticatorKind::Passkey);
     let enroll = match env.app.passkey_enrollment {

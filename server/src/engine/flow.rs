@@ -54,6 +54,9 @@ pub struct Flow {
     /// The SSO session this flow continues (id), when it was resumed from one.
     #[serde(default)]
     pub session: Option<String>,
+    /// The person skipped the app's optional profile questions in this flow.
+    #[serde(default)]
+    pub profile_skipped: bool,
 }
 
 impl Flow {
@@ -149,6 +152,9 @@ pub enum Step {
     EnrollProfile,
     /// A challenge is under way.
     Challenge(Challenge),
+    /// Asking for profile attributes the app needs and the profile lacks
+    /// (`enroll-profile-update`).
+    EnrollProfileUpdate { attributes: Vec<String> },
     /// Offering to enrol an authenticator (`select-authenticator-enroll`); `required`
     /// when the app's assurance cannot be met without it (no `skip` then).
     EnrollSelect {

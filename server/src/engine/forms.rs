@@ -63,21 +63,9 @@ pub fn offered(flow: &Flow, app: &AppSettings, settings: &EngineSettings, now: T
                 .profile
                 .attributes
                 .iter()
+                .filter(|attr| attr.at_registration)
                 .map(|attr| {
-                    let kind = match attr.kind {
-                        AttributeKind::Text => FieldType::Text,
-                        AttributeKind::Email => FieldType::Email,
-                        AttributeKind::Boolean => FieldType::Boolean,
-                        AttributeKind::Select(_) => FieldType::Select,
-                    };
-                    let mut f = field(&attr.name, kind, &attr.label_key(), &attr.label);
-                    f.required = attr.required;
-                    f.max_length = (kind != FieldType::Boolean).then_some(attr.max_length);
-                    f.autocomplete = autocomplete_for(&attr.name).map(str::to_owned);
-                    if let AttributeKind::Select(options) = &attr.kind {
-                        f.options =
-                            options.iter().map(|o| SelectOption { value: o.clone(), label: o.clone() }).collect();
-                    }
+                    let mut f = attribute_field(attr, attr.required);
                     if attr.name == "email" {
                         f.value = flow.subject.as_ref().map(|s| FieldValue::Text(s.email.clone()));
                         f.read_only = proven;
@@ -91,6 +79,23 @@ pub fn offered(flow: &Flow, app: &AppSettings, settings: &EngineSettings, now: T
                 Form::new(names::ENROLL_PROFILE, "action.sign_up", fields),
                 Form::new(names::SELECT_IDENTIFY, "action.back_to_sign_in", vec![]),
             ]
+        }
+        Step::EnrollProfileUpdate { attributes } => {
+            let fields: Vec<Field> = attributes
+                .iter()
+                .filter_map(|name| super::profile_update::attribute(name, app, &settings.profile))
+                .map(|(attr, required)| {
+                    let mut f = attribute_field(attr, required);
+                    f.value = flow.profile.get(&attr.name).map(|v| FieldValue::Text(v.clone()));
+                    f
+                })
+                .collect();
+            let optional = fields.iter().all(|f| !f.required);
+            let mut forms = vec![Form::new(names::ENROLL_PROFILE_UPDATE, "action.continue", fields)];
+            if optional {
+                forms.push(Form::new(names::SKIP, "action.skip", vec![]));
+            }
+            forms
         }
         Step::Challenge(challenge) => {
             let presentation = challenge.present(now);
@@ -159,7 +164,11 @@ pub fn cancel(flow: &Flow) -> Option<Form> {
         Step::Identify => !flow.proofs.is_empty(),
         // Denied: another account may be allowed.
         Step::EnrollProfile | Step::Challenge(_) | Step::Denied { .. } => true,
-        Step::EnrollSelect { .. } | Step::EnrollPasskey { .. } | Step::Consent | Step::Completed => false,
+        Step::EnrollSelect { .. }
+        | Step::EnrollPasskey { .. }
+        | Step::EnrollProfileUpdate { .. }
+        | Step::Consent
+        | Step::Completed => false,
     };
     offered.then(|| Form::new(names::CANCEL, "action.cancel", vec![]))
 }
@@ -213,6 +222,24 @@ fn authenticator_choice(kinds: &[AuthenticatorKind]) -> Field {
     let mut f = field("authenticator", FieldType::Select, "field.authenticator", "Authenticator");
     f.required = true;
     f.options = kinds.iter().map(|k| SelectOption { value: k.key().into(), label: action_for(*k).1.into() }).collect();
+    f
+}
+
+/// The input for a profile attribute.
+fn attribute_field(attr: &super::Attribute, required: bool) -> Field {
+    let kind = match attr.kind {
+        AttributeKind::Text => FieldType::Text,
+        AttributeKind::Email => FieldType::Email,
+        AttributeKind::Boolean => FieldType::Boolean,
+        AttributeKind::Select(_) => FieldType::Select,
+    };
+    let mut f = field(&attr.name, kind, &attr.label_key(), &attr.label);
+    f.required = required;
+    f.max_length = (kind != FieldType::Boolean).then_some(attr.max_length);
+    f.autocomplete = autocomplete_for(&attr.name).map(str::to_owned);
+    if let AttributeKind::Select(options) = &attr.kind {
+        f.options = options.iter().map(|o| SelectOption { value: o.clone(), label: o.clone() }).collect();
+    }
     f
 }
 

@@ -23,6 +23,7 @@ mod finish;
 mod flow;
 pub mod forms;
 mod identify;
+mod profile_update;
 mod register;
 mod settings;
 pub mod sign_on;
@@ -44,7 +45,9 @@ pub use effect::{
     Effect, Grant, IssuedCode, LogEntry, LogOutcome, NewPasskey, NewSession, NewUser, OutgoingEmail, Severity,
 };
 pub use flow::{AuthRequest, Challenge, Flow, Origin, Prompt, Proof, Requester, Step, Subject};
-pub use settings::{AppSettings, Attribute, AttributeKind, EngineSettings, PasskeyEnrollment, ProfileSchema};
+pub use settings::{
+    AppAttribute, AppSettings, Attribute, AttributeKind, EngineSettings, PasskeyEnrollment, ProfileSchema,
+};
 pub use start::{NewFlow, Session, Started, reusable, start};
 pub use time::Timestamp;
 pub use view::{Presenter, Texts, render};
@@ -253,7 +256,11 @@ pub fn step(flow: &Flow, action: Action, world: &World, env: &mut Env<'_>) -> Re
                 names::SELECT_AUTHENTICATOR_AUTHENTICATE => challenge::select(flow, &values, world, env),
                 names::SELECT_AUTHENTICATOR_ENROLL => enroll::select(flow, &values, world, env),
                 names::ENROLL_AUTHENTICATOR => enroll::submit(flow, world, env),
+                names::SKIP if matches!(flow.step, Step::EnrollProfileUpdate { .. }) => {
+                    profile_update::skip(flow, world, env)
+                }
                 names::SKIP => enroll::skip(flow, world, env),
+                names::ENROLL_PROFILE_UPDATE => profile_update::submit(flow, &values, world, env),
                 names::SELECT_ENROLL_PROFILE => register::select(flow),
                 names::SELECT_IDENTIFY => identify::select(flow, env),
                 names::ENROLL_PROFILE => register::submit(flow, &values, world, env),

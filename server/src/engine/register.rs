@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use passway_protocol::{FieldValue, Intent, Submission, names};
 
-use super::{AttributeKind, Effect, Env, Flow, LogEntry, LogOutcome, NewUser, Notice, Outcome, Severity, Step, World};
+use super::{
+    Attribute, AttributeKind, Effect, Env, Flow, LogEntry, LogOutcome, NewUser, Notice, Outcome, Severity, Step, World,
+};
 use super::{challenge, finish, identify, text_of, validate};
 use crate::authenticators::email::Purpose;
 
@@ -22,7 +24,7 @@ pub(super) fn submit(mut flow: Flow, values: &Submission, world: &World, env: &m
     let mut answers = BTreeMap::new();
     let mut email = None;
     let mut notices = vec![];
-    for attr in &env.settings.profile.attributes {
+    for attr in env.settings.profile.attributes.iter().filter(|a| a.at_registration) {
         if attr.name == "email" {
             if !proven {
                 match validate::email(text_of(values, "email")) {
@@ -32,26 +34,7 @@ pub(super) fn submit(mut flow: Flow, values: &Submission, world: &World, env: &m
             }
             continue;
         }
-        let checked = match &attr.kind {
-            AttributeKind::Boolean => match values.get(&attr.name) {
-                Some(FieldValue::Bool(true)) => Ok("true".to_owned()),
-                _ if attr.required => Err("field.required"),
-                _ => Ok("false".to_owned()),
-            },
-            AttributeKind::Select(options) => {
-                let v = text_of(values, &attr.name);
-                if v.is_empty() && attr.required {
-                    Err("field.required")
-                } else if !v.is_empty() && !options.iter().any(|o| o == v) {
-                    Err("field.invalid")
-                } else {
-                    Ok(v.to_owned())
-                }
-            }
-            AttributeKind::Email => validate::email(text_of(values, &attr.name)),
-            AttributeKind::Text => validate::text(text_of(values, &attr.name), attr.required, attr.max_length),
-        };
-        match checked {
+        match check(attr, attr.required, values) {
             Ok(v) if !v.is_empty() => {
                 answers.insert(attr.name.clone(), v);
             }
@@ -72,9 +55,34 @@ pub(super) fn submit(mut flow: Flow, values: &Submission, world: &World, env: &m
     challenge::send(flow, purpose, env)
 }
 
+/// The submitted value of `attr` (empty when not given and not `required`), or the i18n
+/// key of what is wrong with it.
+pub(super) fn check(attr: &Attribute, required: bool, values: &Submission) -> Result<String, &'static str> {
+    match &attr.kind {
+        AttributeKind::Boolean => match values.get(&attr.name) {
+            Some(FieldValue::Bool(true)) => Ok("true".to_owned()),
+            _ if required => Err("field.required"),
+            _ => Ok("false".to_owned()),
+        },
+        AttributeKind::Select(options) => {
+            let v = text_of(values, &attr.name);
+            if v.is_empty() && required {
+                Err("field.required")
+            } else if !v.is_empty() && !options.iter().any(|o| o == v) {
+                Err("field.invalid")
+            } else {
+                Ok(v.to_owned())
+            }
+        }
+        AttributeKind::Email if !required && text_of(values, &attr.name).trim().is_empty() => Ok(String::new()),
+        AttributeKind::Email => validate::email(text_of(values, &attr.name)),
+        AttributeKind::Text => validate::text(text_of(values, &attr.name), required, attr.max_length),
+    }
+}
+
 /// Whether the profile schema has no attribute but the email.
 pub(super) fn nothing_to_ask(env: &Env<'_>) -> bool {
-    env.settings.profile.attributes.iter().all(|a| a.name == "email")
+    env.settings.profile.attributes.iter().all(|a| a.name == "email" || !a.at_registration)
 }
 
 /// Creates the account for the proven email with the registration answers, and

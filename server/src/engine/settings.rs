@@ -19,6 +19,17 @@ pub struct AppSettings {
     pub consent: bool,
     /// Who may sign in, from where, and with which assurance.
     pub sign_on: SignOnPolicy,
+    /// Profile attributes this app needs before success (progressive profiling).
+    pub profile_update: Vec<AppAttribute>,
+}
+
+/// A profile attribute an app asks for once signed in, if the profile lacks it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppAttribute {
+    /// An attribute of the profile schema.
+    pub name: String,
+    /// Without it there is no success; otherwise it can be skipped.
+    pub required: bool,
 }
 
 /// The authenticator enrollment policy for passkeys.
@@ -85,6 +96,8 @@ pub struct Attribute {
     /// Required at registration.
     pub required: bool,
     pub max_length: u32,
+    /// Asked at registration; otherwise only when an app needs it.
+    pub at_registration: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,6 +116,7 @@ impl Attribute {
             kind: AttributeKind::Email,
             required: true,
             max_length: 254,
+            at_registration: true,
         }
     }
 

@@ -68,6 +68,7 @@ pub fn start(new: NewFlow, session: Option<&Session>, world: &World, env: &mut E
         authenticators: vec![],
         autofill: None,
         session: None,
+        profile_skipped: false,
     };
     let handle_hash = sha256(handle.as_bytes());
     if let Some(s) = session.filter(|s| new.intent == Intent::Login && reusable(s, &flow, env)) {

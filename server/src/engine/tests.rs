@@ -12,7 +12,7 @@ use crate::crypto::entropy::testing::CountingEntropy;
 
 pub(super) struct Journey {
     pub(super) flow: Flow,
-    users: Vec<User>,
+    pub(super) users: Vec<User>,
     /// Passkeys per user id.
     passkeys: std::collections::BTreeMap<String, usize>,
     /// Scopes each user allowed the app.
@@ -36,6 +36,7 @@ fn demo_settings() -> EngineSettings {
         kind: AttributeKind::Text,
         required,
         max_length: 50,
+        at_registration: true,
     };
     EngineSettings {
         profile: ProfileSchema {
@@ -73,6 +74,7 @@ impl Journey {
                 passkey_enrollment: PasskeyEnrollment::Off,
                 consent: false,
                 sign_on: Default::default(),
+                profile_update: vec![],
             },
         )
     }
@@ -89,6 +91,7 @@ impl Journey {
                 passkey_enrollment: enrollment,
                 consent: false,
                 sign_on: Default::default(),
+                profile_update: vec![],
             },
         )
     }
@@ -316,6 +319,12 @@ impl Journey {
                 self.consents.insert(user_id.clone(), scope.clone());
                 describe_effect(e)
             }
+            Effect::UpdateProfile { user_id, profile, .. } => {
+                if let Some(u) = self.users.iter_mut().find(|u| &u.id == user_id) {
+                    u.profile = profile.clone();
+                }
+                describe_effect(e)
+            }
             other => describe_effect(other),
         }
     }
@@ -345,6 +354,7 @@ fn describe_effect(e: &Effect) -> String {
             format!("touch_session id={id} proofs={proofs:?}")
         }
         Effect::RememberConsent { user_id, scope, .. } => format!("remember_consent user={user_id} scope={scope:?}"),
+        Effect::UpdateProfile { user_id, profile, .. } => format!("update_profile user={user_id} profile={profile:?}"),
         Effect::Log(l) => format!("log {} {:?}", l.event_type, l.outcome),
         Effect::BeginCeremony(c) => format!("begin_ceremony {:?}", c.kind).replace("\"", ""),
         Effect::SavePasskey(p) => format!("save_passkey user={} cred={} name={:?}", p.user_id, p.cred_id, p.name),
@@ -376,6 +386,7 @@ fn describe(flow: &Flow, app: &AppSettings, settings: &EngineSettings) -> String
         Step::EnrollSelect { required } => format!("enroll_select{}", if *required { " (required)" } else { "" }),
         Step::EnrollPasskey { .. } => "enroll_passkey".to_owned(),
         Step::Consent => "consent".to_owned(),
+        Step::EnrollProfileUpdate { attributes } => format!("enroll_profile_update {attributes:?}"),
         Step::Denied { rule } => format!("denied by {rule:?}"),
         Step::Completed => "completed".to_owned(),
     };

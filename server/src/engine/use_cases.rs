@@ -341,3 +341,63 @@ fn explain_is_a_dry_run_of_the_engine() {
         "#]],
     );
 }
+
+#[test]
+fn require_a_mailing_address_before_a_purchase() {
+    let mut checkout = journey("mailing-address.toml", "checkout", Place::default(), Intent::Login, None);
+    checkout.submit("identify", &[("identifier", "ada@example.com")]).type_mailed_code();
+    checkout.submit("enroll-profile-update", &[("street_address", "12 St James's Square")]);
+    checkout.submit(
+        "enroll-profile-update",
+        &[("street_address", "12 St James's Square"), ("postal_code", "SW1Y 4LB"), ("locality", "London")],
+    );
+    checkout.check(expect![[r#"
+        > identify identifier=ada@example.com
+          step email_challenge attempts_left=5 offers [challenge-authenticator, challenge-poll, resend]
+          effect send_email to=ada@example.com purpose=SignIn
+          effect log user.authentication.challenge.sent Success
+        > challenge-authenticator code=<mailed>
+          step enroll_profile_update ["street_address", "postal_code", "locality"] offers [enroll-profile-update]
+        > enroll-profile-update street_address=12 St James's Square
+          step enroll_profile_update ["street_address", "postal_code", "locality"] offers [enroll-profile-update]
+          error field.required @postal_code
+          error field.required @locality
+        > enroll-profile-update locality=London postal_code=SW1Y 4LB street_address=12 St James's Square
+          step completed offers []
+          effect update_profile user=u-ada profile={"locality": "London", "postal_code": "SW1Y 4LB", "street_address": "12 St James's Square"}
+          effect log user.account.update_profile Success
+          effect start_session id=I9f0KxzcHw1JLr11btD-gA user=u-ada proofs=["email"]
+          effect issue_code user=u-ada amr=["email"] scope="openid email" sid=I9f0KxzcHw1JLr11btD-gA
+          effect log user.session.start Success
+          SUCCESS new session cookie
+    "#]]);
+    // Next time, with the address on the account: no question.
+    let mut again = journey("mailing-address.toml", "checkout", Place::default(), Intent::Login, None);
+    again.users[0].profile = checkout.users[0].profile.clone();
+    again.submit("identify", &[("identifier", "ada@example.com")]).type_mailed_code();
+    assert!(again.flow.is_finished(), "{}", again.trace);
+    // The shop needs no address: no question there.
+    let mut shop = journey("mailing-address.toml", "shop", Place::default(), Intent::Login, None);
+    shop.submit("identify", &[("identifier", "ada@example.com")]).type_mailed_code();
+    assert!(shop.flow.is_finished(), "{}", shop.trace);
+}
+
+#[test]
+fn optional_profile_questions_can_be_skipped() {
+    let mut blog = journey("mailing-address.toml", "blog", Place::default(), Intent::Login, None);
+    blog.submit("identify", &[("identifier", "ada@example.com")]).type_mailed_code().submit("skip", &[]);
+    blog.check(expect![[r#"
+        > identify identifier=ada@example.com
+          step email_challenge attempts_left=5 offers [challenge-authenticator, challenge-poll, resend]
+          effect send_email to=ada@example.com purpose=SignIn
+          effect log user.authentication.challenge.sent Success
+        > challenge-authenticator code=<mailed>
+          step enroll_profile_update ["country"] offers [enroll-profile-update, skip]
+        > skip 
+          step completed offers []
+          effect start_session id=I9f0KxzcHw1JLr11btD-gA user=u-ada proofs=["email"]
+          effect issue_code user=u-ada amr=["email"] scope="openid email" sid=I9f0KxzcHw1JLr11btD-gA
+          effect log user.session.start Success
+          SUCCESS new session cookie
+    "#]]);
+}

@@ -90,6 +90,9 @@ pub fn render(
             ("email.challenge.title", Some("email.challenge.instructions"), STRINGS_EMAIL)
         }
         Step::Consent => ("consent.title", Some("consent.subtitle"), &[][..]),
+        Step::EnrollProfileUpdate { .. } => {
+            ("enroll_profile_update.title", Some("enroll_profile_update.subtitle"), &[][..])
+        }
         Step::Completed => ("success.title", None, &[][..]),
     };
     let with_passkeys = flow.autofill.is_some() && matches!(flow.step, Step::Identify);

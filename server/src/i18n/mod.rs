@@ -170,6 +170,7 @@ mod coverage {
             "field.",
             "identify.",
             "enroll_profile.",
+            "enroll_profile_update.",
             "register.",
             "email.",
             "widget.",

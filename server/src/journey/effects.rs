@@ -47,6 +47,9 @@ pub(super) async fn apply(
                 }
             }
             Effect::CreateUser(user) => commit.users.push(user.clone()),
+            Effect::UpdateProfile { user_id, profile, at } => {
+                commit.profiles.push((user_id.clone(), profile.clone(), *at))
+            }
             Effect::IssueCode(code) => commit.codes.push(StoredCode {
                 code_hash: code.code_hash,
                 grant: serde_json::to_string(&code.grant).expect("grant serialises"),

@@ -109,6 +109,7 @@ mod tests {
             post_logout_redirect_uris: vec![],
             api_scopes: api_scopes.iter().map(|s| s.to_string()).collect(),
             sign_on: Default::default(),
+            profile_update: vec![],
         }
     }
 

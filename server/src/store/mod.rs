@@ -56,6 +56,8 @@ pub struct Commit {
     /// (flow id, version read, new state, expiry); saved only if the version still matches.
     pub flow: Option<(String, i64, String, Timestamp)>,
     pub users: Vec<NewUser>,
+    /// Profiles replaced whole: (user id, new profile, when).
+    pub profiles: Vec<(String, BTreeMap<String, String>, Timestamp)>,
     pub codes: Vec<StoredCode>,
     pub mails: Vec<Mail>,
     pub events: Vec<StoredEvent>,
@@ -74,6 +76,7 @@ impl Commit {
     pub fn is_empty(&self) -> bool {
         self.flow.is_none()
             && self.users.is_empty()
+            && self.profiles.is_empty()
             && self.codes.is_empty()
             && self.mails.is_empty()
             && self.events.is_empty()

@@ -119,6 +119,9 @@ impl Store for PostgresStore {
                 .await
                 .map_err(|e| duplicate(e, "an account with this email"))?;
         }
+        for (id, profile, at) in &c.profiles {
+            sqlx::query(sql::UPDATE_PROFILE).bind(profile_json(profile)).bind(at.0).bind(id).execute(&mut *tx).await?;
+        }
         for code in &c.codes {
             sqlx::query(sql::INSERT_CODE)
                 .bind(&code.code_hash.0[..])

@@ -12,6 +12,7 @@ pub const UPDATE_FLOW: &str =
     "UPDATE flows SET state = $1, version = version + 1, expires_at = $2 WHERE id = $3 AND version = $4";
 pub const INSERT_USER: &str =
     "INSERT INTO users (id, email, profile, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)";
+pub const UPDATE_PROFILE: &str = "UPDATE users SET profile = $1, updated_at = $2 WHERE id = $3";
 pub const USER_BY_EMAIL: &str = "SELECT id, email, profile FROM users WHERE email = $1";
 pub const USER_BY_ID: &str = "SELECT id, email, profile FROM users WHERE id = $1";
 pub const INSERT_CODE: &str = "INSERT INTO authorization_codes (code_hash, grant_json, expires_at) VALUES ($1, $2, $3)";

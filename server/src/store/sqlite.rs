@@ -320,6 +320,9 @@ impl Store for SqliteStore {
                     .execute(params![u.id, u.email, profile_json(&u.profile), u.created_at.0])
                     .map_err(|e| duplicate(e, "an account with this email"))?;
             }
+            for (id, profile, at) in &c.profiles {
+                tx.prepare_cached(sql::UPDATE_PROFILE)?.execute(params![profile_json(profile), at.0, id])?;
+            }
             for code in &c.codes {
                 tx.prepare_cached(sql::INSERT_CODE)?.execute(params![
                     &code.code_hash.0[..],

@@ -112,6 +112,14 @@ async fn suite(store: Arc<dyn Store>) {
     assert!(store.user_by_email("bob@x.io").await.unwrap().is_none());
     let dup = Commit { users: vec![user("u2", "ada@x.io")], ..Commit::default() };
     assert!(matches!(store.commit(dup).await, Err(StoreError::Duplicate(_))));
+    // Progressive profiling replaces the profile whole.
+    let more: BTreeMap<String, String> =
+        [("given_name", "Ada"), ("street_address", "12 St James's Square")].map(|(k, v)| (k.into(), v.into())).into();
+    store
+        .commit(Commit { profiles: vec![("u1".into(), more.clone(), Timestamp(30))], ..Commit::default() })
+        .await
+        .unwrap();
+    assert_eq!(store.user_by_id("u1").await.unwrap().unwrap().profile, more);
 
     // Authorization codes: single use, expiry, replay recognised.
     let code = StoredCode { code_hash: sha256(b"code"), grant: "{\"g\":1}".into(), expires_at: Timestamp(5_000) };

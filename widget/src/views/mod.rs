@@ -49,7 +49,11 @@ pub fn App(config: Config) -> impl IntoView {
                 <div class="pw-messages" role="status" aria-live="polite">
                     {move || step::messages(w)}
                 </div>
-                {move || step::body(w)}
+                // Keyed by the forms on show: a new step gets new inputs, so nothing typed
+                // into one form (or its DOM state) lingers in the next one's fields.
+                <For each=move || [step::identity(w)] key=|k| k.clone() let:_step>
+                    {move || step::body(w)}
+                </For>
             </div>
         </div>
         <p class="pw-visually-hidden" aria-live="polite">{move || if styled.get() { "" } else { text::LOADING }}</p>

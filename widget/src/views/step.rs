@@ -49,6 +49,25 @@ pub fn messages(w: Widget) -> AnyView {
     view! { {alert} {failed} {from_server} }.into_any()
 }
 
+/// What identifies a step for rendering: the forms it shows and their fields. The same
+/// step answered again (a validation error) keeps its inputs; another step replaces them.
+pub fn identity(w: Widget) -> String {
+    match w.screen.get() {
+        Screen::Flow(f) => f
+            .remediations
+            .iter()
+            .map(|r| {
+                let fields: Vec<&str> = r.fields.iter().map(|x| x.name.as_str()).collect();
+                format!("{}({})", r.name, fields.join(","))
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+        Screen::Loading => "loading".into(),
+        Screen::Done { .. } => "done".into(),
+        Screen::Failed { .. } => "failed".into(),
+    }
+}
+
 pub fn body(w: Widget) -> AnyView {
     match w.screen.get() {
         Screen::Loading => {
