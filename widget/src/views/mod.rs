@@ -33,6 +33,18 @@ pub fn App(config: Config) -> impl IntoView {
     let card: NodeRef<leptos::html::Div> = NodeRef::new();
     provide_context(Card(card));
 
+    // A new step may reuse the previous step's input elements (the view is patched in
+    // place): reset its forms to the values the server sent, so nothing typed into one
+    // step lingers in the next one's fields. The same step shown again keeps its inputs.
+    let shown = StoredValue::new(String::new());
+    Effect::new(move |_| {
+        let identity = step::identity(w);
+        if shown.with_value(|s| *s != identity) {
+            shown.set_value(identity);
+            reset_forms(card);
+        }
+    });
+
     // After each new step, put the focus on the first field that needs attention.
     Effect::new(move |_| {
         let screen = w.screen.get();
@@ -49,11 +61,7 @@ pub fn App(config: Config) -> impl IntoView {
                 <div class="pw-messages" role="status" aria-live="polite">
                     {move || step::messages(w)}
                 </div>
-                // Keyed by the forms on show: a new step gets new inputs, so nothing typed
-                // into one form (or its DOM state) lingers in the next one's fields.
-                <For each=move || [step::identity(w)] key=|k| k.clone() let:_step>
-                    {move || step::body(w)}
-                </For>
+                {move || step::body(w)}
             </div>
         </div>
         <p class="pw-visually-hidden" aria-live="polite">{move || if styled.get() { "" } else { text::LOADING }}</p>
@@ -63,6 +71,17 @@ pub fn App(config: Config) -> impl IntoView {
 /// The card element, for views that move the focus.
 #[derive(Clone, Copy)]
 pub struct Card(pub NodeRef<leptos::html::Div>);
+
+/// Resets every form in the card to its inputs' `value` attributes (what the server sent).
+fn reset_forms(card: NodeRef<leptos::html::Div>) {
+    let Some(card) = card.get_untracked() else { return };
+    let forms = card.get_elements_by_tag_name("form");
+    for i in 0..forms.length() {
+        if let Some(form) = forms.item(i).and_then(|f| f.dyn_into::<web_sys::HtmlFormElement>().ok()) {
+            form.reset();
+        }
+    }
+}
 
 /// Focuses the first invalid field, else the first editable one.
 fn focus_first(card: NodeRef<leptos::html::Div>) {
