@@ -32,6 +32,12 @@ pub enum Effect {
         id: String,
         proofs: Vec<Proof>,
     },
+    /// This browser (its device cookie digest) signed the account in.
+    RememberDevice {
+        user_id: String,
+        device: Digest,
+        at: Timestamp,
+    },
     /// Replace the account's profile (progressive profiling added to it).
     UpdateProfile {
         user_id: String,

@@ -26,6 +26,7 @@ pub(super) struct Journey {
     settings: EngineSettings,
     /// Last code and link token mailed.
     mailed: Option<(String, String)>,
+    new_device: Option<bool>,
     pub(super) trace: String,
 }
 
@@ -50,15 +51,17 @@ fn demo_settings() -> EngineSettings {
     }
 }
 
-/// Where a journey happens: the client's address, and how many passkeys Ada has.
+/// Where a journey happens: the client's address, how many passkeys Ada has, and
+/// whether the browser is new to the account (`None`: not looked up).
 pub(super) struct Place {
     pub ip: &'static str,
     pub passkeys: usize,
+    pub new_device: Option<bool>,
 }
 
 impl Default for Place {
     fn default() -> Place {
-        Place { ip: "127.0.0.1", passkeys: 0 }
+        Place { ip: "127.0.0.1", passkeys: 0, new_device: None }
     }
 }
 
@@ -166,6 +169,7 @@ impl Journey {
             user: session.as_ref().map(|s| s.user.clone()),
             consent: session.as_ref().and_then(|s| consents.get(&s.user.id).cloned()),
             passkeys: session.as_ref().map_or(0, |_| place.passkeys),
+            new_device: place.new_device,
             ..World::default()
         };
         let keys = Keyring::from_master(&[9; 32]);
@@ -185,6 +189,7 @@ impl Journey {
             app,
             settings,
             mailed: None,
+            new_device: place.new_device,
             trace: String::new(),
         };
         if let Some(s) = &session {
@@ -256,7 +261,7 @@ impl Journey {
             .or_else(|| lookup(&self.flow, &action).and_then(|e| self.users.iter().find(|u| u.email == e).cloned()));
         let passkeys = user.as_ref().and_then(|u| self.passkeys.get(&u.id)).copied().unwrap_or(0);
         let consent = user.as_ref().and_then(|u| self.consents.get(&u.id)).cloned();
-        let world = World { user, passkeys, ceremony, consent, new_device: None };
+        let world = World { user, passkeys, ceremony, consent, new_device: self.new_device };
         let mut env =
             Env { now: self.now, rng: &mut self.rng, keys: &self.keys, app: &self.app, settings: &self.settings };
         match step(&self.flow, action, &world, &mut env) {
@@ -355,6 +360,7 @@ fn describe_effect(e: &Effect) -> String {
         }
         Effect::RememberConsent { user_id, scope, .. } => format!("remember_consent user={user_id} scope={scope:?}"),
         Effect::UpdateProfile { user_id, profile, .. } => format!("update_profile user={user_id} profile={profile:?}"),
+        Effect::RememberDevice { user_id, .. } => format!("remember_device user={user_id}"),
         Effect::Log(l) => format!("log {} {:?}", l.event_type, l.outcome),
         Effect::BeginCeremony(c) => format!("begin_ceremony {:?}", c.kind).replace("\"", ""),
         Effect::SavePasskey(p) => format!("save_passkey user={} cred={} name={:?}", p.user_id, p.cred_id, p.name),

@@ -401,3 +401,39 @@ fn optional_profile_questions_can_be_skipped() {
           SUCCESS new session cookie
     "#]]);
 }
+
+#[test]
+fn ask_more_of_a_new_browser() {
+    let known = Place { passkeys: 1, new_device: Some(false), ..Place::default() };
+    let mut usual = journey("new-device.toml", "bank", known, Intent::Login, None);
+    usual.submit("identify", &[("identifier", "ada@example.com")]);
+    usual.select("select-authenticator-authenticate", "email").type_mailed_code();
+    assert!(usual.flow.is_finished(), "a known browser: email is enough: {}", usual.trace);
+    let new = Place { passkeys: 1, new_device: Some(true), ..Place::default() };
+    let mut other = journey("new-device.toml", "bank", new, Intent::Login, None);
+    other.submit("identify", &[("identifier", "ada@example.com")]);
+    other.select("select-authenticator-authenticate", "email").type_mailed_code();
+    other.answer("challenge-authenticator", asserted("u-ada", "cred-1"));
+    other.check(expect![[r#"
+          start effect begin_ceremony Discoverable
+        > identify identifier=ada@example.com
+          step passkey_challenge of u-ada offers [challenge-authenticator, select-authenticator-authenticate]
+          effect begin_ceremony Authenticate { user_id: u-ada }
+        > select-authenticator-authenticate authenticator=email
+          step email_challenge attempts_left=5 offers [challenge-authenticator, challenge-poll, resend, select-authenticator-authenticate]
+          effect send_email to=ada@example.com purpose=SignIn
+          effect log user.authentication.challenge.sent Success
+        > challenge-authenticator code=<mailed>
+          step passkey_challenge of u-ada offers [challenge-authenticator]
+          info policy.step_up
+          effect log policy.evaluate_sign_on Challenge
+          effect begin_ceremony Authenticate { user_id: u-ada }
+        > challenge-authenticator credential=<asserted cred-1 of u-ada>
+          step completed offers []
+          effect passkey_used cred=cred-1 updated=true
+          effect start_session id=y71fmQxTaE165lC0D8tWVg user=u-ada proofs=["email", "passkey"]
+          effect issue_code user=u-ada amr=["email", "pop"] scope="openid email" sid=y71fmQxTaE165lC0D8tWVg
+          effect log user.session.start Success
+          SUCCESS new session cookie
+    "#]]);
+}

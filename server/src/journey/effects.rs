@@ -47,6 +47,7 @@ pub(super) async fn apply(
                 }
             }
             Effect::CreateUser(user) => commit.users.push(user.clone()),
+            Effect::RememberDevice { user_id, device, at } => commit.devices.push((user_id.clone(), *device, *at)),
             Effect::UpdateProfile { user_id, profile, at } => {
                 commit.profiles.push((user_id.clone(), profile.clone(), *at))
             }

@@ -101,7 +101,7 @@ pub async fn start(app: &AppState, new: NewFlow, options: StartOptions<'_>) -> R
     };
     let mut world = World::default();
     if let Some(s) = &session {
-        world = account_world(app, &settings, &new.client_id, s.user.clone()).await?;
+        world = account_world(app, &settings, &new.client_id, new.requester.device.as_ref(), s.user.clone()).await?;
     }
     let started = {
         let mut env =
@@ -134,9 +134,17 @@ async fn account_world(
     app: &AppState,
     settings: &engine::AppSettings,
     client_id: &str,
+    device: Option<&crate::crypto::Digest>,
     user: engine::User,
 ) -> Result<World, JourneyError> {
     let mut world = World::default();
+    // Looked up only for apps whose rules ask (one query less on every other step).
+    if settings.sign_on.rules.iter().any(|r| r.when.device.is_some()) {
+        world.new_device = Some(match device {
+            Some(d) => !app.store.device_known(&user.id, d).await?,
+            None => true,
+        });
+    }
     if settings.passkeys {
         world.passkeys = app.store.passkeys_of(&user.id).await?.len();
     }
@@ -246,8 +254,11 @@ async fn run(
         world.user = app.store.user_by_email(&email).await?;
     }
     if let Some(user) = world.user.take() {
-        world =
-            World { ceremony: world.ceremony.take(), ..account_world(app, &settings, &flow.client_id, user).await? };
+        let device = flow.requester.device.as_ref();
+        world = World {
+            ceremony: world.ceremony.take(),
+            ..account_world(app, &settings, &flow.client_id, device, user).await?
+        };
     }
 
     let out = {

@@ -56,6 +56,8 @@ pub struct Commit {
     /// (flow id, version read, new state, expiry); saved only if the version still matches.
     pub flow: Option<(String, i64, String, Timestamp)>,
     pub users: Vec<NewUser>,
+    /// Browsers that signed an account in: (user id, device cookie digest, when).
+    pub devices: Vec<(String, Digest, Timestamp)>,
     /// Profiles replaced whole: (user id, new profile, when).
     pub profiles: Vec<(String, BTreeMap<String, String>, Timestamp)>,
     pub codes: Vec<StoredCode>,
@@ -77,6 +79,7 @@ impl Commit {
         self.flow.is_none()
             && self.users.is_empty()
             && self.profiles.is_empty()
+            && self.devices.is_empty()
             && self.codes.is_empty()
             && self.mails.is_empty()
             && self.events.is_empty()
@@ -281,6 +284,8 @@ pub trait Store: Send + Sync + 'static {
     async fn revoke_session(&self, id: &str, now: Timestamp) -> Result<(), StoreError>;
     /// The scopes the account allowed the client, if it was asked.
     async fn consent(&self, user_id: &str, client_id: &str) -> Result<Option<String>, StoreError>;
+    /// Whether the browser with this device cookie digest has signed the account in before.
+    async fn device_known(&self, user_id: &str, device: &Digest) -> Result<bool, StoreError>;
 
     /// Uses refresh token `token_hash` of client `client_id` and stores its successor
     /// `next_hash` (same grant, same family, until `next_expires`); a replayed token

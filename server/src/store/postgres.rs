@@ -119,6 +119,9 @@ impl Store for PostgresStore {
                 .await
                 .map_err(|e| duplicate(e, "an account with this email"))?;
         }
+        for (user_id, device, at) in &c.devices {
+            sqlx::query(sql::UPSERT_DEVICE).bind(user_id).bind(&device.0[..]).bind(at.0).execute(&mut *tx).await?;
+        }
         for (id, profile, at) in &c.profiles {
             sqlx::query(sql::UPDATE_PROFILE).bind(profile_json(profile)).bind(at.0).bind(id).execute(&mut *tx).await?;
         }
@@ -325,6 +328,12 @@ impl Store for PostgresStore {
     async fn revoke_session(&self, id: &str, now: Timestamp) -> Result<(), StoreError> {
         sqlx::query(sql::REVOKE_SESSION).bind(now.0).bind(id).execute(&self.pool).await?;
         Ok(())
+    }
+
+    async fn device_known(&self, user_id: &str, device: &Digest) -> Result<bool, StoreError> {
+        let row: Option<i32> =
+            sqlx::query_scalar(sql::DEVICE_KNOWN).bind(user_id).bind(&device.0[..]).fetch_optional(&self.pool).await?;
+        Ok(row.is_some())
     }
 
     async fn consent(&self, user_id: &str, client_id: &str) -> Result<Option<String>, StoreError> {

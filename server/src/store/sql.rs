@@ -13,6 +13,10 @@ pub const UPDATE_FLOW: &str =
 pub const INSERT_USER: &str =
     "INSERT INTO users (id, email, profile, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)";
 pub const UPDATE_PROFILE: &str = "UPDATE users SET profile = $1, updated_at = $2 WHERE id = $3";
+/// A browser seen signing an account in: first time, or again.
+pub const UPSERT_DEVICE: &str = "INSERT INTO known_devices (user_id, device_hash, first_seen, last_seen) VALUES ($1, $2, $3, $3) \
+     ON CONFLICT (user_id, device_hash) DO UPDATE SET last_seen = excluded.last_seen";
+pub const DEVICE_KNOWN: &str = "SELECT 1 FROM known_devices WHERE user_id = $1 AND device_hash = $2";
 pub const USER_BY_EMAIL: &str = "SELECT id, email, profile FROM users WHERE email = $1";
 pub const USER_BY_ID: &str = "SELECT id, email, profile FROM users WHERE id = $1";
 pub const INSERT_CODE: &str = "INSERT INTO authorization_codes (code_hash, grant_json, expires_at) VALUES ($1, $2, $3)";

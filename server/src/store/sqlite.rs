@@ -31,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0001_init.sql"),
     include_str!("../../migrations/sqlite/0002_passkeys.sql"),
     include_str!("../../migrations/sqlite/0003_oidc.sql"),
+    include_str!("../../migrations/sqlite/0004_devices.sql"),
 ];
 const READERS: usize = 4;
 
@@ -320,6 +321,9 @@ impl Store for SqliteStore {
                     .execute(params![u.id, u.email, profile_json(&u.profile), u.created_at.0])
                     .map_err(|e| duplicate(e, "an account with this email"))?;
             }
+            for (user_id, device, at) in &c.devices {
+                tx.prepare_cached(sql::UPSERT_DEVICE)?.execute(params![user_id, &device.0[..], at.0])?;
+            }
             for (id, profile, at) in &c.profiles {
                 tx.prepare_cached(sql::UPDATE_PROFILE)?.execute(params![profile_json(profile), at.0, id])?;
             }
@@ -431,6 +435,15 @@ impl Store for SqliteStore {
     async fn revoke_session(&self, id: &str, now: Timestamp) -> Result<(), StoreError> {
         let id = id.to_owned();
         self.write(move |tx| Ok(tx.prepare_cached(sql::REVOKE_SESSION)?.execute(params![now.0, id]).map(|_| ())?)).await
+    }
+
+    async fn device_known(&self, user_id: &str, device: &Digest) -> Result<bool, StoreError> {
+        self.read(|c| {
+            Ok(c.prepare_cached(sql::DEVICE_KNOWN)?
+                .query_row(params![user_id, &device.0[..]], |_| Ok(()))
+                .optional()?
+                .is_some())
+        })
     }
 
     async fn consent(&self, user_id: &str, client_id: &str) -> Result<Option<String>, StoreError> {

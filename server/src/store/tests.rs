@@ -120,6 +120,15 @@ async fn suite(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(store.user_by_id("u1").await.unwrap().unwrap().profile, more);
+    // Known devices: per account; seen again is no error.
+    let browser = sha256(b"device cookie");
+    assert!(!store.device_known("u1", &browser).await.unwrap());
+    for at in [40, 50] {
+        let c = Commit { devices: vec![("u1".into(), browser, Timestamp(at))], ..Commit::default() };
+        store.commit(c).await.unwrap();
+    }
+    assert!(store.device_known("u1", &browser).await.unwrap());
+    assert!(!store.device_known("u1", &sha256(b"another")).await.unwrap());
 
     // Authorization codes: single use, expiry, replay recognised.
     let code = StoredCode { code_hash: sha256(b"code"), grant: "{\"g\":1}".into(), expires_at: Timestamp(5_000) };

@@ -5,7 +5,7 @@ use axum::body::Body;
 use axum::http::{Request, header};
 use serde_json::json;
 
-use crate::support::{REDIRECT, SHOP_ORIGIN, TestServer, names};
+use crate::support::{Browser, REDIRECT, SHOP_ORIGIN, TestServer, authorize_query, names, param};
 
 /// A payroll app reachable only from the office network (requests through the router
 /// carry no client address, so they come from "nowhere": outside it), and an admin token.
@@ -83,4 +83,35 @@ async fn admin_explains_a_decision_with_a_token_only() {
     let plain = TestServer::new().await;
     let req = Request::get(path).header(header::AUTHORIZATION, format!("Bearer {token}"));
     assert_eq!(plain.send(req.body(Body::empty()).unwrap()).await.status.as_u16(), 404);
+}
+
+#[tokio::test]
+async fn a_rule_can_tell_a_known_browser_from_a_new_one() {
+    let extra = format!(
+        r#"
+[[apps]]
+client_id = "guarded"
+name = "Guarded"
+redirect_uris = ["{REDIRECT}"]
+[[apps.sign_on]]
+name = "New browsers"
+device = "new"
+access = "deny"
+[[apps.sign_on]]
+name = "Everyone"
+"#
+    );
+    let server = TestServer::with(&extra, None).await;
+    let email = "ada@example.com";
+    server.register(email, "Ada").await;
+    // Ada signs in to the shop in her usual browser: it becomes known.
+    let usual = Browser::new(&server);
+    let shop = usual.authorize(&authorize_query("shop", REDIRECT, "openid", ""), email).await;
+    assert!(shop.is_ok(), "{shop:?}");
+    let guarded = usual.authorize(&authorize_query("guarded", REDIRECT, "openid", "&prompt=login"), email).await;
+    assert!(guarded.as_ref().is_ok_and(|u| param(u, "code").is_some()), "{guarded:?}");
+    // Another browser is new to her: denied.
+    let other = Browser::new(&server);
+    let denied = other.authorize(&authorize_query("guarded", REDIRECT, "openid", ""), email).await.unwrap_err();
+    assert_eq!(denied.strings["title"], "You can't sign in to Guarded here");
 }
