@@ -14,6 +14,12 @@ impl Digest {
         self.0.ct_eq(&other.0).into()
     }
 
+    /// Whether it equals any of `known` (secrets being rotated), comparing with each in
+    /// constant time, and with all of them whatever matched.
+    pub fn matches_any(&self, known: &[Digest]) -> bool {
+        known.iter().fold(false, |ok, k| k.ct_eq(self) | ok)
+    }
+
     pub fn to_hex(self) -> String {
         let mut s = String::with_capacity(64);
         for b in self.0 {

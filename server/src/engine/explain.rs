@@ -87,12 +87,17 @@ pub fn explain(
     let passkeys = q.account.as_ref().map_or(0, |(_, n)| *n);
     let world = World { user: user.clone(), passkeys, new_device: q.new_device, ..World::default() };
 
+    let session = (!q.session.is_empty()).then(|| user.clone()).flatten().map(|user| Session {
+        id: "dry-run-session".into(),
+        user,
+        proofs: q.session.iter().map(|k| Proof { authenticator: *k, at: now }).collect(),
+        last_seen_at: now,
+    });
+    let mut env = Env { now, rng, keys, app, settings: &settings };
+    let started = start(new, session.as_ref(), &world, &mut env);
+
     // The decision, as the engine will take it once the person is known.
-    let probe = Flow {
-        subject: Some(super::Subject { email: q.email.clone() }),
-        ..start_flow(&new, &world, app, &settings, now, rng, keys)
-    };
-    let env = Env { now, rng, keys, app, settings: &settings };
+    let probe = Flow { subject: Some(super::Subject { email: q.email.clone() }), ..started.outcome.flow.clone() };
     let ctx = sign_on::context(&probe, &world, &env);
     lines.push(format!(
         "context: groups [{}], address {}, {} device, platform {}",
@@ -126,18 +131,10 @@ pub fn explain(
         }
     }
 
-    // The dry run.
-    let session = (!q.session.is_empty()).then(|| user.clone()).flatten().map(|user| Session {
-        id: "dry-run-session".into(),
-        user,
-        proofs: q.session.iter().map(|k| Proof { authenticator: *k, at: now }).collect(),
-        last_seen_at: now,
-    });
+    // The dry run, from the flow started above.
     if !q.session.is_empty() && session.is_none() {
         lines.push("(a session needs an existing account; ignored)".into());
     }
-    let mut env = Env { now, rng, keys, app, settings: &settings };
-    let started = start(new, session.as_ref(), &world, &mut env);
     if session.is_some() {
         let proven: Vec<&str> = q.session.iter().map(|k| k.key()).collect();
         lines.push(format!("resumes the SSO session (proven: {})", proven.join(", ")));
@@ -175,19 +172,6 @@ pub fn explain(
         _ => "unfinished",
     };
     Explanation { lines: runner.lines, outcome: result }
-}
-
-fn start_flow(
-    new: &NewFlow,
-    world: &World,
-    app: &AppSettings,
-    settings: &EngineSettings,
-    now: Timestamp,
-    rng: &mut dyn Entropy,
-    keys: &Keyring,
-) -> Flow {
-    let mut env = Env { now, rng, keys, app, settings };
-    start(new.clone(), None, world, &mut env).outcome.flow
 }
 
 fn describe(a: &crate::policy::Assurance) -> String {

@@ -23,18 +23,9 @@ pub fn describe_browser(user_agent: &str) -> String {
     } else {
         "an unknown browser"
     };
-    let os = if ua.contains("Android") {
-        "Android"
-    } else if ua.contains("iPhone") || ua.contains("iPad") {
-        "iOS"
-    } else if ua.contains("Mac OS X") || ua.contains("Macintosh") {
-        "macOS"
-    } else if ua.contains("Windows") {
-        "Windows"
-    } else if ua.contains("Linux") || ua.contains("X11") {
-        "Linux"
-    } else {
-        return browser.to_owned();
+    let os = match crate::policy::Platform::from_user_agent(ua) {
+        crate::policy::Platform::Other => return browser.to_owned(),
+        platform => platform.display_name(),
     };
     format!("{browser} on {os}")
 }

@@ -86,9 +86,7 @@ pub fn authenticate<'c>(config: &'c Config, credentials: &Credentials) -> Result
                 return Err(fail("this client is public: it has no secret to send"));
             }
             let presented = sha256(secret.as_bytes());
-            // Compare against every configured secret (rotation), in constant time each.
-            let matched = app.client_secrets.iter().fold(false, |ok, known| known.ct_eq(&presented) | ok);
-            if matched { Ok(app) } else { Err(fail("wrong client secret")) }
+            if presented.matches_any(&app.client_secrets) { Ok(app) } else { Err(fail("wrong client secret")) }
         }
         Credentials::Public { .. } if app.is_confidential() => {
             Err(fail("this client is confidential: authenticate with its secret"))

@@ -56,6 +56,19 @@ impl Platform {
         }
     }
 
+    /// As people write it ("macOS"), for describing a browser.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Platform::Windows => "Windows",
+            Platform::Macos => "macOS",
+            Platform::Linux => "Linux",
+            Platform::Chromeos => "ChromeOS",
+            Platform::Ios => "iOS",
+            Platform::Android => "Android",
+            Platform::Other => "another system",
+        }
+    }
+
     pub fn from_name(name: &str) -> Option<Platform> {
         Platform::ALL.into_iter().find(|p| p.name() == name)
     }
