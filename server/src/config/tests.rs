@@ -189,6 +189,14 @@ phishing_resistant = true
     let crate::policy::Access::Allow(a) = &rules[1].access else { panic!("allow") };
     assert_eq!((a.factors, a.reauthenticate_after), (2, Some(Duration::from_secs(3600))));
     assert_eq!(c.engine.groups.of("ada@example.com").len(), 1);
+    // Browsers are remembered only when some rule asks about them.
+    assert!(!c.engine.remember_devices);
+    assert!(
+        load(&policy.replacen("platforms = [\"ios\", \"android\"]", "device = \"new\"", 1))
+            .unwrap()
+            .engine
+            .remember_devices
+    );
     // An app without rules: anyone, one factor.
     assert_eq!(load(&format!("dev_mode = true\n{APP}")).unwrap().app("shop").unwrap().sign_on, Default::default());
 

@@ -118,7 +118,7 @@ pub(super) fn complete(mut flow: Flow, env: &mut Env<'_>) -> Outcome {
     flow.step = Step::Completed;
     let mut out = Outcome::new(flow);
     out.effects.push(session);
-    if let Some(device) = out.flow.requester.device {
+    if let Some(device) = out.flow.requester.device.filter(|_| env.settings.remember_devices) {
         out.effects.push(Effect::RememberDevice { user_id: user_id.clone(), device, at: env.now });
     }
     out.effects.push(Effect::IssueCode(IssuedCode { code_hash: sha256(code.as_bytes()), grant }));

@@ -57,6 +57,9 @@ pub struct EngineSettings {
     /// Network zones and groups, for sign-on rules.
     pub zones: Zones,
     pub groups: Groups,
+    /// Record which browsers sign which accounts in: some app's rules tell known browsers
+    /// from new ones (otherwise the write is skipped on every sign-in).
+    pub remember_devices: bool,
 }
 
 impl Default for EngineSettings {
@@ -69,6 +72,7 @@ impl Default for EngineSettings {
             profile: ProfileSchema::default(),
             zones: Zones::default(),
             groups: Groups::default(),
+            remember_devices: false,
         }
     }
 }
