@@ -17,6 +17,8 @@ pub const RESEND: &str = "resend";
 pub const SELECT_AUTHENTICATOR_ENROLL: &str = "select-authenticator-enroll";
 pub const ENROLL_AUTHENTICATOR: &str = "enroll-authenticator";
 pub const ENROLL_PROFILE_UPDATE: &str = "enroll-profile-update";
+/// Goes to `identify-recovery` ("Forgot password?").
+pub const SELECT_IDENTIFY_RECOVERY: &str = "select-identify-recovery";
 pub const IDENTIFY_RECOVERY: &str = "identify-recovery";
 pub const RESET_AUTHENTICATOR: &str = "reset-authenticator";
 pub const SKIP: &str = "skip";

@@ -34,6 +34,8 @@ pub const CODE_DIGITS: usize = 6;
 pub enum Purpose {
     SignIn,
     Register,
+    /// Account recovery (a forgotten password).
+    Recover,
 }
 
 /// An email challenge in progress, as stored in the flow.

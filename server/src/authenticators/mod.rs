@@ -9,7 +9,10 @@
 //! of `engine::Challenge`.
 
 pub mod email;
+pub mod lockout;
 pub mod passkey;
+pub mod password;
+pub mod password_policy;
 
 use std::time::Duration;
 
@@ -49,6 +52,12 @@ pub struct VerifyContext<'a> {
     pub keys: &'a Keyring,
     /// The verified outcome of the WebAuthn ceremony submitted, if one was.
     pub ceremony: Option<&'a CeremonyOutcome>,
+    /// The account's password hash (PHC string), when it has one.
+    pub password: Option<&'a str>,
+    /// Checked instead when there is none, so the answer takes as long.
+    pub decoy_password: &'a str,
+    /// The address's lockout for the authenticator under way.
+    pub lockout: lockout::Lockout,
 }
 
 /// How an answer went.
@@ -87,6 +96,8 @@ pub enum AuthenticatorKind {
     Email,
     /// A WebAuthn credential with user verification.
     Passkey,
+    /// A password (argon2id).
+    Password,
 }
 
 /// NIST SP 800-63B factor types. Two authenticators of the same type are one factor.
@@ -108,18 +119,27 @@ pub struct Characteristics {
 }
 
 impl AuthenticatorKind {
+    pub const ALL: [AuthenticatorKind; 3] =
+        [AuthenticatorKind::Email, AuthenticatorKind::Passkey, AuthenticatorKind::Password];
+
     /// The stable key used on the wire (`current_authenticator.key`).
     pub fn key(self) -> &'static str {
         match self {
             AuthenticatorKind::Email => "email",
             AuthenticatorKind::Passkey => "passkey",
+            AuthenticatorKind::Password => "password",
         }
+    }
+
+    pub fn from_key(key: &str) -> Option<AuthenticatorKind> {
+        AuthenticatorKind::ALL.into_iter().find(|k| k.key() == key)
     }
 
     pub fn characteristics(self) -> Characteristics {
         match self {
             AuthenticatorKind::Email => email::CHARACTERISTICS,
             AuthenticatorKind::Passkey => passkey::CHARACTERISTICS,
+            AuthenticatorKind::Password => password::CHARACTERISTICS,
         }
     }
 }

@@ -36,6 +36,12 @@ pub struct File {
     pub keys: Keys,
     #[serde(default)]
     pub admin: Admin,
+    #[serde(default)]
+    pub passwords: Passwords,
+    #[serde(default)]
+    pub lockout: Lockout,
+    #[serde(default)]
+    pub recovery: Recovery,
     /// Network zones: name → CIDR blocks.
     #[serde(default)]
     pub zones: BTreeMap<String, Vec<Spanned<String>>>,
@@ -52,6 +58,46 @@ pub struct Admin {
     /// `sha256:<base64url>` digests of the bearer tokens (`passway client-secret`).
     #[serde(default)]
     pub token_hashes: Vec<Spanned<String>>,
+}
+
+/// The password policy, for the apps that use passwords.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Passwords {
+    pub min_length: Option<Spanned<u32>>,
+    pub max_length: Option<Spanned<u32>>,
+    /// Character classes: `lowercase`, `uppercase`, `digit`, `symbol`.
+    #[serde(default)]
+    pub require: Vec<Spanned<String>>,
+    /// argon2id cost of new hashes.
+    pub memory_kib: Option<Spanned<u32>>,
+    pub iterations: Option<Spanned<u32>>,
+    pub parallelism: Option<Spanned<u32>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lockout {
+    pub attempts: Option<Spanned<u32>>,
+    pub minutes: Option<Spanned<u32>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recovery {
+    /// Authenticators that may prove who someone is, in the order asked.
+    pub authenticators: Option<Spanned<Vec<Spanned<String>>>>,
+    /// How many of them must be proven.
+    pub factors: Option<Spanned<u32>>,
+}
+
+/// The enrollment policy of an app for the people in some groups.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrollmentEntry {
+    pub groups: Vec<Spanned<String>>,
+    pub passkeys: Option<Spanned<String>>,
+    pub passwords: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -232,6 +278,11 @@ pub struct AppEntry {
     pub self_registration: bool,
     /// Passkey enrollment: `required`, `optional` or `off`.
     pub passkeys: Option<Spanned<String>>,
+    /// Password enrollment: `required`, `optional` or `off` (the default: no passwords).
+    pub passwords: Option<Spanned<String>>,
+    /// Enrollment for people in some groups, first match wins, over the two above.
+    #[serde(default)]
+    pub enrollment: Vec<Spanned<EnrollmentEntry>>,
     /// `sha256:<base64url>` digests of the client's secrets (`passway client-secret`).
     #[serde(default)]
     pub client_secret_hashes: Vec<Spanned<String>>,

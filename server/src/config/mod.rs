@@ -3,6 +3,7 @@
 //! Every problem is reported with the file, line and key, and what was expected, so a
 //! bad configuration is refused at start instead of half-working.
 
+mod authenticators;
 mod error;
 mod file;
 mod policy;
@@ -16,7 +17,7 @@ use std::time::Duration;
 pub use error::{ConfigError, line_col};
 
 use crate::crypto::Digest;
-use crate::engine::{AppAttribute, AppSettings, EngineSettings, PasskeyEnrollment};
+use crate::engine::{AppAttribute, AppSettings, EngineSettings, EnrollmentPolicy};
 use crate::policy::SignOnPolicy;
 
 /// A validated configuration.
@@ -67,7 +68,7 @@ pub struct App {
     /// Web origins allowed to call the flow API and the token endpoint from a browser.
     pub allowed_origins: Vec<String>,
     pub self_registration: bool,
-    pub passkey_enrollment: PasskeyEnrollment,
+    pub enrollment: EnrollmentPolicy,
     /// Digests of the client's secrets; empty for a public client.
     pub client_secrets: Vec<Digest>,
     pub grant_types: Vec<GrantType>,
@@ -224,7 +225,7 @@ impl Config {
             name: app.name.clone(),
             self_registration: app.self_registration,
             passkeys: self.passkeys.contains_key(&app.brand),
-            passkey_enrollment: app.passkey_enrollment,
+            enrollment: app.enrollment.clone(),
             consent: app.consent,
             sign_on: app.sign_on.clone(),
             profile_update: app.profile_update.clone(),

@@ -11,7 +11,7 @@ use super::{
     SmtpSecurity, resolve_relative,
 };
 use crate::crypto::Digest;
-use crate::engine::{AppAttribute, Attribute, AttributeKind, EngineSettings, PasskeyEnrollment, ProfileSchema};
+use crate::engine::{AppAttribute, Attribute, AttributeKind, EngineSettings, EnrollmentPolicy, ProfileSchema};
 use crate::policy::SignOnPolicy;
 
 pub(super) struct Checker<'a> {
@@ -95,6 +95,9 @@ pub fn validate(text: &str, path: &Path) -> Result<Config, ConfigError> {
     engine.profile = profile(&c, &file.profile)?;
     engine.zones = super::policy::zones(&c, &file.zones)?;
     engine.groups = super::policy::groups(&c, &file.groups)?;
+    engine.passwords = super::authenticators::passwords(&c, &file.passwords)?;
+    engine.lockout = super::authenticators::lockout(&c, &file.lockout)?;
+    engine.recovery = super::authenticators::recovery(&c, &file.recovery)?;
     engine.session_lifetime = lifetimes.session;
     engine.session_idle = lifetimes.session_idle;
 
@@ -115,10 +118,19 @@ pub fn validate(text: &str, path: &Path) -> Result<Config, ConfigError> {
 
     let mut apps = BTreeMap::new();
     for (i, entry) in file.apps.iter().enumerate() {
-        let mut app = app(&c, i, entry, &brand_exists, &themes_dir, &passkeys)?;
+        let mut app = app(&c, i, entry, &brand_exists, &themes_dir)?;
         app.sign_on =
             super::policy::sign_on(&c, &format!("apps[{i}]"), &entry.get_ref().sign_on, &engine.zones, &engine.groups)?;
         app.profile_update = app_profile(&c, i, &entry.get_ref().profile, &engine.profile)?;
+        let has_party = passkeys.contains_key(&app.brand);
+        app.enrollment = super::authenticators::enrollment(
+            &c,
+            &format!("apps[{i}]"),
+            entry.get_ref(),
+            &app.brand,
+            has_party,
+            &engine.groups,
+        )?;
         if apps.contains_key(&app.client_id) {
             return c.err(
                 entry.get_ref().client_id.span(),
@@ -373,7 +385,6 @@ fn app(
     entry: &Spanned<file::AppEntry>,
     brand_exists: &dyn Fn(&str) -> bool,
     themes_dir: &Path,
-    passkeys: &BTreeMap<String, RelyingParty>,
 ) -> Result<App, ConfigError> {
     let a = entry.get_ref();
     let key = format!("apps[{i}]");
@@ -409,27 +420,6 @@ fn app(
     for (j, o) in a.allowed_origins.iter().enumerate() {
         allowed_origins.push(origin(c, o, &format!("{key}.allowed_origins[{j}]"))?);
     }
-    let has_party = passkeys.contains_key(&brand);
-    let passkey_enrollment = match a.passkeys.as_ref().map(|p| (p, p.get_ref().as_str())) {
-        None if has_party => PasskeyEnrollment::Optional,
-        None | Some((_, "off")) => PasskeyEnrollment::Off,
-        Some((p, "optional" | "required")) if !has_party => {
-            return c.err(
-                p.span(),
-                format!("{key}.passkeys"),
-                format!("brand {brand:?} has no passkey relying party: add a [passkeys] section"),
-            );
-        }
-        Some((_, "optional")) => PasskeyEnrollment::Optional,
-        Some((_, "required")) => PasskeyEnrollment::Required,
-        Some((p, other)) => {
-            return c.err(
-                p.span(),
-                format!("{key}.passkeys"),
-                format!("expected \"required\", \"optional\" or \"off\", found {other:?}"),
-            );
-        }
-    };
     let client_secrets = secret_hashes(c, &a.client_secret_hashes, &format!("{key}.client_secret_hashes"))?;
     let grant_types = match &a.grant_types {
         None if client_secrets.is_empty() => vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
@@ -501,7 +491,7 @@ fn app(
         redirect_uris,
         allowed_origins,
         self_registration: a.self_registration,
-        passkey_enrollment,
+        enrollment: EnrollmentPolicy::default(),
         client_secrets,
         grant_types,
         signing_alg,

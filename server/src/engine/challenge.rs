@@ -9,10 +9,11 @@ use super::ceremony::{self, CeremonyKind, CeremonyOutcome};
 use super::{
     Challenge, Effect, Env, Flow, LinkReply, LogEntry, LogOutcome, Notice, Outcome, OutgoingEmail, Proof, Reply,
 };
-use super::{Severity, Step, World, finish, identify, register, text_of};
+use super::{Severity, Step, World, finish, identify, recover, register, text_of};
 use crate::authenticators::email::{EmailChallenge, LinkVerdict, MAX_EMAILS_PER_FLOW, Purpose};
 use crate::authenticators::passkey::PasskeyChallenge;
-use crate::authenticators::{AuthenticatorKind, Verdict, VerifyContext};
+use crate::authenticators::password::{self, PasswordChallenge};
+use crate::authenticators::{AuthenticatorKind, Verdict, VerifyContext, lockout};
 
 /// Mails a fresh challenge to the flow's subject, replacing any previous one.
 pub(super) fn send(mut flow: Flow, purpose: Purpose, env: &mut Env<'_>) -> Outcome {
@@ -45,20 +46,55 @@ pub(super) fn begin_passkey(mut flow: Flow, user_id: &str, env: &mut Env<'_>) ->
     Outcome { effects: vec![Effect::BeginCeremony(c)], ..Outcome::new(flow) }
 }
 
+/// A password challenge: offered for any address in an app that uses passwords, so it
+/// says nothing about whether the address has an account or a password.
+pub(super) fn begin_password(mut flow: Flow) -> Outcome {
+    flow.step = Step::Challenge(Challenge::Password(PasswordChallenge {}));
+    Outcome::new(flow)
+}
+
+/// The lockout count of a guessable answer: a wrong one counts, a right one after
+/// wrong ones starts it again (no write otherwise).
+fn count_answer(flow: &Flow, kind: AuthenticatorKind, right: bool, world: &World, env: &Env<'_>) -> Option<Effect> {
+    let email = &flow.subject.as_ref()?.email;
+    let subject = lockout::subject_key(env.keys, email);
+    let policy = env.settings.lockout;
+    match right {
+        true if world.lockout.failures > 0 => Some(Effect::AnswerAccepted { subject, authenticator: kind }),
+        true => None,
+        false => Some(Effect::AnswerFailed {
+            subject,
+            authenticator: kind,
+            limit: policy.attempts,
+            lock_until: env.now.plus(policy.duration),
+        }),
+    }
+}
+
 /// `challenge-authenticator`: an answer to whatever challenge is under way, checked by
 /// its authenticator.
 pub(super) fn submit_answer(mut flow: Flow, values: &Submission, world: &World, env: &mut Env<'_>) -> Outcome {
     let Step::Challenge(mut challenge) = flow.step.clone() else {
         unreachable!("challenge-authenticator is offered only during a challenge")
     };
-    let ctx = VerifyContext { flow_id: &flow.id, now: env.now, keys: env.keys, ceremony: world.ceremony.as_ref() };
+    let ctx = VerifyContext {
+        flow_id: &flow.id,
+        now: env.now,
+        keys: env.keys,
+        ceremony: world.ceremony.as_ref(),
+        password: world.password.as_deref(),
+        decoy_password: password::decoy(env.settings.passwords.cost),
+        lockout: world.lockout,
+    };
     let verdict = challenge.verify(values, &ctx);
     let kind = challenge.kind();
+    let locks_out = challenge.locks_out();
     let field = challenge.answer_fields().first().map(|f| f.name.clone()).unwrap_or_default();
     match verdict {
         Verdict::Proven => {
+            let counted = count_answer(&flow, kind, true, world, env).filter(|_| locks_out);
+            let used: Vec<Effect> = passkey_used(world, env).into_iter().chain(counted).collect();
             flow.step = Step::Challenge(challenge);
-            let used = passkey_used(world, env);
             let mut out = after_proof(flow, kind, world, env);
             out.effects.splice(0..0, used);
             out
@@ -69,8 +105,10 @@ pub(super) fn submit_answer(mut flow: Flow, values: &Submission, world: &World, 
             flow.step = Step::Challenge(challenge);
             let mut notice = Notice::error(key).on(field);
             notice.params = params;
+            let counted = count_answer(&flow, kind, false, world, env).filter(|_| locks_out && failed_attempt);
             let mut out = Outcome::invalid(flow, names::CHALLENGE_AUTHENTICATOR, values, vec![notice]);
             out.effects.extend(renewed.map(Effect::BeginCeremony));
+            out.effects.extend(counted);
             if failed_attempt {
                 let reason = match &world.ceremony {
                     Some(CeremonyOutcome::Failed(failure)) => failure.reason(),
@@ -102,8 +140,13 @@ pub(super) fn select(flow: Flow, values: &Submission, world: &World, env: &mut E
     let kind = flow.authenticators.iter().copied().find(|k| k.key() == chosen);
     match (kind, &world.user) {
         (Some(AuthenticatorKind::Passkey), Some(user)) => begin_passkey(flow, &user.id, env),
+        (Some(AuthenticatorKind::Password), _) => begin_password(flow),
         (Some(AuthenticatorKind::Email), _) => {
-            let purpose = if world.user.is_some() { Purpose::SignIn } else { Purpose::Register };
+            let purpose = match (flow.intent, &world.user) {
+                (Intent::Recover, _) => Purpose::Recover,
+                (_, Some(_)) => Purpose::SignIn,
+                (_, None) => Purpose::Register,
+            };
             send(flow, purpose, env)
         }
         _ => Outcome::invalid(
@@ -126,7 +169,7 @@ pub(super) fn poll(flow: Flow, world: &World, env: &mut Env<'_>) -> Outcome {
     if poll_would_move_on(&flow) { after_proof(flow, AuthenticatorKind::Email, world, env) } else { Outcome::new(flow) }
 }
 
-pub(super) fn resend(flow: Flow, _world: &World, env: &mut Env<'_>) -> Outcome {
+pub(super) fn resend(flow: Flow, world: &World, env: &mut Env<'_>) -> Outcome {
     let challenge = current(&flow);
     let wait = challenge.resend_wait(env.now);
     if !wait.is_zero() {
@@ -134,7 +177,11 @@ pub(super) fn resend(flow: Flow, _world: &World, env: &mut Env<'_>) -> Outcome {
         return Outcome::new(flow).notice(Notice::error("email.resend.too_soon").with("seconds", seconds.to_string()));
     }
     let purpose = challenge.purpose;
-    let mut out = send(flow, purpose, env);
+    let mut out = match purpose {
+        // Recovery mails only addresses that have an account, resent or not.
+        Purpose::Recover if world.user.is_none() => recover::unsent_email(flow, env),
+        _ => send(flow, purpose, env),
+    };
     if out.notices.is_empty() {
         out.notices.push(Notice::info("email.resend.sent"));
     }
@@ -179,6 +226,9 @@ pub(super) fn after_proof(mut flow: Flow, kind: AuthenticatorKind, world: &World
     // Proving it again (a step-up for freshness) renews the proof.
     flow.proofs.retain(|p| p.authenticator != kind);
     flow.proofs.push(Proof { authenticator: kind, at: env.now });
+    if flow.intent == Intent::Recover {
+        return recover::after_proof(flow, world, env);
+    }
     match &world.user {
         Some(user) => {
             let registering = flow.intent == Intent::Register && !flow.profile.is_empty();

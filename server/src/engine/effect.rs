@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{Ceremony, Proof, Timestamp};
+use crate::authenticators::AuthenticatorKind;
 use crate::authenticators::email::Purpose;
 use crate::crypto::Digest;
 
@@ -42,6 +43,32 @@ pub enum Effect {
     UpdateProfile {
         user_id: String,
         profile: BTreeMap<String, String>,
+        at: Timestamp,
+    },
+    /// Set (or replace) the account's password; clears its failed attempts and lockout.
+    SetPassword {
+        user_id: String,
+        /// PHC string (argon2id).
+        hash: String,
+        at: Timestamp,
+    },
+    /// A wrong answer to a guessable authenticator (a password): count it for the
+    /// email in play (`subject`, see `authenticators::lockout`); the `limit`-th in a
+    /// row locks it until `lock_until`. Counted in the store, across instances.
+    AnswerFailed {
+        subject: Digest,
+        authenticator: AuthenticatorKind,
+        limit: u32,
+        lock_until: Timestamp,
+    },
+    /// The right answer after wrong ones: the count starts again.
+    AnswerAccepted {
+        subject: Digest,
+        authenticator: AuthenticatorKind,
+    },
+    /// End every SSO session and refresh token family of the account (after a reset).
+    RevokeSessions {
+        user_id: String,
         at: Timestamp,
     },
     /// Remember that the account allowed the app these scopes.

@@ -1,26 +1,61 @@
 //! Enrolling an authenticator after sign-in: `select-authenticator-enroll` offers what
-//! the enrollment policy allows, `enroll-authenticator` creates it (a passkey: a
-//! WebAuthn ceremony run by the client), and `skip` while the policy makes it optional.
+//! the app's enrollment policy wants and the account lacks, `enroll-authenticator`
+//! creates it (a passkey: a WebAuthn ceremony run by the client; a password: checked
+//! against the password policy and hashed), and `skip` while all of it is optional.
 
 use passway_protocol::{Submission, names};
 
 use super::ceremony::{self, CeremonyKind, CeremonyOutcome};
+use super::finish::{self, SignIn};
 use super::{
-    Effect, Env, Flow, LogEntry, LogOutcome, NewPasskey, Notice, Outcome, PasskeyEnrollment, Proof, Severity, Step,
-    World,
+    Effect, Enrollment, Env, Flow, LogEntry, LogOutcome, NewPasskey, Notice, Outcome, Proof, Severity, Step, World,
 };
-use super::{finish, text_of};
+use super::{methods, text_of};
 use crate::authenticators::AuthenticatorKind;
 
+/// What the enrollment policy still wants of the signed-in account: (authenticator,
+/// required). An optional offer is made once per sign-in, not on a session resume.
+pub(super) fn pending(flow: &Flow, world: &World, env: &Env<'_>, how: SignIn) -> Vec<(AuthenticatorKind, bool)> {
+    let policy = methods::enrollments(flow, env);
+    [AuthenticatorKind::Passkey, AuthenticatorKind::Password]
+        .into_iter()
+        .filter(|kind| methods::enrollable(*kind, flow, env) && methods::lacks(*kind, flow, world))
+        .filter_map(|kind| match policy.of(kind) {
+            Enrollment::Required => Some((kind, true)),
+            Enrollment::Optional if how == SignIn::Fresh => Some((kind, false)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Asks to enrol one of `options`: the choice (`select-authenticator-enroll`), or a
+/// password form at once when a password is all there is to choose.
+pub(super) fn offer(mut flow: Flow, required: bool, options: Vec<AuthenticatorKind>) -> Outcome {
+    flow.step = match options.as_slice() {
+        [AuthenticatorKind::Password] => Step::EnrollPassword { required },
+        _ => Step::EnrollSelect { required, options },
+    };
+    Outcome::new(flow)
+}
+
 pub(super) fn select(mut flow: Flow, values: &Submission, world: &World, env: &mut Env<'_>) -> Outcome {
-    let Step::EnrollSelect { required } = flow.step else { unreachable!("offered only when offering enrollment") };
-    if text_of(values, "authenticator") != AuthenticatorKind::Passkey.key() {
-        return Outcome::invalid(
-            flow,
-            names::SELECT_AUTHENTICATOR_ENROLL,
-            values,
-            vec![Notice::error("field.invalid").on("authenticator")],
-        );
+    let Step::EnrollSelect { required, .. } = flow.step else { unreachable!("offered only when offering enrollment") };
+    let chosen =
+        super::forms::enroll_options(&flow.step).into_iter().find(|k| k.key() == text_of(values, "authenticator"));
+    match chosen {
+        Some(AuthenticatorKind::Passkey) => {}
+        Some(AuthenticatorKind::Password) => {
+            flow.step = Step::EnrollPassword { required };
+            return Outcome::new(flow);
+        }
+        Some(AuthenticatorKind::Email) | None => {
+            return Outcome::invalid(
+                flow,
+                names::SELECT_AUTHENTICATOR_ENROLL,
+                values,
+                vec![Notice::error("field.invalid").on("authenticator")],
+            );
+        }
     }
     let user_id = flow.account.clone().expect("enrollment follows sign-in");
     let email = flow.subject.as_ref().map(|s| s.email.clone()).unwrap_or_default();
@@ -30,8 +65,46 @@ pub(super) fn select(mut flow: Flow, values: &Submission, world: &World, env: &m
     Outcome { effects: vec![Effect::BeginCeremony(c)], ..Outcome::new(flow) }
 }
 
-/// `enroll-authenticator`: the browser created a passkey; the shell verified it.
-pub(super) fn submit(mut flow: Flow, world: &World, env: &mut Env<'_>) -> Outcome {
+/// `enroll-authenticator`: a new passkey or password.
+pub(super) fn submit(flow: Flow, values: &Submission, world: &World, env: &mut Env<'_>) -> Outcome {
+    match flow.step {
+        Step::EnrollPassword { .. } => submit_password(flow, values, world, env),
+        _ => submit_passkey(flow, world, env),
+    }
+}
+
+/// A new password, checked against the password policy.
+fn submit_password(mut flow: Flow, values: &Submission, world: &World, env: &mut Env<'_>) -> Outcome {
+    let user_id = flow.account.clone().expect("enrollment follows sign-in");
+    let email = flow.subject.as_ref().map(|s| s.email.clone()).unwrap_or_default();
+    let typed = text_of(values, "password");
+    if let Err(refusal) = env.settings.passwords.check(typed, &email) {
+        let mut notice = Notice::error(refusal.key).on("password");
+        notice.params = refusal.params;
+        return Outcome::invalid(flow, names::ENROLL_AUTHENTICATOR, values, vec![notice]);
+    }
+    let hash = crate::authenticators::password::hash(typed, env.settings.passwords.cost, env.rng);
+    let save = Effect::SetPassword { user_id: user_id.clone(), hash, at: env.now };
+    let log = activated(user_id, email, "password", "Password enrolled");
+    flow.proofs.push(Proof { authenticator: AuthenticatorKind::Password, at: env.now });
+    let mut out = finish::signed_in(flow, finish::SignIn::Fresh, world, env);
+    out.effects.splice(0..0, [save, log]);
+    out
+}
+
+fn activated(user_id: String, email: String, what: &str, message: &str) -> Effect {
+    Effect::Log(LogEntry {
+        event_type: "user.mfa.factor.activate",
+        severity: Severity::Info,
+        outcome: LogOutcome::Success,
+        reason: Some(what.into()),
+        actor: Some((user_id, email)),
+        message: message.into(),
+    })
+}
+
+/// The browser created a passkey; the shell verified it.
+fn submit_passkey(mut flow: Flow, world: &World, env: &mut Env<'_>) -> Outcome {
     let Step::EnrollPasskey { ceremony, required } = &flow.step else {
         unreachable!("offered only while creating a passkey")
     };
@@ -47,14 +120,7 @@ pub(super) fn submit(mut flow: Flow, world: &World, env: &mut Env<'_>) -> Outcom
                 passkey: passkey.clone(),
                 created_at: env.now,
             });
-            let log = Effect::Log(LogEntry {
-                event_type: "user.mfa.factor.activate",
-                severity: Severity::Info,
-                outcome: LogOutcome::Success,
-                reason: Some("passkey".into()),
-                actor: Some((user_id, email)),
-                message: "Passkey enrolled".into(),
-            });
+            let log = activated(user_id, email, "passkey", "Passkey enrolled");
             // Creating it required user verification: it is proven too.
             flow.proofs.push(Proof { authenticator: AuthenticatorKind::Passkey, at: env.now });
             let mut out = finish::signed_in(flow, finish::SignIn::Fresh, world, env);
@@ -76,10 +142,9 @@ pub(super) fn submit(mut flow: Flow, world: &World, env: &mut Env<'_>) -> Outcom
     }
 }
 
-/// `skip`: no authenticator now. Offered only while the policy makes it optional (and
-/// the app's assurance does not need it), so the sign-on policy is already met.
+/// `skip`: no authenticator now. Offered only while everything on offer is optional
+/// (and the app's assurance does not need it), so the sign-on policy is already met.
 pub(super) fn skip(flow: Flow, world: &World, env: &mut Env<'_>) -> Outcome {
-    debug_assert_eq!(env.app.passkey_enrollment, PasskeyEnrollment::Optional);
     finish::consent_or_complete(flow, world, env)
 }
 

@@ -11,6 +11,7 @@ use super::{
     Outcome, Prompt, Proof, Reply, Requester, Session, Step, Timestamp, User, World, forms, sign_on, start,
 };
 use crate::authenticators::AuthenticatorKind;
+use crate::authenticators::password::{self, HashCost};
 use crate::crypto::{Entropy, Keyring};
 use crate::policy::{Access, Acr, Platform};
 
@@ -20,6 +21,8 @@ pub struct Question {
     pub email: String,
     /// The account, when it exists, and how many passkeys it has.
     pub account: Option<(User, usize)>,
+    /// Whether that account has a password (the dry run knows it).
+    pub password: bool,
     /// Extra groups to assume the person is in (on top of the configured ones).
     pub groups: Vec<String>,
     pub ip: Option<String>,
@@ -48,6 +51,8 @@ impl std::fmt::Display for Explanation {
 }
 
 const MAX_STEPS: usize = 16;
+/// The password the obliging person of the dry run knows.
+const DRY_RUN_PASSWORD: &str = "the dry run's password";
 
 pub fn explain(
     q: &Question,
@@ -58,6 +63,8 @@ pub fn explain(
     keys: &Keyring,
 ) -> Explanation {
     let mut settings = settings.clone();
+    // The dry run's own password needs no real cost.
+    settings.passwords.cost = HashCost::TEST;
     for g in &q.groups {
         settings.groups.0.entry(g.clone()).or_default().emails.push(q.email.clone());
     }
@@ -85,7 +92,8 @@ pub fn explain(
         NewFlow { client_id: app.client_id.clone(), intent: Intent::Login, origin: Origin::Hosted, request, requester };
     let user = q.account.as_ref().map(|(u, _)| u.clone());
     let passkeys = q.account.as_ref().map_or(0, |(_, n)| *n);
-    let world = World { user: user.clone(), passkeys, new_device: q.new_device, ..World::default() };
+    let password = (q.password && user.is_some()).then(|| password::hash(DRY_RUN_PASSWORD, HashCost::TEST, rng));
+    let world = World { user: user.clone(), passkeys, new_device: q.new_device, password, ..World::default() };
 
     let session = (!q.session.is_empty()).then(|| user.clone()).flatten().map(|user| Session {
         id: "dry-run-session".into(),
@@ -110,7 +118,9 @@ pub fn explain(
         ctx.platform.name()
     ));
     lines.push(match &q.account {
-        Some((user, passkeys)) => format!("account: {} ({} passkey(s))", user.id, passkeys),
+        Some((user, passkeys)) => {
+            format!("account: {} ({} passkey(s){})", user.id, passkeys, if q.password { ", a password" } else { "" })
+        }
         None => "account: none yet (a new person)".to_owned(),
     });
     let decision = app.sign_on.decide(&ctx, &settings.zones);
@@ -174,6 +184,12 @@ pub fn explain(
     Explanation { lines: runner.lines, outcome: result }
 }
 
+/// "a passkey", "a passkey or a password": what `select-authenticator-enroll` offers.
+fn enrollable(step: &Step) -> String {
+    let kinds: Vec<String> = forms::enroll_options(step).iter().map(|k| format!("a {}", k.key())).collect();
+    kinds.join(" or ")
+}
+
 fn describe(a: &crate::policy::Assurance) -> String {
     let mut parts = vec![format!("{} factor type(s)", a.factors)];
     for t in &a.factor_types {
@@ -219,11 +235,18 @@ impl Runner {
             }
             Step::Challenge(Challenge::Email(_)) => "challenges the email (magic link or code)".to_owned(),
             Step::Challenge(Challenge::Passkey(_)) => "challenges a passkey".to_owned(),
-            Step::EnrollSelect { required: true } => "asks to create a passkey (required by the policy)".to_owned(),
-            Step::EnrollSelect { required: false } => {
-                "offers to create a passkey (optional: the dry run skips it)".to_owned()
+            Step::Challenge(Challenge::Password(_)) => "challenges the password".to_owned(),
+            Step::EnrollSelect { required: true, .. } => {
+                format!("asks to enrol {} (required by the policy)", enrollable(&self.flow.step))
+            }
+            Step::EnrollSelect { required: false, .. } => {
+                format!("offers to enrol {} (optional: the dry run skips it)", enrollable(&self.flow.step))
             }
             Step::EnrollPasskey { .. } => "creates a passkey".to_owned(),
+            Step::EnrollPassword { .. } => "chooses a password".to_owned(),
+            Step::IdentifyRecovery | Step::ResetPassword | Step::CannotRecover => {
+                "recovers the account (not part of a dry run)".to_owned()
+            }
             Step::Consent => "asks for consent to the scopes".to_owned(),
             Step::Denied { rule } => format!("denies access (rule {rule:?})"),
             Step::Completed => {
@@ -266,9 +289,19 @@ impl Runner {
                 submit(names::CHALLENGE_AUTHENTICATOR, &[("credential", "{}")]),
                 Some(CeremonyOutcome::Asserted { user_id, cred_id: "dry-run".into(), updated: None }),
             ),
+            Step::Challenge(Challenge::Password(_)) => {
+                (submit(names::CHALLENGE_AUTHENTICATOR, &[("password", DRY_RUN_PASSWORD)]), None)
+            }
             Step::EnrollSelect { .. } if offered.contains(&names::SKIP) => (submit(names::SKIP, &[]), None),
             Step::EnrollSelect { .. } => {
-                (submit(names::SELECT_AUTHENTICATOR_ENROLL, &[("authenticator", "passkey")]), None)
+                let first = forms::enroll_options(&self.flow.step)[0];
+                (submit(names::SELECT_AUTHENTICATOR_ENROLL, &[("authenticator", first.key())]), None)
+            }
+            Step::EnrollPassword { .. } if offered.contains(&names::SKIP) => (submit(names::SKIP, &[]), None),
+            Step::EnrollPassword { .. } => {
+                // Long and varied enough for any policy a configuration can state.
+                let strong = format!("Dry-run 7! {}", "tundra ".repeat(settings.passwords.min_length as usize / 7 + 1));
+                (submit(names::ENROLL_AUTHENTICATOR, &[("password", strong.as_str())]), None)
             }
             Step::EnrollPasskey { .. } => (
                 submit(names::ENROLL_AUTHENTICATOR, &[("credential", "{}")]),
@@ -292,7 +325,12 @@ impl Runner {
                 (Action::Submit { remediation: names::ENROLL_PROFILE_UPDATE.into(), values }, None)
             }
             Step::Consent => (submit(names::CONSENT, &[("decision", super::consent::ALLOW)]), None),
-            Step::EnrollProfile | Step::Denied { .. } | Step::Completed => return None,
+            Step::EnrollProfile
+            | Step::Denied { .. }
+            | Step::Completed
+            | Step::IdentifyRecovery
+            | Step::ResetPassword
+            | Step::CannotRecover => return None,
         })
     }
 }

@@ -2,11 +2,9 @@
 //! consent, then an authorization code bound to the flow's request and an SSO session.
 
 use super::{
-    Effect, Env, Flow, Grant, IssuedCode, LogEntry, LogOutcome, NewSession, Outcome, PasskeyEnrollment, Reply,
-    Severity, Step, World,
+    Effect, Env, Flow, Grant, IssuedCode, LogEntry, LogOutcome, NewSession, Outcome, Reply, Severity, Step, World,
 };
-use super::{profile_update, sign_on};
-use crate::authenticators::AuthenticatorKind;
+use super::{enroll, profile_update, sign_on};
 use crate::crypto::{random_token, sha256};
 
 /// How the person got here.
@@ -19,7 +17,8 @@ pub(super) enum SignIn {
 }
 
 /// After sign-in: the app's sign-on policy (deny, or step up to its assurance), then the
-/// profile attributes the app needs and the profile lacks, then enrol a passkey if the enrollment policy wants one, then consent or success.
+/// profile attributes the app needs and the profile lacks, then the authenticators the
+/// enrollment policy wants, then consent or success.
 pub(super) fn signed_in(mut flow: Flow, how: SignIn, world: &World, env: &mut Env<'_>) -> Outcome {
     match sign_on::verdict(&flow, world, env) {
         sign_on::Verdict::Allow => {}
@@ -33,15 +32,12 @@ pub(super) fn signed_in(mut flow: Flow, how: SignIn, world: &World, env: &mut En
         flow.step = Step::EnrollProfileUpdate { attributes };
         return Outcome::new(flow);
     }
-    let lacks_passkey = env.app.passkeys && world.passkeys == 0 && !flow.has_proven(AuthenticatorKind::Passkey);
-    let enroll = match env.app.passkey_enrollment {
-        PasskeyEnrollment::Required => lacks_passkey,
-        PasskeyEnrollment::Optional => lacks_passkey && how == SignIn::Fresh,
-        PasskeyEnrollment::Off => false,
-    };
-    if enroll {
-        flow.step = Step::EnrollSelect { required: false };
-        return Outcome::new(flow);
+    let pending = enroll::pending(&flow, world, env, how);
+    if !pending.is_empty() {
+        // Required ones first, alone: `skip` only once all that is left is optional.
+        let required = pending.iter().any(|(_, required)| *required);
+        let options = pending.iter().filter(|(_, r)| *r == required).map(|(kind, _)| *kind).collect();
+        return enroll::offer(flow, required, options);
     }
     consent_or_complete(flow, world, env)
 }

@@ -11,6 +11,7 @@ use super::Ceremony;
 use super::Timestamp;
 use crate::authenticators::email::{Email, EmailChallenge};
 use crate::authenticators::passkey::{Passkey, PasskeyChallenge};
+use crate::authenticators::password::{Password, PasswordChallenge};
 use crate::authenticators::{Authenticator, AuthenticatorKind, Presentation, Verdict, VerifyContext};
 use crate::crypto::Digest;
 use crate::crypto::Entropy;
@@ -156,11 +157,26 @@ pub enum Step {
     /// (`enroll-profile-update`).
     EnrollProfileUpdate { attributes: Vec<String> },
     /// Offering to enrol an authenticator (`select-authenticator-enroll`); `required`
-    /// when the app's assurance cannot be met without it (no `skip` then).
+    /// when the enrollment policy or the app's assurance cannot do without one of
+    /// `options` (no `skip` then).
     EnrollSelect {
         #[serde(default)]
         required: bool,
+        /// What may be enrolled (empty in flows stored before passwords: a passkey).
+        #[serde(default)]
+        options: Vec<AuthenticatorKind>,
     },
+    /// Choosing a password (`enroll-authenticator`).
+    EnrollPassword {
+        #[serde(default)]
+        required: bool,
+    },
+    /// Asking whose account to recover (`identify-recovery`).
+    IdentifyRecovery,
+    /// Recovery proven: choosing a new password (`reset-authenticator`).
+    ResetPassword,
+    /// The recovery policy allows none of the account's authenticators.
+    CannotRecover,
     /// Creating a passkey (`enroll-authenticator`).
     EnrollPasskey {
         ceremony: Ceremony,
@@ -182,6 +198,7 @@ pub enum Step {
 pub enum Challenge {
     Email(EmailChallenge),
     Passkey(PasskeyChallenge),
+    Password(PasswordChallenge),
 }
 
 impl Challenge {
@@ -189,6 +206,7 @@ impl Challenge {
         match self {
             Challenge::Email(_) => Email::KIND,
             Challenge::Passkey(_) => Passkey::KIND,
+            Challenge::Password(_) => Password::KIND,
         }
     }
 
@@ -196,6 +214,7 @@ impl Challenge {
         match self {
             Challenge::Email(c) => Email::answer_fields(c),
             Challenge::Passkey(c) => Passkey::answer_fields(c),
+            Challenge::Password(c) => Password::answer_fields(c),
         }
     }
 
@@ -203,6 +222,7 @@ impl Challenge {
         match self {
             Challenge::Email(c) => Email::verify(c, answer, ctx),
             Challenge::Passkey(c) => Passkey::verify(c, answer, ctx),
+            Challenge::Password(c) => Password::verify(c, answer, ctx),
         }
     }
 
@@ -210,6 +230,7 @@ impl Challenge {
         match self {
             Challenge::Email(c) => Email::present(c, now),
             Challenge::Passkey(c) => Passkey::present(c, now),
+            Challenge::Password(c) => Password::present(c, now),
         }
     }
 
@@ -217,13 +238,19 @@ impl Challenge {
         match self {
             Challenge::Email(c) => Email::renew(c, rng),
             Challenge::Passkey(c) => Passkey::renew(c, rng),
+            Challenge::Password(c) => Password::renew(c, rng),
         }
+    }
+
+    /// Whether wrong answers count towards a lockout (guessable secrets).
+    pub fn locks_out(&self) -> bool {
+        matches!(self, Challenge::Password(_))
     }
 
     /// The WebAuthn ceremony an answer must come from, if any.
     pub fn ceremony(&self) -> Option<&Ceremony> {
         match self {
-            Challenge::Email(_) => None,
+            Challenge::Email(_) | Challenge::Password(_) => None,
             Challenge::Passkey(c) => Some(&c.ceremony),
         }
     }

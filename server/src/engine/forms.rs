@@ -3,10 +3,8 @@
 
 use passway_protocol::{Field, FieldType, FieldValue, SelectOption, Submission, names};
 
-use super::{
-    AppSettings, AttributeKind, Ceremony, EngineSettings, Flow, PasskeyEnrollment, Rejection, Step, Timestamp,
-};
-use crate::authenticators::{AuthenticatorKind, passkey};
+use super::{AppSettings, AttributeKind, Ceremony, EngineSettings, Flow, Rejection, Step, Timestamp};
+use crate::authenticators::{AuthenticatorKind, passkey, password};
 
 /// A remediation before presentation (no URL, labels not yet localised).
 #[derive(Debug, Clone, PartialEq)]
@@ -55,8 +53,28 @@ pub fn offered(flow: &Flow, app: &AppSettings, settings: &EngineSettings, now: T
             if app.self_registration {
                 forms.push(Form::new(names::SELECT_ENROLL_PROFILE, "action.sign_up", vec![]));
             }
+            if app.enrollment.uses(AuthenticatorKind::Password) {
+                forms.push(Form::new(names::SELECT_IDENTIFY_RECOVERY, "action.forgot_password", vec![]));
+            }
             forms
         }
+        Step::IdentifyRecovery => {
+            let mut identifier = field("identifier", FieldType::Email, "field.email", "Email");
+            identifier.required = true;
+            identifier.autocomplete = Some("username".into());
+            identifier.max_length = Some(254);
+            identifier.value = flow.subject.as_ref().map(|s| FieldValue::Text(s.email.clone()));
+            vec![
+                Form::new(names::IDENTIFY_RECOVERY, "action.next", vec![identifier]),
+                Form::new(names::SELECT_IDENTIFY, "action.back_to_sign_in", vec![]),
+            ]
+        }
+        Step::ResetPassword => vec![Form::new(
+            names::RESET_AUTHENTICATOR,
+            "action.reset_password",
+            vec![password::new_password_field(settings.passwords.max_length)],
+        )],
+        Step::CannotRecover => vec![],
         Step::EnrollProfile => {
             let proven = flow.has_proven_subject();
             let fields = settings
@@ -121,15 +139,30 @@ pub fn offered(flow: &Flow, app: &AppSettings, settings: &EngineSettings, now: T
                     vec![authenticator_choice(&others)],
                 ));
             }
+            if challenge.kind() == AuthenticatorKind::Password {
+                forms.push(Form::new(names::SELECT_IDENTIFY_RECOVERY, "action.forgot_password", vec![]));
+            }
             forms
         }
-        Step::EnrollSelect { required } => {
+        Step::EnrollSelect { required, .. } => {
             let mut forms = vec![Form::new(
                 names::SELECT_AUTHENTICATOR_ENROLL,
                 "action.continue",
-                vec![authenticator_choice(&[AuthenticatorKind::Passkey])],
+                vec![authenticator_choice(&enroll_options(&flow.step))],
             )];
-            if !required && app.passkey_enrollment == PasskeyEnrollment::Optional {
+            if !required {
+                forms.push(Form::new(names::SKIP, "action.skip", vec![]));
+            }
+            forms
+        }
+        Step::EnrollPassword { required } => {
+            let choose = Form::new(
+                names::ENROLL_AUTHENTICATOR,
+                "action.set_password",
+                vec![password::new_password_field(settings.passwords.max_length)],
+            );
+            let mut forms = vec![choose];
+            if !required {
                 forms.push(Form::new(names::SKIP, "action.skip", vec![]));
             }
             forms
@@ -138,7 +171,7 @@ pub fn offered(flow: &Flow, app: &AppSettings, settings: &EngineSettings, now: T
             let create =
                 Form::new(names::ENROLL_AUTHENTICATOR, "action.create_passkey", vec![passkey::credential_field()]);
             let mut forms = vec![create.answered_by(ceremony)];
-            if !required && app.passkey_enrollment == PasskeyEnrollment::Optional {
+            if !required {
                 forms.push(Form::new(names::SKIP, "action.skip", vec![]));
             }
             forms
@@ -157,15 +190,29 @@ pub fn offered(flow: &Flow, app: &AppSettings, settings: &EngineSettings, now: T
     }
 }
 
+/// The authenticators `select-authenticator-enroll` offers (a passkey in flows stored
+/// before there was a choice).
+pub fn enroll_options(step: &Step) -> Vec<AuthenticatorKind> {
+    match step {
+        Step::EnrollSelect { options, .. } if !options.is_empty() => options.clone(),
+        _ => vec![AuthenticatorKind::Passkey],
+    }
+}
+
 /// `cancel` starts the journey over; offered once there is something to cancel, and
 /// not once the person is signed in and only enrolment remains.
 pub fn cancel(flow: &Flow) -> Option<Form> {
     let offered = match flow.step {
         Step::Identify => !flow.proofs.is_empty(),
         // Denied: another account may be allowed.
-        Step::EnrollProfile | Step::Challenge(_) | Step::Denied { .. } => true,
+        Step::EnrollProfile | Step::Challenge(_) | Step::Denied { .. } | Step::ResetPassword | Step::CannotRecover => {
+            true
+        }
+        // It offers `select-identify`.
+        Step::IdentifyRecovery => false,
         Step::EnrollSelect { .. }
         | Step::EnrollPasskey { .. }
+        | Step::EnrollPassword { .. }
         | Step::EnrollProfileUpdate { .. }
         | Step::Consent
         | Step::Completed => false,
@@ -214,6 +261,7 @@ fn action_for(kind: AuthenticatorKind) -> (&'static str, &'static str) {
     match kind {
         AuthenticatorKind::Email => ("action.verify", "field.authenticator.email"),
         AuthenticatorKind::Passkey => ("action.use_passkey", "field.authenticator.passkey"),
+        AuthenticatorKind::Password => ("action.sign_in", "field.authenticator.password"),
     }
 }
 

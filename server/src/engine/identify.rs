@@ -1,7 +1,8 @@
 //! `identify`: who is signing in. Known and unknown emails are treated alike: both
-//! get an email challenge, and only its proof reveals whether an account exists —
-//! except that an account with passkeys gets a passkey challenge (with email as the
-//! other way), as in every identifier-first passkey design.
+//! get an email challenge — or, in an app that uses passwords, a password challenge
+//! with email as the other way — and only its proof reveals whether an account
+//! exists. The exception is an account with passkeys, which gets a passkey challenge,
+//! as in every identifier-first passkey design.
 //!
 //! Also `challenge-webauthn-autofillui-authenticator`: signing in with a passkey
 //! without typing the identifier, answered from the identify step.
@@ -10,7 +11,7 @@ use passway_protocol::{Intent, Submission, names};
 
 use super::ceremony::{self, CeremonyKind, CeremonyOutcome};
 use super::{AppSettings, Effect, Env, Flow, LogEntry, LogOutcome, Notice, Outcome, Severity, Step, Subject, World};
-use super::{challenge, text_of, validate};
+use super::{challenge, methods, text_of, validate};
 use crate::authenticators::AuthenticatorKind;
 use crate::authenticators::email::Purpose;
 use crate::crypto::Entropy;
@@ -22,9 +23,19 @@ pub(super) fn submit(mut flow: Flow, values: &Submission, world: &World, env: &m
     };
     set_subject(&mut flow, email);
     flow.autofill = None;
-    if let Some(user) = world.user.as_ref().filter(|_| env.app.passkeys && world.passkeys > 0) {
-        flow.authenticators = vec![AuthenticatorKind::Passkey, AuthenticatorKind::Email];
-        return challenge::begin_passkey(flow, &user.id, env);
+    // A passkey challenge says the account exists (as in every identifier-first
+    // passkey design); a password challenge says nothing: every address gets it.
+    if let Some(user) = world.user.as_ref().filter(|_| methods::usable(AuthenticatorKind::Passkey, &flow, world, env)) {
+        let others = [AuthenticatorKind::Password, AuthenticatorKind::Email];
+        flow.authenticators = std::iter::once(AuthenticatorKind::Passkey)
+            .chain(others.into_iter().filter(|k| methods::usable(*k, &flow, world, env)))
+            .collect();
+        let user_id = user.id.clone();
+        return challenge::begin_passkey(flow, &user_id, env);
+    }
+    if env.app.enrollment.uses(AuthenticatorKind::Password) {
+        flow.authenticators = vec![AuthenticatorKind::Password, AuthenticatorKind::Email];
+        return challenge::begin_password(flow);
     }
     flow.authenticators = vec![AuthenticatorKind::Email];
     // Only the email's wording differs; the work and the answer are the same.

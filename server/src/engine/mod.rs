@@ -23,7 +23,9 @@ mod finish;
 mod flow;
 pub mod forms;
 mod identify;
+mod methods;
 mod profile_update;
+mod recover;
 mod register;
 mod settings;
 pub mod sign_on;
@@ -46,7 +48,8 @@ pub use effect::{
 };
 pub use flow::{AuthRequest, Challenge, Flow, Origin, Prompt, Proof, Requester, Step, Subject};
 pub use settings::{
-    AppAttribute, AppSettings, Attribute, AttributeKind, EngineSettings, PasskeyEnrollment, ProfileSchema,
+    AppAttribute, AppSettings, Attribute, AttributeKind, EngineSettings, Enrollment, EnrollmentPolicy, Enrollments,
+    GroupEnrollments, ProfileSchema,
 };
 pub use start::{NewFlow, Session, Started, reusable, start};
 pub use time::Timestamp;
@@ -85,6 +88,11 @@ pub struct World {
     pub consent: Option<String>,
     /// Whether this browser has never signed that account in (`None`: not looked up).
     pub new_device: Option<bool>,
+    /// That account's password hash (PHC string), when it has one.
+    pub password: Option<String>,
+    /// The lockout of the email in play for the authenticator whose answer the step
+    /// checks (see [`guessable_answer`]).
+    pub lockout: crate::authenticators::lockout::Lockout,
 }
 
 /// Something the person (or their mailbox) did.
@@ -205,6 +213,7 @@ pub fn lookup(flow: &Flow, action: &Action) -> Option<String> {
             names::ENROLL_PROFILE if flow.subject.is_none() || !flow.has_proven_subject() => {
                 return typed("email");
             }
+            names::IDENTIFY_RECOVERY => return typed("identifier"),
             _ => {}
         }
     }
@@ -220,6 +229,26 @@ pub fn ceremony_for<'f>(flow: &'f Flow, remediation: &str) -> Option<&'f Ceremon
         (names::ENROLL_AUTHENTICATOR, Step::EnrollPasskey { ceremony, .. }) => Some(ceremony),
         _ => None,
     }
+}
+
+/// The authenticator whose guessable answer (a password) a submission to `remediation`
+/// checks: the shell loads the lockout of the email in play for it.
+pub fn guessable_answer(flow: &Flow, remediation: &str) -> Option<crate::authenticators::AuthenticatorKind> {
+    match (remediation, &flow.step) {
+        (names::CHALLENGE_AUTHENTICATOR, Step::Challenge(c)) if c.locks_out() => Some(c.kind()),
+        _ => None,
+    }
+}
+
+/// Whether a submission to `remediation` hashes or verifies a password: tens of
+/// milliseconds of CPU, which the shell runs off its async threads.
+pub fn hashes_password(flow: &Flow, remediation: &str) -> bool {
+    matches!(
+        (remediation, &flow.step),
+        (names::CHALLENGE_AUTHENTICATOR, Step::Challenge(Challenge::Password(_)))
+            | (names::ENROLL_AUTHENTICATOR, Step::EnrollPassword { .. })
+            | (names::RESET_AUTHENTICATOR, Step::ResetPassword)
+    )
 }
 
 /// The ceremonies whose browser options the current step shows.
@@ -255,7 +284,10 @@ pub fn step(flow: &Flow, action: Action, world: &World, env: &mut Env<'_>) -> Re
                 names::CHALLENGE_WEBAUTHN_AUTOFILL => identify::passkey_first(flow, world, env),
                 names::SELECT_AUTHENTICATOR_AUTHENTICATE => challenge::select(flow, &values, world, env),
                 names::SELECT_AUTHENTICATOR_ENROLL => enroll::select(flow, &values, world, env),
-                names::ENROLL_AUTHENTICATOR => enroll::submit(flow, world, env),
+                names::ENROLL_AUTHENTICATOR => enroll::submit(flow, &values, world, env),
+                names::SELECT_IDENTIFY_RECOVERY => recover::select(flow),
+                names::IDENTIFY_RECOVERY => recover::submit(flow, &values, world, env),
+                names::RESET_AUTHENTICATOR => recover::reset(flow, &values, world, env),
                 names::SKIP if matches!(flow.step, Step::EnrollProfileUpdate { .. }) => {
                     profile_update::skip(flow, world, env)
                 }

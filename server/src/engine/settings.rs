@@ -1,9 +1,13 @@
 //! What the engine needs to know of the configuration: plain data, built from the
 //! TOML file by `config`.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
-use crate::policy::{Groups, SignOnPolicy, Zones};
+use crate::authenticators::AuthenticatorKind;
+use crate::authenticators::lockout::LockoutPolicy;
+use crate::authenticators::password_policy::PasswordPolicy;
+use crate::policy::{Groups, RecoveryPolicy, SignOnPolicy, Zones};
 
 /// An app (OIDC client) as the engine sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,7 +18,8 @@ pub struct AppSettings {
     pub self_registration: bool,
     /// Whether passkeys can be used with this app (its brand has a relying party).
     pub passkeys: bool,
-    pub passkey_enrollment: PasskeyEnrollment,
+    /// Which authenticators are enrolled, offered or never asked for, by group.
+    pub enrollment: EnrollmentPolicy,
     /// Ask the person to allow the requested scopes before success.
     pub consent: bool,
     /// Who may sign in, from where, and with which assurance.
@@ -32,16 +37,73 @@ pub struct AppAttribute {
     pub required: bool,
 }
 
-/// The authenticator enrollment policy for passkeys.
+/// What the enrollment policy makes of one authenticator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum PasskeyEnrollment {
+pub enum Enrollment {
     /// Enrolled before the flow may succeed.
     Required,
     /// Offered after sign-in, with `skip`.
     #[default]
     Optional,
-    /// Never offered.
+    /// Never offered. A password is then never asked for either; a passkey already
+    /// made still signs in (it is the stronger proof).
     Off,
+}
+
+/// An app's authenticator enrollment policy: the first entry of `by_group` whose
+/// groups the person is in applies, else `default`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EnrollmentPolicy {
+    pub default: Enrollments,
+    pub by_group: Vec<GroupEnrollments>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupEnrollments {
+    pub groups: Vec<String>,
+    pub enrollments: Enrollments,
+}
+
+/// Each enrollable authenticator's [`Enrollment`] (email is every account's own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Enrollments {
+    pub passkey: Enrollment,
+    pub password: Enrollment,
+}
+
+impl Default for Enrollments {
+    /// Passwordless: passkeys offered, no passwords.
+    fn default() -> Self {
+        Enrollments { passkey: Enrollment::Optional, password: Enrollment::Off }
+    }
+}
+
+impl Enrollments {
+    pub fn of(&self, kind: AuthenticatorKind) -> Enrollment {
+        match kind {
+            AuthenticatorKind::Email => Enrollment::Off,
+            AuthenticatorKind::Passkey => self.passkey,
+            AuthenticatorKind::Password => self.password,
+        }
+    }
+}
+
+impl EnrollmentPolicy {
+    /// The enrollments that apply to someone in `groups`.
+    pub fn for_groups(&self, groups: &BTreeSet<String>) -> &Enrollments {
+        self.by_group
+            .iter()
+            .find(|g| g.groups.iter().any(|name| groups.contains(name)))
+            .map_or(&self.default, |g| &g.enrollments)
+    }
+
+    /// Whether `kind` is on for anyone: what is offered before the person is known
+    /// (a password challenge, "Forgot password?") cannot depend on their groups.
+    pub fn uses(&self, kind: AuthenticatorKind) -> bool {
+        std::iter::once(&self.default)
+            .chain(self.by_group.iter().map(|g| &g.enrollments))
+            .any(|e| e.of(kind) != Enrollment::Off)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +122,12 @@ pub struct EngineSettings {
     /// Record which browsers sign which accounts in: some app's rules tell known browsers
     /// from new ones (otherwise the write is skipped on every sign-in).
     pub remember_devices: bool,
+    /// What new passwords must be, and their hash cost.
+    pub passwords: PasswordPolicy,
+    /// Wrong answers to passwords and codes before a lockout.
+    pub lockout: LockoutPolicy,
+    /// Which authenticators may recover an account.
+    pub recovery: RecoveryPolicy,
 }
 
 impl Default for EngineSettings {
@@ -73,6 +141,9 @@ impl Default for EngineSettings {
             zones: Zones::default(),
             groups: Groups::default(),
             remember_devices: false,
+            passwords: PasswordPolicy::default(),
+            lockout: LockoutPolicy::default(),
+            recovery: RecoveryPolicy::default(),
         }
     }
 }

@@ -3,8 +3,8 @@
 //! The same check runs when an SSO session is resumed, so a session too weak for this
 //! app gets a step-up rather than a fresh sign-in.
 
-use super::challenge;
-use super::{Effect, Env, Flow, LogEntry, LogOutcome, Notice, Outcome, PasskeyEnrollment, Severity, Step, World};
+use super::{Effect, Env, Flow, LogEntry, LogOutcome, Notice, Outcome, Severity, Step, World};
+use super::{challenge, enroll, methods};
 use crate::authenticators::AuthenticatorKind;
 use crate::authenticators::email::Purpose;
 use crate::policy::{Access, Acr, Assurance, Context, Gap};
@@ -68,8 +68,9 @@ pub(super) fn deny(mut flow: Flow, rule: String) -> Outcome {
     out
 }
 
-/// Asks for an authenticator that closes (part of) `gap`: one the account has, else a
-/// passkey to enrol when that would do and the app allows it; else access is denied.
+/// Asks for an authenticator that closes (part of) `gap`: one the account has, else one
+/// to enrol (a passkey, a password) when that would do and the app allows it; else
+/// access is denied.
 pub(super) fn step_up(
     mut flow: Flow,
     rule: String,
@@ -79,12 +80,17 @@ pub(super) fn step_up(
     env: &mut Env<'_>,
 ) -> Outcome {
     let fresh = required.fresh(&flow.proofs, env.now);
-    let has_passkeys = env.app.passkeys && world.passkeys > 0;
-    let available = [AuthenticatorKind::Passkey, AuthenticatorKind::Email]
+    let closes = |kind| gap.closed_by(kind, &fresh);
+    let available: Vec<AuthenticatorKind> =
+        [AuthenticatorKind::Passkey, AuthenticatorKind::Password, AuthenticatorKind::Email]
+            .into_iter()
+            .filter(|k| methods::usable(*k, &flow, world, env) && closes(*k))
+            .collect();
+    // Else one to enrol, when the enrollment policy allows it.
+    let enrollable: Vec<AuthenticatorKind> = [AuthenticatorKind::Passkey, AuthenticatorKind::Password]
         .into_iter()
-        .filter(|k| *k != AuthenticatorKind::Passkey || has_passkeys)
-        .filter(|k| gap.closed_by(*k, &fresh))
-        .collect::<Vec<_>>();
+        .filter(|k| methods::enrollable(*k, &flow, env) && methods::lacks(*k, &flow, world) && closes(*k))
+        .collect();
     let log = Effect::Log(LogEntry {
         event_type: "policy.evaluate_sign_on",
         severity: Severity::Info,
@@ -99,17 +105,15 @@ pub(super) fn step_up(
             let user_id = flow.account.clone().expect("a step-up follows sign-in");
             challenge::begin_passkey(flow, &user_id, env)
         }
+        Some(AuthenticatorKind::Password) => {
+            flow.authenticators = available.clone();
+            challenge::begin_password(flow)
+        }
         Some(AuthenticatorKind::Email) => {
             flow.authenticators = available.clone();
             challenge::send(flow, Purpose::SignIn, env)
         }
-        None if env.app.passkeys
-            && env.app.passkey_enrollment != PasskeyEnrollment::Off
-            && gap.closed_by(AuthenticatorKind::Passkey, &fresh) =>
-        {
-            flow.step = Step::EnrollSelect { required: true };
-            Outcome::new(flow)
-        }
+        None if !enrollable.is_empty() => enroll::offer(flow, true, enrollable),
         None => return deny(flow, rule),
     };
     out.effects.insert(0, log);

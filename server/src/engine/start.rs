@@ -5,6 +5,7 @@ use passway_protocol::Intent;
 use super::finish::{self, SignIn};
 use super::{AuthRequest, Env, Flow, Origin, Outcome, Proof, Requester, Step, Subject, Timestamp, User, World};
 use super::{identify, validate};
+use crate::authenticators::AuthenticatorKind;
 use crate::crypto::{Digest, random_token, sha256};
 
 /// A validated request to start a flow.
@@ -45,8 +46,11 @@ pub fn start(new: NewFlow, session: Option<&Session>, world: &World, env: &mut E
     let id = random_token(env.rng, 16);
     let step = match new.intent {
         Intent::Register => Step::EnrollProfile,
+        // Recovery resets a password; an app without passwords signs in by email instead.
+        Intent::Recover if env.app.enrollment.uses(AuthenticatorKind::Password) => Step::IdentifyRecovery,
         Intent::Login | Intent::Recover => Step::Identify,
     };
+    let intent = if step == Step::Identify { Intent::Login } else { new.intent };
     // A login hint that is an email pre-fills the identifier; it proves nothing.
     let subject =
         new.request.login_hint.as_deref().and_then(|hint| validate::email(hint).ok()).map(|email| Subject { email });
@@ -55,7 +59,7 @@ pub fn start(new: NewFlow, session: Option<&Session>, world: &World, env: &mut E
         client_id: new.client_id,
         created_at: env.now,
         expires_at: env.now.plus(env.settings.flow_lifetime),
-        intent: new.intent,
+        intent,
         origin: new.origin,
         request: new.request,
         requester: new.requester,

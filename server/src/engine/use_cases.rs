@@ -109,7 +109,7 @@ fn prompt_users_to_enrol_a_second_factor() {
           effect send_email to=ada@example.com purpose=SignIn
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
-          step enroll_select offers [select-authenticator-enroll, skip]
+          step enroll_select ["passkey"] offers [select-authenticator-enroll, skip]
         > select-authenticator-enroll authenticator=passkey
           step enroll_passkey offers [enroll-authenticator, skip]
           effect begin_ceremony Register { user_id: u-ada, email: ada@example.com, display_name: ada@example.com }
@@ -161,7 +161,7 @@ fn step_up_creates_a_passkey_when_there_is_none() {
     vault.select("select-authenticator-enroll", "passkey").answer("enroll-authenticator", registered("cred-1"));
     vault.check(expect![[r#"
         > start with session sess-1
-          step enroll_select (required) offers [select-authenticator-enroll]
+          step enroll_select ["passkey"] (required) offers [select-authenticator-enroll]
           start effect log policy.evaluate_sign_on Challenge
         > select-authenticator-enroll authenticator=passkey
           step enroll_passkey offers [enroll-authenticator]
@@ -259,6 +259,7 @@ fn ada(passkeys: usize) -> super::explain::Question {
             super::User { id: "u-ada".into(), email: "ada@example.com".into(), profile: Default::default() },
             passkeys,
         )),
+        password: false,
         groups: vec![],
         ip: None,
         platform: crate::policy::Platform::Linux,
@@ -334,7 +335,7 @@ fn explain_is_a_dry_run_of_the_engine() {
             → asks who it is (identify)
             → challenges the email (magic link or code)
             policy: rule "Default" needs 1 more factor type(s)
-            → asks to create a passkey (required by the policy)
+            → asks to enrol a passkey (required by the policy)
             → creates a passkey
             → signs in (proven: email, passkey; acr phr)
             outcome: allowed

@@ -10,6 +10,7 @@ use passway_protocol::{
 
 use super::forms::{self, Form};
 use super::{AppSettings, Challenge, EngineSettings, Flow, Notice, Origin, Reply, Step, Timestamp};
+use crate::authenticators::AuthenticatorKind;
 use crate::authenticators::email::mask;
 
 /// Interface text by i18n key, for the person's locale and the app's brand.
@@ -68,18 +69,34 @@ pub fn render(
         forms::offered(flow, app, settings, p.now).into_iter().map(|f| remediation(f, echo, p)).collect();
     let cancel = forms::cancel(flow).map(|f| remediation(f, None, p));
     let subject = flow.subject.as_ref().map(|s| mask(&s.email));
-    let mut params: Vec<(&str, String)> = vec![("app", app.name.clone())];
+    let mut params: Vec<(&str, String)> =
+        vec![("app", app.name.clone()), ("min", settings.passwords.min_length.to_string())];
     if let Some(masked) = &subject {
         params.push(("email", masked.clone()));
     }
 
     let (title, subtitle, keys) = match &flow.step {
+        Step::Identify if app.enrollment.uses(AuthenticatorKind::Password) => {
+            ("identify.title", Some("identify.subtitle_password"), STRINGS_IDENTIFY)
+        }
         Step::Identify => ("identify.title", Some("identify.subtitle"), STRINGS_IDENTIFY),
         Step::Challenge(Challenge::Passkey(_)) => {
             ("passkey.challenge.title", Some("passkey.challenge.subtitle"), STRINGS_PASSKEY)
         }
-        Step::EnrollSelect { required: false } => ("enroll.select.title", Some("enroll.select.subtitle"), &[][..]),
-        Step::EnrollSelect { required: true } => ("enroll.required.title", Some("enroll.required.subtitle"), &[][..]),
+        Step::EnrollSelect { .. } if !forms::enroll_options(&flow.step).contains(&AuthenticatorKind::Passkey) => {
+            ("enroll.other.title", Some("enroll.other.subtitle"), &[][..])
+        }
+        Step::EnrollSelect { required: false, .. } => ("enroll.select.title", Some("enroll.select.subtitle"), &[][..]),
+        Step::EnrollSelect { required: true, .. } => {
+            ("enroll.required.title", Some("enroll.required.subtitle"), &[][..])
+        }
+        Step::EnrollPassword { .. } => ("enroll.password.title", Some("enroll.password.subtitle"), &[][..]),
+        Step::Challenge(Challenge::Password(_)) => {
+            ("password.challenge.title", Some("password.challenge.subtitle"), &[][..])
+        }
+        Step::IdentifyRecovery => ("recovery.title", Some("recovery.subtitle"), &[][..]),
+        Step::ResetPassword => ("recovery.reset.title", Some("recovery.reset.subtitle"), &[][..]),
+        Step::CannotRecover => ("recovery.unavailable.title", Some("recovery.unavailable.subtitle"), &[][..]),
         Step::Denied { .. } => ("policy.denied.title", Some("policy.denied.subtitle"), &[][..]),
         Step::EnrollPasskey { .. } => ("enroll.passkey.title", Some("enroll.passkey.subtitle"), STRINGS_PASSKEY),
         // Once the email is proven, "we will send a link" no longer applies.

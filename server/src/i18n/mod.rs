@@ -164,6 +164,9 @@ mod coverage {
             include_str!("../engine/ceremony.rs"),
             include_str!("../engine/enroll.rs"),
             include_str!("../engine/sign_on.rs"),
+            include_str!("../engine/recover.rs"),
+            include_str!("../authenticators/password.rs"),
+            include_str!("../authenticators/password_policy.rs"),
         ];
         let sections = [
             "action.",
@@ -179,6 +182,8 @@ mod coverage {
             "policy.denied",
             "policy.step_up",
             "enroll.",
+            "password.",
+            "recovery.",
         ];
         let c = Catalog::builtin();
         let mut checked = 0;

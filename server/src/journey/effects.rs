@@ -10,7 +10,7 @@ use crate::crypto::{SystemEntropy, uuid_v4};
 use crate::engine::{Effect, Outcome, Timestamp};
 use crate::events::{self, ClientInfo};
 use crate::mail::{ChallengeEmail, Delivery, RenderedEmail, render_challenge};
-use crate::store::{Commit, Mail, PasskeyUse, SessionWrite, StoredCode, StoredConsent, StoredPasskey};
+use crate::store::{Commit, LockoutWrite, Mail, PasskeyUse, SessionWrite, StoredCode, StoredConsent, StoredPasskey};
 
 /// Applies `out`; returns the browser options of the WebAuthn ceremonies it began.
 pub(super) async fn apply(
@@ -85,6 +85,19 @@ pub(super) async fn apply(
                 proofs: sessions::encode_proofs(proofs),
                 last_seen_at: now,
             }),
+            Effect::SetPassword { user_id, hash, at } => commit.passwords.push((user_id.clone(), hash.clone(), *at)),
+            Effect::AnswerFailed { subject, authenticator, limit, lock_until } => {
+                commit.lockouts.push(LockoutWrite::Failed {
+                    subject: *subject,
+                    authenticator: *authenticator,
+                    limit: *limit,
+                    lock_until: *lock_until,
+                })
+            }
+            Effect::AnswerAccepted { subject, authenticator } => {
+                commit.lockouts.push(LockoutWrite::Cleared { subject: *subject, authenticator: *authenticator })
+            }
+            Effect::RevokeSessions { user_id, at } => commit.revocations.push((user_id.clone(), *at)),
             Effect::RememberConsent { user_id, client_id, scope } => commit.consents.push(StoredConsent {
                 user_id: user_id.clone(),
                 client_id: client_id.clone(),
@@ -111,7 +124,7 @@ fn render(app: &AppState, email: &crate::engine::OutgoingEmail, locale: &str) ->
     let challenge = ChallengeEmail {
         to: &email.to,
         app_name: &config_app.name,
-        register: email.purpose == crate::authenticators::email::Purpose::Register,
+        purpose: email.purpose,
         code: &email.code,
         link: &link,
         logo_url: &logo_url,

@@ -59,15 +59,17 @@ pub async fn explain(
     };
     let mut session = vec![];
     for key in ask.session.iter().flat_map(|s| s.split(',')).map(str::trim).filter(|s| !s.is_empty()) {
-        let kind = [AuthenticatorKind::Email, AuthenticatorKind::Passkey]
+        let kind = AuthenticatorKind::ALL
             .into_iter()
             .find(|k| k.key() == key)
             .ok_or_else(|| ExplainError::BadAuthenticator(key.to_owned()))?;
         session.push(kind);
     }
+    let mut password = false;
     let account = match store.user_by_email(&email).await? {
         Some(user) => {
             let passkeys = if settings.passkeys { store.passkeys_of(&user.id).await?.len() } else { 0 };
+            password = store.password(&user.id).await?.is_some();
             Some((user, passkeys))
         }
         None => None,
@@ -75,6 +77,7 @@ pub async fn explain(
     let question = Question {
         email,
         account,
+        password,
         groups: ask.groups.clone(),
         ip: ask.ip.clone(),
         platform,

@@ -17,6 +17,7 @@ use passway_protocol::{AppInfo, FlowResponse, Submission, WebAuthn};
 pub use notify::Notifier;
 
 use crate::app::AppState;
+use crate::authenticators::{AuthenticatorKind, lockout};
 use crate::crypto::{SystemEntropy, sha256};
 use crate::engine::{self, Action, Env, Flow, LinkReply, NewFlow, Outcome, Presenter, Rejection, Reply, World};
 use crate::events::ClientInfo;
@@ -151,6 +152,9 @@ async fn account_world(
     if settings.consent {
         world.consent = app.store.consent(&user.id, client_id).await?;
     }
+    if settings.enrollment.uses(AuthenticatorKind::Password) {
+        world.password = app.store.password(&user.id).await?;
+    }
     world.user = Some(user);
     Ok(world)
 }
@@ -261,13 +265,37 @@ async fn run(
         };
     }
 
-    let out = {
-        let mut env =
-            Env { now, rng: &mut SystemEntropy, keys: &app.keyring, app: &settings, settings: &app.config.engine };
-        engine::step(flow, action, &world, &mut env)?
+    if let Action::Submit { remediation, .. } = &action
+        && let (Some(kind), Some(subject)) = (engine::guessable_answer(flow, remediation), &flow.subject)
+    {
+        world.lockout = app.store.lockout(&lockout::subject_key(&app.keyring, &subject.email), kind).await?;
+    }
+
+    let hashes = matches!(&action, Action::Submit { remediation, .. } if engine::hashes_password(flow, remediation));
+    let out = if hashes {
+        // Tens of milliseconds of argon2id: off the async threads.
+        let (app, flow) = (app.clone(), flow.clone());
+        tokio::task::spawn_blocking(move || step_now(&app, &flow, action, &world, &settings, now))
+            .await
+            // A panic in the task is the same panic as inline.
+            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?
+    } else {
+        step_now(app, flow, action, &world, &settings, now)?
     };
     let options = effects::apply(app, loaded, &out, client, now).await?;
     Ok((out, options))
+}
+
+fn step_now(
+    app: &AppState,
+    flow: &Flow,
+    action: Action,
+    world: &World,
+    settings: &engine::AppSettings,
+    now: engine::Timestamp,
+) -> Result<Outcome, Rejection> {
+    let mut env = Env { now, rng: &mut SystemEntropy, keys: &app.keyring, app: settings, settings: &app.config.engine };
+    engine::step(flow, action, world, &mut env)
 }
 
 /// Presents `flow` for its current step (no messages).

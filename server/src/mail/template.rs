@@ -1,16 +1,19 @@
 //! The challenge email: a link and a code, in the app's brand and the person's language.
 
 use super::RenderedEmail;
+use crate::authenticators::email::Purpose;
 use crate::branding::Brand;
 use crate::engine::Texts;
 use crate::engine::view::substitute;
 use crate::html::escape;
 
 /// What the email needs beyond the engine's [`crate::engine::OutgoingEmail`].
+#[derive(Clone, Copy)]
 pub struct ChallengeEmail<'a> {
     pub to: &'a str,
     pub app_name: &'a str,
-    pub register: bool,
+    /// Decides the wording.
+    pub purpose: Purpose,
     pub code: &'a str,
     /// The full magic-link URL.
     pub link: &'a str,
@@ -21,11 +24,12 @@ pub struct ChallengeEmail<'a> {
 pub fn render_challenge(email: &ChallengeEmail<'_>, brand: &Brand, texts: &dyn Texts) -> RenderedEmail {
     let params = [("app", email.app_name.to_owned()), ("code", email.code.to_owned())];
     let t = |key: &str| substitute(&texts.get(key).unwrap_or_default(), &params);
-    let (subject, intro) = if email.register {
-        (t("mail.register.subject"), t("mail.register.intro"))
-    } else {
-        (t("mail.sign_in.subject"), t("mail.sign_in.intro"))
+    let wording = match email.purpose {
+        Purpose::SignIn => "sign_in",
+        Purpose::Register => "register",
+        Purpose::Recover => "recover",
     };
+    let (subject, intro) = (t(&format!("mail.{wording}.subject")), t(&format!("mail.{wording}.intro")));
     let (button, code_line, expiry) = (t("mail.button"), t("mail.code"), t("mail.expiry"));
     let footer = brand.email_footer.clone().unwrap_or_default();
 
@@ -86,7 +90,7 @@ mod tests {
         let email = ChallengeEmail {
             to: "ada@example.com",
             app_name: "Shop <&>",
-            register: false,
+            purpose: Purpose::SignIn,
             code: "012345",
             link: "https://auth.example/email/verify?t=f.s&x=1",
             logo_url: "https://auth.example/themes/acme/logo.svg",
@@ -100,10 +104,11 @@ mod tests {
         assert!(m.html.contains("Shop &lt;&amp;&gt;") && !m.html.contains("Shop <&>"));
         assert!(m.html.contains("background:#b93c0b"), "brand primary colour");
         assert!(m.html.contains(">012345</strong>"));
-        let register = ChallengeEmail { register: true, ..email };
-        assert_eq!(
-            render_challenge(&register, brands.get("acme").unwrap(), &brands.texts("acme", "en")).subject,
-            "Confirm your email for Shop <&>"
-        );
+        let subject = |purpose| {
+            let email = ChallengeEmail { purpose, ..email };
+            render_challenge(&email, brands.get("acme").unwrap(), &brands.texts("acme", "en")).subject
+        };
+        assert_eq!(subject(Purpose::Register), "Confirm your email for Shop <&>");
+        assert_eq!(subject(Purpose::Recover), "Reset your password for Shop <&>");
     }
 }

@@ -91,7 +91,7 @@ pub fn client_scope(requested: Option<&str>, client: &App) -> Result<String, OAu
 mod tests {
     use super::*;
     use crate::config::{GrantType, SigningAlg};
-    use crate::engine::{PasskeyEnrollment, Timestamp};
+    use crate::engine::{EnrollmentPolicy, Timestamp};
 
     fn app(id: &str, api_scopes: &[&str]) -> App {
         App {
@@ -101,7 +101,7 @@ mod tests {
             redirect_uris: vec![],
             allowed_origins: vec![],
             self_registration: false,
-            passkey_enrollment: PasskeyEnrollment::Off,
+            enrollment: EnrollmentPolicy::default(),
             client_secrets: vec![],
             grant_types: vec![GrantType::AuthorizationCode],
             signing_alg: SigningAlg::Es256,

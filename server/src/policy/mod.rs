@@ -10,12 +10,14 @@
 //! - [`assurance`]: what an assurance asks of the authenticators proven (factor count
 //!   by factor type, phishing resistance, user verification, freshness), what is still
 //!   missing (the step-up), and the `acr` an ID token carries.
+//! - [`recovery`]: which authenticators may recover an account, and how many it takes.
 //! - [`zone`]: network zones as CIDR lists.
 //! - [`context`]: the facts a rule is evaluated against; [`groups`]: who is in which group.
 
 pub mod assurance;
 pub mod context;
 pub mod groups;
+pub mod recovery;
 pub mod sign_on;
 pub mod zone;
 
@@ -25,5 +27,6 @@ mod tests;
 pub use assurance::{Acr, Assurance, Gap};
 pub use context::{Context, Platform};
 pub use groups::{Groups, Members};
+pub use recovery::{RecoveryNext, RecoveryPolicy};
 pub use sign_on::{Access, Conditions, Decision, DeviceCondition, Rule, SignOnPolicy};
 pub use zone::{Cidr, Zones};

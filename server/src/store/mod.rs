@@ -20,6 +20,8 @@ use serde::Serialize;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
+use crate::authenticators::AuthenticatorKind;
+pub use crate::authenticators::lockout::Lockout;
 use crate::crypto::Digest;
 use crate::engine::{NewUser, Timestamp, User};
 
@@ -60,6 +62,12 @@ pub struct Commit {
     pub devices: Vec<(String, Digest, Timestamp)>,
     /// Profiles replaced whole: (user id, new profile, when).
     pub profiles: Vec<(String, BTreeMap<String, String>, Timestamp)>,
+    /// New passwords: (user id, PHC string, when).
+    pub passwords: Vec<(String, String, Timestamp)>,
+    pub lockouts: Vec<LockoutWrite>,
+    /// Accounts whose sessions and refresh token families all end: (user id, when).
+    /// Applied before this commit's new sessions.
+    pub revocations: Vec<(String, Timestamp)>,
     pub codes: Vec<StoredCode>,
     pub mails: Vec<Mail>,
     pub events: Vec<StoredEvent>,
@@ -79,6 +87,9 @@ impl Commit {
         self.flow.is_none()
             && self.users.is_empty()
             && self.profiles.is_empty()
+            && self.passwords.is_empty()
+            && self.lockouts.is_empty()
+            && self.revocations.is_empty()
             && self.devices.is_empty()
             && self.codes.is_empty()
             && self.mails.is_empty()
@@ -91,6 +102,15 @@ impl Commit {
             && self.families.is_empty()
             && self.refresh_tokens.is_empty()
     }
+}
+
+/// A change to an address's lockout count (see `authenticators::lockout`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LockoutWrite {
+    /// A wrong answer; the `limit`-th in a row locks until `lock_until`.
+    Failed { subject: Digest, authenticator: AuthenticatorKind, limit: u32, lock_until: Timestamp },
+    /// A right answer: the count starts again.
+    Cleared { subject: Digest, authenticator: AuthenticatorKind },
 }
 
 /// An SSO session: who signed in, with which authenticators, until when.
@@ -284,6 +304,10 @@ pub trait Store: Send + Sync + 'static {
     async fn revoke_session(&self, id: &str, now: Timestamp) -> Result<(), StoreError>;
     /// The scopes the account allowed the client, if it was asked.
     async fn consent(&self, user_id: &str, client_id: &str) -> Result<Option<String>, StoreError>;
+    /// The account's password hash (PHC string).
+    async fn password(&self, user_id: &str) -> Result<Option<String>, StoreError>;
+    /// The address's lockout for an authenticator (no row: no failures).
+    async fn lockout(&self, subject: &Digest, authenticator: AuthenticatorKind) -> Result<Lockout, StoreError>;
     /// Whether the browser with this device cookie digest has signed the account in before.
     async fn device_known(&self, user_id: &str, device: &Digest) -> Result<bool, StoreError>;
 

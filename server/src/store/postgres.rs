@@ -5,9 +5,10 @@ use sqlx::Row as _;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 
 use super::{
-    CodeUse, Commit, Mail, RefreshUse, Rotation, SessionWrite, Store, StoreError, StoredEvent, StoredFlow, StoredKey,
-    StoredPasskey, StoredRefresh, StoredSession, digest, parse_profile, profile_json, sql,
+    CodeUse, Commit, Lockout, LockoutWrite, Mail, RefreshUse, Rotation, SessionWrite, Store, StoreError, StoredEvent,
+    StoredFlow, StoredKey, StoredPasskey, StoredRefresh, StoredSession, digest, parse_profile, profile_json, sql,
 };
+use crate::authenticators::AuthenticatorKind;
 use crate::crypto::Digest;
 use crate::engine::{Timestamp, User};
 
@@ -124,6 +125,27 @@ impl Store for PostgresStore {
         }
         for (id, profile, at) in &c.profiles {
             sqlx::query(sql::UPDATE_PROFILE).bind(profile_json(profile)).bind(at.0).bind(id).execute(&mut *tx).await?;
+        }
+        for (user_id, hash, at) in &c.passwords {
+            sqlx::query(sql::UPSERT_PASSWORD).bind(user_id).bind(hash).bind(at.0).execute(&mut *tx).await?;
+        }
+        for w in &c.lockouts {
+            let query = match w {
+                LockoutWrite::Failed { subject, authenticator, limit, lock_until } => sqlx::query(sql::LOCKOUT_FAILED)
+                    .bind(&subject.0[..])
+                    .bind(authenticator.key())
+                    .bind(*limit as i32)
+                    .bind(lock_until.0),
+                LockoutWrite::Cleared { subject, authenticator } => {
+                    sqlx::query(sql::LOCKOUT_CLEARED).bind(&subject.0[..]).bind(authenticator.key())
+                }
+            };
+            query.execute(&mut *tx).await?;
+        }
+        // Before the sessions below: a reset revokes the old ones, then signs in anew.
+        for (user_id, at) in &c.revocations {
+            sqlx::query(sql::REVOKE_USER_SESSIONS).bind(at.0).bind(user_id).execute(&mut *tx).await?;
+            sqlx::query(sql::REVOKE_USER_FAMILIES).bind(at.0).bind(user_id).execute(&mut *tx).await?;
         }
         for code in &c.codes {
             sqlx::query(sql::INSERT_CODE)
@@ -328,6 +350,22 @@ impl Store for PostgresStore {
     async fn revoke_session(&self, id: &str, now: Timestamp) -> Result<(), StoreError> {
         sqlx::query(sql::REVOKE_SESSION).bind(now.0).bind(id).execute(&self.pool).await?;
         Ok(())
+    }
+
+    async fn password(&self, user_id: &str) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar(sql::PASSWORD).bind(user_id).fetch_optional(&self.pool).await?)
+    }
+
+    async fn lockout(&self, subject: &Digest, authenticator: AuthenticatorKind) -> Result<Lockout, StoreError> {
+        let row: Option<(i32, Option<i64>)> = sqlx::query_as(sql::LOCKOUT)
+            .bind(&subject.0[..])
+            .bind(authenticator.key())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map_or_else(Lockout::default, |(failures, locked_until)| Lockout {
+            failures: failures.max(0) as u32,
+            locked_until: locked_until.map(Timestamp),
+        }))
     }
 
     async fn device_known(&self, user_id: &str, device: &Digest) -> Result<bool, StoreError> {

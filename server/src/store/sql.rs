@@ -16,6 +16,19 @@ pub const UPDATE_PROFILE: &str = "UPDATE users SET profile = $1, updated_at = $2
 /// A browser seen signing an account in: first time, or again.
 pub const UPSERT_DEVICE: &str = "INSERT INTO known_devices (user_id, device_hash, first_seen, last_seen) VALUES ($1, $2, $3, $3) \
      ON CONFLICT (user_id, device_hash) DO UPDATE SET last_seen = excluded.last_seen";
+/// A new password replaces the old one.
+pub const UPSERT_PASSWORD: &str = "INSERT INTO passwords (user_id, hash, updated_at) VALUES ($1, $2, $3) \
+     ON CONFLICT (user_id) DO UPDATE SET hash = excluded.hash, updated_at = excluded.updated_at";
+pub const PASSWORD: &str = "SELECT hash FROM passwords WHERE user_id = $1";
+/// Counts a wrong answer in the statement itself (no lost update between instances);
+/// the `limit`-th in a row locks until `$4` and the count starts again.
+pub const LOCKOUT_FAILED: &str = "INSERT INTO lockouts (subject_hash, authenticator, failures, locked_until) \
+     VALUES ($1, $2, CASE WHEN 1 >= $3 THEN 0 ELSE 1 END, CASE WHEN 1 >= $3 THEN $4 ELSE NULL END) \
+     ON CONFLICT (subject_hash, authenticator) DO UPDATE SET \
+     locked_until = CASE WHEN lockouts.failures + 1 >= $3 THEN $4 ELSE lockouts.locked_until END, \
+     failures = CASE WHEN lockouts.failures + 1 >= $3 THEN 0 ELSE lockouts.failures + 1 END";
+pub const LOCKOUT_CLEARED: &str = "DELETE FROM lockouts WHERE subject_hash = $1 AND authenticator = $2";
+pub const LOCKOUT: &str = "SELECT failures, locked_until FROM lockouts WHERE subject_hash = $1 AND authenticator = $2";
 pub const DEVICE_KNOWN: &str = "SELECT 1 FROM known_devices WHERE user_id = $1 AND device_hash = $2";
 pub const USER_BY_EMAIL: &str = "SELECT id, email, profile FROM users WHERE email = $1";
 pub const USER_BY_ID: &str = "SELECT id, email, profile FROM users WHERE id = $1";

@@ -20,9 +20,10 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 
 use super::{
-    CodeUse, Commit, Mail, RefreshUse, Rotation, SessionWrite, Store, StoreError, StoredEvent, StoredFlow, StoredKey,
-    StoredPasskey, StoredSession, digest, parse_profile, profile_json, sql,
+    CodeUse, Commit, Lockout, LockoutWrite, Mail, RefreshUse, Rotation, SessionWrite, Store, StoreError, StoredEvent,
+    StoredFlow, StoredKey, StoredPasskey, StoredSession, digest, parse_profile, profile_json, sql,
 };
+use crate::authenticators::AuthenticatorKind;
 use crate::crypto::Digest;
 use crate::engine::{Timestamp, User};
 
@@ -32,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0002_passkeys.sql"),
     include_str!("../../migrations/sqlite/0003_oidc.sql"),
     include_str!("../../migrations/sqlite/0004_devices.sql"),
+    include_str!("../../migrations/sqlite/0005_passwords.sql"),
 ];
 const READERS: usize = 4;
 
@@ -327,6 +329,24 @@ impl Store for SqliteStore {
             for (id, profile, at) in &c.profiles {
                 tx.prepare_cached(sql::UPDATE_PROFILE)?.execute(params![profile_json(profile), at.0, id])?;
             }
+            for (user_id, hash, at) in &c.passwords {
+                tx.prepare_cached(sql::UPSERT_PASSWORD)?.execute(params![user_id, hash, at.0])?;
+            }
+            for w in &c.lockouts {
+                match w {
+                    LockoutWrite::Failed { subject, authenticator, limit, lock_until } => tx
+                        .prepare_cached(sql::LOCKOUT_FAILED)?
+                        .execute(params![&subject.0[..], authenticator.key(), limit, lock_until.0])?,
+                    LockoutWrite::Cleared { subject, authenticator } => tx
+                        .prepare_cached(sql::LOCKOUT_CLEARED)?
+                        .execute(params![&subject.0[..], authenticator.key()])?,
+                };
+            }
+            // Before the sessions below: a reset revokes the old ones, then signs in anew.
+            for (user_id, at) in &c.revocations {
+                tx.prepare_cached(sql::REVOKE_USER_SESSIONS)?.execute(params![at.0, user_id])?;
+                tx.prepare_cached(sql::REVOKE_USER_FAMILIES)?.execute(params![at.0, user_id])?;
+            }
             for code in &c.codes {
                 tx.prepare_cached(sql::INSERT_CODE)?.execute(params![
                     &code.code_hash.0[..],
@@ -435,6 +455,22 @@ impl Store for SqliteStore {
     async fn revoke_session(&self, id: &str, now: Timestamp) -> Result<(), StoreError> {
         let id = id.to_owned();
         self.write(move |tx| Ok(tx.prepare_cached(sql::REVOKE_SESSION)?.execute(params![now.0, id]).map(|_| ())?)).await
+    }
+
+    async fn password(&self, user_id: &str) -> Result<Option<String>, StoreError> {
+        self.read(|c| Ok(c.prepare_cached(sql::PASSWORD)?.query_row([user_id], |r| r.get(0)).optional()?))
+    }
+
+    async fn lockout(&self, subject: &Digest, authenticator: AuthenticatorKind) -> Result<Lockout, StoreError> {
+        self.read(|c| {
+            let row = c
+                .prepare_cached(sql::LOCKOUT)?
+                .query_row(params![&subject.0[..], authenticator.key()], |r| {
+                    Ok(Lockout { failures: r.get(0)?, locked_until: r.get::<_, Option<i64>>(1)?.map(Timestamp) })
+                })
+                .optional()?;
+            Ok(row.unwrap_or_default())
+        })
     }
 
     async fn device_known(&self, user_id: &str, device: &Digest) -> Result<bool, StoreError> {

@@ -369,6 +369,100 @@ async fn oidc_state_on_each_backend() {
     }
 }
 
+/// Passwords, lockout counts, and ending everything of an account (a reset).
+async fn credentials(store: Arc<dyn Store>) {
+    store
+        .commit(Commit { users: vec![user("u1", "a@x.io"), user("u2", "b@x.io")], ..Commit::default() })
+        .await
+        .unwrap();
+
+    assert_eq!(store.password("u1").await.unwrap(), None);
+    store
+        .commit(Commit { passwords: vec![("u1".into(), "$argon2id$one".into(), Timestamp(1))], ..Commit::default() })
+        .await
+        .unwrap();
+    store
+        .commit(Commit { passwords: vec![("u1".into(), "$argon2id$two".into(), Timestamp(2))], ..Commit::default() })
+        .await
+        .unwrap();
+    assert_eq!(store.password("u1").await.unwrap().as_deref(), Some("$argon2id$two"), "replaced");
+    assert_eq!(store.password("u2").await.unwrap(), None);
+
+    // Lockouts count per address and authenticator, in the statement; the third of a
+    // limit of three locks and starts the count again; a right answer clears it.
+    let (a, b) = (sha256(b"a@x.io"), sha256(b"nobody@x.io"));
+    let failed = |subject, limit| LockoutWrite::Failed {
+        subject,
+        authenticator: AuthenticatorKind::Password,
+        limit,
+        lock_until: Timestamp(900),
+    };
+    let lockout = |subject| {
+        let store = store.clone();
+        async move { store.lockout(&subject, AuthenticatorKind::Password).await.unwrap() }
+    };
+    assert_eq!(lockout(a).await, Lockout::default());
+    store.commit(Commit { lockouts: vec![failed(a, 3), failed(b, 3)], ..Commit::default() }).await.unwrap();
+    store.commit(Commit { lockouts: vec![failed(a, 3)], ..Commit::default() }).await.unwrap();
+    assert_eq!(lockout(a).await, Lockout { failures: 2, locked_until: None });
+    assert_eq!(lockout(b).await, Lockout { failures: 1, locked_until: None }, "an address without an account too");
+    assert_eq!(store.lockout(&a, AuthenticatorKind::Email).await.unwrap(), Lockout::default(), "per authenticator");
+    store.commit(Commit { lockouts: vec![failed(a, 3)], ..Commit::default() }).await.unwrap();
+    assert_eq!(lockout(a).await, Lockout { failures: 0, locked_until: Some(Timestamp(900)) });
+    let cleared = LockoutWrite::Cleared { subject: b, authenticator: AuthenticatorKind::Password };
+    store.commit(Commit { lockouts: vec![cleared], ..Commit::default() }).await.unwrap();
+    assert_eq!(lockout(b).await, Lockout::default());
+    // A limit of one locks at once.
+    store.commit(Commit { lockouts: vec![failed(b, 1)], ..Commit::default() }).await.unwrap();
+    assert_eq!(lockout(b).await, Lockout { failures: 0, locked_until: Some(Timestamp(900)) });
+
+    // Revocation ends the account's sessions (and only its), then a new one may start
+    // in the same commit.
+    let session = |id: &str, user: &str| StoredSession {
+        id: id.into(),
+        secret_hash: sha256(id.as_bytes()),
+        user_id: user.into(),
+        proofs: "[]".into(),
+        created_at: Timestamp(10),
+        last_seen_at: Timestamp(10),
+        expires_at: Timestamp(1_000),
+        revoked_at: None,
+    };
+    let create = |id: &str, user: &str| SessionWrite::Create(session(id, user));
+    store
+        .commit(Commit {
+            sessions: vec![create("s1", "u1"), create("s2", "u1"), create("s3", "u2")],
+            ..Commit::default()
+        })
+        .await
+        .unwrap();
+    store
+        .commit(Commit {
+            revocations: vec![("u1".into(), Timestamp(20))],
+            sessions: vec![create("s4", "u1")],
+            ..Commit::default()
+        })
+        .await
+        .unwrap();
+    let live = |id: &'static str| {
+        let store = store.clone();
+        async move { store.session(&sha256(id.as_bytes()), Timestamp(30)).await.unwrap().is_some() }
+    };
+    assert!(!live("s1").await && !live("s2").await, "u1's old sessions ended");
+    assert!(live("s3").await, "u2's session untouched");
+    assert!(live("s4").await, "the session started with the reset lives");
+}
+
+#[tokio::test]
+async fn credentials_on_each_backend() {
+    let (store, _dir) = sqlite().await;
+    credentials(store).await;
+    if let Some((store, schema)) = postgres().await {
+        credentials(store).await;
+        schema.drop_schema().await;
+    }
+}
+
 /// Many steps committing at once: each stands or falls alone (SQLite batches them
 /// into one transaction; a failure must roll back only its own writes).
 async fn concurrent_commits(store: Arc<dyn Store>) {

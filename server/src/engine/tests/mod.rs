@@ -1,12 +1,17 @@
 //! Journey tests: each drives the pure engine through a whole journey and compares a
 //! readable trace with the expected one (`UPDATE_EXPECT=1 cargo test` rewrites them).
 
+mod passwords;
+
 use std::time::Duration;
 
 use expect_test::{Expect, expect};
 use passway_protocol::{FieldValue, Intent, Submission};
 
 use super::*;
+use crate::authenticators::AuthenticatorKind;
+use crate::authenticators::lockout::Lockout;
+use crate::authenticators::password::{self, HashCost};
 use crate::crypto::Keyring;
 use crate::crypto::entropy::testing::CountingEntropy;
 
@@ -17,6 +22,10 @@ pub(super) struct Journey {
     passkeys: std::collections::BTreeMap<String, usize>,
     /// Scopes each user allowed the app.
     consents: std::collections::BTreeMap<String, String>,
+    /// Password hashes per user id.
+    pub(super) passwords: std::collections::BTreeMap<String, String>,
+    /// Lockout counts, as the store keeps them.
+    lockouts: std::collections::HashMap<(crate::crypto::Digest, AuthenticatorKind), Lockout>,
     /// The verified outcome the shell would hand over with the next submission.
     ceremony: Option<CeremonyOutcome>,
     rng: CountingEntropy,
@@ -47,9 +56,29 @@ fn demo_settings() -> EngineSettings {
                 text("family_name", "Family name", false),
             ],
         },
+        passwords: crate::authenticators::password_policy::PasswordPolicy {
+            cost: HashCost::TEST,
+            ..Default::default()
+        },
         ..EngineSettings::default()
     }
 }
+
+/// An app: the shop, with passkeys (or not) and the enrollment policy given.
+pub(super) fn app(passkeys: bool, enrollments: Enrollments) -> AppSettings {
+    AppSettings {
+        client_id: "shop".into(),
+        name: "Shop".into(),
+        self_registration: true,
+        passkeys,
+        enrollment: EnrollmentPolicy { default: enrollments, by_group: vec![] },
+        consent: false,
+        sign_on: Default::default(),
+        profile_update: vec![],
+    }
+}
+
+const NO_ENROLLMENT: Enrollments = Enrollments { passkey: Enrollment::Off, password: Enrollment::Off };
 
 /// Where a journey happens: the client's address, how many passkeys Ada has, and
 /// whether the browser is new to the account (`None`: not looked up).
@@ -67,36 +96,23 @@ impl Default for Place {
 
 impl Journey {
     fn new(intent: Intent) -> Journey {
-        Journey::with_app(
-            intent,
-            AppSettings {
-                client_id: "shop".into(),
-                name: "Shop".into(),
-                self_registration: true,
-                passkeys: false,
-                passkey_enrollment: PasskeyEnrollment::Off,
-                consent: false,
-                sign_on: Default::default(),
-                profile_update: vec![],
-            },
-        )
+        Journey::with_app(intent, app(false, NO_ENROLLMENT))
     }
 
     /// A journey for an app with passkeys and the given enrollment policy.
-    fn with_passkeys(intent: Intent, enrollment: PasskeyEnrollment) -> Journey {
-        Journey::with_app(
-            intent,
-            AppSettings {
-                client_id: "shop".into(),
-                name: "Shop".into(),
-                self_registration: true,
-                passkeys: true,
-                passkey_enrollment: enrollment,
-                consent: false,
-                sign_on: Default::default(),
-                profile_update: vec![],
-            },
-        )
+    fn with_passkeys(intent: Intent, enrollment: Enrollment) -> Journey {
+        Journey::with_app(intent, app(true, Enrollments { passkey: enrollment, ..NO_ENROLLMENT }))
+    }
+
+    /// A journey for an app that uses passwords with the given enrollment policy.
+    pub(super) fn with_passwords(intent: Intent, enrollment: Enrollment) -> Journey {
+        Journey::with_app(intent, app(false, Enrollments { password: enrollment, ..NO_ENROLLMENT }))
+    }
+
+    /// Gives the account `user_id` the password `password`.
+    pub(super) fn password(&mut self, user_id: &str, password: &str) -> &mut Self {
+        self.passwords.insert(user_id.into(), password::hash(password, HashCost::TEST, &mut self.rng));
+        self
     }
 
     fn with_app(intent: Intent, app: AppSettings) -> Journey {
@@ -182,6 +198,8 @@ impl Journey {
             users: vec![User { id: "u-ada".into(), email: "ada@example.com".into(), profile: Default::default() }],
             passkeys: [("u-ada".to_owned(), place.passkeys)].into_iter().filter(|(_, n)| *n > 0).collect(),
             consents,
+            passwords: Default::default(),
+            lockouts: Default::default(),
             ceremony: None,
             rng,
             keys,
@@ -261,7 +279,17 @@ impl Journey {
             .or_else(|| lookup(&self.flow, &action).and_then(|e| self.users.iter().find(|u| u.email == e).cloned()));
         let passkeys = user.as_ref().and_then(|u| self.passkeys.get(&u.id)).copied().unwrap_or(0);
         let consent = user.as_ref().and_then(|u| self.consents.get(&u.id)).cloned();
-        let world = World { user, passkeys, ceremony, consent, new_device: self.new_device };
+        let password = user.as_ref().and_then(|u| self.passwords.get(&u.id)).cloned();
+        let lockout = match (&action, &self.flow.subject) {
+            (Action::Submit { remediation, .. }, Some(subject)) => guessable_answer(&self.flow, remediation)
+                .and_then(|kind| {
+                    self.lockouts.get(&(crate::authenticators::lockout::subject_key(&self.keys, &subject.email), kind))
+                })
+                .copied()
+                .unwrap_or_default(),
+            _ => Lockout::default(),
+        };
+        let world = World { user, passkeys, ceremony, consent, new_device: self.new_device, password, lockout };
         let mut env =
             Env { now: self.now, rng: &mut self.rng, keys: &self.keys, app: &self.app, settings: &self.settings };
         match step(&self.flow, action, &world, &mut env) {
@@ -324,6 +352,24 @@ impl Journey {
                 self.consents.insert(user_id.clone(), scope.clone());
                 describe_effect(e)
             }
+            Effect::SetPassword { user_id, hash, .. } => {
+                self.passwords.insert(user_id.clone(), hash.clone());
+                describe_effect(e)
+            }
+            // As the store's statements do.
+            Effect::AnswerFailed { subject, authenticator, limit, lock_until } => {
+                let l = self.lockouts.entry((*subject, *authenticator)).or_default();
+                if l.failures + 1 >= *limit {
+                    *l = Lockout { failures: 0, locked_until: Some(*lock_until) };
+                } else {
+                    l.failures += 1;
+                }
+                describe_effect(e)
+            }
+            Effect::AnswerAccepted { subject, authenticator } => {
+                self.lockouts.remove(&(*subject, *authenticator));
+                describe_effect(e)
+            }
             Effect::UpdateProfile { user_id, profile, .. } => {
                 if let Some(u) = self.users.iter_mut().find(|u| &u.id == user_id) {
                     u.profile = profile.clone();
@@ -367,6 +413,14 @@ fn describe_effect(e: &Effect) -> String {
         Effect::PasskeyUsed { cred_id, updated, .. } => {
             format!("passkey_used cred={cred_id} updated={}", updated.is_some())
         }
+        Effect::SetPassword { user_id, hash, .. } => {
+            format!("set_password user={user_id} argon2id={}", hash.starts_with("$argon2id$"))
+        }
+        Effect::AnswerFailed { authenticator, limit, .. } => {
+            format!("answer_failed {} limit={limit}", authenticator.key())
+        }
+        Effect::AnswerAccepted { authenticator, .. } => format!("answer_accepted {}", authenticator.key()),
+        Effect::RevokeSessions { user_id, .. } => format!("revoke_sessions user={user_id}"),
     }
 }
 
@@ -389,8 +443,18 @@ fn describe(flow: &Flow, app: &AppSettings, settings: &EngineSettings) -> String
             format!("email_challenge attempts_left={}", c.attempts_left)
         }
         Step::Challenge(Challenge::Passkey(c)) => format!("passkey_challenge of {}", c.user_id),
-        Step::EnrollSelect { required } => format!("enroll_select{}", if *required { " (required)" } else { "" }),
+        Step::EnrollSelect { required, .. } => {
+            let options: Vec<&str> = forms::enroll_options(&flow.step).iter().map(|k| k.key()).collect();
+            format!("enroll_select {options:?}{}", if *required { " (required)" } else { "" })
+        }
         Step::EnrollPasskey { .. } => "enroll_passkey".to_owned(),
+        Step::EnrollPassword { required } => {
+            format!("enroll_password{}", if *required { " (required)" } else { "" })
+        }
+        Step::Challenge(Challenge::Password(_)) => "password_challenge".to_owned(),
+        Step::IdentifyRecovery => "identify_recovery".to_owned(),
+        Step::ResetPassword => "reset_password".to_owned(),
+        Step::CannotRecover => "cannot_recover".to_owned(),
         Step::Consent => "consent".to_owned(),
         Step::EnrollProfileUpdate { attributes } => format!("enroll_profile_update {attributes:?}"),
         Step::Denied { rule } => format!("denied by {rule:?}"),
@@ -784,7 +848,7 @@ pub(super) fn registered(cred: &str) -> CeremonyOutcome {
 
 #[test]
 fn passkey_first_sign_in_with_autofill() {
-    let mut j = Journey::with_passkeys(Intent::Login, PasskeyEnrollment::Optional);
+    let mut j = Journey::with_passkeys(Intent::Login, Enrollment::Optional);
     j.passkeys.insert("u-ada".into(), 1);
     j.answer(
         "challenge-webauthn-autofillui-authenticator",
@@ -811,7 +875,7 @@ fn passkey_first_sign_in_with_autofill() {
 
 #[test]
 fn identifier_first_passkey_then_another_way() {
-    let mut j = Journey::with_passkeys(Intent::Login, PasskeyEnrollment::Optional);
+    let mut j = Journey::with_passkeys(Intent::Login, Enrollment::Optional);
     j.passkeys.insert("u-ada".into(), 2);
     j.submit("identify", &[("identifier", "ada@example.com")])
         .answer("challenge-authenticator", CeremonyOutcome::Failed(CeremonyFailure::Invalid))
@@ -853,7 +917,7 @@ fn identifier_first_passkey_then_another_way() {
 
 #[test]
 fn a_possibly_cloned_passkey_is_refused_and_logged() {
-    let mut j = Journey::with_passkeys(Intent::Login, PasskeyEnrollment::Optional);
+    let mut j = Journey::with_passkeys(Intent::Login, Enrollment::Optional);
     j.passkeys.insert("u-ada".into(), 1);
     j.submit("identify", &[("identifier", "ada@example.com")])
         .answer("challenge-authenticator", CeremonyOutcome::Failed(CeremonyFailure::PossibleClone));
@@ -872,7 +936,7 @@ fn a_possibly_cloned_passkey_is_refused_and_logged() {
 
 #[test]
 fn accounts_without_passkeys_are_offered_one_after_email_sign_in() {
-    let mut j = Journey::with_passkeys(Intent::Login, PasskeyEnrollment::Optional);
+    let mut j = Journey::with_passkeys(Intent::Login, Enrollment::Optional);
     j.submit("identify", &[("identifier", "ada@example.com")])
         .type_mailed_code()
         .select("select-authenticator-enroll", "passkey")
@@ -885,7 +949,7 @@ fn accounts_without_passkeys_are_offered_one_after_email_sign_in() {
           effect send_email to=ada@example.com purpose=SignIn
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
-          step enroll_select offers [select-authenticator-enroll, skip]
+          step enroll_select ["passkey"] offers [select-authenticator-enroll, skip]
         > select-authenticator-enroll authenticator=passkey
           step enroll_passkey offers [enroll-authenticator, skip]
           effect begin_ceremony Register { user_id: u-ada, email: ada@example.com, display_name: ada@example.com }
@@ -906,7 +970,7 @@ fn accounts_without_passkeys_are_offered_one_after_email_sign_in() {
 
 #[test]
 fn optional_enrollment_can_be_skipped() {
-    let mut j = Journey::with_passkeys(Intent::Login, PasskeyEnrollment::Optional);
+    let mut j = Journey::with_passkeys(Intent::Login, Enrollment::Optional);
     j.submit("identify", &[("identifier", "ada@example.com")]).type_mailed_code().submit("skip", &[]);
     j.check(expect![[r#"
           start effect begin_ceremony Discoverable
@@ -915,7 +979,7 @@ fn optional_enrollment_can_be_skipped() {
           effect send_email to=ada@example.com purpose=SignIn
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
-          step enroll_select offers [select-authenticator-enroll, skip]
+          step enroll_select ["passkey"] offers [select-authenticator-enroll, skip]
         > skip 
           step completed offers []
           effect start_session id=quifwPA-KVmuTXAagMw5FQ user=u-ada proofs=["email"]
@@ -927,7 +991,7 @@ fn optional_enrollment_can_be_skipped() {
 
 #[test]
 fn required_enrollment_offers_no_skip() {
-    let mut j = Journey::with_passkeys(Intent::Login, PasskeyEnrollment::Required);
+    let mut j = Journey::with_passkeys(Intent::Login, Enrollment::Required);
     j.submit("identify", &[("identifier", "ada@example.com")]).type_mailed_code().submit("skip", &[]);
     j.check(expect![[r#"
           start effect begin_ceremony Discoverable
@@ -936,7 +1000,7 @@ fn required_enrollment_offers_no_skip() {
           effect send_email to=ada@example.com purpose=SignIn
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
-          step enroll_select offers [select-authenticator-enroll]
+          step enroll_select ["passkey"] (required) offers [select-authenticator-enroll]
         > skip 
           rejected: the remediation `skip` is not offered at this step
     "#]]);
@@ -944,7 +1008,7 @@ fn required_enrollment_offers_no_skip() {
 
 #[test]
 fn new_accounts_are_offered_a_passkey_after_registering() {
-    let mut j = Journey::with_passkeys(Intent::Register, PasskeyEnrollment::Optional);
+    let mut j = Journey::with_passkeys(Intent::Register, Enrollment::Optional);
     j.submit("enroll-profile", &[("email", "grace@example.com"), ("given_name", "Grace")])
         .type_mailed_code()
         .select("select-authenticator-enroll", "passkey")
@@ -955,7 +1019,7 @@ fn new_accounts_are_offered_a_passkey_after_registering() {
           effect send_email to=grace@example.com purpose=Register
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
-          step enroll_select offers [select-authenticator-enroll, skip]
+          step enroll_select ["passkey"] offers [select-authenticator-enroll, skip]
           effect create_user email=grace@example.com profile={"given_name": "Grace"}
           effect log user.registration.create Success
         > select-authenticator-enroll authenticator=passkey
@@ -974,7 +1038,7 @@ fn new_accounts_are_offered_a_passkey_after_registering() {
 
 #[test]
 fn signing_in_with_a_passkey_offers_no_enrollment() {
-    let mut j = Journey::with_passkeys(Intent::Login, PasskeyEnrollment::Required);
+    let mut j = Journey::with_passkeys(Intent::Login, Enrollment::Required);
     j.passkeys.insert("u-ada".into(), 1);
     j.submit("identify", &[("identifier", "ada@example.com")])
         .answer("challenge-authenticator", asserted("u-ada", "c1"));
@@ -1034,12 +1098,10 @@ fn sessions_are_not_reused_when_the_request_or_their_age_forbids() {
 
 #[test]
 fn a_session_lets_a_required_enrollment_through_but_not_an_optional_offer() {
-    let passkeys = |enrollment| AppSettings { passkeys: true, passkey_enrollment: enrollment, ..plain_app() };
-    let required =
-        Journey::begin(Intent::Login, passkeys(PasskeyEnrollment::Required), |_| {}, Some(ada_session(60)), &[]);
-    assert_eq!(required.flow.step, Step::EnrollSelect { required: false });
-    let optional =
-        Journey::begin(Intent::Login, passkeys(PasskeyEnrollment::Optional), |_| {}, Some(ada_session(60)), &[]);
+    let passkeys = |passkey| app(true, Enrollments { passkey, ..NO_ENROLLMENT });
+    let required = Journey::begin(Intent::Login, passkeys(Enrollment::Required), |_| {}, Some(ada_session(60)), &[]);
+    assert_eq!(required.flow.step, Step::EnrollSelect { required: true, options: vec![AuthenticatorKind::Passkey] });
+    let optional = Journey::begin(Intent::Login, passkeys(Enrollment::Optional), |_| {}, Some(ada_session(60)), &[]);
     assert!(optional.flow.is_finished(), "the offer was made at the original sign-in");
 }
 

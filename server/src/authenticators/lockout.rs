@@ -1,0 +1,75 @@
+//! Lockout of guessable answers (passwords, TOTP codes) after repeated failures.
+//!
+//! Failures are counted per *email address* and authenticator, not per account: an
+//! address with no account locks exactly like one with an account, so the lockout
+//! says nothing about who has signed up. The count lives in the store (one row per
+//! address and authenticator, keyed by a MAC of the address), so it holds across
+//! instances and restarts; the store increments it in the statement itself.
+
+use std::time::Duration;
+
+use crate::crypto::{Digest, Keyring};
+use crate::engine::Timestamp;
+
+/// How many wrong answers in a row lock an authenticator, and for how long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockoutPolicy {
+    pub attempts: u32,
+    pub duration: Duration,
+}
+
+impl Default for LockoutPolicy {
+    /// OWASP: a handful of attempts, then minutes of lockout (not forever, which would
+    /// let anyone lock anyone out for good).
+    fn default() -> Self {
+        LockoutPolicy { attempts: 10, duration: Duration::from_secs(15 * 60) }
+    }
+}
+
+/// An address's record for one authenticator, as the store holds it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Lockout {
+    /// Wrong answers since the last right one (or the last lockout).
+    pub failures: u32,
+    /// No answer is checked before this instant.
+    pub locked_until: Option<Timestamp>,
+}
+
+impl Lockout {
+    /// The instant the lockout ends, while it holds.
+    pub fn until(&self, now: Timestamp) -> Option<Timestamp> {
+        self.locked_until.filter(|t| now < *t)
+    }
+
+    /// Minutes left, rounded up, for the person's message.
+    pub fn minutes_left(&self, now: Timestamp) -> Option<u64> {
+        self.until(now).map(|t| now.until(t).as_secs().div_ceil(60).max(1))
+    }
+}
+
+/// The store's key for an address's lockouts: a MAC, so the table lists no addresses.
+pub fn subject_key(keys: &Keyring, email: &str) -> Digest {
+    keys.mac(&[b"lockout", email.as_bytes()])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lockout_holds_until_its_end_and_counts_minutes_up() {
+        let now = Timestamp::from_unix_seconds(1_000);
+        let locked = Lockout { failures: 0, locked_until: Some(now.plus(Duration::from_secs(61))) };
+        assert_eq!(locked.minutes_left(now), Some(2));
+        assert_eq!(locked.minutes_left(now.plus(Duration::from_secs(60))), Some(1));
+        assert_eq!(locked.minutes_left(now.plus(Duration::from_secs(61))), None);
+        assert_eq!(Lockout::default().until(now), None);
+    }
+
+    #[test]
+    fn keys_differ_per_address_and_master_key() {
+        let k = Keyring::from_master(&[1; 32]);
+        assert_ne!(subject_key(&k, "a@example.com"), subject_key(&k, "b@example.com"));
+        assert_ne!(subject_key(&k, "a@example.com"), subject_key(&Keyring::from_master(&[2; 32]), "a@example.com"));
+    }
+}

@@ -1,0 +1,43 @@
+//! Which authenticators the person in a flow can prove, and which they could enrol:
+//! the app's enrollment policy for their groups, and what their account has. Every
+//! step that offers authenticators (identify, step-up, recovery, enrollment) asks
+//! here, so the answer cannot differ from one step to the next.
+
+use super::{Enrollment, Enrollments, Env, Flow, World};
+use crate::authenticators::AuthenticatorKind;
+
+/// The enrollment policy that applies to the flow's person (by their groups).
+pub(super) fn enrollments<'e>(flow: &Flow, env: &'e Env<'_>) -> &'e Enrollments {
+    let email = flow.subject.as_ref().map_or("", |s| s.email.as_str());
+    env.app.enrollment.for_groups(&env.settings.groups.of(email))
+}
+
+/// Whether the account has `kind` and this app accepts it. Email always: it is the
+/// account's identifier, proven when the account was made.
+pub(super) fn usable(kind: AuthenticatorKind, flow: &Flow, world: &World, env: &Env<'_>) -> bool {
+    match kind {
+        AuthenticatorKind::Email => true,
+        AuthenticatorKind::Passkey => env.app.passkeys && world.passkeys > 0,
+        AuthenticatorKind::Password => world.password.is_some() && enrollments(flow, env).password != Enrollment::Off,
+    }
+}
+
+/// Whether the person could enrol `kind` with this app.
+pub(super) fn enrollable(kind: AuthenticatorKind, flow: &Flow, env: &Env<'_>) -> bool {
+    let policy = enrollments(flow, env).of(kind);
+    match kind {
+        AuthenticatorKind::Email => false,
+        AuthenticatorKind::Passkey => env.app.passkeys && policy != Enrollment::Off,
+        AuthenticatorKind::Password => policy != Enrollment::Off,
+    }
+}
+
+/// Whether the account lacks `kind` (not enrolled, nor just made in this flow).
+pub(super) fn lacks(kind: AuthenticatorKind, flow: &Flow, world: &World) -> bool {
+    let has = match kind {
+        AuthenticatorKind::Email => true,
+        AuthenticatorKind::Passkey => world.passkeys > 0,
+        AuthenticatorKind::Password => world.password.is_some(),
+    };
+    !has && !flow.has_proven(kind)
+}
