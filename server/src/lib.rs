@@ -20,6 +20,7 @@ pub mod journey;
 pub mod mail;
 pub mod oidc;
 pub mod policy;
+pub mod qr;
 pub mod serve;
 pub mod store;
 pub mod tokens;

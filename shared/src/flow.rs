@@ -113,6 +113,32 @@ pub struct CurrentAuthenticator {
     /// RFC 3339 instant after which this challenge can no longer be answered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<String>,
+    /// While enrolling an authenticator app (`totp`): what to scan or type into it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activation: Option<Activation>,
+}
+
+/// What an authenticator app needs to be set up: the `otpauth://` URI, as a QR code
+/// and as a secret to type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Activation {
+    /// The key URI (`otpauth://totp/ISSUER:ACCOUNT?secret=…`).
+    pub uri: String,
+    /// The shared secret in base32, in groups of four, for typing by hand.
+    pub shared_secret: String,
+    pub qr_code: QrCode,
+}
+
+/// A QR code as one SVG path: `size` modules square, each dark module a unit square
+/// at its column and row. Draw it in a `viewBox` of `-4 -4 size+8 size+8` (the quiet
+/// zone) on a light background.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QrCode {
+    pub size: u32,
+    /// The `d` attribute of the path.
+    pub path: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

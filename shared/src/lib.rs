@@ -16,7 +16,10 @@ mod remediation;
 mod start;
 
 pub use error::ApiError;
-pub use flow::{AppInfo, CurrentAuthenticator, FlowResponse, Intent, Level, Message, Poll, Resend, Success, UserInfo};
+pub use flow::{
+    Activation, AppInfo, CurrentAuthenticator, FlowResponse, Intent, Level, Message, Poll, QrCode, Resend, Success,
+    UserInfo,
+};
 pub use remediation::{
     CreationOptions, Field, FieldType, FieldValue, Remediation, RequestOptions, ScopeInfo, SelectOption, Submission,
     WebAuthn,

@@ -73,6 +73,11 @@ fn flow_response_shape() {
             resend: Some(Resend { href: "r".into(), retry_after_seconds: 30 }),
             poll: Some(Poll { href: "p".into(), events: "e".into(), interval_ms: 4000 }),
             expires_at: None,
+            activation: Some(Activation {
+                uri: "otpauth://totp/A:b?secret=C".into(),
+                shared_secret: "C".into(),
+                qr_code: QrCode { size: 21, path: "M0 0h7v1h-7z".into() },
+            }),
         }),
         cancel: None,
         success: None,
@@ -83,6 +88,7 @@ fn flow_response_shape() {
     assert_eq!(json["intent"], "login");
     assert_eq!(json["messages"][0]["level"], "error");
     assert_eq!(json["current_authenticator"]["resend"]["retry_after_seconds"], 30);
+    assert_eq!(json["current_authenticator"]["activation"]["qr_code"]["size"], 21);
     assert!(json.get("success").is_none(), "absent options are omitted");
     let back: FlowResponse = serde_json::from_value(json).unwrap();
     assert_eq!(back, response);

@@ -13,6 +13,7 @@ pub mod lockout;
 pub mod passkey;
 pub mod password;
 pub mod password_policy;
+pub mod totp;
 
 use std::time::Duration;
 
@@ -58,6 +59,8 @@ pub struct VerifyContext<'a> {
     pub decoy_password: &'a str,
     /// The address's lockout for the authenticator under way.
     pub lockout: lockout::Lockout,
+    /// The account's TOTP secret, when it has one.
+    pub totp: Option<&'a totp::TotpSecret>,
 }
 
 /// How an answer went.
@@ -98,6 +101,8 @@ pub enum AuthenticatorKind {
     Passkey,
     /// A password (argon2id).
     Password,
+    /// Six-digit codes from an authenticator app (RFC 6238).
+    Totp,
 }
 
 /// NIST SP 800-63B factor types. Two authenticators of the same type are one factor.
@@ -119,8 +124,8 @@ pub struct Characteristics {
 }
 
 impl AuthenticatorKind {
-    pub const ALL: [AuthenticatorKind; 3] =
-        [AuthenticatorKind::Email, AuthenticatorKind::Passkey, AuthenticatorKind::Password];
+    pub const ALL: [AuthenticatorKind; 4] =
+        [AuthenticatorKind::Email, AuthenticatorKind::Passkey, AuthenticatorKind::Password, AuthenticatorKind::Totp];
 
     /// The stable key used on the wire (`current_authenticator.key`).
     pub fn key(self) -> &'static str {
@@ -128,6 +133,7 @@ impl AuthenticatorKind {
             AuthenticatorKind::Email => "email",
             AuthenticatorKind::Passkey => "passkey",
             AuthenticatorKind::Password => "password",
+            AuthenticatorKind::Totp => "totp",
         }
     }
 
@@ -140,6 +146,7 @@ impl AuthenticatorKind {
             AuthenticatorKind::Email => email::CHARACTERISTICS,
             AuthenticatorKind::Passkey => passkey::CHARACTERISTICS,
             AuthenticatorKind::Password => password::CHARACTERISTICS,
+            AuthenticatorKind::Totp => totp::CHARACTERISTICS,
         }
     }
 }

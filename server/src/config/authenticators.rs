@@ -117,7 +117,7 @@ pub fn recovery(c: &Checker<'_>, r: &file::Recovery) -> Result<RecoveryPolicy, C
                     return c.err(
                         key.span(),
                         format!("recovery.authenticators[{i}]"),
-                        format!("expected \"email\" or \"passkey\", found {:?}", key.get_ref()),
+                        format!("expected \"email\", \"passkey\" or \"totp\", found {:?}", key.get_ref()),
                     );
                 }
             };
@@ -161,8 +161,9 @@ pub fn enrollment(
     let app_default = Enrollments {
         passkey: if has_party { Enrollment::Optional } else { Enrollment::Off },
         password: Enrollment::Off,
+        totp: Enrollment::Off,
     };
-    let default = enrollments(c, key, a.passkeys.as_ref(), a.passwords.as_ref(), app_default, brand, has_party)?;
+    let default = enrollments(c, key, Keys::of_app(a), app_default, brand, has_party)?;
     let mut by_group = vec![];
     for (i, entry) in a.enrollment.iter().enumerate() {
         let e = entry.get_ref();
@@ -179,23 +180,35 @@ pub fn enrollment(
                 );
             }
         }
-        let enrollments =
-            enrollments(c, &entry_key, e.passkeys.as_ref(), e.passwords.as_ref(), default, brand, has_party)?;
+        let keys = Keys { passkeys: e.passkeys.as_ref(), passwords: e.passwords.as_ref(), totp: e.totp.as_ref() };
+        let enrollments = enrollments(c, &entry_key, keys, default, brand, has_party)?;
         by_group.push(GroupEnrollments { groups: e.groups.iter().map(|g| g.get_ref().clone()).collect(), enrollments });
     }
     Ok(EnrollmentPolicy { default, by_group })
 }
 
+/// The enrollment keys of an app or of one of its group entries.
+struct Keys<'a> {
+    passkeys: Option<&'a Spanned<String>>,
+    passwords: Option<&'a Spanned<String>>,
+    totp: Option<&'a Spanned<String>>,
+}
+
+impl Keys<'_> {
+    fn of_app(a: &AppEntry) -> Keys<'_> {
+        Keys { passkeys: a.passkeys.as_ref(), passwords: a.passwords.as_ref(), totp: a.totp.as_ref() }
+    }
+}
+
 fn enrollments(
     c: &Checker<'_>,
     key: &str,
-    passkeys: Option<&Spanned<String>>,
-    passwords: Option<&Spanned<String>>,
+    keys: Keys<'_>,
     base: Enrollments,
     brand: &str,
     has_party: bool,
 ) -> Result<Enrollments, ConfigError> {
-    let passkey = match passkeys {
+    let passkey = match keys.passkeys {
         None => base.passkey,
         Some(p) => {
             let value = one(c, &format!("{key}.passkeys"), p)?;
@@ -209,11 +222,15 @@ fn enrollments(
             value
         }
     };
-    let password = match passwords {
+    let password = match keys.passwords {
         None => base.password,
         Some(p) => one(c, &format!("{key}.passwords"), p)?,
     };
-    Ok(Enrollments { passkey, password })
+    let totp = match keys.totp {
+        None => base.totp,
+        Some(p) => one(c, &format!("{key}.totp"), p)?,
+    };
+    Ok(Enrollments { passkey, password, totp })
 }
 
 fn one(c: &Checker<'_>, key: &str, value: &Spanned<String>) -> Result<Enrollment, ConfigError> {

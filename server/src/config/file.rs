@@ -98,6 +98,7 @@ pub struct EnrollmentEntry {
     pub groups: Vec<Spanned<String>>,
     pub passkeys: Option<Spanned<String>>,
     pub passwords: Option<Spanned<String>>,
+    pub totp: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -280,6 +281,8 @@ pub struct AppEntry {
     pub passkeys: Option<Spanned<String>>,
     /// Password enrollment: `required`, `optional` or `off` (the default: no passwords).
     pub passwords: Option<Spanned<String>>,
+    /// Authenticator app (TOTP) enrollment: `required`, `optional` or `off` (default).
+    pub totp: Option<Spanned<String>>,
     /// Enrollment for people in some groups, first match wins, over the two above.
     #[serde(default)]
     pub enrollment: Vec<Spanned<EnrollmentEntry>>,

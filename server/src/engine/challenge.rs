@@ -13,6 +13,7 @@ use super::{Severity, Step, World, finish, identify, recover, register, text_of}
 use crate::authenticators::email::{EmailChallenge, LinkVerdict, MAX_EMAILS_PER_FLOW, Purpose};
 use crate::authenticators::passkey::PasskeyChallenge;
 use crate::authenticators::password::{self, PasswordChallenge};
+use crate::authenticators::totp::TotpChallenge;
 use crate::authenticators::{AuthenticatorKind, Verdict, VerifyContext, lockout};
 
 /// Mails a fresh challenge to the flow's subject, replacing any previous one.
@@ -38,6 +39,23 @@ pub(super) fn send(mut flow: Flow, purpose: Purpose, env: &mut Env<'_>) -> Outco
     out
 }
 
+/// A challenge of `kind` for the account `user_id` (known for all but email and
+/// password, which are asked of any address); `purpose` words an email.
+pub(super) fn begin(
+    flow: Flow,
+    kind: AuthenticatorKind,
+    user_id: Option<&str>,
+    purpose: Purpose,
+    env: &mut Env<'_>,
+) -> Outcome {
+    match kind {
+        AuthenticatorKind::Email => send(flow, purpose, env),
+        AuthenticatorKind::Password => begin_password(flow),
+        AuthenticatorKind::Passkey => begin_passkey(flow, user_id.expect("a passkey challenge names its account"), env),
+        AuthenticatorKind::Totp => begin_totp(flow),
+    }
+}
+
 /// A passkey challenge for the account `user_id`.
 pub(super) fn begin_passkey(mut flow: Flow, user_id: &str, env: &mut Env<'_>) -> Outcome {
     let c = ceremony::new(CeremonyKind::Authenticate { user_id: user_id.to_owned() }, env.rng);
@@ -50,6 +68,12 @@ pub(super) fn begin_passkey(mut flow: Flow, user_id: &str, env: &mut Env<'_>) ->
 /// says nothing about whether the address has an account or a password.
 pub(super) fn begin_password(mut flow: Flow) -> Outcome {
     flow.step = Step::Challenge(Challenge::Password(PasswordChallenge {}));
+    Outcome::new(flow)
+}
+
+/// A challenge for the account's authenticator app.
+pub(super) fn begin_totp(mut flow: Flow) -> Outcome {
+    flow.step = Step::Challenge(Challenge::Totp(TotpChallenge::default()));
     Outcome::new(flow)
 }
 
@@ -85,6 +109,7 @@ pub(super) fn submit_answer(mut flow: Flow, values: &Submission, world: &World, 
         password: world.password.as_deref(),
         decoy_password: password::decoy(env.settings.passwords.cost),
         lockout: world.lockout,
+        totp: world.totp.as_ref(),
     };
     let verdict = challenge.verify(values, &ctx);
     let kind = challenge.kind();
@@ -93,7 +118,8 @@ pub(super) fn submit_answer(mut flow: Flow, values: &Submission, world: &World, 
     match verdict {
         Verdict::Proven => {
             let counted = count_answer(&flow, kind, true, world, env).filter(|_| locks_out);
-            let used: Vec<Effect> = passkey_used(world, env).into_iter().chain(counted).collect();
+            let used: Vec<Effect> =
+                passkey_used(world, env).into_iter().chain(totp_used(&challenge, world)).chain(counted).collect();
             flow.step = Step::Challenge(challenge);
             let mut out = after_proof(flow, kind, world, env);
             out.effects.splice(0..0, used);
@@ -138,16 +164,16 @@ pub(super) fn submit_answer(mut flow: Flow, values: &Submission, world: &World, 
 pub(super) fn select(flow: Flow, values: &Submission, world: &World, env: &mut Env<'_>) -> Outcome {
     let chosen = text_of(values, "authenticator");
     let kind = flow.authenticators.iter().copied().find(|k| k.key() == chosen);
-    match (kind, &world.user) {
-        (Some(AuthenticatorKind::Passkey), Some(user)) => begin_passkey(flow, &user.id, env),
-        (Some(AuthenticatorKind::Password), _) => begin_password(flow),
-        (Some(AuthenticatorKind::Email), _) => {
-            let purpose = match (flow.intent, &world.user) {
-                (Intent::Recover, _) => Purpose::Recover,
-                (_, Some(_)) => Purpose::SignIn,
-                (_, None) => Purpose::Register,
-            };
-            send(flow, purpose, env)
+    let user_id = world.user.as_ref().map(|u| u.id.clone());
+    let purpose = match (flow.intent, &user_id) {
+        (Intent::Recover, _) => Purpose::Recover,
+        (_, Some(_)) => Purpose::SignIn,
+        (_, None) => Purpose::Register,
+    };
+    match kind {
+        // Only email and password are offered for an address without an account.
+        Some(kind) if user_id.is_some() || matches!(kind, AuthenticatorKind::Email | AuthenticatorKind::Password) => {
+            begin(flow, kind, user_id.as_deref(), purpose, env)
         }
         _ => Outcome::invalid(
             flow,
@@ -258,6 +284,16 @@ fn passkey_used(world: &World, env: &Env<'_>) -> Option<Effect> {
     match &world.ceremony {
         Some(CeremonyOutcome::Asserted { cred_id, updated, .. }) => {
             Some(Effect::PasskeyUsed { cred_id: cred_id.clone(), updated: updated.clone(), at: env.now })
+        }
+        _ => None,
+    }
+}
+
+/// The effect spending the TOTP step whose code proved the challenge.
+fn totp_used(challenge: &Challenge, world: &World) -> Option<Effect> {
+    match (challenge, &world.user) {
+        (Challenge::Totp(TotpChallenge { accepted: Some(step) }), Some(user)) => {
+            Some(Effect::TotpUsed { user_id: user.id.clone(), step: *step })
         }
         _ => None,
     }

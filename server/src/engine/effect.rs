@@ -66,6 +66,19 @@ pub enum Effect {
         subject: Digest,
         authenticator: AuthenticatorKind,
     },
+    /// Store the account's new TOTP secret (the shell seals it); its `last_step` is
+    /// the step of the code that confirmed it, which cannot be used again.
+    SaveTotp {
+        user_id: String,
+        totp: crate::authenticators::totp::TotpSecret,
+        at: Timestamp,
+    },
+    /// A TOTP code was accepted for `step`: no code of that step or earlier works again.
+    /// The store refuses a step that is not later (a code raced on another instance).
+    TotpUsed {
+        user_id: String,
+        step: i64,
+    },
     /// End every SSO session and refresh token family of the account (after a reset).
     RevokeSessions {
         user_id: String,

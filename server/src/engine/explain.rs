@@ -12,6 +12,7 @@ use super::{
 };
 use crate::authenticators::AuthenticatorKind;
 use crate::authenticators::password::{self, HashCost};
+use crate::authenticators::totp::{self, TotpSecret};
 use crate::crypto::{Entropy, Keyring};
 use crate::policy::{Access, Acr, Platform};
 
@@ -23,6 +24,8 @@ pub struct Question {
     pub account: Option<(User, usize)>,
     /// Whether that account has a password (the dry run knows it).
     pub password: bool,
+    /// Whether that account has an authenticator app (the dry run has it at hand).
+    pub totp: bool,
     /// Extra groups to assume the person is in (on top of the configured ones).
     pub groups: Vec<String>,
     pub ip: Option<String>,
@@ -53,6 +56,8 @@ impl std::fmt::Display for Explanation {
 const MAX_STEPS: usize = 16;
 /// The password the obliging person of the dry run knows.
 const DRY_RUN_PASSWORD: &str = "the dry run's password";
+/// The secret of the dry run's authenticator app.
+const DRY_RUN_TOTP: &[u8] = b"the dry run's secret";
 
 pub fn explain(
     q: &Question,
@@ -93,7 +98,8 @@ pub fn explain(
     let user = q.account.as_ref().map(|(u, _)| u.clone());
     let passkeys = q.account.as_ref().map_or(0, |(_, n)| *n);
     let password = (q.password && user.is_some()).then(|| password::hash(DRY_RUN_PASSWORD, HashCost::TEST, rng));
-    let world = World { user: user.clone(), passkeys, new_device: q.new_device, password, ..World::default() };
+    let totp = (q.totp && user.is_some()).then(|| TotpSecret { secret: DRY_RUN_TOTP.to_vec(), last_step: 0 });
+    let world = World { user: user.clone(), passkeys, new_device: q.new_device, password, totp, ..World::default() };
 
     let session = (!q.session.is_empty()).then(|| user.clone()).flatten().map(|user| Session {
         id: "dry-run-session".into(),
@@ -119,7 +125,9 @@ pub fn explain(
     ));
     lines.push(match &q.account {
         Some((user, passkeys)) => {
-            format!("account: {} ({} passkey(s){})", user.id, passkeys, if q.password { ", a password" } else { "" })
+            let password = if q.password { ", a password" } else { "" };
+            let totp = if q.totp { ", an authenticator app" } else { "" };
+            format!("account: {} ({} passkey(s){password}{totp})", user.id, passkeys)
         }
         None => "account: none yet (a new person)".to_owned(),
     });
@@ -153,7 +161,7 @@ pub fn explain(
     runner.note(&started.outcome);
     let mut outcome = started.outcome;
     for _ in 0..MAX_STEPS {
-        let Some((action, ceremony)) = runner.next_action(&q.email, app, &settings, now) else { break };
+        let Some((action, ceremony)) = runner.next_action(&q.email, app, &settings, now, keys) else { break };
         runner.world.ceremony = ceremony;
         let mut env = Env { now, rng, keys, app, settings: &settings };
         match super::step(&runner.flow, action, &runner.world, &mut env) {
@@ -236,6 +244,7 @@ impl Runner {
             Step::Challenge(Challenge::Email(_)) => "challenges the email (magic link or code)".to_owned(),
             Step::Challenge(Challenge::Passkey(_)) => "challenges a passkey".to_owned(),
             Step::Challenge(Challenge::Password(_)) => "challenges the password".to_owned(),
+            Step::Challenge(Challenge::Totp(_)) => "challenges the authenticator app (a code)".to_owned(),
             Step::EnrollSelect { required: true, .. } => {
                 format!("asks to enrol {} (required by the policy)", enrollable(&self.flow.step))
             }
@@ -244,7 +253,8 @@ impl Runner {
             }
             Step::EnrollPasskey { .. } => "creates a passkey".to_owned(),
             Step::EnrollPassword { .. } => "chooses a password".to_owned(),
-            Step::IdentifyRecovery | Step::ResetPassword | Step::CannotRecover => {
+            Step::EnrollTotp { .. } => "sets up an authenticator app".to_owned(),
+            Step::IdentifyRecovery | Step::ResetPassword | Step::ResetPasskey { .. } | Step::CannotRecover => {
                 "recovers the account (not part of a dry run)".to_owned()
             }
             Step::Consent => "asks for consent to the scopes".to_owned(),
@@ -270,6 +280,7 @@ impl Runner {
         app: &AppSettings,
         settings: &EngineSettings,
         now: Timestamp,
+        keys: &Keyring,
     ) -> Option<(Action, Option<CeremonyOutcome>)> {
         let submit = |remediation: &str, values: &[(&str, &str)]| Action::Submit {
             remediation: remediation.into(),
@@ -289,8 +300,22 @@ impl Runner {
                 submit(names::CHALLENGE_AUTHENTICATOR, &[("credential", "{}")]),
                 Some(CeremonyOutcome::Asserted { user_id, cred_id: "dry-run".into(), updated: None }),
             ),
+            // Every address gets a password challenge; without one, the person uses email.
+            Step::Challenge(Challenge::Password(_)) if self.world.password.is_none() => {
+                (submit(names::SELECT_AUTHENTICATOR_AUTHENTICATE, &[("authenticator", "email")]), None)
+            }
             Step::Challenge(Challenge::Password(_)) => {
                 (submit(names::CHALLENGE_AUTHENTICATOR, &[("password", DRY_RUN_PASSWORD)]), None)
+            }
+            Step::Challenge(Challenge::Totp(_)) => {
+                let code = totp::code(DRY_RUN_TOTP, totp::step_at(now));
+                (submit(names::CHALLENGE_AUTHENTICATOR, &[("code", code.as_str())]), None)
+            }
+            Step::EnrollTotp { .. } if offered.contains(&names::SKIP) => (submit(names::SKIP, &[]), None),
+            Step::EnrollTotp { .. } => {
+                let secret = super::enroll::totp_secret(&self.flow, keys)?;
+                let code = totp::code(&secret, totp::step_at(now));
+                (submit(names::ENROLL_AUTHENTICATOR, &[("code", code.as_str())]), None)
             }
             Step::EnrollSelect { .. } if offered.contains(&names::SKIP) => (submit(names::SKIP, &[]), None),
             Step::EnrollSelect { .. } => {
@@ -330,6 +355,7 @@ impl Runner {
             | Step::Completed
             | Step::IdentifyRecovery
             | Step::ResetPassword
+            | Step::ResetPasskey { .. }
             | Step::CannotRecover => return None,
         })
     }

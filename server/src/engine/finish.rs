@@ -37,7 +37,7 @@ pub(super) fn signed_in(mut flow: Flow, how: SignIn, world: &World, env: &mut En
         // Required ones first, alone: `skip` only once all that is left is optional.
         let required = pending.iter().any(|(_, required)| *required);
         let options = pending.iter().filter(|(_, r)| *r == required).map(|(kind, _)| *kind).collect();
-        return enroll::offer(flow, required, options);
+        return enroll::offer(flow, required, options, world, env);
     }
     consent_or_complete(flow, world, env)
 }

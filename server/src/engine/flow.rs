@@ -12,6 +12,7 @@ use super::Timestamp;
 use crate::authenticators::email::{Email, EmailChallenge};
 use crate::authenticators::passkey::{Passkey, PasskeyChallenge};
 use crate::authenticators::password::{Password, PasswordChallenge};
+use crate::authenticators::totp::{Totp, TotpChallenge};
 use crate::authenticators::{Authenticator, AuthenticatorKind, Presentation, Verdict, VerifyContext};
 use crate::crypto::Digest;
 use crate::crypto::Entropy;
@@ -171,10 +172,20 @@ pub enum Step {
         #[serde(default)]
         required: bool,
     },
+    /// Setting up an authenticator app (`enroll-authenticator` with its first code).
+    /// The secret is derived from `nonce` under the keyring, never stored here.
+    EnrollTotp {
+        nonce: String,
+        #[serde(default)]
+        required: bool,
+    },
     /// Asking whose account to recover (`identify-recovery`).
     IdentifyRecovery,
     /// Recovery proven: choosing a new password (`reset-authenticator`).
     ResetPassword,
+    /// Recovery proven, in an app without passwords: creating a new passkey
+    /// (`reset-authenticator`).
+    ResetPasskey { ceremony: Ceremony },
     /// The recovery policy allows none of the account's authenticators.
     CannotRecover,
     /// Creating a passkey (`enroll-authenticator`).
@@ -199,6 +210,7 @@ pub enum Challenge {
     Email(EmailChallenge),
     Passkey(PasskeyChallenge),
     Password(PasswordChallenge),
+    Totp(TotpChallenge),
 }
 
 impl Challenge {
@@ -207,6 +219,7 @@ impl Challenge {
             Challenge::Email(_) => Email::KIND,
             Challenge::Passkey(_) => Passkey::KIND,
             Challenge::Password(_) => Password::KIND,
+            Challenge::Totp(_) => Totp::KIND,
         }
     }
 
@@ -215,6 +228,7 @@ impl Challenge {
             Challenge::Email(c) => Email::answer_fields(c),
             Challenge::Passkey(c) => Passkey::answer_fields(c),
             Challenge::Password(c) => Password::answer_fields(c),
+            Challenge::Totp(c) => Totp::answer_fields(c),
         }
     }
 
@@ -223,6 +237,7 @@ impl Challenge {
             Challenge::Email(c) => Email::verify(c, answer, ctx),
             Challenge::Passkey(c) => Passkey::verify(c, answer, ctx),
             Challenge::Password(c) => Password::verify(c, answer, ctx),
+            Challenge::Totp(c) => Totp::verify(c, answer, ctx),
         }
     }
 
@@ -231,6 +246,7 @@ impl Challenge {
             Challenge::Email(c) => Email::present(c, now),
             Challenge::Passkey(c) => Passkey::present(c, now),
             Challenge::Password(c) => Password::present(c, now),
+            Challenge::Totp(c) => Totp::present(c, now),
         }
     }
 
@@ -239,18 +255,19 @@ impl Challenge {
             Challenge::Email(c) => Email::renew(c, rng),
             Challenge::Passkey(c) => Passkey::renew(c, rng),
             Challenge::Password(c) => Password::renew(c, rng),
+            Challenge::Totp(c) => Totp::renew(c, rng),
         }
     }
 
     /// Whether wrong answers count towards a lockout (guessable secrets).
     pub fn locks_out(&self) -> bool {
-        matches!(self, Challenge::Password(_))
+        matches!(self, Challenge::Password(_) | Challenge::Totp(_))
     }
 
     /// The WebAuthn ceremony an answer must come from, if any.
     pub fn ceremony(&self) -> Option<&Ceremony> {
         match self {
-            Challenge::Email(_) | Challenge::Password(_) => None,
+            Challenge::Email(_) | Challenge::Password(_) | Challenge::Totp(_) => None,
             Challenge::Passkey(c) => Some(&c.ceremony),
         }
     }

@@ -1,10 +1,10 @@
 //! The remediations offered at each step, with their fields. The same list is what
 //! the view renders and what a submission is checked against.
 
-use passway_protocol::{Field, FieldType, FieldValue, SelectOption, Submission, names};
+use passway_protocol::{Field, FieldType, FieldValue, Intent, SelectOption, Submission, names};
 
 use super::{AppSettings, AttributeKind, Ceremony, EngineSettings, Flow, Rejection, Step, Timestamp};
-use crate::authenticators::{AuthenticatorKind, passkey, password};
+use crate::authenticators::{AuthenticatorKind, passkey, password, totp};
 
 /// A remediation before presentation (no URL, labels not yet localised).
 #[derive(Debug, Clone, PartialEq)]
@@ -139,8 +139,18 @@ pub fn offered(flow: &Flow, app: &AppSettings, settings: &EngineSettings, now: T
                     vec![authenticator_choice(&others)],
                 ));
             }
-            if challenge.kind() == AuthenticatorKind::Password {
-                forms.push(Form::new(names::SELECT_IDENTIFY_RECOVERY, "action.forgot_password", vec![]));
+            // A way out for who forgot the password or lost the passkey.
+            match challenge.kind() {
+                _ if flow.intent == Intent::Recover => {}
+                AuthenticatorKind::Password => {
+                    forms.push(Form::new(names::SELECT_IDENTIFY_RECOVERY, "action.forgot_password", vec![]))
+                }
+                // Only when there is no other way: else that other way is the way out.
+                AuthenticatorKind::Passkey if others.is_empty() => {
+                    forms.push(Form::new(names::SELECT_IDENTIFY_RECOVERY, "action.lost_passkey", vec![]))
+                }
+                AuthenticatorKind::Passkey => {}
+                AuthenticatorKind::Email | AuthenticatorKind::Totp => {}
             }
             forms
         }
@@ -166,6 +176,19 @@ pub fn offered(flow: &Flow, app: &AppSettings, settings: &EngineSettings, now: T
                 forms.push(Form::new(names::SKIP, "action.skip", vec![]));
             }
             forms
+        }
+        Step::EnrollTotp { required, .. } => {
+            let confirm = Form::new(names::ENROLL_AUTHENTICATOR, "action.verify", vec![totp::code_field()]);
+            let mut forms = vec![confirm];
+            if !required {
+                forms.push(Form::new(names::SKIP, "action.skip", vec![]));
+            }
+            forms
+        }
+        Step::ResetPasskey { ceremony } => {
+            let create =
+                Form::new(names::RESET_AUTHENTICATOR, "action.create_passkey", vec![passkey::credential_field()]);
+            vec![create.answered_by(ceremony)]
         }
         Step::EnrollPasskey { ceremony, required } => {
             let create =
@@ -205,14 +228,18 @@ pub fn cancel(flow: &Flow) -> Option<Form> {
     let offered = match flow.step {
         Step::Identify => !flow.proofs.is_empty(),
         // Denied: another account may be allowed.
-        Step::EnrollProfile | Step::Challenge(_) | Step::Denied { .. } | Step::ResetPassword | Step::CannotRecover => {
-            true
-        }
+        Step::EnrollProfile
+        | Step::Challenge(_)
+        | Step::Denied { .. }
+        | Step::ResetPassword
+        | Step::ResetPasskey { .. }
+        | Step::CannotRecover => true,
         // It offers `select-identify`.
         Step::IdentifyRecovery => false,
         Step::EnrollSelect { .. }
         | Step::EnrollPasskey { .. }
         | Step::EnrollPassword { .. }
+        | Step::EnrollTotp { .. }
         | Step::EnrollProfileUpdate { .. }
         | Step::Consent
         | Step::Completed => false,
@@ -262,6 +289,7 @@ fn action_for(kind: AuthenticatorKind) -> (&'static str, &'static str) {
         AuthenticatorKind::Email => ("action.verify", "field.authenticator.email"),
         AuthenticatorKind::Passkey => ("action.use_passkey", "field.authenticator.passkey"),
         AuthenticatorKind::Password => ("action.sign_in", "field.authenticator.password"),
+        AuthenticatorKind::Totp => ("action.verify", "field.authenticator.totp"),
     }
 }
 

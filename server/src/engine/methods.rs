@@ -19,6 +19,8 @@ pub(super) fn usable(kind: AuthenticatorKind, flow: &Flow, world: &World, env: &
         AuthenticatorKind::Email => true,
         AuthenticatorKind::Passkey => env.app.passkeys && world.passkeys > 0,
         AuthenticatorKind::Password => world.password.is_some() && enrollments(flow, env).password != Enrollment::Off,
+        // Whatever the app's policy: once set up, a second factor keeps working.
+        AuthenticatorKind::Totp => world.totp.is_some(),
     }
 }
 
@@ -28,7 +30,7 @@ pub(super) fn enrollable(kind: AuthenticatorKind, flow: &Flow, env: &Env<'_>) ->
     match kind {
         AuthenticatorKind::Email => false,
         AuthenticatorKind::Passkey => env.app.passkeys && policy != Enrollment::Off,
-        AuthenticatorKind::Password => policy != Enrollment::Off,
+        AuthenticatorKind::Password | AuthenticatorKind::Totp => policy != Enrollment::Off,
     }
 }
 
@@ -38,6 +40,7 @@ pub(super) fn lacks(kind: AuthenticatorKind, flow: &Flow, world: &World) -> bool
         AuthenticatorKind::Email => true,
         AuthenticatorKind::Passkey => world.passkeys > 0,
         AuthenticatorKind::Password => world.password.is_some(),
+        AuthenticatorKind::Totp => world.totp.is_some(),
     };
     !has && !flow.has_proven(kind)
 }

@@ -93,6 +93,8 @@ pub struct World {
     /// The lockout of the email in play for the authenticator whose answer the step
     /// checks (see [`guessable_answer`]).
     pub lockout: crate::authenticators::lockout::Lockout,
+    /// That account's TOTP secret (unsealed by the shell), when it has one.
+    pub totp: Option<crate::authenticators::totp::TotpSecret>,
 }
 
 /// Something the person (or their mailbox) did.
@@ -227,6 +229,7 @@ pub fn ceremony_for<'f>(flow: &'f Flow, remediation: &str) -> Option<&'f Ceremon
         (names::CHALLENGE_WEBAUTHN_AUTOFILL, Step::Identify) => flow.autofill.as_ref(),
         (names::CHALLENGE_AUTHENTICATOR, Step::Challenge(c)) => c.ceremony(),
         (names::ENROLL_AUTHENTICATOR, Step::EnrollPasskey { ceremony, .. }) => Some(ceremony),
+        (names::RESET_AUTHENTICATOR, Step::ResetPasskey { ceremony }) => Some(ceremony),
         _ => None,
     }
 }
@@ -256,7 +259,7 @@ pub fn pending_ceremonies(flow: &Flow) -> Vec<&Ceremony> {
     match &flow.step {
         Step::Identify => flow.autofill.iter().collect(),
         Step::Challenge(c) => c.ceremony().into_iter().collect(),
-        Step::EnrollPasskey { ceremony, .. } => vec![ceremony],
+        Step::EnrollPasskey { ceremony, .. } | Step::ResetPasskey { ceremony } => vec![ceremony],
         _ => vec![],
     }
 }

@@ -1,9 +1,10 @@
-//! Account recovery (a forgotten password): `select-identify-recovery` ("Forgot
-//! password?"), or a flow started with intent `recover`, asks whose account
-//! (`identify-recovery`); the recovery policy says which of the account's authenticators
-//! must be proven; then `reset-authenticator` sets a new password, ends every SSO
-//! session and refresh token of the account, and signs the person in — through the
-//! app's sign-on policy like any other sign-in.
+//! Account recovery (a forgotten password, a lost passkey): `select-identify-recovery`
+//! ("Forgot password?", "Can't use your passkey?"), or a flow started with intent
+//! `recover`, asks whose account (`identify-recovery`); the recovery policy says which
+//! of the account's authenticators must be proven (email, passkey, authenticator app);
+//! then `reset-authenticator` sets a new password — or, in an app without passwords,
+//! creates a new passkey —, ends every SSO session and refresh token of the account,
+//! and signs the person in, through the app's sign-on policy like any other sign-in.
 //!
 //! No enumeration: when email may recover, an unknown address gets the same "check your
 //! email" step as a known one, only no email is sent. A policy without email must ask
@@ -12,12 +13,17 @@
 
 use passway_protocol::{Intent, Submission, names};
 
-use super::{Challenge, Effect, Env, Flow, LogOutcome, Notice, Outcome, Step, World};
-use super::{challenge, finish, identify, methods, text_of, validate};
+use super::{AppSettings, Challenge, Effect, Env, Flow, LogOutcome, Notice, Outcome, Step, World};
+use super::{challenge, enroll, finish, identify, methods, text_of, validate};
 use crate::authenticators::AuthenticatorKind;
 use crate::authenticators::email::{EmailChallenge, MAX_EMAILS_PER_FLOW, Purpose};
-use crate::authenticators::password;
 use crate::policy::RecoveryNext;
+
+/// Whether the app has something to recover: passwords or passkeys (with email alone,
+/// signing in is recovering).
+pub(super) fn offered(app: &AppSettings) -> bool {
+    app.passkeys || app.enrollment.uses(AuthenticatorKind::Password)
+}
 
 /// `select-identify-recovery`: to the recovery form, the email typed so far kept.
 pub(super) fn select(mut flow: Flow) -> Outcome {
@@ -66,31 +72,40 @@ pub(super) fn after_proof(mut flow: Flow, world: &World, env: &mut Env<'_>) -> O
     }
 }
 
-/// `reset-authenticator`: the new password. Every session and refresh token of the
-/// account ends with the old password; then the person is signed in.
-pub(super) fn reset(mut flow: Flow, values: &Submission, world: &World, env: &mut Env<'_>) -> Outcome {
+/// `reset-authenticator`: the new password (or passkey). Every session and refresh
+/// token of the account ends with the old one; then the person is signed in.
+pub(super) fn reset(flow: Flow, values: &Submission, world: &World, env: &mut Env<'_>) -> Outcome {
     let Some(user) = world.user.as_ref().filter(|u| flow.account.as_ref() == Some(&u.id)) else {
         return cannot_recover(flow);
     };
-    let typed = text_of(values, "password");
-    if let Err(refusal) = env.settings.passwords.check(typed, &user.email) {
-        let mut notice = Notice::error(refusal.key).on("password");
-        notice.params = refusal.params;
-        return Outcome::invalid(flow, names::RESET_AUTHENTICATOR, values, vec![notice]);
-    }
-    let hash = password::hash(typed, env.settings.passwords.cost, env.rng);
-    let effects = [
-        Effect::SetPassword { user_id: user.id.clone(), hash, at: env.now },
-        Effect::RevokeSessions { user_id: user.id.clone(), at: env.now },
-        challenge::log("user.account.reset_password", LogOutcome::Success, None, "Password reset by recovery"),
-    ];
+    let user_id = user.id.clone();
+    let created = match flow.step {
+        Step::ResetPasskey { .. } => enroll::create_passkey(flow, world, env),
+        _ => enroll::create_password(flow, values, names::RESET_AUTHENTICATOR, env),
+    };
+    let (mut flow, mut effects) = match created {
+        enroll::Made::Saved(flow, effects) => (flow, effects),
+        enroll::Made::Retry(retry) => return retry,
+    };
+    effects.push(Effect::RevokeSessions { user_id, at: env.now });
+    effects.push(challenge::log("user.account.reset_password", LogOutcome::Success, None, "Account recovered"));
     flow.intent = Intent::Login;
     // The old sessions are gone; this sign-in starts a new one.
     flow.session = None;
-    flow.proofs.push(super::Proof { authenticator: AuthenticatorKind::Password, at: env.now });
     let mut out = finish::signed_in(flow, finish::SignIn::Fresh, world, env);
     out.effects.splice(0..0, effects);
     out.notice(Notice::info("recovery.done"))
+}
+
+/// What is reset: the password, in an app that uses them; else a new passkey.
+fn reset_step(mut flow: Flow, world: &World, env: &mut Env<'_>) -> Outcome {
+    if methods::enrollable(AuthenticatorKind::Password, &flow, env) || !env.app.passkeys {
+        flow.step = Step::ResetPassword;
+        return Outcome::new(flow);
+    }
+    let c = enroll::passkey_ceremony(&flow, world, env);
+    flow.step = Step::ResetPasskey { ceremony: c.clone() };
+    Outcome { effects: vec![Effect::BeginCeremony(c)], ..Outcome::new(flow) }
 }
 
 /// What the recovery policy asks next of the identified account.
@@ -99,21 +114,12 @@ fn next(mut flow: Flow, world: &World, env: &mut Env<'_>) -> Outcome {
     let enrolled: Vec<AuthenticatorKind> =
         AuthenticatorKind::ALL.into_iter().filter(|k| methods::usable(*k, &flow, world, env)).collect();
     match env.settings.recovery.next(&proven, &enrolled) {
-        RecoveryNext::Reset => {
-            flow.step = Step::ResetPassword;
-            Outcome::new(flow)
-        }
+        RecoveryNext::Reset => reset_step(flow, world, env),
         RecoveryNext::Prove(kinds) => {
             flow.authenticators = kinds.clone();
             let again = !proven.is_empty();
-            let out = match kinds[0] {
-                AuthenticatorKind::Passkey => {
-                    let user_id = flow.account.clone().or(world.user.as_ref().map(|u| u.id.clone()));
-                    challenge::begin_passkey(flow, &user_id.expect("an enrolled passkey has an account"), env)
-                }
-                AuthenticatorKind::Password => challenge::begin_password(flow),
-                AuthenticatorKind::Email => challenge::send(flow, Purpose::Recover, env),
-            };
+            let user_id = world.user.as_ref().map(|u| u.id.clone());
+            let out = challenge::begin(flow, kinds[0], user_id.as_deref(), Purpose::Recover, env);
             if again { out.notice(Notice::info("recovery.another_check")) } else { out }
         }
         RecoveryNext::Impossible => cannot_recover(flow),

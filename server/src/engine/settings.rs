@@ -69,12 +69,14 @@ pub struct GroupEnrollments {
 pub struct Enrollments {
     pub passkey: Enrollment,
     pub password: Enrollment,
+    /// An authenticator app (TOTP).
+    pub totp: Enrollment,
 }
 
 impl Default for Enrollments {
     /// Passwordless: passkeys offered, no passwords.
     fn default() -> Self {
-        Enrollments { passkey: Enrollment::Optional, password: Enrollment::Off }
+        Enrollments { passkey: Enrollment::Optional, password: Enrollment::Off, totp: Enrollment::Off }
     }
 }
 
@@ -84,6 +86,7 @@ impl Enrollments {
             AuthenticatorKind::Email => Enrollment::Off,
             AuthenticatorKind::Passkey => self.passkey,
             AuthenticatorKind::Password => self.password,
+            AuthenticatorKind::Totp => self.totp,
         }
     }
 }

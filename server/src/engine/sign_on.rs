@@ -82,12 +82,9 @@ pub(super) fn step_up(
     let fresh = required.fresh(&flow.proofs, env.now);
     let closes = |kind| gap.closed_by(kind, &fresh);
     let available: Vec<AuthenticatorKind> =
-        [AuthenticatorKind::Passkey, AuthenticatorKind::Password, AuthenticatorKind::Email]
-            .into_iter()
-            .filter(|k| methods::usable(*k, &flow, world, env) && closes(*k))
-            .collect();
+        STEP_UP_ORDER.into_iter().filter(|k| methods::usable(*k, &flow, world, env) && closes(*k)).collect();
     // Else one to enrol, when the enrollment policy allows it.
-    let enrollable: Vec<AuthenticatorKind> = [AuthenticatorKind::Passkey, AuthenticatorKind::Password]
+    let enrollable: Vec<AuthenticatorKind> = STEP_UP_ORDER
         .into_iter()
         .filter(|k| methods::enrollable(*k, &flow, env) && methods::lacks(*k, &flow, world) && closes(*k))
         .collect();
@@ -100,25 +97,21 @@ pub(super) fn step_up(
         message: "Sign-on policy asks for more".into(),
     });
     let mut out = match available.first() {
-        Some(AuthenticatorKind::Passkey) => {
+        Some(&kind) => {
             flow.authenticators = available.clone();
             let user_id = flow.account.clone().expect("a step-up follows sign-in");
-            challenge::begin_passkey(flow, &user_id, env)
+            challenge::begin(flow, kind, Some(&user_id), Purpose::SignIn, env)
         }
-        Some(AuthenticatorKind::Password) => {
-            flow.authenticators = available.clone();
-            challenge::begin_password(flow)
-        }
-        Some(AuthenticatorKind::Email) => {
-            flow.authenticators = available.clone();
-            challenge::send(flow, Purpose::SignIn, env)
-        }
-        None if !enrollable.is_empty() => enroll::offer(flow, true, enrollable),
+        None if !enrollable.is_empty() => enroll::offer(flow, true, enrollable, world, env),
         None => return deny(flow, rule),
     };
     out.effects.insert(0, log);
     out.notice(Notice::info("policy.step_up"))
 }
+
+/// Strongest first: what a step-up asks for when several would do.
+const STEP_UP_ORDER: [AuthenticatorKind; 4] =
+    [AuthenticatorKind::Passkey, AuthenticatorKind::Totp, AuthenticatorKind::Password, AuthenticatorKind::Email];
 
 fn actor(flow: &Flow) -> Option<(String, String)> {
     Some((flow.account.clone()?, flow.subject.as_ref()?.email.clone()))

@@ -4,8 +4,7 @@ use passway_protocol::Intent;
 
 use super::finish::{self, SignIn};
 use super::{AuthRequest, Env, Flow, Origin, Outcome, Proof, Requester, Step, Subject, Timestamp, User, World};
-use super::{identify, validate};
-use crate::authenticators::AuthenticatorKind;
+use super::{identify, recover, validate};
 use crate::crypto::{Digest, random_token, sha256};
 
 /// A validated request to start a flow.
@@ -46,8 +45,8 @@ pub fn start(new: NewFlow, session: Option<&Session>, world: &World, env: &mut E
     let id = random_token(env.rng, 16);
     let step = match new.intent {
         Intent::Register => Step::EnrollProfile,
-        // Recovery resets a password; an app without passwords signs in by email instead.
-        Intent::Recover if env.app.enrollment.uses(AuthenticatorKind::Password) => Step::IdentifyRecovery,
+        // Recovery resets a password or a passkey; an app with neither signs in by email.
+        Intent::Recover if recover::offered(env.app) => Step::IdentifyRecovery,
         Intent::Login | Intent::Recover => Step::Identify,
     };
     let intent = if step == Step::Identify { Intent::Login } else { new.intent };

@@ -141,7 +141,7 @@ fn step_up_to_a_passkey_from_an_email_only_session() {
     vault.answer("challenge-authenticator", asserted("u-ada", "cred-1"));
     vault.check(expect![[r#"
         > start with session sess-1
-          step passkey_challenge of u-ada offers [challenge-authenticator]
+          step passkey_challenge of u-ada offers [challenge-authenticator, select-identify-recovery]
           start effect log policy.evaluate_sign_on Challenge
           start effect begin_ceremony Authenticate { user_id: u-ada }
         > challenge-authenticator credential=<asserted cred-1 of u-ada>
@@ -186,7 +186,7 @@ fn acr_values_ask_for_a_phishing_resistant_sign_in() {
     shop.answer("challenge-authenticator", asserted("u-ada", "cred-1"));
     shop.check(expect![[r#"
         > start with session sess-1
-          step passkey_challenge of u-ada offers [challenge-authenticator]
+          step passkey_challenge of u-ada offers [challenge-authenticator, select-identify-recovery]
           start effect log policy.evaluate_sign_on Challenge
           start effect begin_ceremony Authenticate { user_id: u-ada }
         > challenge-authenticator credential=<asserted cred-1 of u-ada>
@@ -260,6 +260,7 @@ fn ada(passkeys: usize) -> super::explain::Question {
             passkeys,
         )),
         password: false,
+        totp: false,
         groups: vec![],
         ip: None,
         platform: crate::policy::Platform::Linux,
@@ -425,7 +426,7 @@ fn ask_more_of_a_new_browser() {
           effect send_email to=ada@example.com purpose=SignIn
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
-          step passkey_challenge of u-ada offers [challenge-authenticator]
+          step passkey_challenge of u-ada offers [challenge-authenticator, select-identify-recovery]
           info policy.step_up
           effect log policy.evaluate_sign_on Challenge
           effect begin_ceremony Authenticate { user_id: u-ada }

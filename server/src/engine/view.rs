@@ -4,14 +4,15 @@
 use std::collections::BTreeMap;
 
 use passway_protocol::{
-    AppInfo, CurrentAuthenticator, FieldType, FlowResponse, Message, PROTOCOL_VERSION, Poll, Remediation, Resend,
-    ScopeInfo, Submission, Success, UserInfo, WebAuthn,
+    Activation, AppInfo, CurrentAuthenticator, FieldType, FlowResponse, Message, PROTOCOL_VERSION, Poll, Remediation,
+    Resend, ScopeInfo, Submission, Success, UserInfo, WebAuthn,
 };
 
 use super::forms::{self, Form};
 use super::{AppSettings, Challenge, EngineSettings, Flow, Notice, Origin, Reply, Step, Timestamp};
 use crate::authenticators::AuthenticatorKind;
 use crate::authenticators::email::mask;
+use crate::authenticators::totp;
 
 /// Interface text by i18n key, for the person's locale and the app's brand.
 pub trait Texts {
@@ -28,6 +29,8 @@ pub struct Presenter<'a> {
     pub now: Timestamp,
     /// Browser options of the flow's pending WebAuthn ceremonies, by ceremony id.
     pub ceremonies: &'a BTreeMap<String, WebAuthn>,
+    /// Derives the secret of an authenticator app being set up, to show it.
+    pub keys: &'a crate::crypto::Keyring,
 }
 
 impl Presenter<'_> {
@@ -46,6 +49,8 @@ const STRINGS_ENROLL: &[&str] =
     &["enroll_profile.title", "enroll_profile.subtitle", "widget.have_account", "widget.error.network"];
 /// Text a client needs to explain a WebAuthn ceremony that failed in the browser.
 const STRINGS_PASSKEY: &[&str] = &["passkey.error.cancelled", "passkey.error.unsupported", "passkey.error.not_here"];
+/// What a client needs to explain the setting up of an authenticator app.
+const STRINGS_TOTP: &[&str] = &["enroll.totp.scan", "enroll.totp.type_secret"];
 const STRINGS_EMAIL: &[&str] = &[
     "email.challenge.title",
     "email.challenge.instructions",
@@ -94,6 +99,9 @@ pub fn render(
         Step::Challenge(Challenge::Password(_)) => {
             ("password.challenge.title", Some("password.challenge.subtitle"), &[][..])
         }
+        Step::Challenge(Challenge::Totp(_)) => ("totp.challenge.title", Some("totp.challenge.subtitle"), &[][..]),
+        Step::EnrollTotp { .. } => ("enroll.totp.title", Some("enroll.totp.subtitle"), STRINGS_TOTP),
+        Step::ResetPasskey { .. } => ("recovery.passkey.title", Some("recovery.passkey.subtitle"), STRINGS_PASSKEY),
         Step::IdentifyRecovery => ("recovery.title", Some("recovery.subtitle"), &[][..]),
         Step::ResetPassword => ("recovery.reset.title", Some("recovery.reset.subtitle"), &[][..]),
         Step::CannotRecover => ("recovery.unavailable.title", Some("recovery.unavailable.subtitle"), &[][..]),
@@ -142,6 +150,27 @@ pub fn render(
                     interval_ms: 4000,
                 }),
                 expires_at: shown.expires_at.map(Timestamp::rfc3339),
+                activation: None,
+            })
+        }
+        Step::EnrollTotp { .. } => {
+            let secret = super::enroll::totp_secret(flow, p.keys).expect("set up at this step");
+            let account = flow.subject.as_ref().map_or("", |s| s.email.as_str());
+            let uri = totp::otpauth_uri(&app.name, account, &secret);
+            let encoded = totp::base32(&secret);
+            let grouped: Vec<&str> =
+                encoded.as_bytes().chunks(4).map(|c| std::str::from_utf8(c).expect("base32 is ASCII")).collect();
+            Some(CurrentAuthenticator {
+                key: AuthenticatorKind::Totp.key().into(),
+                display: app.name.clone(),
+                resend: None,
+                poll: None,
+                expires_at: None,
+                activation: Some(Activation {
+                    qr_code: crate::qr::encode(&uri),
+                    uri,
+                    shared_secret: grouped.join(" "),
+                }),
             })
         }
         _ => None,

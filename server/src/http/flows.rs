@@ -55,12 +55,6 @@ pub async fn start(
     let config_app = authorization.app;
     ctx.check_origin(config_app, &app.issuer)?;
     let intent = body.intent.unwrap_or_default();
-    if intent == Intent::Recover {
-        return Err(AppError::bad_request(
-            "unsupported_intent",
-            "intent \"recover\" is not available yet; use \"login\"",
-        ));
-    }
     let (device, new_device) = device_or_new(&ctx);
     let options = StartOptions { session_cookie: ctx.session.as_deref(), no_prompt: authorization.no_prompt };
     let new = new_flow(&app, &ctx, &device, authorization, Origin::Embedded, intent);

@@ -162,7 +162,11 @@ mod coverage {
             include_str!("../authenticators/email.rs"),
             include_str!("../authenticators/passkey.rs"),
             include_str!("../engine/ceremony.rs"),
-            include_str!("../engine/enroll.rs"),
+            include_str!("../engine/enroll/mod.rs"),
+            include_str!("../engine/enroll/passkey.rs"),
+            include_str!("../engine/enroll/password.rs"),
+            include_str!("../engine/enroll/totp.rs"),
+            include_str!("../authenticators/totp.rs"),
             include_str!("../engine/sign_on.rs"),
             include_str!("../engine/recover.rs"),
             include_str!("../authenticators/password.rs"),
@@ -184,6 +188,7 @@ mod coverage {
             "enroll.",
             "password.",
             "recovery.",
+            "totp.",
         ];
         let c = Catalog::builtin();
         let mut checked = 0;

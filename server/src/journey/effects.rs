@@ -10,7 +10,9 @@ use crate::crypto::{SystemEntropy, uuid_v4};
 use crate::engine::{Effect, Outcome, Timestamp};
 use crate::events::{self, ClientInfo};
 use crate::mail::{ChallengeEmail, Delivery, RenderedEmail, render_challenge};
-use crate::store::{Commit, LockoutWrite, Mail, PasskeyUse, SessionWrite, StoredCode, StoredConsent, StoredPasskey};
+use crate::store::{
+    Commit, LockoutWrite, Mail, PasskeyUse, SessionWrite, StoredCode, StoredConsent, StoredPasskey, TotpWrite,
+};
 
 /// Applies `out`; returns the browser options of the WebAuthn ceremonies it began.
 pub(super) async fn apply(
@@ -96,6 +98,15 @@ pub(super) async fn apply(
             }
             Effect::AnswerAccepted { subject, authenticator } => {
                 commit.lockouts.push(LockoutWrite::Cleared { subject: *subject, authenticator: *authenticator })
+            }
+            Effect::SaveTotp { user_id, totp, at } => commit.totp.push(TotpWrite::Set {
+                user_id: user_id.clone(),
+                sealed_secret: app.sealer.seal(&totp.secret, &super::totp_seal_context(user_id)),
+                last_step: totp.last_step,
+                at: *at,
+            }),
+            Effect::TotpUsed { user_id, step } => {
+                commit.totp.push(TotpWrite::Used { user_id: user_id.clone(), step: *step })
             }
             Effect::RevokeSessions { user_id, at } => commit.revocations.push((user_id.clone(), *at)),
             Effect::RememberConsent { user_id, client_id, scope } => commit.consents.push(StoredConsent {

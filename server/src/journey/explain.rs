@@ -65,11 +65,12 @@ pub async fn explain(
             .ok_or_else(|| ExplainError::BadAuthenticator(key.to_owned()))?;
         session.push(kind);
     }
-    let mut password = false;
+    let (mut password, mut totp) = (false, false);
     let account = match store.user_by_email(&email).await? {
         Some(user) => {
             let passkeys = if settings.passkeys { store.passkeys_of(&user.id).await?.len() } else { 0 };
             password = store.password(&user.id).await?.is_some();
+            totp = store.totp(&user.id).await?.is_some();
             Some((user, passkeys))
         }
         None => None,
@@ -78,6 +79,7 @@ pub async fn explain(
         email,
         account,
         password,
+        totp,
         groups: ask.groups.clone(),
         ip: ask.ip.clone(),
         platform,

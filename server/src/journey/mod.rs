@@ -17,6 +17,7 @@ use passway_protocol::{AppInfo, FlowResponse, Submission, WebAuthn};
 pub use notify::Notifier;
 
 use crate::app::AppState;
+use crate::authenticators::totp::TotpSecret;
 use crate::authenticators::{AuthenticatorKind, lockout};
 use crate::crypto::{SystemEntropy, sha256};
 use crate::engine::{self, Action, Env, Flow, LinkReply, NewFlow, Outcome, Presenter, Rejection, Reply, World};
@@ -155,8 +156,24 @@ async fn account_world(
     if settings.enrollment.uses(AuthenticatorKind::Password) {
         world.password = app.store.password(&user.id).await?;
     }
+    world.totp = totp(app, &user.id).await?;
     world.user = Some(user);
     Ok(world)
+}
+
+/// The account's authenticator app, unsealed.
+async fn totp(app: &AppState, user_id: &str) -> Result<Option<TotpSecret>, JourneyError> {
+    let Some(stored) = app.store.totp(user_id).await? else { return Ok(None) };
+    let secret = app
+        .sealer
+        .open(&stored.sealed_secret, &totp_seal_context(user_id))
+        .map_err(|e| StoreError::Corrupt(format!("authenticator app of {user_id}: {e}")))?;
+    Ok(Some(TotpSecret { secret, last_step: stored.last_step }))
+}
+
+/// Binds a sealed TOTP secret to its account: it cannot be moved to another.
+fn totp_seal_context(user_id: &str) -> Vec<u8> {
+    format!("totp:{user_id}").into_bytes()
 }
 
 /// The flow behind `handle`, refused if expired or finished.
@@ -344,6 +361,7 @@ async fn present(
         },
         now: app.clock.now(),
         ceremonies: &ceremonies,
+        keys: &app.keyring,
     };
     Ok(engine::render(
         flow,

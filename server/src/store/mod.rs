@@ -65,6 +65,7 @@ pub struct Commit {
     /// New passwords: (user id, PHC string, when).
     pub passwords: Vec<(String, String, Timestamp)>,
     pub lockouts: Vec<LockoutWrite>,
+    pub totp: Vec<TotpWrite>,
     /// Accounts whose sessions and refresh token families all end: (user id, when).
     /// Applied before this commit's new sessions.
     pub revocations: Vec<(String, Timestamp)>,
@@ -89,6 +90,7 @@ impl Commit {
             && self.profiles.is_empty()
             && self.passwords.is_empty()
             && self.lockouts.is_empty()
+            && self.totp.is_empty()
             && self.revocations.is_empty()
             && self.devices.is_empty()
             && self.codes.is_empty()
@@ -102,6 +104,23 @@ impl Commit {
             && self.families.is_empty()
             && self.refresh_tokens.is_empty()
     }
+}
+
+/// A change to an account's authenticator app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TotpWrite {
+    /// A new app: its secret, sealed; the step of the code that confirmed it.
+    Set { user_id: String, sealed_secret: Vec<u8>, last_step: i64, at: Timestamp },
+    /// A code of `step` was accepted; the commit fails with [`StoreError::Conflict`]
+    /// unless `step` is later than the one stored.
+    Used { user_id: String, step: i64 },
+}
+
+/// An account's authenticator app as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredTotp {
+    pub sealed_secret: Vec<u8>,
+    pub last_step: i64,
 }
 
 /// A change to an address's lockout count (see `authenticators::lockout`).
@@ -306,6 +325,8 @@ pub trait Store: Send + Sync + 'static {
     async fn consent(&self, user_id: &str, client_id: &str) -> Result<Option<String>, StoreError>;
     /// The account's password hash (PHC string).
     async fn password(&self, user_id: &str) -> Result<Option<String>, StoreError>;
+    /// The account's authenticator app.
+    async fn totp(&self, user_id: &str) -> Result<Option<StoredTotp>, StoreError>;
     /// The address's lockout for an authenticator (no row: no failures).
     async fn lockout(&self, subject: &Digest, authenticator: AuthenticatorKind) -> Result<Lockout, StoreError>;
     /// Whether the browser with this device cookie digest has signed the account in before.

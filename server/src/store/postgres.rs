@@ -6,7 +6,8 @@ use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 
 use super::{
     CodeUse, Commit, Lockout, LockoutWrite, Mail, RefreshUse, Rotation, SessionWrite, Store, StoreError, StoredEvent,
-    StoredFlow, StoredKey, StoredPasskey, StoredRefresh, StoredSession, digest, parse_profile, profile_json, sql,
+    StoredFlow, StoredKey, StoredPasskey, StoredRefresh, StoredSession, StoredTotp, TotpWrite, digest, parse_profile,
+    profile_json, sql,
 };
 use crate::authenticators::AuthenticatorKind;
 use crate::crypto::Digest;
@@ -128,6 +129,25 @@ impl Store for PostgresStore {
         }
         for (user_id, hash, at) in &c.passwords {
             sqlx::query(sql::UPSERT_PASSWORD).bind(user_id).bind(hash).bind(at.0).execute(&mut *tx).await?;
+        }
+        for w in &c.totp {
+            match w {
+                TotpWrite::Set { user_id, sealed_secret, last_step, at } => {
+                    sqlx::query(sql::UPSERT_TOTP)
+                        .bind(user_id)
+                        .bind(sealed_secret)
+                        .bind(last_step)
+                        .bind(at.0)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                TotpWrite::Used { user_id, step } => {
+                    let done = sqlx::query(sql::TOTP_USED).bind(step).bind(user_id).execute(&mut *tx).await?;
+                    if done.rows_affected() != 1 {
+                        return Err(StoreError::Conflict);
+                    }
+                }
+            }
         }
         for w in &c.lockouts {
             let query = match w {
@@ -354,6 +374,11 @@ impl Store for PostgresStore {
 
     async fn password(&self, user_id: &str) -> Result<Option<String>, StoreError> {
         Ok(sqlx::query_scalar(sql::PASSWORD).bind(user_id).fetch_optional(&self.pool).await?)
+    }
+
+    async fn totp(&self, user_id: &str) -> Result<Option<StoredTotp>, StoreError> {
+        let row: Option<(Vec<u8>, i64)> = sqlx::query_as(sql::TOTP).bind(user_id).fetch_optional(&self.pool).await?;
+        Ok(row.map(|(sealed_secret, last_step)| StoredTotp { sealed_secret, last_step }))
     }
 
     async fn lockout(&self, subject: &Digest, authenticator: AuthenticatorKind) -> Result<Lockout, StoreError> {

@@ -29,6 +29,14 @@ pub const LOCKOUT_FAILED: &str = "INSERT INTO lockouts (subject_hash, authentica
      failures = CASE WHEN lockouts.failures + 1 >= $3 THEN 0 ELSE lockouts.failures + 1 END";
 pub const LOCKOUT_CLEARED: &str = "DELETE FROM lockouts WHERE subject_hash = $1 AND authenticator = $2";
 pub const LOCKOUT: &str = "SELECT failures, locked_until FROM lockouts WHERE subject_hash = $1 AND authenticator = $2";
+/// A new authenticator app replaces the old one.
+pub const UPSERT_TOTP: &str = "INSERT INTO totp (user_id, sealed_secret, last_step, created_at) VALUES ($1, $2, $3, $4) \
+     ON CONFLICT (user_id) DO UPDATE SET sealed_secret = excluded.sealed_secret, last_step = excluded.last_step, \
+     created_at = excluded.created_at";
+/// Spends a step: only a later one than stored (no row changed: the code was spent
+/// meanwhile, on this or another instance).
+pub const TOTP_USED: &str = "UPDATE totp SET last_step = $1 WHERE user_id = $2 AND last_step < $1";
+pub const TOTP: &str = "SELECT sealed_secret, last_step FROM totp WHERE user_id = $1";
 pub const DEVICE_KNOWN: &str = "SELECT 1 FROM known_devices WHERE user_id = $1 AND device_hash = $2";
 pub const USER_BY_EMAIL: &str = "SELECT id, email, profile FROM users WHERE email = $1";
 pub const USER_BY_ID: &str = "SELECT id, email, profile FROM users WHERE id = $1";

@@ -21,7 +21,8 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, Transaction, Trans
 
 use super::{
     CodeUse, Commit, Lockout, LockoutWrite, Mail, RefreshUse, Rotation, SessionWrite, Store, StoreError, StoredEvent,
-    StoredFlow, StoredKey, StoredPasskey, StoredSession, digest, parse_profile, profile_json, sql,
+    StoredFlow, StoredKey, StoredPasskey, StoredSession, StoredTotp, TotpWrite, digest, parse_profile, profile_json,
+    sql,
 };
 use crate::authenticators::AuthenticatorKind;
 use crate::crypto::Digest;
@@ -34,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0003_oidc.sql"),
     include_str!("../../migrations/sqlite/0004_devices.sql"),
     include_str!("../../migrations/sqlite/0005_passwords.sql"),
+    include_str!("../../migrations/sqlite/0006_totp.sql"),
 ];
 const READERS: usize = 4;
 
@@ -332,6 +334,23 @@ impl Store for SqliteStore {
             for (user_id, hash, at) in &c.passwords {
                 tx.prepare_cached(sql::UPSERT_PASSWORD)?.execute(params![user_id, hash, at.0])?;
             }
+            for w in &c.totp {
+                match w {
+                    TotpWrite::Set { user_id, sealed_secret, last_step, at } => {
+                        tx.prepare_cached(sql::UPSERT_TOTP)?.execute(params![
+                            user_id,
+                            sealed_secret,
+                            last_step,
+                            at.0
+                        ])?;
+                    }
+                    TotpWrite::Used { user_id, step } => {
+                        if tx.prepare_cached(sql::TOTP_USED)?.execute(params![step, user_id])? != 1 {
+                            return Err(StoreError::Conflict);
+                        }
+                    }
+                }
+            }
             for w in &c.lockouts {
                 match w {
                     LockoutWrite::Failed { subject, authenticator, limit, lock_until } => tx
@@ -459,6 +478,14 @@ impl Store for SqliteStore {
 
     async fn password(&self, user_id: &str) -> Result<Option<String>, StoreError> {
         self.read(|c| Ok(c.prepare_cached(sql::PASSWORD)?.query_row([user_id], |r| r.get(0)).optional()?))
+    }
+
+    async fn totp(&self, user_id: &str) -> Result<Option<StoredTotp>, StoreError> {
+        self.read(|c| {
+            Ok(c.prepare_cached(sql::TOTP)?
+                .query_row([user_id], |r| Ok(StoredTotp { sealed_secret: r.get(0)?, last_step: r.get(1)? }))
+                .optional()?)
+        })
     }
 
     async fn lockout(&self, subject: &Digest, authenticator: AuthenticatorKind) -> Result<Lockout, StoreError> {

@@ -416,6 +416,17 @@ async fn credentials(store: Arc<dyn Store>) {
     store.commit(Commit { lockouts: vec![failed(b, 1)], ..Commit::default() }).await.unwrap();
     assert_eq!(lockout(b).await, Lockout { failures: 0, locked_until: Some(Timestamp(900)) });
 
+    // Authenticator apps: a step is spent only if later than the stored one, so the
+    // same code cannot be accepted twice, even by two instances at once.
+    assert_eq!(store.totp("u1").await.unwrap(), None);
+    let set = TotpWrite::Set { user_id: "u1".into(), sealed_secret: vec![1, 2, 3], last_step: 10, at: Timestamp(1) };
+    store.commit(Commit { totp: vec![set], ..Commit::default() }).await.unwrap();
+    let used = |step| Commit { totp: vec![TotpWrite::Used { user_id: "u1".into(), step }], ..Commit::default() };
+    store.commit(used(11)).await.unwrap();
+    assert!(matches!(store.commit(used(11)).await, Err(StoreError::Conflict)), "spent");
+    assert!(matches!(store.commit(used(9)).await, Err(StoreError::Conflict)), "older");
+    assert_eq!(store.totp("u1").await.unwrap(), Some(StoredTotp { sealed_secret: vec![1, 2, 3], last_step: 11 }));
+
     // Revocation ends the account's sessions (and only its), then a new one may start
     // in the same commit.
     let session = |id: &str, user: &str| StoredSession {

@@ -53,7 +53,6 @@ async fn bad_authorization_requests_on_the_flow_api() {
         (json!({ "code_challenge_method": "plain" }), "invalid_request"),
         (json!({ "code_challenge": "too-short" }), "invalid_request"),
         (json!({ "scope": "email" }), "invalid_scope"),
-        (json!({ "intent": "recover" }), "unsupported_intent"),
     ] {
         let mut body = json!({"client_id": "shop", "redirect_uri": REDIRECT, "code_challenge": CHALLENGE, "code_challenge_method": "S256"});
         for (k, v) in overrides.as_object().unwrap() {

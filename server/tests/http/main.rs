@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod cors_and_assets;
+mod credentials;
 mod interop;
 mod journeys;
 mod oidc;

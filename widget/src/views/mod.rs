@@ -2,6 +2,7 @@
 //! stylesheet and the live region that announces messages); the rest re-renders from
 //! each flow response.
 
+mod activation;
 mod email;
 mod field;
 mod form;

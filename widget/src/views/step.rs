@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use passway_protocol::{FlowResponse, Level, Remediation, Submission, WebAuthn, names};
 
-use super::{email, form};
+use super::{activation, email, form};
 use crate::controller::{Screen, Widget};
 use crate::text;
 
@@ -101,7 +101,10 @@ fn flow(w: Widget, f: FlowResponse) -> AnyView {
         request_animation_frame(move || w.start_conditional(href, options));
     }
     let dedicated = email_view.then(|| email::challenge(w, &f));
+    let activation =
+        f.current_authenticator.as_ref().and_then(|c| c.activation.clone()).map(|a| activation::view(a, &f));
     let main = view! {
+        {activation}
         {dedicated}
         {forms.into_iter().enumerate().map(|(i, r)| form::remediation(w, r, &f.messages, i == 0 && !email_view)).collect_view()}
     };

@@ -2,6 +2,8 @@
 //! readable trace with the expected one (`UPDATE_EXPECT=1 cargo test` rewrites them).
 
 mod passwords;
+mod recovery;
+mod totp;
 
 use std::time::Duration;
 
@@ -12,6 +14,7 @@ use super::*;
 use crate::authenticators::AuthenticatorKind;
 use crate::authenticators::lockout::Lockout;
 use crate::authenticators::password::{self, HashCost};
+use crate::authenticators::totp::TotpSecret;
 use crate::crypto::Keyring;
 use crate::crypto::entropy::testing::CountingEntropy;
 
@@ -24,6 +27,8 @@ pub(super) struct Journey {
     consents: std::collections::BTreeMap<String, String>,
     /// Password hashes per user id.
     pub(super) passwords: std::collections::BTreeMap<String, String>,
+    /// Authenticator apps per user id.
+    pub(super) totps: std::collections::BTreeMap<String, TotpSecret>,
     /// Lockout counts, as the store keeps them.
     lockouts: std::collections::HashMap<(crate::crypto::Digest, AuthenticatorKind), Lockout>,
     /// The verified outcome the shell would hand over with the next submission.
@@ -78,7 +83,8 @@ pub(super) fn app(passkeys: bool, enrollments: Enrollments) -> AppSettings {
     }
 }
 
-const NO_ENROLLMENT: Enrollments = Enrollments { passkey: Enrollment::Off, password: Enrollment::Off };
+const NO_ENROLLMENT: Enrollments =
+    Enrollments { passkey: Enrollment::Off, password: Enrollment::Off, totp: Enrollment::Off };
 
 /// Where a journey happens: the client's address, how many passkeys Ada has, and
 /// whether the browser is new to the account (`None`: not looked up).
@@ -107,6 +113,17 @@ impl Journey {
     /// A journey for an app that uses passwords with the given enrollment policy.
     pub(super) fn with_passwords(intent: Intent, enrollment: Enrollment) -> Journey {
         Journey::with_app(intent, app(false, Enrollments { password: enrollment, ..NO_ENROLLMENT }))
+    }
+
+    /// Gives the account `user_id` an authenticator app with this secret.
+    pub(super) fn authenticator_app(&mut self, user_id: &str, secret: &[u8]) -> &mut Self {
+        self.totps.insert(user_id.into(), TotpSecret { secret: secret.to_vec(), last_step: 0 });
+        self
+    }
+
+    /// The code an authenticator app with `secret` shows now.
+    pub(super) fn code_of(&self, secret: &[u8]) -> String {
+        crate::authenticators::totp::code(secret, crate::authenticators::totp::step_at(self.now))
     }
 
     /// Gives the account `user_id` the password `password`.
@@ -199,6 +216,7 @@ impl Journey {
             passkeys: [("u-ada".to_owned(), place.passkeys)].into_iter().filter(|(_, n)| *n > 0).collect(),
             consents,
             passwords: Default::default(),
+            totps: Default::default(),
             lockouts: Default::default(),
             ceremony: None,
             rng,
@@ -289,7 +307,8 @@ impl Journey {
                 .unwrap_or_default(),
             _ => Lockout::default(),
         };
-        let world = World { user, passkeys, ceremony, consent, new_device: self.new_device, password, lockout };
+        let totp = user.as_ref().and_then(|u| self.totps.get(&u.id)).cloned();
+        let world = World { user, passkeys, ceremony, consent, new_device: self.new_device, password, lockout, totp };
         let mut env =
             Env { now: self.now, rng: &mut self.rng, keys: &self.keys, app: &self.app, settings: &self.settings };
         match step(&self.flow, action, &world, &mut env) {
@@ -354,6 +373,17 @@ impl Journey {
             }
             Effect::SetPassword { user_id, hash, .. } => {
                 self.passwords.insert(user_id.clone(), hash.clone());
+                describe_effect(e)
+            }
+            Effect::SaveTotp { user_id, totp, .. } => {
+                self.totps.insert(user_id.clone(), totp.clone());
+                describe_effect(e)
+            }
+            // As the store's statement does: only a later step.
+            Effect::TotpUsed { user_id, step } => {
+                let stored = self.totps.get_mut(user_id).expect("a code of an app set up");
+                assert!(*step > stored.last_step, "the store would refuse step {step}");
+                stored.last_step = *step;
                 describe_effect(e)
             }
             // As the store's statements do.
@@ -421,6 +451,8 @@ fn describe_effect(e: &Effect) -> String {
         }
         Effect::AnswerAccepted { authenticator, .. } => format!("answer_accepted {}", authenticator.key()),
         Effect::RevokeSessions { user_id, .. } => format!("revoke_sessions user={user_id}"),
+        Effect::SaveTotp { user_id, totp, .. } => format!("save_totp user={user_id} last_step={}", totp.last_step),
+        Effect::TotpUsed { user_id, step } => format!("totp_used user={user_id} step={step}"),
     }
 }
 
@@ -452,6 +484,9 @@ fn describe(flow: &Flow, app: &AppSettings, settings: &EngineSettings) -> String
             format!("enroll_password{}", if *required { " (required)" } else { "" })
         }
         Step::Challenge(Challenge::Password(_)) => "password_challenge".to_owned(),
+        Step::Challenge(Challenge::Totp(_)) => "totp_challenge".to_owned(),
+        Step::EnrollTotp { required, .. } => format!("enroll_totp{}", if *required { " (required)" } else { "" }),
+        Step::ResetPasskey { .. } => "reset_passkey".to_owned(),
         Step::IdentifyRecovery => "identify_recovery".to_owned(),
         Step::ResetPassword => "reset_password".to_owned(),
         Step::CannotRecover => "cannot_recover".to_owned(),

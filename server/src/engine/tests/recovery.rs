@@ -1,0 +1,173 @@
+//! Recovery: whose account, the proofs the recovery policy asks for, then a new
+//! password (or passkey) that ends every other session.
+
+use expect_test::expect;
+use passway_protocol::Intent;
+
+use super::{Journey, NO_ENROLLMENT, app, registered};
+use crate::authenticators::AuthenticatorKind;
+use crate::engine::{Enrollment, Enrollments};
+use crate::policy::{Access, Assurance, Conditions, RecoveryPolicy, Rule, SignOnPolicy};
+
+const ADA: &[(&str, &str)] = &[("identifier", "ada@example.com")];
+
+#[test]
+fn forgot_password_by_email_then_a_new_password() {
+    let mut j = Journey::with_passwords(Intent::Login, Enrollment::Optional);
+    j.password("u-ada", "correct horse battery staple");
+    j.submit("identify", ADA)
+        .submit("select-identify-recovery", &[])
+        .submit("identify-recovery", ADA)
+        .type_mailed_code()
+        .submit("reset-authenticator", &[("password", "password1234")])
+        .submit("reset-authenticator", &[("password", "a brand new passphrase")]);
+    j.check(expect![[r#"
+        > identify identifier=ada@example.com
+          step password_challenge offers [challenge-authenticator, select-authenticator-authenticate, select-identify-recovery]
+        > select-identify-recovery 
+          step identify_recovery offers [identify-recovery, select-identify]
+        > identify-recovery identifier=ada@example.com
+          step email_challenge attempts_left=5 offers [challenge-authenticator, challenge-poll, resend]
+          effect log user.account.recovery.start Success
+          effect send_email to=ada@example.com purpose=Recover
+          effect log user.authentication.challenge.sent Success
+        > challenge-authenticator code=<mailed>
+          step reset_password offers [reset-authenticator]
+        > reset-authenticator password=password1234
+          step reset_password offers [reset-authenticator]
+          error password.error.common @password
+        > reset-authenticator password=a brand new passphrase
+          step completed offers []
+          info recovery.done
+          effect set_password user=u-ada argon2id=true
+          effect log user.mfa.factor.activate Success
+          effect revoke_sessions user=u-ada
+          effect log user.account.reset_password Success
+          effect start_session id=bMFqvXDu-5DcC6DRT7CIYw user=u-ada proofs=["email", "password"]
+          effect issue_code user=u-ada amr=["email", "pwd"] scope="openid email" sid=bMFqvXDu-5DcC6DRT7CIYw
+          effect log user.session.start Success
+          SUCCESS new session cookie
+    "#]]);
+    assert!(password_is(&j, "a brand new passphrase"));
+}
+
+#[test]
+fn recovering_an_address_without_an_account_looks_the_same_but_mails_nothing() {
+    let trace = |email: &str| {
+        let mut j = Journey::with_passwords(Intent::Recover, Enrollment::Optional);
+        j.submit("identify-recovery", &[("identifier", email)]).wait(30).submit("resend", &[]);
+        j.trace.replace(email, "EMAIL")
+    };
+    let known = trace("ada@example.com");
+    let unknown = trace("nobody@example.com");
+    let shown = |t: &str| t.lines().filter(|l| !l.contains("effect")).collect::<Vec<_>>().join("\n");
+    assert_eq!(shown(&known), shown(&unknown), "the same steps and messages");
+    assert!(known.contains("send_email") && !unknown.contains("send_email"), "{unknown}");
+}
+
+#[test]
+fn a_stronger_recovery_needs_email_and_the_authenticator_app() {
+    let mut j = Journey::with_passwords(Intent::Recover, Enrollment::Optional);
+    j.settings.recovery =
+        RecoveryPolicy { authenticators: vec![AuthenticatorKind::Email, AuthenticatorKind::Totp], factors: 2 };
+    j.password("u-ada", "correct horse battery staple").authenticator_app("u-ada", b"12345678901234567890");
+    let code = j.code_of(b"12345678901234567890");
+    j.submit("identify-recovery", ADA)
+        .type_mailed_code()
+        .submit("challenge-authenticator", &[("code", &code)])
+        .submit("reset-authenticator", &[("password", "a brand new passphrase")]);
+    j.check(expect![[r#"
+        > identify-recovery identifier=ada@example.com
+          step email_challenge attempts_left=5 offers [challenge-authenticator, challenge-poll, resend, select-authenticator-authenticate]
+          effect log user.account.recovery.start Success
+          effect send_email to=ada@example.com purpose=Recover
+          effect log user.authentication.challenge.sent Success
+        > challenge-authenticator code=<mailed>
+          step totp_challenge offers [challenge-authenticator]
+          info recovery.another_check
+        > challenge-authenticator code=768147
+          step reset_password offers [reset-authenticator]
+          effect totp_used user=u-ada step=60000000
+        > reset-authenticator password=a brand new passphrase
+          step completed offers []
+          info recovery.done
+          effect set_password user=u-ada argon2id=true
+          effect log user.mfa.factor.activate Success
+          effect revoke_sessions user=u-ada
+          effect log user.account.reset_password Success
+          effect start_session id=bMFqvXDu-5DcC6DRT7CIYw user=u-ada proofs=["email", "totp", "password"]
+          effect issue_code user=u-ada amr=["email", "otp", "pwd"] scope="openid email" sid=bMFqvXDu-5DcC6DRT7CIYw
+          effect log user.session.start Success
+          SUCCESS new session cookie
+    "#]]);
+
+    // Without an authenticator app, the account cannot meet that policy.
+    let mut j = Journey::with_passwords(Intent::Recover, Enrollment::Optional);
+    j.settings.recovery =
+        RecoveryPolicy { authenticators: vec![AuthenticatorKind::Email, AuthenticatorKind::Totp], factors: 2 };
+    j.submit("identify-recovery", ADA);
+    assert!(j.trace.contains("step cannot_recover"), "{}", j.trace);
+}
+
+/// A phishing-resistant app, an account whose passkey is lost: email alone cannot
+/// sign in, so the passkey challenge offers recovery, which makes a new passkey.
+#[test]
+fn a_lost_passkey_is_replaced_in_an_app_without_passwords() {
+    let mut sensitive = app(true, Enrollments { passkey: Enrollment::Optional, ..NO_ENROLLMENT });
+    sensitive.sign_on = SignOnPolicy {
+        rules: vec![Rule {
+            name: "Phishing-resistant".into(),
+            when: Conditions::default(),
+            access: Access::Allow(Assurance { phishing_resistant: true, ..Assurance::default() }),
+        }],
+    };
+    let mut j = Journey::with_app(Intent::Login, sensitive);
+    j.passkeys.insert("u-ada".into(), 1);
+    j.submit("identify", ADA)
+        .select("select-authenticator-authenticate", "email")
+        .type_mailed_code()
+        .submit("select-identify-recovery", &[])
+        .submit("identify-recovery", ADA)
+        .type_mailed_code()
+        .answer("reset-authenticator", registered("cred-2"));
+    j.check(expect![[r#"
+          start effect begin_ceremony Discoverable
+        > identify identifier=ada@example.com
+          step passkey_challenge of u-ada offers [challenge-authenticator, select-authenticator-authenticate]
+          effect begin_ceremony Authenticate { user_id: u-ada }
+        > select-authenticator-authenticate authenticator=email
+          step email_challenge attempts_left=5 offers [challenge-authenticator, challenge-poll, resend, select-authenticator-authenticate]
+          effect send_email to=ada@example.com purpose=SignIn
+          effect log user.authentication.challenge.sent Success
+        > challenge-authenticator code=<mailed>
+          step passkey_challenge of u-ada offers [challenge-authenticator, select-identify-recovery]
+          info policy.step_up
+          effect log policy.evaluate_sign_on Challenge
+          effect begin_ceremony Authenticate { user_id: u-ada }
+        > select-identify-recovery 
+          step identify_recovery offers [identify-recovery, select-identify]
+        > identify-recovery identifier=ada@example.com
+          step email_challenge attempts_left=5 offers [challenge-authenticator, challenge-poll, resend]
+          effect log user.account.recovery.start Success
+          effect send_email to=ada@example.com purpose=Recover
+          effect log user.authentication.challenge.sent Success
+        > challenge-authenticator code=<mailed>
+          step reset_passkey offers [reset-authenticator]
+          effect begin_ceremony Register { user_id: u-ada, email: ada@example.com, display_name: ada@example.com }
+        > reset-authenticator credential=<registered cred-2>
+          step completed offers []
+          info recovery.done
+          effect save_passkey user=u-ada cred=cred-2 name="Firefox on Linux"
+          effect log user.mfa.factor.activate Success
+          effect revoke_sessions user=u-ada
+          effect log user.account.reset_password Success
+          effect start_session id=X9G3nr3vlhmleRajv8JktQ user=u-ada proofs=["email", "passkey"]
+          effect issue_code user=u-ada amr=["email", "pop"] scope="openid email" sid=X9G3nr3vlhmleRajv8JktQ
+          effect log user.session.start Success
+          SUCCESS new session cookie
+    "#]]);
+}
+
+fn password_is(j: &Journey, password: &str) -> bool {
+    crate::authenticators::password::matches(password, &j.passwords["u-ada"])
+}
