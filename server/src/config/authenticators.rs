@@ -184,7 +184,14 @@ pub fn enrollment(
         let enrollments = enrollments(c, &entry_key, keys, default, brand, has_party)?;
         by_group.push(GroupEnrollments { groups: e.groups.iter().map(|g| g.get_ref().clone()).collect(), enrollments });
     }
-    Ok(EnrollmentPolicy { default, by_group })
+    let skip_limit = match &a.skip_limit {
+        None => None,
+        Some(n) if (1..=100).contains(n.get_ref()) => Some(*n.get_ref()),
+        Some(n) => {
+            return c.err(n.span(), format!("{key}.skip_limit"), format!("expected 1 to 100, found {}", n.get_ref()));
+        }
+    };
+    Ok(EnrollmentPolicy { default, by_group, skip_limit })
 }
 
 /// The enrollment keys of an app or of one of its group entries.

@@ -283,6 +283,8 @@ pub struct AppEntry {
     pub passwords: Option<Spanned<String>>,
     /// Authenticator app (TOTP) enrollment: `required`, `optional` or `off` (default).
     pub totp: Option<Spanned<String>>,
+    /// How many times an optional authenticator may be skipped before it is required.
+    pub skip_limit: Option<Spanned<u32>>,
     /// Enrollment for people in some groups, first match wins, over the two above.
     #[serde(default)]
     pub enrollment: Vec<Spanned<EnrollmentEntry>>,

@@ -79,6 +79,11 @@ pub enum Effect {
         user_id: String,
         step: i64,
     },
+    /// The account skipped enrolling these: count it towards the app's skip limit.
+    EnrollmentSkipped {
+        user_id: String,
+        authenticators: Vec<AuthenticatorKind>,
+    },
     /// End every SSO session and refresh token family of the account (after a reset).
     RevokeSessions {
         user_id: String,

@@ -95,6 +95,9 @@ pub struct World {
     pub lockout: crate::authenticators::lockout::Lockout,
     /// That account's TOTP secret (unsealed by the shell), when it has one.
     pub totp: Option<crate::authenticators::totp::TotpSecret>,
+    /// How many times that account skipped enrolling each authenticator (loaded for
+    /// apps with a skip limit).
+    pub skips: std::collections::BTreeMap<crate::authenticators::AuthenticatorKind, u32>,
 }
 
 /// Something the person (or their mailbox) did.

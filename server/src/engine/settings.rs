@@ -56,6 +56,9 @@ pub enum Enrollment {
 pub struct EnrollmentPolicy {
     pub default: Enrollments,
     pub by_group: Vec<GroupEnrollments>,
+    /// How many times an account may skip an optional authenticator before it is
+    /// required (`None`: always optional).
+    pub skip_limit: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -108,6 +108,9 @@ pub(super) async fn apply(
             Effect::TotpUsed { user_id, step } => {
                 commit.totp.push(TotpWrite::Used { user_id: user_id.clone(), step: *step })
             }
+            Effect::EnrollmentSkipped { user_id, authenticators } => {
+                commit.skips.extend(authenticators.iter().map(|k| (user_id.clone(), *k)))
+            }
             Effect::RevokeSessions { user_id, at } => commit.revocations.push((user_id.clone(), *at)),
             Effect::RememberConsent { user_id, client_id, scope } => commit.consents.push(StoredConsent {
                 user_id: user_id.clone(),

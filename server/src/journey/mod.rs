@@ -157,6 +157,9 @@ async fn account_world(
         world.password = app.store.password(&user.id).await?;
     }
     world.totp = totp(app, &user.id).await?;
+    if settings.enrollment.skip_limit.is_some() {
+        world.skips = app.store.skips(&user.id).await?.into_iter().collect();
+    }
     world.user = Some(user);
     Ok(world)
 }

@@ -66,6 +66,8 @@ pub struct Commit {
     pub passwords: Vec<(String, String, Timestamp)>,
     pub lockouts: Vec<LockoutWrite>,
     pub totp: Vec<TotpWrite>,
+    /// Enrolments skipped: (user id, authenticator), each counted once.
+    pub skips: Vec<(String, AuthenticatorKind)>,
     /// Accounts whose sessions and refresh token families all end: (user id, when).
     /// Applied before this commit's new sessions.
     pub revocations: Vec<(String, Timestamp)>,
@@ -91,6 +93,7 @@ impl Commit {
             && self.passwords.is_empty()
             && self.lockouts.is_empty()
             && self.totp.is_empty()
+            && self.skips.is_empty()
             && self.revocations.is_empty()
             && self.devices.is_empty()
             && self.codes.is_empty()
@@ -325,6 +328,8 @@ pub trait Store: Send + Sync + 'static {
     async fn consent(&self, user_id: &str, client_id: &str) -> Result<Option<String>, StoreError>;
     /// The account's password hash (PHC string).
     async fn password(&self, user_id: &str) -> Result<Option<String>, StoreError>;
+    /// How many times the account skipped enrolling each authenticator.
+    async fn skips(&self, user_id: &str) -> Result<Vec<(AuthenticatorKind, u32)>, StoreError>;
     /// The account's authenticator app.
     async fn totp(&self, user_id: &str) -> Result<Option<StoredTotp>, StoreError>;
     /// The address's lockout for an authenticator (no row: no failures).

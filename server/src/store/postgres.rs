@@ -130,6 +130,9 @@ impl Store for PostgresStore {
         for (user_id, hash, at) in &c.passwords {
             sqlx::query(sql::UPSERT_PASSWORD).bind(user_id).bind(hash).bind(at.0).execute(&mut *tx).await?;
         }
+        for (user_id, kind) in &c.skips {
+            sqlx::query(sql::COUNT_SKIP).bind(user_id).bind(kind.key()).execute(&mut *tx).await?;
+        }
         for w in &c.totp {
             match w {
                 TotpWrite::Set { user_id, sealed_secret, last_step, at } => {
@@ -374,6 +377,14 @@ impl Store for PostgresStore {
 
     async fn password(&self, user_id: &str) -> Result<Option<String>, StoreError> {
         Ok(sqlx::query_scalar(sql::PASSWORD).bind(user_id).fetch_optional(&self.pool).await?)
+    }
+
+    async fn skips(&self, user_id: &str) -> Result<Vec<(AuthenticatorKind, u32)>, StoreError> {
+        let rows: Vec<(String, i32)> = sqlx::query_as(sql::SKIPS).bind(user_id).fetch_all(&self.pool).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(key, n)| AuthenticatorKind::from_key(&key).map(|k| (k, n.max(0) as u32)))
+            .collect())
     }
 
     async fn totp(&self, user_id: &str) -> Result<Option<StoredTotp>, StoreError> {

@@ -37,6 +37,9 @@ pub const UPSERT_TOTP: &str = "INSERT INTO totp (user_id, sealed_secret, last_st
 /// meanwhile, on this or another instance).
 pub const TOTP_USED: &str = "UPDATE totp SET last_step = $1 WHERE user_id = $2 AND last_step < $1";
 pub const TOTP: &str = "SELECT sealed_secret, last_step FROM totp WHERE user_id = $1";
+pub const COUNT_SKIP: &str = "INSERT INTO enrollment_skips (user_id, authenticator, skips) VALUES ($1, $2, 1) \
+     ON CONFLICT (user_id, authenticator) DO UPDATE SET skips = enrollment_skips.skips + 1";
+pub const SKIPS: &str = "SELECT authenticator, skips FROM enrollment_skips WHERE user_id = $1";
 pub const DEVICE_KNOWN: &str = "SELECT 1 FROM known_devices WHERE user_id = $1 AND device_hash = $2";
 pub const USER_BY_EMAIL: &str = "SELECT id, email, profile FROM users WHERE email = $1";
 pub const USER_BY_ID: &str = "SELECT id, email, profile FROM users WHERE id = $1";

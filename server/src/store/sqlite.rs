@@ -36,6 +36,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0004_devices.sql"),
     include_str!("../../migrations/sqlite/0005_passwords.sql"),
     include_str!("../../migrations/sqlite/0006_totp.sql"),
+    include_str!("../../migrations/sqlite/0007_enrollment_skips.sql"),
 ];
 const READERS: usize = 4;
 
@@ -334,6 +335,9 @@ impl Store for SqliteStore {
             for (user_id, hash, at) in &c.passwords {
                 tx.prepare_cached(sql::UPSERT_PASSWORD)?.execute(params![user_id, hash, at.0])?;
             }
+            for (user_id, kind) in &c.skips {
+                tx.prepare_cached(sql::COUNT_SKIP)?.execute(params![user_id, kind.key()])?;
+            }
             for w in &c.totp {
                 match w {
                     TotpWrite::Set { user_id, sealed_secret, last_step, at } => {
@@ -478,6 +482,19 @@ impl Store for SqliteStore {
 
     async fn password(&self, user_id: &str) -> Result<Option<String>, StoreError> {
         self.read(|c| Ok(c.prepare_cached(sql::PASSWORD)?.query_row([user_id], |r| r.get(0)).optional()?))
+    }
+
+    async fn skips(&self, user_id: &str) -> Result<Vec<(AuthenticatorKind, u32)>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(sql::SKIPS)?;
+            let rows = stmt.query_map([user_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?)))?;
+            let mut out = vec![];
+            for row in rows {
+                let (key, n) = row?;
+                out.extend(AuthenticatorKind::from_key(&key).map(|k| (k, n)));
+            }
+            Ok(out)
+        })
     }
 
     async fn totp(&self, user_id: &str) -> Result<Option<StoredTotp>, StoreError> {

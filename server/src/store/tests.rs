@@ -427,6 +427,16 @@ async fn credentials(store: Arc<dyn Store>) {
     assert!(matches!(store.commit(used(9)).await, Err(StoreError::Conflict)), "older");
     assert_eq!(store.totp("u1").await.unwrap(), Some(StoredTotp { sealed_secret: vec![1, 2, 3], last_step: 11 }));
 
+    // Skipped enrolments count per account and authenticator.
+    let skipped = |kind| Commit { skips: vec![("u1".into(), kind)], ..Commit::default() };
+    store.commit(skipped(AuthenticatorKind::Passkey)).await.unwrap();
+    store.commit(skipped(AuthenticatorKind::Passkey)).await.unwrap();
+    store.commit(skipped(AuthenticatorKind::Totp)).await.unwrap();
+    let mut skips = store.skips("u1").await.unwrap();
+    skips.sort();
+    assert_eq!(skips, [(AuthenticatorKind::Passkey, 2), (AuthenticatorKind::Totp, 1)]);
+    assert!(store.skips("u2").await.unwrap().is_empty());
+
     // Revocation ends the account's sessions (and only its), then a new one may start
     // in the same commit.
     let session = |id: &str, user: &str| StoredSession {

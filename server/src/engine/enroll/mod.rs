@@ -28,16 +28,50 @@ pub(super) fn pending(flow: &Flow, world: &World, env: &Env<'_>, how: SignIn) ->
         .filter(|kind| methods::enrollable(*kind, flow, env) && methods::lacks(*kind, flow, world))
         .filter_map(|kind| match policy.of(kind) {
             Enrollment::Required => Some((kind, true)),
+            Enrollment::Optional if skips_left(kind, world, env) == Some(0) => Some((kind, true)),
             Enrollment::Optional if how == SignIn::Fresh => Some((kind, false)),
             _ => None,
         })
         .collect()
 }
 
+/// How many more times the account may skip `kind`, when the app limits it.
+fn skips_left(kind: AuthenticatorKind, world: &World, env: &Env<'_>) -> Option<u32> {
+    let limit = env.app.enrollment.skip_limit?;
+    Some(limit.saturating_sub(world.skips.get(&kind).copied().unwrap_or(0)))
+}
+
+/// The authenticators the current enrolment step offers.
+fn on_offer(step: &Step) -> Vec<AuthenticatorKind> {
+    match step {
+        Step::EnrollSelect { .. } => forms::enroll_options(step),
+        Step::EnrollPasskey { .. } => vec![AuthenticatorKind::Passkey],
+        Step::EnrollPassword { .. } => vec![AuthenticatorKind::Password],
+        Step::EnrollTotp { .. } => vec![AuthenticatorKind::Totp],
+        _ => vec![],
+    }
+}
+
 /// Asks to enrol one of `options`: the choice (`select-authenticator-enroll`), or
 /// straight the form of a password or an authenticator app when it is all there is
 /// to choose (a passkey keeps its offer page: making one needs a press anyway).
 pub(super) fn offer(
+    flow: Flow,
+    required: bool,
+    options: Vec<AuthenticatorKind>,
+    world: &World,
+    env: &mut Env<'_>,
+) -> Outcome {
+    // Skippable a limited number of times: say how many are left.
+    let left = options.iter().filter_map(|k| skips_left(*k, world, env)).min().filter(|_| !required);
+    let out = offer_step(flow, required, options, world, env);
+    match left {
+        Some(left) => out.notice(Notice::info("enroll.skips_left").with("count", left.to_string())),
+        None => out,
+    }
+}
+
+fn offer_step(
     mut flow: Flow,
     required: bool,
     options: Vec<AuthenticatorKind>,
@@ -125,6 +159,16 @@ fn activated(user_id: String, email: String, what: &str, message: &str) -> Effec
 
 /// `skip`: no authenticator now. Offered only while everything on offer is optional
 /// (and the app's assurance does not need it), so the sign-on policy is already met.
+/// Counted when the app limits how often it may be skipped.
 pub(super) fn skip(flow: Flow, world: &World, env: &mut Env<'_>) -> Outcome {
-    finish::consent_or_complete(flow, world, env)
+    let skipped = on_offer(&flow.step);
+    let counted = match (&flow.account, env.app.enrollment.skip_limit) {
+        (Some(user_id), Some(_)) => {
+            Some(Effect::EnrollmentSkipped { user_id: user_id.clone(), authenticators: skipped })
+        }
+        _ => None,
+    };
+    let mut out = finish::consent_or_complete(flow, world, env);
+    out.effects.splice(0..0, counted);
+    out
 }

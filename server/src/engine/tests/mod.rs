@@ -27,6 +27,8 @@ pub(super) struct Journey {
     consents: std::collections::BTreeMap<String, String>,
     /// Password hashes per user id.
     pub(super) passwords: std::collections::BTreeMap<String, String>,
+    /// Enrolments skipped per user id and authenticator.
+    skips: std::collections::BTreeMap<String, std::collections::BTreeMap<AuthenticatorKind, u32>>,
     /// Authenticator apps per user id.
     pub(super) totps: std::collections::BTreeMap<String, TotpSecret>,
     /// Lockout counts, as the store keeps them.
@@ -76,7 +78,7 @@ pub(super) fn app(passkeys: bool, enrollments: Enrollments) -> AppSettings {
         name: "Shop".into(),
         self_registration: true,
         passkeys,
-        enrollment: EnrollmentPolicy { default: enrollments, by_group: vec![] },
+        enrollment: EnrollmentPolicy { default: enrollments, by_group: vec![], skip_limit: None },
         consent: false,
         sign_on: Default::default(),
         profile_update: vec![],
@@ -217,6 +219,7 @@ impl Journey {
             consents,
             passwords: Default::default(),
             totps: Default::default(),
+            skips: Default::default(),
             lockouts: Default::default(),
             ceremony: None,
             rng,
@@ -308,7 +311,9 @@ impl Journey {
             _ => Lockout::default(),
         };
         let totp = user.as_ref().and_then(|u| self.totps.get(&u.id)).cloned();
-        let world = World { user, passkeys, ceremony, consent, new_device: self.new_device, password, lockout, totp };
+        let skips = user.as_ref().and_then(|u| self.skips.get(&u.id)).cloned().unwrap_or_default();
+        let world =
+            World { user, passkeys, ceremony, consent, new_device: self.new_device, password, lockout, totp, skips };
         let mut env =
             Env { now: self.now, rng: &mut self.rng, keys: &self.keys, app: &self.app, settings: &self.settings };
         match step(&self.flow, action, &world, &mut env) {
@@ -373,6 +378,12 @@ impl Journey {
             }
             Effect::SetPassword { user_id, hash, .. } => {
                 self.passwords.insert(user_id.clone(), hash.clone());
+                describe_effect(e)
+            }
+            Effect::EnrollmentSkipped { user_id, authenticators } => {
+                for kind in authenticators {
+                    *self.skips.entry(user_id.clone()).or_default().entry(*kind).or_default() += 1;
+                }
                 describe_effect(e)
             }
             Effect::SaveTotp { user_id, totp, .. } => {
@@ -451,6 +462,10 @@ fn describe_effect(e: &Effect) -> String {
         }
         Effect::AnswerAccepted { authenticator, .. } => format!("answer_accepted {}", authenticator.key()),
         Effect::RevokeSessions { user_id, .. } => format!("revoke_sessions user={user_id}"),
+        Effect::EnrollmentSkipped { user_id, authenticators } => {
+            let kinds: Vec<&str> = authenticators.iter().map(|k| k.key()).collect();
+            format!("enrollment_skipped user={user_id} {kinds:?}")
+        }
         Effect::SaveTotp { user_id, totp, .. } => format!("save_totp user={user_id} last_step={}", totp.last_step),
         Effect::TotpUsed { user_id, step } => format!("totp_used user={user_id} step={step}"),
     }

@@ -178,3 +178,33 @@ fn an_optional_password_is_offered_once_with_skip() {
           SUCCESS new session cookie
     "#]]);
 }
+
+#[test]
+fn an_optional_password_skipped_as_often_as_allowed_becomes_required() {
+    let mut j = Journey::with_passwords(Intent::Login, Enrollment::Optional);
+    j.app.enrollment.skip_limit = Some(2);
+    for _ in 0..3 {
+        j.flow = Journey::with_passwords(Intent::Login, Enrollment::Optional).flow;
+        j.submit("identify", ADA).select("select-authenticator-authenticate", "email").type_mailed_code();
+        if j.flow.is_finished()
+            || !super::forms::offered(&j.flow, &j.app, &j.settings, j.now).iter().any(|f| f.name == "skip")
+        {
+            break;
+        }
+        j.submit("skip", &[]);
+    }
+    let skips: Vec<&str> = j
+        .trace
+        .lines()
+        .filter(|l| l.contains("enrollment_skipped") || l.contains("skips_left") || l.contains("enroll_password"))
+        .collect();
+    expect![[r#"
+          step enroll_password offers [enroll-authenticator, skip]
+          info enroll.skips_left count=2
+          effect enrollment_skipped user=u-ada ["password"]
+          step enroll_password offers [enroll-authenticator, skip]
+          info enroll.skips_left count=1
+          effect enrollment_skipped user=u-ada ["password"]
+          step enroll_password (required) offers [enroll-authenticator]"#]]
+    .assert_eq(&skips.join("\n"));
+}
