@@ -84,6 +84,9 @@ enum PolicyAction {
         /// As the app would send them to /authorize.
         #[arg(long)]
         acr_values: Option<String>,
+        /// The request's risk: low (the default), medium or high.
+        #[arg(long)]
+        risk: Option<String>,
     },
 }
 
@@ -133,7 +136,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys { action } => keys(&cli.config, action).await,
         Command::Policy {
             action:
-                PolicyAction::Explain { app, user, groups, ip, platform, new_device, known_device, session, acr_values },
+                PolicyAction::Explain {
+                    app,
+                    user,
+                    groups,
+                    ip,
+                    platform,
+                    new_device,
+                    known_device,
+                    session,
+                    acr_values,
+                    risk,
+                },
         } => {
             let config = Config::load(&cli.config)?;
             let store = passway_server::store::open(&config.store_url).await?;
@@ -152,6 +166,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 },
                 session,
                 acr_values,
+                risk,
             };
             let explanation =
                 passway_server::journey::explain::explain(&*store, &config, &ask, Clock::System.now()).await?;

@@ -134,6 +134,9 @@ pub struct RuleEntry {
     pub device: Option<Spanned<String>>,
     #[serde(default)]
     pub platforms: Vec<Spanned<String>>,
+    /// `low`, `medium`, `high`.
+    #[serde(default)]
+    pub risk: Vec<Spanned<String>>,
     /// `allow` (default) or `deny`.
     pub access: Option<Spanned<String>>,
     pub factors: Option<Spanned<u8>>,
@@ -142,6 +145,66 @@ pub struct RuleEntry {
     pub phishing_resistant: Option<Spanned<bool>>,
     pub user_verification: Option<Spanned<bool>>,
     pub reauthenticate_minutes: Option<Spanned<u32>>,
+    /// An SSO session unused this long does not sign in to this app without asking.
+    pub inactivity_minutes: Option<Spanned<u32>>,
+}
+
+/// The conditions of a rule (sign-on or session), wherever they are written.
+pub struct ConditionFields<'a> {
+    pub groups: &'a [Spanned<String>],
+    pub zones: &'a [Spanned<String>],
+    pub not_zones: &'a [Spanned<String>],
+    pub device: Option<&'a Spanned<String>>,
+    pub platforms: &'a [Spanned<String>],
+    pub risk: &'a [Spanned<String>],
+}
+
+impl RuleEntry {
+    pub fn conditions(&self) -> ConditionFields<'_> {
+        ConditionFields {
+            groups: &self.groups,
+            zones: &self.zones,
+            not_zones: &self.not_zones,
+            device: self.device.as_ref(),
+            platforms: &self.platforms,
+            risk: &self.risk,
+        }
+    }
+}
+
+/// A rule of the global session policy: conditions as a sign-on rule's, then the
+/// session it gives.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionRuleEntry {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub groups: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub zones: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub not_zones: Vec<Spanned<String>>,
+    pub device: Option<Spanned<String>>,
+    #[serde(default)]
+    pub platforms: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub risk: Vec<Spanned<String>>,
+    pub lifetime_hours: Option<Spanned<u32>>,
+    pub idle_minutes: Option<Spanned<u32>>,
+    pub establish_with: Option<Spanned<Vec<Spanned<String>>>>,
+}
+
+impl SessionRuleEntry {
+    pub fn conditions(&self) -> ConditionFields<'_> {
+        ConditionFields {
+            groups: &self.groups,
+            zones: &self.zones,
+            not_zones: &self.not_zones,
+            device: self.device.as_ref(),
+            platforms: &self.platforms,
+            risk: &self.risk,
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -157,6 +220,11 @@ pub struct Tokens {
 pub struct Sessions {
     pub lifetime_hours: Option<Spanned<u32>>,
     pub idle_minutes: Option<Spanned<u32>>,
+    /// Authenticators a session may be started with (default: any).
+    pub establish_with: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Rules for some people or places, first match wins, over the above.
+    #[serde(default)]
+    pub rules: Vec<Spanned<SessionRuleEntry>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -6,11 +6,12 @@ use std::time::Duration;
 use toml::Spanned;
 
 use super::ConfigError;
-use super::file::{self, RuleEntry};
+use super::file::{self, ConditionFields, RuleEntry};
 use super::validate::Checker;
-use crate::authenticators::FactorType;
+use crate::authenticators::{AuthenticatorKind, FactorType};
 use crate::policy::{
-    Access, Assurance, Cidr, Conditions, DeviceCondition, Groups, Members, Platform, Rule, SignOnPolicy, Zones,
+    Access, Assurance, Cidr, Conditions, DeviceCondition, Groups, Members, Platform, RiskLevel, Rule, SessionPolicy,
+    SessionRule, SignOnPolicy, Zones,
 };
 
 pub fn zones(c: &Checker<'_>, zones: &BTreeMap<String, Vec<Spanned<String>>>) -> Result<Zones, ConfigError> {
@@ -67,6 +68,154 @@ pub fn groups(c: &Checker<'_>, groups: &BTreeMap<String, Spanned<file::GroupEntr
     Ok(Groups(out))
 }
 
+/// The conditions of a rule, each name checked against what is defined.
+pub fn conditions(
+    c: &Checker<'_>,
+    key: &str,
+    r: &ConditionFields<'_>,
+    zones: &Zones,
+    groups: &Groups,
+) -> Result<Conditions, ConfigError> {
+    let names = |list: &[Spanned<String>],
+                 field: &str,
+                 known: &dyn Fn(&str) -> bool,
+                 what: &str|
+     -> Result<Vec<String>, ConfigError> {
+        let mut out = vec![];
+        for (j, v) in list.iter().enumerate() {
+            if !known(v.get_ref()) {
+                return c.err(
+                    v.span(),
+                    format!("{key}.{field}[{j}]"),
+                    format!("no {what} {:?} is defined", v.get_ref()),
+                );
+            }
+            out.push(v.get_ref().clone());
+        }
+        Ok(out)
+    };
+    let is_zone = |z: &str| zones.0.contains_key(z);
+    let is_group = |g: &str| groups.0.contains_key(g);
+    let device = match r.device.map(|d| (d, d.get_ref().as_str())) {
+        None => None,
+        Some((_, "known")) => Some(DeviceCondition::Known),
+        Some((_, "new")) => Some(DeviceCondition::New),
+        Some((d, other)) => {
+            return c.err(d.span(), format!("{key}.device"), format!("expected \"known\" or \"new\", found {other:?}"));
+        }
+    };
+    let mut platforms = vec![];
+    for (j, p) in r.platforms.iter().enumerate() {
+        match Platform::from_name(p.get_ref()) {
+            Some(platform) => platforms.push(platform),
+            None => {
+                let all: Vec<&str> = Platform::ALL.iter().map(|p| p.name()).collect();
+                return c.err(
+                    p.span(),
+                    format!("{key}.platforms[{j}]"),
+                    format!("expected one of {}, found {:?}", all.join(", "), p.get_ref()),
+                );
+            }
+        }
+    }
+    let mut risk = vec![];
+    for (j, level) in r.risk.iter().enumerate() {
+        match RiskLevel::from_name(level.get_ref()) {
+            Some(level) => risk.push(level),
+            None => {
+                return c.err(
+                    level.span(),
+                    format!("{key}.risk[{j}]"),
+                    format!("expected \"low\", \"medium\" or \"high\", found {:?}", level.get_ref()),
+                );
+            }
+        }
+    }
+    Ok(Conditions {
+        groups: names(r.groups, "groups", &is_group, "group")?,
+        zones: names(r.zones, "zones", &is_zone, "zone")?,
+        not_zones: names(r.not_zones, "not_zones", &is_zone, "zone")?,
+        device,
+        platforms,
+        risk,
+    })
+}
+
+/// The global session policy: `[[sessions.rules]]` first, then `[sessions]` itself as
+/// the catch-all (its lifetime and idle time already read into `lifetimes`).
+pub fn sessions(
+    c: &Checker<'_>,
+    s: &file::Sessions,
+    lifetime: Duration,
+    idle: Duration,
+    zones: &Zones,
+    groups: &Groups,
+) -> Result<SessionPolicy, ConfigError> {
+    let establish_with = |list: Option<&Spanned<Vec<Spanned<String>>>>, key: &str| -> Result<_, ConfigError> {
+        let Some(list) = list else { return Ok(None) };
+        let mut kinds = vec![];
+        for (j, k) in list.get_ref().iter().enumerate() {
+            match AuthenticatorKind::from_key(k.get_ref()) {
+                Some(kind) if !kinds.contains(&kind) => kinds.push(kind),
+                Some(_) => {}
+                None => {
+                    return c.err(
+                        k.span(),
+                        format!("{key}.establish_with[{j}]"),
+                        format!("expected \"email\", \"passkey\", \"password\" or \"totp\", found {:?}", k.get_ref()),
+                    );
+                }
+            }
+        }
+        if kinds.is_empty() {
+            return c.err(
+                list.span(),
+                format!("{key}.establish_with"),
+                "expected at least one authenticator (or leave it out: any)",
+            );
+        }
+        Ok(Some(kinds))
+    };
+    let default = SessionRule {
+        name: "Default".into(),
+        when: Conditions::default(),
+        lifetime,
+        idle,
+        establish_with: establish_with(s.establish_with.as_ref(), "sessions")?.unwrap_or_default(),
+    };
+    let mut rules = vec![];
+    for (i, entry) in s.rules.iter().enumerate() {
+        let r = entry.get_ref();
+        let key = format!("sessions.rules[{i}]");
+        let when = conditions(c, &key, &r.conditions(), zones, groups)?;
+        if when.is_catch_all() {
+            return c.err(
+                entry.span(),
+                key,
+                format!(
+                    "rule {:?} has no conditions: set what it applies to, or change [sessions] itself",
+                    r.name.get_ref()
+                ),
+            );
+        }
+        let hours = |v: &Option<Spanned<u32>>, field: &str, max: u32, unit: u64| match v {
+            None => Ok(None),
+            Some(n) if (1..=max).contains(n.get_ref()) => Ok(Some(Duration::from_secs(u64::from(*n.get_ref()) * unit))),
+            Some(n) => c.err(n.span(), format!("{key}.{field}"), format!("expected a number between 1 and {max}")),
+        };
+        rules.push(SessionRule {
+            name: r.name.get_ref().clone(),
+            when,
+            lifetime: hours(&r.lifetime_hours, "lifetime_hours", 24 * 90, 3600)?.unwrap_or(default.lifetime),
+            idle: hours(&r.idle_minutes, "idle_minutes", 24 * 60 * 90, 60)?.unwrap_or(default.idle),
+            establish_with: establish_with(r.establish_with.as_ref(), &key)?
+                .unwrap_or_else(|| default.establish_with.clone()),
+        });
+    }
+    rules.push(default);
+    Ok(SessionPolicy { rules })
+}
+
 /// An app's rules; none configured means the default (anyone, one factor).
 pub fn sign_on(
     c: &Checker<'_>,
@@ -106,55 +255,7 @@ fn rule(
     groups: &Groups,
 ) -> Result<Rule, ConfigError> {
     let r = entry.get_ref();
-    let names = |list: &[Spanned<String>],
-                 field: &str,
-                 known: &dyn Fn(&str) -> bool,
-                 what: &str|
-     -> Result<Vec<String>, ConfigError> {
-        let mut out = vec![];
-        for (j, v) in list.iter().enumerate() {
-            if !known(v.get_ref()) {
-                return c.err(
-                    v.span(),
-                    format!("{key}.{field}[{j}]"),
-                    format!("no {what} {:?} is defined", v.get_ref()),
-                );
-            }
-            out.push(v.get_ref().clone());
-        }
-        Ok(out)
-    };
-    let is_zone = |z: &str| zones.0.contains_key(z);
-    let is_group = |g: &str| groups.0.contains_key(g);
-    let device = match r.device.as_ref().map(|d| (d, d.get_ref().as_str())) {
-        None => None,
-        Some((_, "known")) => Some(DeviceCondition::Known),
-        Some((_, "new")) => Some(DeviceCondition::New),
-        Some((d, other)) => {
-            return c.err(d.span(), format!("{key}.device"), format!("expected \"known\" or \"new\", found {other:?}"));
-        }
-    };
-    let mut platforms = vec![];
-    for (j, p) in r.platforms.iter().enumerate() {
-        match Platform::from_name(p.get_ref()) {
-            Some(platform) => platforms.push(platform),
-            None => {
-                let all: Vec<&str> = Platform::ALL.iter().map(|p| p.name()).collect();
-                return c.err(
-                    p.span(),
-                    format!("{key}.platforms[{j}]"),
-                    format!("expected one of {}, found {:?}", all.join(", "), p.get_ref()),
-                );
-            }
-        }
-    }
-    let when = Conditions {
-        groups: names(&r.groups, "groups", &is_group, "group")?,
-        zones: names(&r.zones, "zones", &is_zone, "zone")?,
-        not_zones: names(&r.not_zones, "not_zones", &is_zone, "zone")?,
-        device,
-        platforms,
-    };
+    let when = conditions(c, key, &r.conditions(), zones, groups)?;
     let deny = match r.access.as_ref().map(|a| (a, a.get_ref().as_str())) {
         None | Some((_, "allow")) => false,
         Some((_, "deny")) => true,
@@ -170,10 +271,11 @@ fn rule(
         || !r.factor_types.is_empty()
         || r.phishing_resistant.is_some()
         || r.user_verification.is_some()
-        || r.reauthenticate_minutes.is_some();
+        || r.reauthenticate_minutes.is_some()
+        || r.inactivity_minutes.is_some();
     if deny {
         if assurance_keys {
-            return c.err(entry.span(), key, "a rule with access = \"deny\" cannot also set factors, factor_types, phishing_resistant, user_verification or reauthenticate_minutes");
+            return c.err(entry.span(), key, "a rule with access = \"deny\" cannot also set factors, factor_types, phishing_resistant, user_verification, reauthenticate_minutes or inactivity_minutes");
         }
         return Ok(Rule { name: r.name.get_ref().clone(), when, access: Access::Deny });
     }
@@ -216,12 +318,20 @@ fn rule(
         }
         Some(m) => Some(Duration::from_secs(u64::from(*m.get_ref()) * 60)),
     };
+    let inactivity = match &r.inactivity_minutes {
+        None => None,
+        Some(m) if *m.get_ref() == 0 => {
+            return c.err(m.span(), format!("{key}.inactivity_minutes"), "expected at least 1 minute");
+        }
+        Some(m) => Some(Duration::from_secs(u64::from(*m.get_ref()) * 60)),
+    };
     let assurance = Assurance {
         factors,
         factor_types,
         phishing_resistant: r.phishing_resistant.as_ref().is_some_and(|v| *v.get_ref()),
         user_verification: r.user_verification.as_ref().is_some_and(|v| *v.get_ref()),
         reauthenticate_after,
+        inactivity,
     };
     Ok(Rule { name: r.name.get_ref().clone(), when, access: Access::Allow(assurance) })
 }

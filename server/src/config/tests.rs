@@ -223,7 +223,7 @@ phishing_resistant = true
     );
     check_err(
         &broken("access = \"deny\"", "access = \"deny\"\nfactors = 2"),
-        "DIR/passway.toml:11:1: apps[0].sign_on[0]: a rule with access = \"deny\" cannot also set factors, factor_types, phishing_resistant, user_verification or reauthenticate_minutes",
+        "DIR/passway.toml:11:1: apps[0].sign_on[0]: a rule with access = \"deny\" cannot also set factors, factor_types, phishing_resistant, user_verification, reauthenticate_minutes or inactivity_minutes",
     );
     check_err(
         &broken("name = \"Everyone\"", "name = \"Everyone\"\nzones = [\"office\"]"),
@@ -265,5 +265,125 @@ required = true
     check_err(
         &broken("at_registration = false", "at_registration = false\nrequired = true"),
         "DIR/passway.toml:3:1: profile.attributes[0]: \"street_address\" is required at registration but at_registration = false: drop one of them",
+    );
+}
+
+#[test]
+fn authenticator_policies() {
+    use crate::authenticators::AuthenticatorKind::{Email, Passkey, Totp};
+    use crate::engine::Enrollment::{Off, Optional, Required};
+    let text = r#"
+dev_mode = true
+[passwords]
+min_length = 10
+require = ["digit"]
+[lockout]
+attempts = 5
+minutes = 30
+[recovery]
+authenticators = ["email", "totp"]
+factors = 2
+[groups.staff]
+domains = ["example.com"]
+[[apps]]
+client_id = "portal"
+redirect_uris = ["https://portal.example/cb"]
+passwords = "optional"
+totp = "optional"
+skip_limit = 3
+[[apps.enrollment]]
+groups = ["staff"]
+totp = "required"
+"#;
+    let c = load(text).unwrap();
+    assert_eq!((c.engine.passwords.min_length, c.engine.passwords.require.len()), (10, 1));
+    assert_eq!((c.engine.lockout.attempts, c.engine.lockout.duration), (5, Duration::from_secs(1800)));
+    assert_eq!((c.engine.recovery.authenticators.as_slice(), c.engine.recovery.factors), (&[Email, Totp][..], 2));
+    let e = &c.app("portal").unwrap().enrollment;
+    assert_eq!(
+        (e.default.passkey, e.default.password, e.default.totp, e.skip_limit),
+        (Off, Optional, Optional, Some(3))
+    );
+    let staff = e.for_groups(&c.engine.groups.of("ada@example.com"));
+    assert_eq!((staff.password, staff.totp), (Optional, Required), "a group entry overrides only what it sets");
+    assert_eq!(e.for_groups(&c.engine.groups.of("bob@else.org")).totp, Optional);
+    let _ = Passkey;
+
+    let broken = |from: &str, to: &str| edited(text, from, to);
+    check_err(
+        &broken("min_length = 10", "min_length = 6"),
+        "DIR/passway.toml:4:14: passwords.min_length: expected at least 8 (NIST SP 800-63B), found 6",
+    );
+    check_err(
+        &broken("require = [\"digit\"]", "require = [\"emoji\"]"),
+        "DIR/passway.toml:5:12: passwords.require[0]: expected one of lowercase, uppercase, digit, symbol, found \"emoji\"",
+    );
+    check_err(
+        &broken("authenticators = [\"email\", \"totp\"]", "authenticators = [\"email\", \"password\"]"),
+        "DIR/passway.toml:10:28: recovery.authenticators[1]: a password cannot recover an account: recovery is for a forgotten password",
+    );
+    check_err(
+        &broken("factors = 2", "factors = 3"),
+        "DIR/passway.toml:11:11: recovery.factors: expected 1 to 2 (the number of recovery authenticators), found 3",
+    );
+    check_err(
+        &broken("totp = \"optional\"", "totp = \"sometimes\""),
+        "DIR/passway.toml:18:8: apps[0].totp: expected \"required\", \"optional\" or \"off\", found \"sometimes\"",
+    );
+    check_err(
+        &broken("groups = [\"staff\"]", "groups = [\"admins\"]"),
+        "DIR/passway.toml:21:11: apps[0].enrollment[0].groups[0]: no group \"admins\" is defined",
+    );
+    check_err(
+        &broken("[[apps.enrollment]]", "passkeys = \"required\"\n[[apps.enrollment]]"),
+        "DIR/passway.toml:20:12: apps[0].passkeys: brand \"default\" has no passkey relying party: add a [passkeys] section",
+    );
+}
+
+#[test]
+fn session_policies_and_risk() {
+    let text = r#"
+dev_mode = true
+[sessions]
+lifetime_hours = 24
+establish_with = ["passkey", "password"]
+[[sessions.rules]]
+name = "Risky"
+risk = ["high"]
+lifetime_hours = 1
+idle_minutes = 5
+[[apps]]
+client_id = "portal"
+redirect_uris = ["https://portal.example/cb"]
+[[apps.sign_on]]
+name = "Risky"
+risk = ["medium", "high"]
+factors = 2
+inactivity_minutes = 15
+[[apps.sign_on]]
+name = "Everyone"
+"#;
+    let c = load(text).unwrap();
+    let rules = &c.engine.sessions.rules;
+    assert_eq!(rules.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["Risky", "Default"]);
+    assert_eq!((rules[0].lifetime, rules[0].idle), (Duration::from_secs(3600), Duration::from_secs(300)));
+    assert_eq!(rules[0].establish_with, rules[1].establish_with, "inherited from [sessions]");
+    assert_eq!(rules[1].lifetime, Duration::from_secs(24 * 3600));
+    assert_eq!(c.engine.sessions.longest(), Duration::from_secs(24 * 3600));
+    let crate::policy::Access::Allow(a) = &c.app("portal").unwrap().sign_on.rules[0].access else { panic!() };
+    assert_eq!(a.inactivity, Some(Duration::from_secs(900)));
+
+    let broken = |from: &str, to: &str| edited(text, from, to);
+    check_err(
+        &broken("risk = [\"high\"]", "risk = [\"extreme\"]"),
+        "DIR/passway.toml:8:9: sessions.rules[0].risk[0]: expected \"low\", \"medium\" or \"high\", found \"extreme\"",
+    );
+    check_err(
+        &broken("establish_with = [\"passkey\", \"password\"]", "establish_with = [\"sms\"]"),
+        "DIR/passway.toml:5:19: sessions.establish_with[0]: expected \"email\", \"passkey\", \"password\" or \"totp\", found \"sms\"",
+    );
+    check_err(
+        &broken("risk = [\"high\"]\n", ""),
+        "DIR/passway.toml:6:1: sessions.rules[0]: rule \"Risky\" has no conditions: set what it applies to, or change [sessions] itself",
     );
 }

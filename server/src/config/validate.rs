@@ -98,8 +98,14 @@ pub fn validate(text: &str, path: &Path) -> Result<Config, ConfigError> {
     engine.passwords = super::authenticators::passwords(&c, &file.passwords)?;
     engine.lockout = super::authenticators::lockout(&c, &file.lockout)?;
     engine.recovery = super::authenticators::recovery(&c, &file.recovery)?;
-    engine.session_lifetime = lifetimes.session;
-    engine.session_idle = lifetimes.session_idle;
+    engine.sessions = super::policy::sessions(
+        &c,
+        &file.sessions,
+        lifetimes.session,
+        lifetimes.session_idle,
+        &engine.zones,
+        &engine.groups,
+    )?;
 
     let themes_dir = resolve_relative(path, Path::new(file.themes.dir.as_deref().unwrap_or("themes")));
     let brand_exists = |b: &str| themes_dir.join(b).join("theme.toml").is_file();

@@ -4,12 +4,12 @@
 
 use passway_protocol::{Submission, names};
 
-use super::{Effect, Env, Flow, LogEntry, LogOutcome, Notice, Outcome, Reply, Severity, Step, finish, text_of};
+use super::{Effect, Env, Flow, LogEntry, LogOutcome, Notice, Outcome, Reply, Severity, Step, World, finish, text_of};
 
 pub const ALLOW: &str = "allow";
 pub const DENY: &str = "deny";
 
-pub(super) fn submit(mut flow: Flow, values: &Submission, env: &mut Env<'_>) -> Outcome {
+pub(super) fn submit(mut flow: Flow, values: &Submission, world: &World, env: &mut Env<'_>) -> Outcome {
     let user_id = flow.account.clone().expect("consent follows sign-in");
     let email = flow.subject.as_ref().map(|s| s.email.clone()).unwrap_or_default();
     let log = |event_type, outcome, message: &str| {
@@ -30,7 +30,7 @@ pub(super) fn submit(mut flow: Flow, values: &Submission, env: &mut Env<'_>) -> 
                 scope: flow.request.scope.clone(),
             };
             let logged = log("app.oauth2.as.consent.grant", LogOutcome::Success, "Consent granted");
-            let mut out = finish::complete(flow, env);
+            let mut out = finish::complete(flow, world, env);
             out.effects.splice(0..0, [remember, logged]);
             out
         }

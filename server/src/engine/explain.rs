@@ -26,6 +26,8 @@ pub struct Question {
     pub password: bool,
     /// Whether that account has an authenticator app (the dry run has it at hand).
     pub totp: bool,
+    /// The risk to assume for the request.
+    pub risk: crate::policy::RiskLevel,
     /// Extra groups to assume the person is in (on top of the configured ones).
     pub groups: Vec<String>,
     pub ip: Option<String>,
@@ -80,6 +82,7 @@ pub fn explain(
         ip: q.ip.clone().unwrap_or_else(|| "unknown".into()),
         locale: "en".into(),
         platform: q.platform,
+        risk: q.risk,
     };
     let request = AuthRequest {
         redirect_uri: String::new(),

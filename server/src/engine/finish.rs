@@ -4,7 +4,7 @@
 use super::{
     Effect, Env, Flow, Grant, IssuedCode, LogEntry, LogOutcome, NewSession, Outcome, Reply, Severity, Step, World,
 };
-use super::{enroll, profile_update, sign_on};
+use super::{enroll, profile_update, session_policy, sign_on};
 use crate::crypto::{random_token, sha256};
 
 /// How the person got here.
@@ -19,7 +19,7 @@ pub(super) enum SignIn {
 /// After sign-in: the app's sign-on policy (deny, or step up to its assurance), then the
 /// profile attributes the app needs and the profile lacks, then the authenticators the
 /// enrollment policy wants, then consent or success.
-pub(super) fn signed_in(mut flow: Flow, how: SignIn, world: &World, env: &mut Env<'_>) -> Outcome {
+pub(super) fn signed_in(flow: Flow, how: SignIn, world: &World, env: &mut Env<'_>) -> Outcome {
     match sign_on::verdict(&flow, world, env) {
         sign_on::Verdict::Allow => {}
         sign_on::Verdict::Deny { rule } => return sign_on::deny(flow, rule),
@@ -27,6 +27,10 @@ pub(super) fn signed_in(mut flow: Flow, how: SignIn, world: &World, env: &mut En
             return sign_on::step_up(flow, rule, &required, gap, world, env);
         }
     }
+    let mut flow = match session_policy::establish(flow, world, env) {
+        Ok(flow) => flow,
+        Err(ask) => return *ask,
+    };
     let attributes = profile_update::to_ask(&flow, world, env);
     if !attributes.is_empty() {
         flow.step = Step::EnrollProfileUpdate { attributes };
@@ -49,7 +53,7 @@ pub(super) fn consent_or_complete(mut flow: Flow, world: &World, env: &mut Env<'
         flow.step = Step::Consent;
         return Outcome::new(flow);
     }
-    complete(flow, env)
+    complete(flow, world, env)
 }
 
 pub(super) fn needs_consent(flow: &Flow, world: &World, env: &Env<'_>) -> bool {
@@ -65,7 +69,7 @@ pub(super) fn needs_consent(flow: &Flow, world: &World, env: &Env<'_>) -> bool {
 
 /// Issues the authorization code for the flow's account, and opens (or continues)
 /// the SSO session it belongs to.
-pub(super) fn complete(mut flow: Flow, env: &mut Env<'_>) -> Outcome {
+pub(super) fn complete(mut flow: Flow, world: &World, env: &mut Env<'_>) -> Outcome {
     let user_id = flow.account.clone().expect("an account is proven before completion");
     let email = flow.subject.as_ref().map(|s| s.email.clone()).unwrap_or_default();
     let code = random_token(env.rng, 32);
@@ -88,7 +92,7 @@ pub(super) fn complete(mut flow: Flow, env: &mut Env<'_>) -> Outcome {
                 secret_hash: sha256(secret.as_bytes()),
                 user_id: user_id.clone(),
                 proofs: flow.proofs.clone(),
-                expires_at: env.now.plus(env.settings.session_lifetime),
+                expires_at: env.now.plus(session_policy::rule(&flow, world, env).lifetime),
             };
             (Effect::StartSession(session), Some(secret))
         }

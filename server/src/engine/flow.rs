@@ -130,6 +130,9 @@ pub struct Requester {
     /// The browser's operating system, for sign-on rules.
     #[serde(default)]
     pub platform: crate::policy::Platform,
+    /// The risk of the request, for sign-on rules (`low` until something assesses it).
+    #[serde(default)]
+    pub risk: crate::policy::RiskLevel,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -27,6 +27,7 @@ mod methods;
 mod profile_update;
 mod recover;
 mod register;
+mod session_policy;
 mod settings;
 pub mod sign_on;
 mod start;
@@ -305,7 +306,7 @@ pub fn step(flow: &Flow, action: Action, world: &World, env: &mut Env<'_>) -> Re
                 names::CHALLENGE_AUTHENTICATOR => challenge::submit_answer(flow, &values, world, env),
                 names::CHALLENGE_POLL => challenge::poll(flow, world, env),
                 names::RESEND => challenge::resend(flow, world, env),
-                names::CONSENT => consent::submit(flow, &values, env),
+                names::CONSENT => consent::submit(flow, &values, world, env),
                 names::CANCEL => identify::restart(flow, env),
                 other => unreachable!("offered form `{other}` has no handler"),
             })

@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::authenticators::AuthenticatorKind;
 use crate::authenticators::lockout::LockoutPolicy;
 use crate::authenticators::password_policy::PasswordPolicy;
-use crate::policy::{Groups, RecoveryPolicy, SignOnPolicy, Zones};
+use crate::policy::{Groups, RecoveryPolicy, SessionPolicy, SignOnPolicy, Zones};
 
 /// An app (OIDC client) as the engine sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,9 +118,8 @@ pub struct EngineSettings {
     pub flow_lifetime: Duration,
     /// How long an authorization code can be exchanged.
     pub code_lifetime: Duration,
-    /// How long an SSO session lives at most, and unused.
-    pub session_lifetime: Duration,
-    pub session_idle: Duration,
+    /// How long SSO sessions live, unused and at most, and what may start one.
+    pub sessions: SessionPolicy,
     pub profile: ProfileSchema,
     /// Network zones and groups, for sign-on rules.
     pub zones: Zones,
@@ -141,8 +140,7 @@ impl Default for EngineSettings {
         EngineSettings {
             flow_lifetime: Duration::from_secs(30 * 60),
             code_lifetime: Duration::from_secs(60),
-            session_lifetime: Duration::from_secs(12 * 3600),
-            session_idle: Duration::from_secs(2 * 3600),
+            sessions: SessionPolicy::default(),
             profile: ProfileSchema::default(),
             zones: Zones::default(),
             groups: Groups::default(),

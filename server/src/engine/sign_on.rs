@@ -25,6 +25,7 @@ pub fn context(flow: &Flow, world: &World, env: &Env<'_>) -> Context {
         ip: flow.requester.ip.parse().ok(),
         new_device: world.new_device,
         platform: flow.requester.platform,
+        risk: flow.requester.risk,
     }
 }
 
@@ -41,6 +42,14 @@ pub fn verdict(flow: &Flow, world: &World, env: &Env<'_>) -> Verdict {
                 Some(gap) => Verdict::StepUp { rule, required, gap },
             }
         }
+    }
+}
+
+/// The app's inactivity period for the flow's person, if its rule sets one.
+pub fn inactivity(flow: &Flow, world: &World, env: &Env<'_>) -> Option<std::time::Duration> {
+    match &env.app.sign_on.decide(&context(flow, world, env), &env.settings.zones).rule.access {
+        Access::Allow(assurance) => assurance.inactivity,
+        Access::Deny => None,
     }
 }
 

@@ -4,7 +4,9 @@ use passway_protocol::Intent;
 
 use super::finish::{self, SignIn};
 use super::{AuthRequest, Env, Flow, Origin, Outcome, Proof, Requester, Step, Subject, Timestamp, User, World};
-use super::{identify, recover, validate};
+use std::time::Duration;
+
+use super::{identify, recover, session_policy, sign_on, validate};
 use crate::crypto::{Digest, random_token, sha256};
 
 /// A validated request to start a flow.
@@ -74,7 +76,7 @@ pub fn start(new: NewFlow, session: Option<&Session>, world: &World, env: &mut E
         profile_skipped: false,
     };
     let handle_hash = sha256(handle.as_bytes());
-    if let Some(s) = session.filter(|s| new.intent == Intent::Login && reusable(s, &flow, env)) {
+    if let Some(s) = session.filter(|s| new.intent == Intent::Login && reusable(s, &flow, world, env)) {
         flow.subject = Some(Subject { email: s.user.email.clone() });
         flow.account = Some(s.user.id.clone());
         flow.proofs = s.proofs.clone();
@@ -88,14 +90,18 @@ pub fn start(new: NewFlow, session: Option<&Session>, world: &World, env: &mut E
 }
 
 /// Whether `session` may sign the person in for this request without asking: not with
-/// `prompt=login`, not once idle too long, not when its last authentication is older
-/// than `max_age`, not when `login_hint` names someone else.
-pub fn reusable(session: &Session, flow: &Flow, env: &Env<'_>) -> bool {
+/// `prompt=login`, not once idle longer than the session policy allows, nor longer than
+/// the app's inactivity period, not when its last authentication is older than
+/// `max_age`, not when `login_hint` names someone else.
+pub fn reusable(session: &Session, flow: &Flow, world: &World, env: &Env<'_>) -> bool {
     let request: &AuthRequest = &flow.request;
     let Some(auth_time) = session.proofs.iter().map(|p| p.at).max() else { return false };
-    let idle = env.now >= session.last_seen_at.plus(env.settings.session_idle);
-    let too_old =
-        request.max_age.is_some_and(|max_age| env.now > auth_time.plus(std::time::Duration::from_secs(max_age)));
+    // The policies apply to the session's person.
+    let probe = Flow { subject: Some(Subject { email: session.user.email.clone() }), ..flow.clone() };
+    let unused = |limit: Duration| env.now >= session.last_seen_at.plus(limit);
+    let idle = unused(session_policy::rule(&probe, world, env).idle);
+    let inactive = sign_on::inactivity(&probe, world, env).is_some_and(unused);
+    let too_old = request.max_age.is_some_and(|max_age| env.now > auth_time.plus(Duration::from_secs(max_age)));
     let someone_else = flow.subject.as_ref().is_some_and(|s| s.email != session.user.email);
-    !(request.prompt.login || idle || too_old || someone_else)
+    !(request.prompt.login || idle || inactive || too_old || someone_else)
 }

@@ -261,6 +261,7 @@ fn ada(passkeys: usize) -> super::explain::Question {
         )),
         password: false,
         totp: false,
+        risk: Default::default(),
         groups: vec![],
         ip: None,
         platform: crate::policy::Platform::Linux,

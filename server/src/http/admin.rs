@@ -1,7 +1,7 @@
 //! The admin API, behind a bearer token whose digest is configured
 //! (`[admin] token_hashes`); without one configured, it does not exist (404).
 //!
-//! `GET /api/v1/admin/policy/explain?app=…&user=…[&groups=a,b&ip=…&platform=…&device=new|known&session=email&acr_values=…]`:
+//! `GET /api/v1/admin/policy/explain?app=…&user=…[&groups=a,b&ip=…&platform=…&device=new|known&session=email&acr_values=…&risk=high]`:
 //! the same dry run as `passway policy explain`.
 
 use axum::Json;
@@ -31,6 +31,8 @@ pub struct ExplainQuery {
     device: Option<String>,
     session: Option<String>,
     acr_values: Option<String>,
+    /// `low`, `medium` or `high`.
+    risk: Option<String>,
 }
 
 pub async fn explain(
@@ -67,6 +69,7 @@ pub async fn explain(
         new_device,
         session: q.session,
         acr_values: q.acr_values,
+        risk: q.risk,
     };
     let explanation = explain::explain(&*app.store, &app.config, &ask, app.clock.now()).await.map_err(|e| match e {
         ExplainError::Store(e) => AppError::internal(e),

@@ -16,7 +16,7 @@ use crate::engine::{NewFlow, Origin, Requester};
 use crate::events::describe_browser;
 use crate::journey::{self, JourneyError, StartOptions};
 use crate::oidc::request::{self, Authorization, Params, RequestError};
-use crate::policy::Platform;
+use crate::policy::{Platform, RiskLevel};
 
 /// Start a flow for an app.
 #[utoipa::path(post, path = "/api/v1/flows", request_body = StartFlow,
@@ -145,6 +145,8 @@ pub fn new_flow(
         ip: ctx.client.ip.clone(),
         locale: request.ui_locale.clone().unwrap_or_else(|| ctx.locale.clone()),
         platform: Platform::from_user_agent(&ctx.client.user_agent),
+        // Nothing assesses risk yet (an inline hook will).
+        risk: RiskLevel::Low,
     };
     NewFlow { client_id: authorization.app.client_id.clone(), intent, origin, request, requester }
 }

@@ -13,7 +13,7 @@ pub async fn open(app: &AppState, ctx: &RequestContext, response: &mut Response,
     if let Some(old) = ctx.session.as_deref().filter(|old| *old != value) {
         end(app, old).await;
     }
-    set(response, &session_cookie_header(value, &app.issuer, app.config.engine.session_lifetime));
+    set(response, &session_cookie_header(value, &app.issuer, app.config.engine.sessions.longest()));
 }
 
 /// Deletes the cookie in the browser.

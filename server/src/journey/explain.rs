@@ -6,7 +6,7 @@ use crate::config::Config;
 use crate::crypto::{Keyring, SystemEntropy};
 use crate::engine::explain::{Explanation, Question};
 use crate::engine::{Timestamp, validate};
-use crate::policy::Platform;
+use crate::policy::{Platform, RiskLevel};
 use crate::store::{Store, StoreError};
 
 /// A question as given on the command line or in the query string.
@@ -21,6 +21,8 @@ pub struct Ask {
     /// Authenticators proven in an SSO session, e.g. `email` or `email,passkey`.
     pub session: Option<String>,
     pub acr_values: Option<String>,
+    /// `low`, `medium` or `high` (default low: nothing assesses risk yet).
+    pub risk: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -33,8 +35,10 @@ pub enum ExplainError {
     BadIp(String),
     #[error("unknown platform {0:?}: expected one of windows, macos, linux, chromeos, ios, android, other")]
     BadPlatform(String),
-    #[error("unknown authenticator {0:?} in the session: expected email or passkey")]
+    #[error("unknown authenticator {0:?} in the session: expected email, passkey, password or totp")]
     BadAuthenticator(String),
+    #[error("unknown risk {0:?}: expected low, medium or high")]
+    BadRisk(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -56,6 +60,10 @@ pub async fn explain(
     let platform = match &ask.platform {
         None => Platform::Other,
         Some(p) => Platform::from_name(p).ok_or_else(|| ExplainError::BadPlatform(p.clone()))?,
+    };
+    let risk = match &ask.risk {
+        None => RiskLevel::Low,
+        Some(r) => RiskLevel::from_name(r).ok_or_else(|| ExplainError::BadRisk(r.clone()))?,
     };
     let mut session = vec![];
     for key in ask.session.iter().flat_map(|s| s.split(',')).map(str::trim).filter(|s| !s.is_empty()) {
@@ -86,6 +94,7 @@ pub async fn explain(
         new_device: ask.new_device,
         session,
         acr_values: ask.acr_values.clone(),
+        risk,
     };
     // The dry run draws codes and handles it never shows: any key and randomness will do.
     let keys = Keyring::from_master(&[0; 32]);

@@ -24,6 +24,8 @@ pub struct Assurance {
     pub user_verification: bool,
     /// Proofs older than this do not count (re-authentication frequency).
     pub reauthenticate_after: Option<Duration>,
+    /// An SSO session unused for this long does not sign in without asking again.
+    pub inactivity: Option<Duration>,
 }
 
 impl Default for Assurance {
@@ -35,6 +37,7 @@ impl Default for Assurance {
             phishing_resistant: false,
             user_verification: false,
             reauthenticate_after: None,
+            inactivity: None,
         }
     }
 }
@@ -50,10 +53,8 @@ impl Assurance {
             factor_types,
             phishing_resistant: self.phishing_resistant || other.phishing_resistant,
             user_verification: self.user_verification || other.user_verification,
-            reauthenticate_after: match (self.reauthenticate_after, other.reauthenticate_after) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            },
+            reauthenticate_after: shortest(self.reauthenticate_after, other.reauthenticate_after),
+            inactivity: shortest(self.inactivity, other.inactivity),
         }
     }
 
@@ -79,6 +80,13 @@ impl Assurance {
             stale: !proofs.is_empty() && fresh.len() < proofs.len(),
         };
         (!gap.is_closed()).then_some(gap)
+    }
+}
+
+fn shortest(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 

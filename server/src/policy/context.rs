@@ -16,6 +16,36 @@ pub struct Context {
     /// Whether this browser has signed this person in before; `None` while unknown.
     pub new_device: Option<bool>,
     pub platform: Platform,
+    /// How risky the request looks.
+    pub risk: RiskLevel,
+}
+
+/// The risk of a request. Nothing in Passway assesses it yet, so every request is
+/// `low` until an inline hook (or a risk engine) says otherwise; rules on it are
+/// ready for that, and `passway policy explain --risk` shows what they would do.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RiskLevel {
+    #[default]
+    Low,
+    Medium,
+    High,
+}
+
+impl RiskLevel {
+    pub const ALL: [RiskLevel; 3] = [RiskLevel::Low, RiskLevel::Medium, RiskLevel::High];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            RiskLevel::Low => "low",
+            RiskLevel::Medium => "medium",
+            RiskLevel::High => "high",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<RiskLevel> {
+        RiskLevel::ALL.into_iter().find(|r| r.name() == name)
+    }
 }
 
 /// The operating system of the browser, from its User-Agent.

@@ -1,7 +1,7 @@
 //! An app's sign-on policy: ordered rules, the first whose conditions all hold decides,
 //! and the last has no conditions (the catch-all), so there is always a decision.
 
-use super::{Assurance, Context, Platform, Zones};
+use super::{Assurance, Context, Platform, RiskLevel, Zones};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignOnPolicy {
@@ -40,6 +40,8 @@ pub struct Conditions {
     pub device: Option<DeviceCondition>,
     /// The browser runs on one of these.
     pub platforms: Vec<Platform>,
+    /// The request's risk is one of these.
+    pub risk: Vec<RiskLevel>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,6 +104,9 @@ impl Conditions {
         }
         if !self.platforms.is_empty() && !self.platforms.contains(&ctx.platform) {
             return Some(format!("platform {}", ctx.platform.name()));
+        }
+        if !self.risk.is_empty() && !self.risk.contains(&ctx.risk) {
+            return Some(format!("risk {}", ctx.risk.name()));
         }
         None
     }

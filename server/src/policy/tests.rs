@@ -55,6 +55,7 @@ fn sample_policy() -> SignOnPolicy {
                 Conditions { not_zones: vec!["office".into()], ..Default::default() },
                 Access::Deny,
             ),
+            rule("Risky", Conditions { risk: vec![RiskLevel::High], ..Default::default() }, Access::Deny),
             rule(
                 "Admins on a new device",
                 Conditions { groups: vec!["admins".into()], device: Some(DeviceCondition::New), ..Default::default() },
@@ -70,7 +71,7 @@ fn sample_policy() -> SignOnPolicy {
     }
 }
 
-/// Which rule decides for `ctx` ("groups; ip; device; platform"), and why earlier ones did not.
+/// Which rule decides for `ctx` ("groups; ip; device; platform[; risk]"), and why earlier ones did not.
 fn check_decision(ctx: &str, expect: Expect) {
     let parts: Vec<&str> = ctx.split(';').map(str::trim).collect();
     let ctx = Context {
@@ -82,6 +83,7 @@ fn check_decision(ctx: &str, expect: Expect) {
             _ => None,
         },
         platform: Platform::from_name(parts[3]).unwrap(),
+        risk: parts.get(4).map_or(RiskLevel::Low, |r| RiskLevel::from_name(r).unwrap()),
     };
     let policy = sample_policy();
     let d = policy.decide(&ctx, &zones());
@@ -98,29 +100,39 @@ fn first_matching_rule_decides() {
         "admins; 10.1.1.1; new; linux",
         expect![[r#"
             skip "Outside the office": 10.1.1.1 is in zone office
-            → "Admins on a new device": Allow(Assurance { factors: 2, factor_types: [], phishing_resistant: true, user_verification: false, reauthenticate_after: None })"#]],
+            skip "Risky": risk low
+            → "Admins on a new device": Allow(Assurance { factors: 2, factor_types: [], phishing_resistant: true, user_verification: false, reauthenticate_after: None, inactivity: None })"#]],
     );
     // A browser never looked up counts as new.
     check_decision(
         "admins; 10.1.1.1; ; linux",
         expect![[r#"
             skip "Outside the office": 10.1.1.1 is in zone office
-            → "Admins on a new device": Allow(Assurance { factors: 2, factor_types: [], phishing_resistant: true, user_verification: false, reauthenticate_after: None })"#]],
+            skip "Risky": risk low
+            → "Admins on a new device": Allow(Assurance { factors: 2, factor_types: [], phishing_resistant: true, user_verification: false, reauthenticate_after: None, inactivity: None })"#]],
     );
     check_decision(
         "admins; 10.1.1.1; known; ios",
         expect![[r#"
             skip "Outside the office": 10.1.1.1 is in zone office
+            skip "Risky": risk low
             skip "Admins on a new device": a known device
-            → "Phones": Allow(Assurance { factors: 1, factor_types: [], phishing_resistant: false, user_verification: true, reauthenticate_after: None })"#]],
+            → "Phones": Allow(Assurance { factors: 1, factor_types: [], phishing_resistant: false, user_verification: true, reauthenticate_after: None, inactivity: None })"#]],
+    );
+    check_decision(
+        "admins; 10.1.1.1; known; ios; high",
+        expect![[r#"
+        skip "Outside the office": 10.1.1.1 is in zone office
+        → "Risky": Deny"#]],
     );
     check_decision(
         "staff; 10.9.0.1; new; windows",
         expect![[r#"
             skip "Outside the office": 10.9.0.1 is in zone office
+            skip "Risky": risk low
             skip "Admins on a new device": not in group admins
             skip "Phones": platform windows
-            → "Everyone": Allow(Assurance { factors: 1, factor_types: [], phishing_resistant: false, user_verification: false, reauthenticate_after: None })"#]],
+            → "Everyone": Allow(Assurance { factors: 1, factor_types: [], phishing_resistant: false, user_verification: false, reauthenticate_after: None, inactivity: None })"#]],
     );
 }
 
@@ -210,6 +222,7 @@ fn assurances_combine_to_the_stricter() {
             phishing_resistant: true,
             user_verification: false,
             reauthenticate_after: Some(Duration::from_secs(600)),
+            inactivity: None,
         }
     );
     assert_eq!(Acr::requested(Some("urn:unknown")), None);

@@ -3,6 +3,7 @@
 
 mod passwords;
 mod recovery;
+mod sessions;
 mod totp;
 
 use std::time::Duration;
@@ -196,6 +197,7 @@ impl Journey {
                 ip: place.ip.into(),
                 locale: "en".into(),
                 platform: crate::policy::Platform::Linux,
+                risk: Default::default(),
             },
         };
         let consents: std::collections::BTreeMap<String, String> =

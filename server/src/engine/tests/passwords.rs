@@ -197,6 +197,7 @@ fn an_optional_password_skipped_as_often_as_allowed_becomes_required() {
         .trace
         .lines()
         .filter(|l| l.contains("enrollment_skipped") || l.contains("skips_left") || l.contains("enroll_password"))
+        .map(str::trim)
         .collect();
     expect![[r#"
           step enroll_password offers [enroll-authenticator, skip]
