@@ -70,7 +70,8 @@ impl AppState {
         clock: Clock,
         shutdown: watch::Receiver<bool>,
     ) -> Result<AppState, StartError> {
-        let brands = Brands::load(&config.themes_dir, Catalog::builtin()).map_err(StartError::Themes)?;
+        let brands = Brands::load(&config.themes_dir, Catalog::builtin().with_profile_labels(&config.engine.profile))
+            .map_err(StartError::Themes)?;
         let master = master_key(&config)?;
         let store = crate::store::open(&config.store_url)
             .await

@@ -176,8 +176,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::CheckConfig => {
             let config = Config::load(&cli.config)?;
-            passway_server::branding::Brands::load(&config.themes_dir, passway_server::i18n::Catalog::builtin())
-                .map_err(passway_server::app::StartError::Themes)?;
+            passway_server::branding::Brands::load(
+                &config.themes_dir,
+                passway_server::i18n::Catalog::builtin().with_profile_labels(&config.engine.profile),
+            )
+            .map_err(passway_server::app::StartError::Themes)?;
             println!("{}: OK ({} apps)", cli.config.display(), config.apps.len());
             Ok(())
         }

@@ -100,8 +100,9 @@ pub fn current_password_field() -> Field {
 }
 
 /// The field a new password is chosen in (enrolment, reset).
-pub fn new_password_field(max_length: u32) -> Field {
+pub fn new_password_field(min_length: u32, max_length: u32) -> Field {
     let mut f = password_field("password", "field.new_password", "New password", "new-password");
+    f.min_length = Some(min_length);
     f.max_length = Some(max_length);
     f
 }

@@ -294,6 +294,8 @@ pub struct Flows {
 pub struct Profile {
     #[serde(default)]
     pub attributes: Vec<Spanned<AttributeEntry>>,
+    /// Always true: accepted so that a configuration can say so, refused when false.
+    pub email_verification: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -305,7 +307,13 @@ pub struct AttributeEntry {
     pub kind: Option<Spanned<String>>,
     #[serde(default)]
     pub required: bool,
+    pub min_length: Option<Spanned<u32>>,
     pub max_length: Option<u32>,
+    /// A regular expression a text answer must match whole.
+    pub pattern: Option<Spanned<String>>,
+    /// Labels by locale (`fr = "Prénom"`), over `label`.
+    #[serde(default)]
+    pub labels: BTreeMap<String, Spanned<String>>,
     #[serde(default)]
     pub options: Vec<String>,
     /// Asked at registration (`false`: only an app's progressive profiling asks for it).

@@ -387,3 +387,51 @@ name = "Everyone"
         "DIR/passway.toml:6:1: sessions.rules[0]: rule \"Risky\" has no conditions: set what it applies to, or change [sessions] itself",
     );
 }
+
+#[test]
+fn profile_schema_validation_and_labels() {
+    let text = r#"
+dev_mode = true
+[[profile.attributes]]
+name = "postal_code"
+min_length = 4
+max_length = 10
+pattern = "[0-9]{4,5}"
+labels = { fr = "Code postal" }
+[[profile.attributes]]
+name = "privacy_consent"
+type = "consent"
+required = true
+label = "I agree that my data is stored"
+[[apps]]
+client_id = "shop"
+redirect_uris = ["https://shop.example/cb"]
+"#;
+    let c = load(text).unwrap();
+    let postal = &c.engine.profile.attributes[1];
+    assert_eq!((postal.min_length, postal.max_length), (4, 10));
+    assert!(postal.pattern.as_ref().unwrap().matches("75001") && !postal.pattern.as_ref().unwrap().matches("750011"));
+    let catalog = crate::i18n::Catalog::builtin().with_profile_labels(&c.engine.profile);
+    assert_eq!(catalog.get("fr", "profile.postal_code"), Some("Code postal"));
+    assert_eq!(catalog.get("en", "profile.postal_code"), Some("Postal code"));
+    assert_eq!(catalog.get("en", "profile.privacy_consent"), Some("I agree that my data is stored"));
+    assert_eq!(c.engine.profile.attributes[2].kind, crate::engine::AttributeKind::Consent);
+
+    let broken = |from: &str, to: &str| edited(text, from, to);
+    check_err(
+        &broken("pattern = \"[0-9]{4,5}\"", "pattern = \"[0-9\""),
+        "DIR/passway.toml:7:11: profile.attributes[0].pattern: not a valid regular expression: regex parse error:\n    ^(?:[0-9)$\n        ^\nerror: unclosed character class",
+    );
+    check_err(
+        &broken("dev_mode = true", "dev_mode = true\n[profile]\nemail_verification = false"),
+        "DIR/passway.toml:4:22: profile.email_verification: cannot be false: an account is created only once its email is proven (so a known and an unknown address look the same, and every email_verified claim is true)",
+    );
+    check_err(
+        &broken("min_length = 4", "min_length = 40"),
+        "DIR/passway.toml:5:14: profile.attributes[0].min_length: is more than max_length (10)",
+    );
+    check_err(
+        &broken("labels = { fr = \"Code postal\" }", "labels = { \"f r\" = \"Code postal\" }"),
+        "DIR/passway.toml:8:20: profile.attributes[0].labels.f r: expected a language tag like \"fr\" or \"pt-BR\", found \"f r\"",
+    );
+}

@@ -11,7 +11,7 @@ use super::{
     SmtpSecurity, resolve_relative,
 };
 use crate::crypto::Digest;
-use crate::engine::{AppAttribute, Attribute, AttributeKind, EngineSettings, EnrollmentPolicy, ProfileSchema};
+use crate::engine::{AppAttribute, Attribute, AttributeKind, EngineSettings, EnrollmentPolicy, Pattern, ProfileSchema};
 use crate::policy::SignOnPolicy;
 
 pub(super) struct Checker<'a> {
@@ -318,6 +318,13 @@ fn default_from() -> String {
 }
 
 fn profile(c: &Checker<'_>, p: &file::Profile) -> Result<ProfileSchema, ConfigError> {
+    if let Some(v) = p.email_verification.as_ref().filter(|v| !*v.get_ref()) {
+        return c.err(
+            v.span(),
+            "profile.email_verification",
+            "cannot be false: an account is created only once its email is proven (so a known and an unknown address look the same, and every email_verified claim is true)",
+        );
+    }
     let mut schema = ProfileSchema::default();
     for (i, entry) in p.attributes.iter().enumerate() {
         let a = entry.get_ref();
@@ -340,6 +347,7 @@ fn profile(c: &Checker<'_>, p: &file::Profile) -> Result<ProfileSchema, ConfigEr
             None | Some((_, "text")) => AttributeKind::Text,
             Some((_, "boolean")) => AttributeKind::Boolean,
             Some((_, "email")) => AttributeKind::Email,
+            Some((_, "consent")) => AttributeKind::Consent,
             Some((k, "select")) => {
                 if a.options.is_empty() {
                     return c.err(
@@ -354,7 +362,7 @@ fn profile(c: &Checker<'_>, p: &file::Profile) -> Result<ProfileSchema, ConfigEr
                 return c.err(
                     k.span(),
                     format!("{key}.type"),
-                    format!("expected \"text\", \"email\", \"boolean\" or \"select\", found {other:?}"),
+                    format!("expected \"text\", \"email\", \"boolean\", \"select\" or \"consent\", found {other:?}"),
                 );
             }
         };
@@ -366,12 +374,48 @@ fn profile(c: &Checker<'_>, p: &file::Profile) -> Result<ProfileSchema, ConfigEr
                 format!("{name:?} is required at registration but at_registration = false: drop one of them"),
             );
         }
+        let max_length = a.max_length.unwrap_or(200);
+        let min_length = match &a.min_length {
+            None => 0,
+            Some(n) if *n.get_ref() <= max_length => *n.get_ref(),
+            Some(n) => {
+                return c.err(n.span(), format!("{key}.min_length"), format!("is more than max_length ({max_length})"));
+            }
+        };
+        let pattern = match &a.pattern {
+            None => None,
+            Some(p) if kind != AttributeKind::Text => {
+                return c.err(p.span(), format!("{key}.pattern"), "only a text attribute can have a pattern");
+            }
+            Some(p) => match Pattern::new(p.get_ref()) {
+                Ok(pattern) => Some(pattern),
+                Err(why) => {
+                    return c.err(p.span(), format!("{key}.pattern"), format!("not a valid regular expression: {why}"));
+                }
+            },
+        };
+        let mut labels = BTreeMap::new();
+        for (locale, label) in &a.labels {
+            let valid = locale.len() >= 2
+                && locale.split('-').all(|part| !part.is_empty() && part.chars().all(|ch| ch.is_ascii_alphanumeric()));
+            if !valid {
+                return c.err(
+                    label.span(),
+                    format!("{key}.labels.{locale}"),
+                    format!("expected a language tag like \"fr\" or \"pt-BR\", found {locale:?}"),
+                );
+            }
+            labels.insert(locale.to_lowercase(), label.get_ref().clone());
+        }
         schema.attributes.push(Attribute {
             name: name.clone(),
             label,
             kind,
             required: a.required,
-            max_length: a.max_length.unwrap_or(200),
+            min_length,
+            max_length,
+            pattern,
+            labels,
             at_registration: a.at_registration,
         });
     }

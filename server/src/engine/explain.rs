@@ -342,7 +342,7 @@ impl Runner {
                     .filter_map(|name| settings.profile.attributes.iter().find(|a| &a.name == name))
                     .map(|a| {
                         let value = match &a.kind {
-                            AttributeKind::Boolean => FieldValue::Bool(true),
+                            AttributeKind::Boolean | AttributeKind::Consent => FieldValue::Bool(true),
                             AttributeKind::Select(options) => FieldValue::Text(options[0].clone()),
                             AttributeKind::Email => FieldValue::Text("dry-run@example.com".into()),
                             AttributeKind::Text => FieldValue::Text("dry run".into()),

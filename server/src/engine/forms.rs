@@ -72,7 +72,7 @@ pub fn offered(flow: &Flow, app: &AppSettings, settings: &EngineSettings, now: T
         Step::ResetPassword => vec![Form::new(
             names::RESET_AUTHENTICATOR,
             "action.reset_password",
-            vec![password::new_password_field(settings.passwords.max_length)],
+            vec![password::new_password_field(settings.passwords.min_length, settings.passwords.max_length)],
         )],
         Step::CannotRecover => vec![],
         Step::EnrollProfile => {
@@ -169,7 +169,7 @@ pub fn offered(flow: &Flow, app: &AppSettings, settings: &EngineSettings, now: T
             let choose = Form::new(
                 names::ENROLL_AUTHENTICATOR,
                 "action.set_password",
-                vec![password::new_password_field(settings.passwords.max_length)],
+                vec![password::new_password_field(settings.passwords.min_length, settings.passwords.max_length)],
             );
             let mut forms = vec![choose];
             if !required {
@@ -306,12 +306,14 @@ fn attribute_field(attr: &super::Attribute, required: bool) -> Field {
     let kind = match attr.kind {
         AttributeKind::Text => FieldType::Text,
         AttributeKind::Email => FieldType::Email,
-        AttributeKind::Boolean => FieldType::Boolean,
+        AttributeKind::Boolean | AttributeKind::Consent => FieldType::Boolean,
         AttributeKind::Select(_) => FieldType::Select,
     };
     let mut f = field(&attr.name, kind, &attr.label_key(), &attr.label);
     f.required = required;
     f.max_length = (kind != FieldType::Boolean).then_some(attr.max_length);
+    f.min_length = (attr.min_length > 0).then_some(attr.min_length);
+    f.pattern = attr.pattern.as_ref().map(|p| p.source.clone());
     f.autocomplete = autocomplete_for(&attr.name).map(str::to_owned);
     if let AttributeKind::Select(options) = &attr.kind {
         f.options = options.iter().map(|o| SelectOption { value: o.clone(), label: o.clone() }).collect();

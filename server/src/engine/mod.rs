@@ -50,7 +50,7 @@ pub use effect::{
 pub use flow::{AuthRequest, Challenge, Flow, Origin, Prompt, Proof, Requester, Step, Subject};
 pub use settings::{
     AppAttribute, AppSettings, Attribute, AttributeKind, EngineSettings, Enrollment, EnrollmentPolicy, Enrollments,
-    GroupEnrollments, ProfileSchema,
+    GroupEnrollments, Pattern, ProfileSchema,
 };
 pub use start::{NewFlow, Session, Started, reusable, start};
 pub use time::Timestamp;

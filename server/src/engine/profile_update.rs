@@ -49,7 +49,7 @@ pub(super) fn submit(mut flow: Flow, values: &Submission, world: &World, env: &m
     let mut notices = vec![];
     for name in &attributes {
         let Some((attr, required)) = attribute(name, env.app, &env.settings.profile) else { continue };
-        match register::check(attr, required, values) {
+        match register::check(attr, required, values, env.now) {
             Ok(v) if !v.is_empty() => {
                 answers.insert(name.clone(), v);
             }

@@ -34,7 +34,7 @@ pub(super) fn submit(mut flow: Flow, values: &Submission, world: &World, env: &m
             }
             continue;
         }
-        match check(attr, attr.required, values) {
+        match check(attr, attr.required, values, env.now) {
             Ok(v) if !v.is_empty() => {
                 answers.insert(attr.name.clone(), v);
             }
@@ -57,8 +57,18 @@ pub(super) fn submit(mut flow: Flow, values: &Submission, world: &World, env: &m
 
 /// The submitted value of `attr` (empty when not given and not `required`), or the i18n
 /// key of what is wrong with it.
-pub(super) fn check(attr: &Attribute, required: bool, values: &Submission) -> Result<String, &'static str> {
+pub(super) fn check(
+    attr: &Attribute,
+    required: bool,
+    values: &Submission,
+    now: super::Timestamp,
+) -> Result<String, &'static str> {
     match &attr.kind {
+        AttributeKind::Consent => match values.get(&attr.name) {
+            Some(FieldValue::Bool(true)) => Ok(now.rfc3339()),
+            _ if required => Err("field.consent_required"),
+            _ => Ok(String::new()),
+        },
         AttributeKind::Boolean => match values.get(&attr.name) {
             Some(FieldValue::Bool(true)) => Ok("true".to_owned()),
             _ if required => Err("field.required"),
@@ -76,7 +86,18 @@ pub(super) fn check(attr: &Attribute, required: bool, values: &Submission) -> Re
         }
         AttributeKind::Email if !required && text_of(values, &attr.name).trim().is_empty() => Ok(String::new()),
         AttributeKind::Email => validate::email(text_of(values, &attr.name)),
-        AttributeKind::Text => validate::text(text_of(values, &attr.name), required, attr.max_length),
+        AttributeKind::Text => {
+            let v = validate::text(text_of(values, &attr.name), required, attr.max_length)?;
+            if v.is_empty() {
+                Ok(v)
+            } else if v.chars().count() < attr.min_length as usize {
+                Err("field.too_short")
+            } else if attr.pattern.as_ref().is_some_and(|p| !p.matches(&v)) {
+                Err("field.invalid")
+            } else {
+                Ok(v)
+            }
+        }
     }
 }
 

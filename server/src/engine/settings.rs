@@ -174,10 +174,42 @@ pub struct Attribute {
     pub kind: AttributeKind,
     /// Required at registration.
     pub required: bool,
+    pub min_length: u32,
     pub max_length: u32,
+    /// A text answer must match this whole (HTML `pattern`, checked again here).
+    pub pattern: Option<Pattern>,
+    /// Labels by locale, over the English `label` (the catalog's `profile.{name}`).
+    pub labels: std::collections::BTreeMap<String, String>,
     /// Asked at registration; otherwise only when an app needs it.
     pub at_registration: bool,
 }
+
+/// A regular expression an answer must match whole, with the text it was written as.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    pub source: String,
+    whole: regex::Regex,
+}
+
+impl Pattern {
+    /// `source` as a pattern matching whole answers, or why it is not a valid one.
+    pub fn new(source: &str) -> Result<Pattern, String> {
+        let whole = regex::Regex::new(&format!("^(?:{source})$")).map_err(|e| e.to_string())?;
+        Ok(Pattern { source: source.to_owned(), whole })
+    }
+
+    pub fn matches(&self, answer: &str) -> bool {
+        self.whole.is_match(answer)
+    }
+}
+
+impl PartialEq for Pattern {
+    fn eq(&self, other: &Pattern) -> bool {
+        self.source == other.source
+    }
+}
+
+impl Eq for Pattern {}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AttributeKind {
@@ -185,6 +217,9 @@ pub enum AttributeKind {
     Email,
     Boolean,
     Select(Vec<String>),
+    /// Agreement to something (storing personal data, terms): a checkbox, kept as
+    /// the instant it was given (RFC 3339).
+    Consent,
 }
 
 impl Attribute {
@@ -194,7 +229,10 @@ impl Attribute {
             label: "Email".into(),
             kind: AttributeKind::Email,
             required: true,
+            min_length: 0,
             max_length: 254,
+            pattern: None,
+            labels: Default::default(),
             at_registration: true,
         }
     }

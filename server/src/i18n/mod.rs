@@ -30,6 +30,22 @@ impl Catalog {
         Catalog { locales }
     }
 
+    /// With the profile attributes' labels: the English one and those per locale from
+    /// the configuration, over the built-in ones (a theme may still override them).
+    pub fn with_profile_labels(mut self, schema: &crate::engine::ProfileSchema) -> Catalog {
+        for attr in &schema.attributes {
+            let key = attr.label_key();
+            let english = self.locales.get_mut(DEFAULT_LOCALE).expect("English is built in");
+            if attr.name != "email" || !english.contains_key(&key) {
+                english.insert(key.clone(), attr.label.clone());
+            }
+            for (locale, label) in &attr.labels {
+                self.locales.entry(locale.clone()).or_default().insert(key.clone(), label.clone());
+            }
+        }
+        self
+    }
+
     /// Text for `key` in `locale`, falling back to English.
     pub fn get(&self, locale: &str, key: &str) -> Option<&str> {
         self.locales

@@ -64,6 +64,7 @@ pub fn view(remediation: &str, f: Field, error: Option<String>) -> AnyView {
                     <input class=class id=id name=f.name type=input_type value=text_value
                         autocomplete=f.autocomplete inputmode=f.input_mode
                         maxlength=f.max_length.map(|n| n.to_string()) minlength=f.min_length.map(|n| n.to_string())
+                        pattern=f.pattern
                         required=f.required readonly=f.read_only aria-invalid=invalid aria-describedby=described_by />
                     {error}
                 </div>

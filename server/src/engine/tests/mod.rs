@@ -2,6 +2,7 @@
 //! readable trace with the expected one (`UPDATE_EXPECT=1 cargo test` rewrites them).
 
 mod passwords;
+mod profile;
 mod recovery;
 mod sessions;
 mod totp;
@@ -53,7 +54,10 @@ fn demo_settings() -> EngineSettings {
         label: label.into(),
         kind: AttributeKind::Text,
         required,
+        min_length: 0,
         max_length: 50,
+        pattern: None,
+        labels: Default::default(),
         at_registration: true,
     };
     EngineSettings {
