@@ -256,23 +256,40 @@ fn rule(
 ) -> Result<Rule, ConfigError> {
     let r = entry.get_ref();
     let when = conditions(c, key, &r.conditions(), zones, groups)?;
-    let deny = match r.access.as_ref().map(|a| (a, a.get_ref().as_str())) {
-        None | Some((_, "allow")) => false,
-        Some((_, "deny")) => true,
-        Some((a, other)) => {
-            return c.err(
-                a.span(),
-                format!("{key}.access"),
-                format!("expected \"allow\" or \"deny\", found {other:?}"),
-            );
-        }
-    };
     let assurance_keys = r.factors.is_some()
         || !r.factor_types.is_empty()
         || r.phishing_resistant.is_some()
         || r.user_verification.is_some()
         || r.reauthenticate_minutes.is_some()
         || r.inactivity_minutes.is_some();
+    let deny = match r.access.as_ref().map(|a| (a, a.get_ref().as_str())) {
+        None | Some((_, "allow")) => false,
+        Some((_, "deny")) => true,
+        Some((a, "anyone")) => {
+            if assurance_keys {
+                return c.err(
+                    a.span(),
+                    format!("{key}.access"),
+                    "a rule with access = \"anyone\" asks for no authentication, so it cannot set factors, factor_types, phishing_resistant, user_verification, reauthenticate_minutes or inactivity_minutes",
+                );
+            }
+            if !r.groups.is_empty() {
+                return c.err(
+                    a.span(),
+                    format!("{key}.access"),
+                    "a rule with access = \"anyone\" cannot depend on groups: nobody is known before signing in",
+                );
+            }
+            return Ok(Rule { name: r.name.get_ref().clone(), when, access: Access::Anyone });
+        }
+        Some((a, other)) => {
+            return c.err(
+                a.span(),
+                format!("{key}.access"),
+                format!("expected \"allow\", \"deny\" or \"anyone\", found {other:?}"),
+            );
+        }
+    };
     if deny {
         if assurance_keys {
             return c.err(entry.span(), key, "a rule with access = \"deny\" cannot also set factors, factor_types, phishing_resistant, user_verification, reauthenticate_minutes or inactivity_minutes");

@@ -140,6 +140,10 @@ pub fn explain(
     }
     match &decision.rule.access {
         Access::Deny => lines.push(format!("rule {:?} applies: deny", decision.rule.name)),
+        Access::Anyone => lines.push(format!(
+            "rule {:?} applies: anyone, without signing in (a guest unless a session is live)",
+            decision.rule.name
+        )),
         Access::Allow(a) => {
             lines.push(format!("rule {:?} applies: allow with {}", decision.rule.name, describe(a)));
             if let Some(acr) = Acr::requested(q.acr_values.as_deref()) {

@@ -133,3 +133,53 @@ pub(super) fn complete(mut flow: Flow, world: &World, env: &mut Env<'_>) -> Outc
     out.reply = Reply::Success { code, session: cookie };
     out
 }
+
+/// The prefix of a guest's `sub`: tokens for no account.
+pub const GUEST_PREFIX: &str = "guest-";
+
+/// Whether `user_id` names an anonymous guest rather than an account.
+pub fn is_guest(user_id: &str) -> bool {
+    user_id.starts_with(GUEST_PREFIX)
+}
+
+/// An app that lets anyone in, and nobody signed in: a code for an anonymous guest at
+/// once. Its `sub` is a pseudonym of the browser for this app (the same browser gets
+/// the same one, another app another), it has no profile, no session, no refresh
+/// token, and the scope is narrowed to `openid`.
+pub(super) fn guest(mut flow: Flow, rule: String, env: &mut Env<'_>) -> Outcome {
+    let browser = match &flow.requester.device {
+        Some(device) => device.0.to_vec(),
+        None => flow.id.as_bytes().to_vec(),
+    };
+    let pseudonym = env.keys.mac(&[b"guest", flow.client_id.as_bytes(), &browser]);
+    let user_id = format!("{GUEST_PREFIX}{}", crate::crypto::b64url(&pseudonym.0[..16]));
+    let code = random_token(env.rng, 32);
+    let grant = Grant {
+        client_id: flow.client_id.clone(),
+        user_id: user_id.clone(),
+        redirect_uri: flow.request.redirect_uri.clone(),
+        scope: "openid".into(),
+        nonce: flow.request.nonce.clone(),
+        code_challenge: flow.request.code_challenge.clone(),
+        auth_time: env.now,
+        amr: vec![],
+        proofs: vec![],
+        expires_at: env.now.plus(env.settings.code_lifetime),
+        session_id: None,
+        acr_values: flow.request.acr_values.clone(),
+    };
+    flow.account = Some(user_id);
+    flow.step = Step::Completed;
+    let mut out = Outcome::new(flow);
+    out.effects.push(Effect::IssueCode(IssuedCode { code_hash: sha256(code.as_bytes()), grant }));
+    out.effects.push(Effect::Log(LogEntry {
+        event_type: "user.authentication.anonymous",
+        severity: Severity::Info,
+        outcome: LogOutcome::Success,
+        reason: Some(format!("rule \"{rule}\" lets anyone in")),
+        actor: None,
+        message: "Guest let in without signing in".into(),
+    }));
+    out.reply = Reply::Success { code, session: None };
+    out
+}

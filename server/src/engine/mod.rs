@@ -47,6 +47,7 @@ pub use challenge::poll_would_move_on;
 pub use effect::{
     Effect, Grant, IssuedCode, LogEntry, LogOutcome, NewPasskey, NewSession, NewUser, OutgoingEmail, Severity,
 };
+pub use finish::{GUEST_PREFIX, is_guest};
 pub use flow::{AuthRequest, Challenge, Flow, Origin, Prompt, Proof, Requester, Step, Subject};
 pub use settings::{
     AppAttribute, AppSettings, Attribute, AttributeKind, EngineSettings, Enrollment, EnrollmentPolicy, Enrollments,

@@ -122,6 +122,15 @@ fn next(mut flow: Flow, world: &World, env: &mut Env<'_>) -> Outcome {
             let out = challenge::begin(flow, kinds[0], user_id.as_deref(), Purpose::Recover, env);
             if again { out.notice(Notice::info("recovery.another_check")) } else { out }
         }
+        // Said only once the email is proven: before, an account that cannot be
+        // recovered looks like any other address (and one that does not exist).
+        RecoveryNext::Impossible
+            if env.settings.recovery.authenticators.contains(&AuthenticatorKind::Email)
+                && !proven.contains(&AuthenticatorKind::Email) =>
+        {
+            flow.authenticators = vec![AuthenticatorKind::Email];
+            challenge::send(flow, Purpose::Recover, env)
+        }
         RecoveryNext::Impossible => cannot_recover(flow),
     }
 }

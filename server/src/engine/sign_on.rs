@@ -35,6 +35,7 @@ pub fn verdict(flow: &Flow, world: &World, env: &Env<'_>) -> Verdict {
     let rule = decision.rule.name.clone();
     match &decision.rule.access {
         Access::Deny => Verdict::Deny { rule },
+        Access::Anyone => Verdict::Allow,
         Access::Allow(assurance) => {
             let required = required(assurance, flow);
             match required.gap(&flow.proofs, env.now) {
@@ -45,11 +46,18 @@ pub fn verdict(flow: &Flow, world: &World, env: &Env<'_>) -> Verdict {
     }
 }
 
+/// Whether the app lets this request in without anyone signing in (the rule that
+/// applies before the person is known says `anyone`).
+pub fn lets_anyone_in(flow: &Flow, world: &World, env: &Env<'_>) -> Option<String> {
+    let decision = env.app.sign_on.decide(&context(flow, world, env), &env.settings.zones);
+    (decision.rule.access == Access::Anyone).then(|| decision.rule.name.clone())
+}
+
 /// The app's inactivity period for the flow's person, if its rule sets one.
 pub fn inactivity(flow: &Flow, world: &World, env: &Env<'_>) -> Option<std::time::Duration> {
     match &env.app.sign_on.decide(&context(flow, world, env), &env.settings.zones).rule.access {
         Access::Allow(assurance) => assurance.inactivity,
-        Access::Deny => None,
+        Access::Deny | Access::Anyone => None,
     }
 }
 

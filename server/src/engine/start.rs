@@ -84,6 +84,13 @@ pub fn start(new: NewFlow, session: Option<&Session>, world: &World, env: &mut E
         let outcome = finish::signed_in(flow, SignIn::Session, world, env);
         return Started { handle, handle_hash, outcome };
     }
+    if new.intent == Intent::Login
+        && !flow.request.prompt.login
+        && let Some(rule) = sign_on::lets_anyone_in(&flow, world, env)
+    {
+        let outcome = finish::guest(flow, rule, env);
+        return Started { handle, handle_hash, outcome };
+    }
     let effects =
         if flow.step == Step::Identify { identify::offer_autofill(&mut flow, env.app, env.rng) } else { vec![] };
     Started { handle, handle_hash, outcome: Outcome { effects, ..Outcome::new(flow) } }

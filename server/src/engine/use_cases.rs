@@ -440,3 +440,62 @@ fn ask_more_of_a_new_browser() {
           SUCCESS new session cookie
     "#]]);
 }
+
+#[test]
+fn allow_access_to_an_app_with_no_authentication() {
+    let guest = journey("no-authentication.toml", "catalogue", Place::default(), Intent::Login, None);
+    // Success as the flow starts: no step at all.
+    let trace: Vec<&str> = guest.trace.lines().map(str::trim).collect();
+    expect![[r#"
+        start effect issue_code user=guest-bh5aa-gUwdmmyRXgeEBriA amr=[] scope="openid" sid=-
+        start effect log user.authentication.anonymous Success
+        SUCCESS"#]]
+    .assert_eq(&trace.join("\n"));
+    // With a live session, the person comes in as themselves.
+    let known = journey("no-authentication.toml", "catalogue", Place::default(), Intent::Login, Some(ada_session(60)));
+    assert!(known.trace.contains("issue_code user=u-ada"), "{}", known.trace);
+    // The other app on the same Passway still asks who it is.
+    let checkout = journey("no-authentication.toml", "checkout", Place::default(), Intent::Login, None);
+    assert_eq!(checkout.flow.step, Step::Identify);
+}
+
+#[test]
+fn require_a_stronger_factor_to_reset_a_password() {
+    let secret = b"12345678901234567890";
+    let mut j = journey("stronger-reset.toml", "bank", Place::default(), Intent::Recover, None);
+    j.password("u-ada", "correct horse battery staple").authenticator_app("u-ada", secret);
+    let code = j.code_of(secret);
+    j.submit("identify-recovery", &[("identifier", "ada@example.com")])
+        .type_mailed_code()
+        .submit("challenge-authenticator", &[("code", &code)])
+        .submit("reset-authenticator", &[("password", "a brand new passphrase")]);
+    j.check(expect![[r#"
+        > identify-recovery identifier=ada@example.com
+          step email_challenge attempts_left=5 offers [challenge-authenticator, challenge-poll, resend, select-authenticator-authenticate]
+          effect log user.account.recovery.start Success
+          effect send_email to=ada@example.com purpose=Recover
+          effect log user.authentication.challenge.sent Success
+        > challenge-authenticator code=<mailed>
+          step totp_challenge offers [challenge-authenticator]
+          info recovery.another_check
+        > challenge-authenticator code=768147
+          step reset_password offers [reset-authenticator]
+          effect totp_used user=u-ada step=60000000
+        > reset-authenticator password=a brand new passphrase
+          step completed offers []
+          info recovery.done
+          effect set_password user=u-ada argon2id=true
+          effect log user.mfa.factor.activate Success
+          effect revoke_sessions user=u-ada
+          effect log user.account.reset_password Success
+          effect start_session id=bMFqvXDu-5DcC6DRT7CIYw user=u-ada proofs=["email", "totp", "password"]
+          effect issue_code user=u-ada amr=["email", "otp", "pwd"] scope="openid email" sid=bMFqvXDu-5DcC6DRT7CIYw
+          effect log user.session.start Success
+          SUCCESS new session cookie
+    "#]]);
+    // The email alone, for an account without an authenticator app: no reset.
+    let mut j = journey("stronger-reset.toml", "bank", Place::default(), Intent::Recover, None);
+    j.password("u-ada", "correct horse battery staple");
+    j.submit("identify-recovery", &[("identifier", "ada@example.com")]).type_mailed_code();
+    assert_eq!(j.flow.step, Step::CannotRecover, "{}", j.trace);
+}

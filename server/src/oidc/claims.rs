@@ -36,7 +36,10 @@ pub fn id_token(i: &IdTokenInput<'_>) -> Value {
     c.insert("iat".into(), json!(i.now.unix_seconds()));
     c.insert("exp".into(), json!(i.now.plus(i.lifetime).unix_seconds()));
     c.insert("auth_time".into(), json!(i.grant.auth_time.unix_seconds()));
-    c.insert("amr".into(), json!(i.grant.amr));
+    // A guest proved nothing: no `amr` at all (it may not be empty).
+    if !i.grant.amr.is_empty() {
+        c.insert("amr".into(), json!(i.grant.amr));
+    }
     // The strongest class the sign-in satisfied (what `acr_values` and the app asked for
     // was enforced by the engine before the code was issued).
     if let Some(acr) = Acr::of(&i.grant.proofs, i.grant.auth_time) {
@@ -62,7 +65,8 @@ pub fn token_hash(token: &str) -> String {
 /// Claims released for the granted scopes.
 pub fn user_claims(scope: &str, user: &User, c: &mut Map<String, Value>) {
     let scopes: Vec<&str> = scope.split(' ').collect();
-    if scopes.contains(&"email") {
+    // A guest has neither.
+    if scopes.contains(&"email") && !user.email.is_empty() {
         c.insert("email".into(), json!(user.email));
         // Every account's email is proven before the account exists.
         c.insert("email_verified".into(), json!(true));

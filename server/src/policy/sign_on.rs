@@ -55,6 +55,9 @@ pub enum DeviceCondition {
 pub enum Access {
     Deny,
     Allow(Assurance),
+    /// No authentication: someone with a live session comes in as themselves, anyone
+    /// else at once as an anonymous guest (a pseudonym per app and browser).
+    Anyone,
 }
 
 /// Which rule decided, and why each earlier one did not.

@@ -5,7 +5,7 @@ use super::{Caller, UserTokens, corrupt, log, refresh_token_for, sign_user_token
 use crate::app::AppState;
 use crate::config::App;
 use crate::crypto::{SystemEntropy, random_token, sha256};
-use crate::engine::{Grant, LogOutcome};
+use crate::engine::{Grant, LogOutcome, User};
 use crate::oidc::OAuthError;
 use crate::oidc::token::{self, TokenRequest, TokenResponse};
 use crate::store::{CodeUse, Commit, StoredFamily, StoredRefresh};
@@ -43,12 +43,16 @@ pub(super) async fn exchange(
     };
     let grant: Grant = serde_json::from_str(&grant).map_err(|e| corrupt("authorization code grant", e))?;
     token::check_code_exchange(req, &grant, client)?;
-    let user = app
-        .store
-        .user_by_id(&grant.user_id)
-        .await
-        .map_err(store_error)?
-        .ok_or_else(|| OAuthError::invalid_grant("the account no longer exists"))?;
+    let user = if crate::engine::is_guest(&grant.user_id) {
+        // An anonymous guest: a pseudonym, no account behind it.
+        User { id: grant.user_id.clone(), email: String::new(), profile: Default::default() }
+    } else {
+        app.store
+            .user_by_id(&grant.user_id)
+            .await
+            .map_err(store_error)?
+            .ok_or_else(|| OAuthError::invalid_grant("the account no longer exists"))?
+    };
     let refresh = refresh_token_for(client, &grant.scope);
     let mut commit = Commit {
         families: vec![StoredFamily {

@@ -32,12 +32,15 @@ pub async fn userinfo(app: &AppState, token: Option<&str>) -> Result<Value, User
     if !access.has_scope("openid") {
         return Err(UserinfoError::InsufficientScope);
     }
-    let user = app
-        .store
-        .user_by_id(&access.subject)
-        .await
-        .map_err(|_| UserinfoError::Server)?
-        .ok_or(UserinfoError::InvalidToken("the account no longer exists"))?;
+    let user = if crate::engine::is_guest(&access.subject) {
+        crate::engine::User { id: access.subject.clone(), email: String::new(), profile: Default::default() }
+    } else {
+        app.store
+            .user_by_id(&access.subject)
+            .await
+            .map_err(|_| UserinfoError::Server)?
+            .ok_or(UserinfoError::InvalidToken("the account no longer exists"))?
+    };
     let mut c = Map::new();
     c.insert("sub".into(), json!(user.id));
     claims::user_claims(&access.scope, &user, &mut c);

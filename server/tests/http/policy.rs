@@ -5,7 +5,7 @@ use axum::body::Body;
 use axum::http::{Request, header};
 use serde_json::json;
 
-use crate::support::{Browser, REDIRECT, SHOP_ORIGIN, TestServer, authorize_query, names, param};
+use crate::support::{Browser, REDIRECT, SHOP_ORIGIN, TestServer, VERIFIER, authorize_query, names, param};
 
 /// A payroll app reachable only from the office network (requests through the router
 /// carry no client address, so they come from "nowhere": outside it), and an admin token.
@@ -114,4 +114,59 @@ name = "Everyone"
     let other = Browser::new(&server);
     let denied = other.authorize(&authorize_query("guarded", REDIRECT, "openid", ""), email).await.unwrap_err();
     assert_eq!(denied.strings["title"], "You can't sign in to Guarded here");
+}
+
+#[tokio::test]
+async fn an_app_without_authentication_lets_a_guest_in_with_a_pseudonym() {
+    let extra = format!(
+        r#"
+[[apps]]
+client_id = "catalogue"
+name = "Catalogue"
+redirect_uris = ["{REDIRECT}"]
+[[apps.sign_on]]
+name = "Anyone"
+access = "anyone"
+"#
+    );
+    let server = TestServer::with(&extra, None).await;
+    let browser = Browser::new(&server);
+    let query = authorize_query("catalogue", REDIRECT, "openid email profile", "");
+    let back = browser.authorize(&query, "unused@example.com").await.expect("straight back, no page");
+    let exchange = |back: url::Url| {
+        let server = &server;
+        async move {
+            let code = param(&back, "code").unwrap();
+            let pairs = [
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("redirect_uri", REDIRECT),
+                ("client_id", "catalogue"),
+                ("code_verifier", VERIFIER),
+            ];
+            server.post_form("/oauth2/v1/token", &pairs).await.json()
+        }
+    };
+    let tokens = exchange(back).await;
+    let claims = crate::oidc::decode_claims(tokens["id_token"].as_str().unwrap());
+    let sub = claims["sub"].as_str().unwrap().to_owned();
+    assert!(sub.starts_with("guest-"), "{claims}");
+    assert!(claims.get("email").is_none() && claims.get("amr").is_none() && claims.get("acr").is_none(), "{claims}");
+    assert!(tokens.get("refresh_token").is_none());
+    let req = Request::get("/oauth2/v1/userinfo")
+        .header(header::AUTHORIZATION, format!("Bearer {}", tokens["access_token"].as_str().unwrap()))
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(server.send(req).await.json(), serde_json::json!({ "sub": sub }));
+    // The same browser is the same guest; another one another.
+    let sub_of = |tokens: serde_json::Value| {
+        crate::oidc::decode_claims(tokens["id_token"].as_str().unwrap())["sub"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(sub_of(exchange(browser.authorize(&query, "-").await.unwrap()).await), sub);
+    let other = Browser::new(&server);
+    assert_ne!(sub_of(exchange(other.authorize(&query, "-").await.unwrap()).await), sub);
+    let events: Vec<String> =
+        server.app.store.events(0, 100).await.unwrap().into_iter().map(|(_, e)| e.event_type).collect();
+    assert!(events.iter().any(|e| e == "user.authentication.anonymous"), "{events:?}");
+    assert!(server.app.store.user_by_email("unused@example.com").await.unwrap().is_none(), "no account made");
 }

@@ -101,12 +101,19 @@ fn a_stronger_recovery_needs_email_and_the_authenticator_app() {
           SUCCESS new session cookie
     "#]]);
 
-    // Without an authenticator app, the account cannot meet that policy.
+    // Without an authenticator app, the account cannot meet that policy: said once the
+    // email is proven, so until then it looks like any other address.
     let mut j = Journey::with_passwords(Intent::Recover, Enrollment::Optional);
     j.settings.recovery =
         RecoveryPolicy { authenticators: vec![AuthenticatorKind::Email, AuthenticatorKind::Totp], factors: 2 };
     j.submit("identify-recovery", ADA);
-    assert!(j.trace.contains("step cannot_recover"), "{}", j.trace);
+    assert!(j.trace.contains("step email_challenge"), "{}", j.trace);
+    j.type_mailed_code();
+    assert!(
+        j.trace.ends_with("step cannot_recover offers []\n  effect log user.account.recovery.refuse Deny\n"),
+        "{}",
+        j.trace
+    );
 }
 
 /// A phishing-resistant app, an account whose passkey is lost: email alone cannot
