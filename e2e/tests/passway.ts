@@ -18,6 +18,8 @@ const REPO = resolve(__dirname, '../..');
  */
 /** A public client (no secret, PKCE) that needs a mailing address before checkout. */
 export const CHECKOUT = { clientId: 'globex-checkout' };
+/** A public client with passwords and an authenticator app that asks for two factor types. */
+export const VAULT = { clientId: 'globex-vault' };
 export const PARTNER = { clientId: 'partner-reports', secret: 'e2e-only-partner-reports-secret-not-for-production' };
 
 export interface Mail { id: number; to: string; subject: string; text: string; html: string; sent_at: string }
@@ -151,6 +153,17 @@ required = true
 [[apps.profile]]
 attribute = "locality"
 required = true
+[[apps]]
+client_id = "${VAULT.clientId}"
+name = "Globex Vault"
+brand = "globex"
+redirect_uris = ["http://127.0.0.1:${port}/vault/callback"]
+passkeys = "off"
+passwords = "optional"
+totp = "optional"
+[[apps.sign_on]]
+name = "Two factor types"
+factors = 2
 ${options.extraApps ?? ''}
 `;
   const configPath = join(dir, 'passway.toml');
