@@ -308,6 +308,8 @@ totp = "required"
     assert_eq!((staff.password, staff.totp), (Optional, Required), "a group entry overrides only what it sets");
     assert_eq!(e.for_groups(&c.engine.groups.of("bob@else.org")).totp, Optional);
     let _ = Passkey;
+    assert!(c.engine.totp_in_use, "authenticator apps are loaded only when some app or recovery uses them");
+    assert!(!load(&format!("dev_mode = true\n{APP}")).unwrap().engine.totp_in_use);
 
     let broken = |from: &str, to: &str| edited(text, from, to);
     check_err(

@@ -147,6 +147,8 @@ pub fn validate(text: &str, path: &Path) -> Result<Config, ConfigError> {
         apps.insert(app.client_id.clone(), app);
     }
 
+    engine.totp_in_use = engine.recovery.authenticators.contains(&crate::authenticators::AuthenticatorKind::Totp)
+        || apps.values().any(|a: &App| a.enrollment.uses(crate::authenticators::AuthenticatorKind::Totp));
     engine.remember_devices = apps.values().any(|a: &App| a.sign_on.rules.iter().any(|r| r.when.device.is_some()));
     let admin_tokens = secret_hashes(&c, &file.admin.token_hashes, "admin.token_hashes")?;
 

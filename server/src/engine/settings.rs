@@ -133,6 +133,9 @@ pub struct EngineSettings {
     pub lockout: LockoutPolicy,
     /// Which authenticators may recover an account.
     pub recovery: RecoveryPolicy,
+    /// Some app offers authenticator apps or recovery takes them: load accounts' TOTP
+    /// secrets (otherwise the query is skipped on every step).
+    pub totp_in_use: bool,
 }
 
 impl Default for EngineSettings {
@@ -148,6 +151,7 @@ impl Default for EngineSettings {
             passwords: PasswordPolicy::default(),
             lockout: LockoutPolicy::default(),
             recovery: RecoveryPolicy::default(),
+            totp_in_use: false,
         }
     }
 }

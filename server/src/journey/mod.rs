@@ -156,7 +156,9 @@ async fn account_world(
     if settings.enrollment.uses(AuthenticatorKind::Password) {
         world.password = app.store.password(&user.id).await?;
     }
-    world.totp = totp(app, &user.id).await?;
+    if app.config.engine.totp_in_use {
+        world.totp = totp(app, &user.id).await?;
+    }
     if settings.enrollment.skip_limit.is_some() {
         world.skips = app.store.skips(&user.id).await?.into_iter().collect();
     }
