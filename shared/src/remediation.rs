@@ -158,6 +158,27 @@ pub enum FieldValue {
     Text(String),
 }
 
+impl Field {
+    /// An optional field with nothing but its name, type and label; set the rest.
+    pub fn new(name: &str, kind: FieldType, label_key: &str, label: &str) -> Field {
+        Field {
+            name: name.into(),
+            kind,
+            label_key: label_key.into(),
+            label: label.into(),
+            required: false,
+            value: None,
+            autocomplete: None,
+            options: vec![],
+            min_length: None,
+            max_length: None,
+            pattern: None,
+            input_mode: None,
+            read_only: false,
+        }
+    }
+}
+
 impl FieldValue {
     pub fn as_text(&self) -> Option<&str> {
         match self {

@@ -179,21 +179,11 @@ impl Authenticator for Email {
     const KIND: AuthenticatorKind = AuthenticatorKind::Email;
 
     fn answer_fields(_: &EmailChallenge) -> Vec<Field> {
-        vec![Field {
-            name: "code".into(),
-            kind: FieldType::Otp,
-            label_key: "field.code".into(),
-            label: "Code".into(),
-            required: true,
-            value: None,
-            autocomplete: Some("one-time-code".into()),
-            options: vec![],
-            min_length: None,
-            max_length: None,
-            pattern: None,
-            input_mode: Some("numeric".into()),
-            read_only: false,
-        }]
+        let mut code = Field::new("code", FieldType::Otp, "field.code", "Code");
+        code.required = true;
+        code.autocomplete = Some("one-time-code".into());
+        code.input_mode = Some("numeric".into());
+        vec![code]
     }
 
     fn verify(c: &mut EmailChallenge, answer: &Submission, ctx: &VerifyContext<'_>) -> Verdict {

@@ -30,21 +30,9 @@ pub struct Passkey;
 
 /// The field a client fills with the ceremony's result (JSON).
 pub fn credential_field() -> Field {
-    Field {
-        name: "credential".into(),
-        kind: FieldType::Hidden,
-        label_key: "field.credential".into(),
-        label: "Passkey".into(),
-        required: true,
-        value: None,
-        autocomplete: None,
-        options: vec![],
-        min_length: None,
-        max_length: None,
-        pattern: None,
-        input_mode: None,
-        read_only: false,
-    }
+    let mut f = Field::new("credential", FieldType::Hidden, "field.credential", "Passkey");
+    f.required = true;
+    f
 }
 
 impl Authenticator for Passkey {

@@ -108,21 +108,10 @@ pub fn new_password_field(min_length: u32, max_length: u32) -> Field {
 }
 
 fn password_field(name: &str, label_key: &str, label: &str, autocomplete: &str) -> Field {
-    Field {
-        name: name.into(),
-        kind: FieldType::Password,
-        label_key: label_key.into(),
-        label: label.into(),
-        required: true,
-        value: None,
-        autocomplete: Some(autocomplete.into()),
-        options: vec![],
-        min_length: None,
-        max_length: None,
-        pattern: None,
-        input_mode: None,
-        read_only: false,
-    }
+    let mut f = Field::new(name, FieldType::Password, label_key, label);
+    f.required = true;
+    f.autocomplete = Some(autocomplete.into());
+    f
 }
 
 impl Authenticator for Password {

@@ -105,21 +105,14 @@ pub fn otpauth_uri(issuer: &str, account: &str, secret: &[u8]) -> String {
 
 /// The code field (challenge and enrolment).
 pub fn code_field() -> Field {
-    Field {
-        name: "code".into(),
-        kind: FieldType::Otp,
-        label_key: "field.totp_code".into(),
-        label: "Code from your authenticator app".into(),
-        required: true,
-        value: None,
-        autocomplete: Some("one-time-code".into()),
-        options: vec![],
-        min_length: Some(DIGITS as u32),
-        max_length: Some(DIGITS as u32),
-        pattern: Some("[0-9]{6}".into()),
-        input_mode: Some("numeric".into()),
-        read_only: false,
-    }
+    let mut f = Field::new("code", FieldType::Otp, "field.totp_code", "Code from your authenticator app");
+    f.required = true;
+    f.autocomplete = Some("one-time-code".into());
+    f.min_length = Some(DIGITS as u32);
+    f.max_length = Some(DIGITS as u32);
+    f.pattern = Some("[0-9]{6}".into());
+    f.input_mode = Some("numeric".into());
+    f
 }
 
 /// A typed code, without the spaces people type in the middle, if it has the shape of one.

@@ -34,7 +34,7 @@ impl Form {
 pub fn offered(flow: &Flow, app: &AppSettings, settings: &EngineSettings, now: Timestamp) -> Vec<Form> {
     match &flow.step {
         Step::Identify => {
-            let mut identifier = field("identifier", FieldType::Email, "field.email", "Email");
+            let mut identifier = Field::new("identifier", FieldType::Email, "field.email", "Email");
             identifier.required = true;
             // With passkey autofill, the browser offers passkeys on this field.
             identifier.autocomplete =
@@ -59,7 +59,7 @@ pub fn offered(flow: &Flow, app: &AppSettings, settings: &EngineSettings, now: T
             forms
         }
         Step::IdentifyRecovery => {
-            let mut identifier = field("identifier", FieldType::Email, "field.email", "Email");
+            let mut identifier = Field::new("identifier", FieldType::Email, "field.email", "Email");
             identifier.required = true;
             identifier.autocomplete = Some("username".into());
             identifier.max_length = Some(254);
@@ -200,7 +200,7 @@ pub fn offered(flow: &Flow, app: &AppSettings, settings: &EngineSettings, now: T
             forms
         }
         Step::Consent => {
-            let mut decision = field("decision", FieldType::Select, "field.consent", "Allow access");
+            let mut decision = Field::new("decision", FieldType::Select, "field.consent", "Allow access");
             decision.required = true;
             decision.options = [(super::consent::ALLOW, "Allow"), (super::consent::DENY, "Don't allow")]
                 .map(|(value, label)| SelectOption { value: value.into(), label: label.into() })
@@ -265,24 +265,6 @@ pub fn check_shape(form: &Form, values: &Submission) -> Result<(), Rejection> {
     Ok(())
 }
 
-fn field(name: &str, kind: FieldType, label_key: &str, label: &str) -> Field {
-    Field {
-        name: name.into(),
-        kind,
-        label_key: label_key.into(),
-        label: label.into(),
-        required: false,
-        value: None,
-        autocomplete: None,
-        options: vec![],
-        min_length: None,
-        max_length: None,
-        pattern: None,
-        input_mode: None,
-        read_only: false,
-    }
-}
-
 /// The label of the action that answers a challenge, and of choosing that authenticator.
 fn action_for(kind: AuthenticatorKind) -> (&'static str, &'static str) {
     match kind {
@@ -295,7 +277,7 @@ fn action_for(kind: AuthenticatorKind) -> (&'static str, &'static str) {
 
 /// A select field `authenticator` offering `kinds`.
 fn authenticator_choice(kinds: &[AuthenticatorKind]) -> Field {
-    let mut f = field("authenticator", FieldType::Select, "field.authenticator", "Authenticator");
+    let mut f = Field::new("authenticator", FieldType::Select, "field.authenticator", "Authenticator");
     f.required = true;
     f.options = kinds.iter().map(|k| SelectOption { value: k.key().into(), label: action_for(*k).1.into() }).collect();
     f
@@ -309,7 +291,7 @@ fn attribute_field(attr: &super::Attribute, required: bool) -> Field {
         AttributeKind::Boolean | AttributeKind::Consent => FieldType::Boolean,
         AttributeKind::Select(_) => FieldType::Select,
     };
-    let mut f = field(&attr.name, kind, &attr.label_key(), &attr.label);
+    let mut f = Field::new(&attr.name, kind, &attr.label_key(), &attr.label);
     f.required = required;
     f.max_length = (kind != FieldType::Boolean).then_some(attr.max_length);
     f.min_length = (attr.min_length > 0).then_some(attr.min_length);
