@@ -13,5 +13,7 @@ CREATE TABLE lockouts (
     authenticator TEXT NOT NULL,
     failures      INTEGER NOT NULL,
     locked_until  INTEGER,
+    -- The last wrong answer: a count is forgotten a day after it (purge).
+    updated_at    INTEGER NOT NULL,
     PRIMARY KEY (subject_hash, authenticator)
 );

@@ -94,6 +94,7 @@ pub(super) async fn apply(
                     authenticator: *authenticator,
                     limit: *limit,
                     lock_until: *lock_until,
+                    at: now,
                 })
             }
             Effect::AnswerAccepted { subject, authenticator } => {

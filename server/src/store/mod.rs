@@ -130,7 +130,7 @@ pub struct StoredTotp {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LockoutWrite {
     /// A wrong answer; the `limit`-th in a row locks until `lock_until`.
-    Failed { subject: Digest, authenticator: AuthenticatorKind, limit: u32, lock_until: Timestamp },
+    Failed { subject: Digest, authenticator: AuthenticatorKind, limit: u32, lock_until: Timestamp, at: Timestamp },
     /// A right answer: the count starts again.
     Cleared { subject: Digest, authenticator: AuthenticatorKind },
 }

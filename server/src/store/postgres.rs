@@ -154,11 +154,14 @@ impl Store for PostgresStore {
         }
         for w in &c.lockouts {
             let query = match w {
-                LockoutWrite::Failed { subject, authenticator, limit, lock_until } => sqlx::query(sql::LOCKOUT_FAILED)
-                    .bind(&subject.0[..])
-                    .bind(authenticator.key())
-                    .bind(*limit as i32)
-                    .bind(lock_until.0),
+                LockoutWrite::Failed { subject, authenticator, limit, lock_until, at } => {
+                    sqlx::query(sql::LOCKOUT_FAILED)
+                        .bind(&subject.0[..])
+                        .bind(authenticator.key())
+                        .bind(*limit as i32)
+                        .bind(lock_until.0)
+                        .bind(at.0)
+                }
                 LockoutWrite::Cleared { subject, authenticator } => {
                     sqlx::query(sql::LOCKOUT_CLEARED).bind(&subject.0[..]).bind(authenticator.key())
                 }
@@ -524,12 +527,18 @@ impl Store for PostgresStore {
         let sessions = sqlx::query(sql::PURGE_SESSIONS).bind(now.0).execute(&self.pool).await?;
         let refresh = sqlx::query(sql::PURGE_REFRESH).bind(now.0).execute(&self.pool).await?;
         let revoked = sqlx::query(sql::PURGE_REVOKED_TOKENS).bind(now.0).execute(&self.pool).await?;
+        let lockouts = sqlx::query(sql::PURGE_LOCKOUTS)
+            .bind(now.0 - sql::KEEP_LOCKOUT_COUNTS_MS)
+            .bind(now.0)
+            .execute(&self.pool)
+            .await?;
         Ok(flows.rows_affected()
             + codes.rows_affected()
             + ceremonies.rows_affected()
             + sessions.rows_affected()
             + refresh.rows_affected()
-            + revoked.rows_affected())
+            + revoked.rows_affected()
+            + lockouts.rows_affected())
     }
 }
 

@@ -22,9 +22,9 @@ pub const UPSERT_PASSWORD: &str = "INSERT INTO passwords (user_id, hash, updated
 pub const PASSWORD: &str = "SELECT hash FROM passwords WHERE user_id = $1";
 /// Counts a wrong answer in the statement itself (no lost update between instances);
 /// the `limit`-th in a row locks until `$4` and the count starts again.
-pub const LOCKOUT_FAILED: &str = "INSERT INTO lockouts (subject_hash, authenticator, failures, locked_until) \
-     VALUES ($1, $2, CASE WHEN 1 >= $3 THEN 0 ELSE 1 END, CASE WHEN 1 >= $3 THEN $4 ELSE NULL END) \
-     ON CONFLICT (subject_hash, authenticator) DO UPDATE SET \
+pub const LOCKOUT_FAILED: &str = "INSERT INTO lockouts (subject_hash, authenticator, failures, locked_until, updated_at) \
+     VALUES ($1, $2, CASE WHEN 1 >= $3 THEN 0 ELSE 1 END, CASE WHEN 1 >= $3 THEN $4 ELSE NULL END, $5) \
+     ON CONFLICT (subject_hash, authenticator) DO UPDATE SET updated_at = excluded.updated_at, \
      locked_until = CASE WHEN lockouts.failures + 1 >= $3 THEN $4 ELSE lockouts.locked_until END, \
      failures = CASE WHEN lockouts.failures + 1 >= $3 THEN 0 ELSE lockouts.failures + 1 END";
 pub const LOCKOUT_CLEARED: &str = "DELETE FROM lockouts WHERE subject_hash = $1 AND authenticator = $2";
@@ -108,6 +108,10 @@ pub const REVOKE_ACCESS_TOKEN: &str =
     "INSERT INTO revoked_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING";
 pub const ACCESS_TOKEN_REVOKED: &str = "SELECT 1 FROM revoked_tokens WHERE jti = $1";
 pub const PURGE_REVOKED_TOKENS: &str = "DELETE FROM revoked_tokens WHERE expires_at < $1";
+/// Counts untouched for a day, and not locking now, are forgotten.
+pub const PURGE_LOCKOUTS: &str =
+    "DELETE FROM lockouts WHERE updated_at < $1 AND (locked_until IS NULL OR locked_until < $2)";
+pub const KEEP_LOCKOUT_COUNTS_MS: i64 = 24 * 60 * 60 * 1000;
 pub const PURGE_SESSIONS: &str = "DELETE FROM sessions WHERE expires_at < $1";
 pub const PURGE_REFRESH: &str = "DELETE FROM refresh_tokens WHERE expires_at < $1";
 

@@ -357,9 +357,9 @@ impl Store for SqliteStore {
             }
             for w in &c.lockouts {
                 match w {
-                    LockoutWrite::Failed { subject, authenticator, limit, lock_until } => tx
+                    LockoutWrite::Failed { subject, authenticator, limit, lock_until, at } => tx
                         .prepare_cached(sql::LOCKOUT_FAILED)?
-                        .execute(params![&subject.0[..], authenticator.key(), limit, lock_until.0])?,
+                        .execute(params![&subject.0[..], authenticator.key(), limit, lock_until.0, at.0])?,
                     LockoutWrite::Cleared { subject, authenticator } => tx
                         .prepare_cached(sql::LOCKOUT_CLEARED)?
                         .execute(params![&subject.0[..], authenticator.key()])?,
@@ -747,7 +747,9 @@ impl Store for SqliteStore {
             let sessions = tx.prepare_cached(sql::PURGE_SESSIONS)?.execute([now.0])?;
             let refresh = tx.prepare_cached(sql::PURGE_REFRESH)?.execute([now.0])?;
             let revoked = tx.prepare_cached(sql::PURGE_REVOKED_TOKENS)?.execute([now.0])?;
-            Ok((flows + codes + ceremonies + sessions + refresh + revoked) as u64)
+            let lockouts =
+                tx.prepare_cached(sql::PURGE_LOCKOUTS)?.execute([now.0 - sql::KEEP_LOCKOUT_COUNTS_MS, now.0])?;
+            Ok((flows + codes + ceremonies + sessions + refresh + revoked + lockouts) as u64)
         })
         .await
     }

@@ -396,6 +396,7 @@ async fn credentials(store: Arc<dyn Store>) {
         authenticator: AuthenticatorKind::Password,
         limit,
         lock_until: Timestamp(900),
+        at: Timestamp(100),
     };
     let lockout = |subject| {
         let store = store.clone();
@@ -415,6 +416,13 @@ async fn credentials(store: Arc<dyn Store>) {
     // A limit of one locks at once.
     store.commit(Commit { lockouts: vec![failed(b, 1)], ..Commit::default() }).await.unwrap();
     assert_eq!(lockout(b).await, Lockout { failures: 0, locked_until: Some(Timestamp(900)) });
+    // Counts are forgotten a day after the last wrong answer, never while locking.
+    let day = sql::KEEP_LOCKOUT_COUNTS_MS;
+    store.commit(Commit { lockouts: vec![failed(a, 3)], ..Commit::default() }).await.unwrap();
+    store.purge_expired(Timestamp(100 + day)).await.unwrap();
+    assert_eq!(lockout(a).await.failures, 1, "a day to the millisecond: kept");
+    store.purge_expired(Timestamp(101 + day)).await.unwrap();
+    assert_eq!(lockout(a).await, Lockout::default(), "forgotten");
 
     // Authenticator apps: a step is spent only if later than the stored one, so the
     // same code cannot be accepted twice, even by two instances at once.
