@@ -1,5 +1,6 @@
 // Passwords, an authenticator app and recovery on the hosted page, as a person does
 // them: a vault app that asks for two factor types and offers an authenticator app.
+import AxeBuilder from '@axe-core/playwright';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { test, expect, codeOf, uniqueEmail, VAULT, type Page, type Passway } from './passway';
 
@@ -66,6 +67,8 @@ test('a password and an authenticator app, then a forgotten password', async ({ 
   await expect(page.getByRole('heading', { name: 'Set up an authenticator app' })).toBeVisible();
   await expect(page.locator('.pw-qr svg path')).toHaveCount(1);
   await page.screenshot({ path: test.info().outputPath('totp-setup.png') });
+  const axe = await new AxeBuilder({ page }).analyze();
+  expect(axe.violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
   const secret = (await page.locator('.pw-secret').textContent())!;
   expect(secret.replace(/ /g, '')).toMatch(/^[A-Z2-7]{32}$/);
   let back = backAtVault(page);
@@ -81,6 +84,9 @@ test('a password and an authenticator app, then a forgotten password', async ({ 
   await page.getByLabel('Password').fill('not it');
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByText('That email and password do not match.')).toBeVisible();
+  await page.screenshot({ path: test.info().outputPath('password-wrong.png') });
+  const wrong = await new AxeBuilder({ page }).analyze();
+  expect(wrong.violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByRole('heading', { name: 'Enter a code from your authenticator app' })).toBeVisible();
@@ -105,6 +111,7 @@ test('a password and an authenticator app, then a forgotten password', async ({ 
   await page.getByLabel('Code').fill(codeOf(mail));
   await page.getByRole('button', { name: 'Verify' }).click();
   await expect(page.getByRole('heading', { name: 'Choose a new password' })).toBeVisible();
+  await page.screenshot({ path: test.info().outputPath('reset-password.png') });
   await page.getByLabel('New password').fill('a brand new passphrase');
   back = backAtVault(page);
   // The email and the new password are the two factor types the vault asks for.
