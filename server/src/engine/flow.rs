@@ -59,6 +59,10 @@ pub struct Flow {
     /// The person skipped the app's optional profile questions in this flow.
     #[serde(default)]
     pub profile_skipped: bool,
+    /// Optional authenticators were offered in this flow (once is enough: having set up
+    /// one, the person is not asked about the others again right away).
+    #[serde(default)]
+    pub enrollment_offered: bool,
 }
 
 impl Flow {

@@ -117,7 +117,7 @@ pub fn offered(flow: &Flow, app: &AppSettings, settings: &EngineSettings, now: T
         }
         Step::Challenge(challenge) => {
             let presentation = challenge.present(now);
-            let (label, _) = action_for(challenge.kind());
+            let label = action_for(challenge.kind());
             let mut answer = Form::new(names::CHALLENGE_AUTHENTICATOR, label, challenge.answer_fields());
             if let Some(c) = challenge.ceremony() {
                 answer = answer.answered_by(c);
@@ -136,7 +136,7 @@ pub fn offered(flow: &Flow, app: &AppSettings, settings: &EngineSettings, now: T
                 forms.push(Form::new(
                     names::SELECT_AUTHENTICATOR_AUTHENTICATE,
                     "action.another_way",
-                    vec![authenticator_choice(&others)],
+                    vec![authenticator_choice(&others, "field.authenticator")],
                 ));
             }
             // A way out for who forgot the password or lost the passkey.
@@ -158,7 +158,7 @@ pub fn offered(flow: &Flow, app: &AppSettings, settings: &EngineSettings, now: T
             let mut forms = vec![Form::new(
                 names::SELECT_AUTHENTICATOR_ENROLL,
                 "action.continue",
-                vec![authenticator_choice(&enroll_options(&flow.step))],
+                vec![authenticator_choice(&enroll_options(&flow.step), "field.enroll")],
             )];
             if !required {
                 forms.push(Form::new(names::SKIP, "action.skip", vec![]));
@@ -265,21 +265,24 @@ pub fn check_shape(form: &Form, values: &Submission) -> Result<(), Rejection> {
     Ok(())
 }
 
-/// The label of the action that answers a challenge, and of choosing that authenticator.
-fn action_for(kind: AuthenticatorKind) -> (&'static str, &'static str) {
+/// The label of the action that answers a challenge.
+fn action_for(kind: AuthenticatorKind) -> &'static str {
     match kind {
-        AuthenticatorKind::Email => ("action.verify", "field.authenticator.email"),
-        AuthenticatorKind::Passkey => ("action.use_passkey", "field.authenticator.passkey"),
-        AuthenticatorKind::Password => ("action.sign_in", "field.authenticator.password"),
-        AuthenticatorKind::Totp => ("action.verify", "field.authenticator.totp"),
+        AuthenticatorKind::Email | AuthenticatorKind::Totp => "action.verify",
+        AuthenticatorKind::Passkey => "action.use_passkey",
+        AuthenticatorKind::Password => "action.sign_in",
     }
 }
 
-/// A select field `authenticator` offering `kinds`.
-fn authenticator_choice(kinds: &[AuthenticatorKind]) -> Field {
-    let mut f = Field::new("authenticator", FieldType::Select, "field.authenticator", "Authenticator");
+/// A select field `authenticator` offering `kinds`, labelled `{label_key}.{kind}`
+/// (`field.authenticator.*` to prove one, `field.enroll.*` to set one up).
+fn authenticator_choice(kinds: &[AuthenticatorKind], label_key: &str) -> Field {
+    let mut f = Field::new("authenticator", FieldType::Select, label_key, "Authenticator");
     f.required = true;
-    f.options = kinds.iter().map(|k| SelectOption { value: k.key().into(), label: action_for(*k).1.into() }).collect();
+    f.options = kinds
+        .iter()
+        .map(|k| SelectOption { value: k.key().into(), label: format!("{label_key}.{}", k.key()) })
+        .collect();
     f
 }
 

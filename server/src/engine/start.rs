@@ -74,6 +74,7 @@ pub fn start(new: NewFlow, session: Option<&Session>, world: &World, env: &mut E
         autofill: None,
         session: None,
         profile_skipped: false,
+        enrollment_offered: false,
     };
     let handle_hash = sha256(handle.as_bytes());
     if let Some(s) = session.filter(|s| new.intent == Intent::Login && reusable(s, &flow, world, env)) {

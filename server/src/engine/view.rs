@@ -88,8 +88,14 @@ pub fn render(
         Step::Challenge(Challenge::Passkey(_)) => {
             ("passkey.challenge.title", Some("passkey.challenge.subtitle"), STRINGS_PASSKEY)
         }
-        Step::EnrollSelect { .. } if !forms::enroll_options(&flow.step).contains(&AuthenticatorKind::Passkey) => {
+        // Several to choose from, or not a passkey: not the passkey offer's wording.
+        Step::EnrollSelect { required: true, .. }
+            if forms::enroll_options(&flow.step) != [AuthenticatorKind::Passkey] =>
+        {
             ("enroll.other.title", Some("enroll.other.subtitle"), &[][..])
+        }
+        Step::EnrollSelect { .. } if forms::enroll_options(&flow.step) != [AuthenticatorKind::Passkey] => {
+            ("enroll.choice.title", Some("enroll.choice.subtitle"), &[][..])
         }
         Step::EnrollSelect { required: false, .. } => ("enroll.select.title", Some("enroll.select.subtitle"), &[][..]),
         Step::EnrollSelect { required: true, .. } => {

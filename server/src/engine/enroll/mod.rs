@@ -29,7 +29,7 @@ pub(super) fn pending(flow: &Flow, world: &World, env: &Env<'_>, how: SignIn) ->
         .filter_map(|kind| match policy.of(kind) {
             Enrollment::Required => Some((kind, true)),
             Enrollment::Optional if skips_left(kind, world, env) == Some(0) => Some((kind, true)),
-            Enrollment::Optional if how == SignIn::Fresh => Some((kind, false)),
+            Enrollment::Optional if how == SignIn::Fresh && !flow.enrollment_offered => Some((kind, false)),
             _ => None,
         })
         .collect()
@@ -64,6 +64,8 @@ pub(super) fn offer(
 ) -> Outcome {
     // Skippable a limited number of times: say how many are left.
     let left = options.iter().filter_map(|k| skips_left(*k, world, env)).min().filter(|_| !required);
+    let mut flow = flow;
+    flow.enrollment_offered |= !required;
     let out = offer_step(flow, required, options, world, env);
     match left {
         Some(left) => out.notice(Notice::info("enroll.skips_left").with("count", left.to_string())),

@@ -209,3 +209,27 @@ fn an_optional_password_skipped_as_often_as_allowed_becomes_required() {
           step enroll_password (required) offers [enroll-authenticator]"#]]
     .assert_eq(&skips.join("\n"));
 }
+
+#[test]
+fn one_optional_offer_per_sign_in_whichever_is_chosen() {
+    let app = super::app(
+        false,
+        crate::engine::Enrollments {
+            passkey: Enrollment::Off,
+            password: Enrollment::Optional,
+            totp: Enrollment::Optional,
+        },
+    );
+    let mut j = Journey::with_app(Intent::Login, app);
+    j.submit("identify", ADA)
+        .select("select-authenticator-authenticate", "email")
+        .type_mailed_code()
+        .select("select-authenticator-enroll", "password")
+        .submit("enroll-authenticator", &[("password", "vq8-Lw2#marrow-tundra")]);
+    assert!(j.flow.is_finished(), "the authenticator app is not offered right after: {}", j.trace);
+    assert!(
+        j.trace.contains(r#"step enroll_select ["totp", "password"] offers [select-authenticator-enroll, skip]"#),
+        "{}",
+        j.trace
+    );
+}
