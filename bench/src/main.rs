@@ -26,6 +26,7 @@ const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Scenario {
     Email,
+    Password,
     Passkey,
     AuthorizationCode,
     RefreshToken,
@@ -36,12 +37,13 @@ impl Scenario {
     fn parse(name: &str) -> Result<Scenario> {
         Ok(match name {
             "email" => Scenario::Email,
+            "password" => Scenario::Password,
             "passkey" => Scenario::Passkey,
             "authorization_code" => Scenario::AuthorizationCode,
             "refresh_token" => Scenario::RefreshToken,
             "client_credentials" => Scenario::ClientCredentials,
             other => bail!(
-                "unknown scenario {other:?}: expected email, passkey, authorization_code, refresh_token or client_credentials"
+                "unknown scenario {other:?}: expected email, password, passkey, authorization_code, refresh_token or client_credentials"
             ),
         })
     }
@@ -49,6 +51,7 @@ impl Scenario {
     fn name(self) -> &'static str {
         match self {
             Scenario::Email => "email",
+            Scenario::Password => "password",
             Scenario::Passkey => "passkey",
             Scenario::AuthorizationCode => "authorization_code",
             Scenario::RefreshToken => "refresh_token",
@@ -59,6 +62,7 @@ impl Scenario {
     fn steps(self) -> &'static [&'static str] {
         match self {
             Scenario::Email => &["start flow", "identify", "read code", "submit code", "token"],
+            Scenario::Password => &["start flow", "identify", "submit password (argon2id)", "token"],
             Scenario::Passkey => &["start flow", "answer with passkey", "token"],
             Scenario::AuthorizationCode => &["authorize (SSO, prompt=none)", "token: authorization_code"],
             Scenario::RefreshToken => &["token: refresh_token"],
@@ -130,6 +134,9 @@ fn main() -> Result<()> {
     Ok(())
 }
 
+/// The password of every bench account (long and uncommon enough for the policy).
+const PASSWORD: &str = "bench: correct horse battery staple";
+
 struct Client {
     http: reqwest::Client,
     base: String,
@@ -142,6 +149,8 @@ struct Client {
 /// What one worker carries from one iteration to the next.
 enum Worker {
     Email(String),
+    /// An account with the bench password.
+    Password(String),
     Passkey(SoftKey),
     /// The `pw_session=…` cookie of a live SSO session.
     Session(String),
@@ -236,6 +245,24 @@ impl Client {
         let clock = Instant::now();
         self.token(&done).await?;
         t[4] = clock.elapsed();
+        Ok(t)
+    }
+
+    /// One complete password sign-in, identifier first; the duration of each step.
+    async fn password_sign_in(&self, email: &str) -> Result<Vec<Duration>> {
+        let mut t = vec![Duration::ZERO; 4];
+        let clock = Instant::now();
+        let flow = self.start().await?;
+        t[0] = clock.elapsed();
+        let clock = Instant::now();
+        let flow = self.post(&Self::href(&flow, "identify")?, json!({ "identifier": email })).await?;
+        t[1] = clock.elapsed();
+        let clock = Instant::now();
+        let done = self.post(&Self::href(&flow, "challenge-authenticator")?, json!({ "password": PASSWORD })).await?;
+        t[2] = clock.elapsed();
+        let clock = Instant::now();
+        self.token(&done).await?;
+        t[3] = clock.elapsed();
         Ok(t)
     }
 
@@ -349,6 +376,24 @@ impl Client {
                 self.register(&email, None).await?;
                 Worker::Email(email)
             }
+            Scenario::Password => {
+                // Sign up through the password step's other way (email), then take the
+                // password the app offers.
+                let flow = self.start().await?;
+                let flow = self.post(&Self::href(&flow, "identify")?, json!({ "identifier": email })).await?;
+                let flow = self
+                    .post(&Self::href(&flow, "select-authenticator-authenticate")?, json!({ "authenticator": "email" }))
+                    .await?;
+                let code = self.latest_code(&email).await?;
+                let flow = self.post(&Self::href(&flow, "challenge-authenticator")?, json!({ "code": code })).await?;
+                let flow = self
+                    .post(&Self::href(&flow, "enroll-profile")?, json!({ "email": email, "given_name": "Bench" }))
+                    .await?;
+                let done =
+                    self.post(&Self::href(&flow, "enroll-authenticator")?, json!({ "password": PASSWORD })).await?;
+                done["success"]["code"].as_str().context("setting the password did not succeed")?;
+                Worker::Password(email)
+            }
             Scenario::Passkey => {
                 let mut key = SoftKey::new();
                 self.register(&email, Some(&mut key)).await?;
@@ -368,6 +413,7 @@ impl Client {
     async fn once(&self, worker: &mut Worker) -> Result<Vec<Duration>> {
         match worker {
             Worker::Email(email) => self.sign_in(email).await,
+            Worker::Password(email) => self.password_sign_in(email).await,
             Worker::Passkey(key) => self.passkey_sign_in(key).await,
             Worker::Session(session) => {
                 let clock = Instant::now();

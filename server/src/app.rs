@@ -42,6 +42,9 @@ pub struct AppState {
     pub clock: Clock,
     /// Turns true when the server is shutting down (ends event streams).
     pub shutdown: watch::Receiver<bool>,
+    /// Password hashing at once, at most one per core: argon2id takes memory (19 MiB
+    /// each) and CPU, so a flood of password answers waits instead of exhausting both.
+    pub hashing: Arc<tokio::sync::Semaphore>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -101,6 +104,9 @@ impl AppState {
             passkeys: Arc::new(passkeys),
             clock,
             shutdown,
+            hashing: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
+            )),
         })
     }
 }

@@ -43,15 +43,16 @@ pub fn bench(args: &[String]) -> Result<()> {
     let (mut server, base) = start_server(&root, &config)?;
     let report = (|| -> Result<_> {
         let email = measure(&root, &base, &duration, &concurrency, "email")?;
+        let password = measure(&root, &base, &duration, &concurrency, "password")?;
         let mut grants = vec![];
         for grant in TOKEN_GRANTS {
             grants.push(measure(&root, &base, &duration, &concurrency, grant)?);
         }
-        Ok((email, grants, sizes(&root, &base)?))
+        Ok((email, password, grants, sizes(&root, &base)?))
     })();
     drop(server.stdin.take());
     let _ = server.wait();
-    let (load, grants, sizes) = report?;
+    let (load, password, grants, sizes) = report?;
 
     // Passkeys need a host name for their RP ID, so this server runs at localhost.
     sh::step("starting Passway with passkeys (release, RP ID localhost)");
@@ -69,7 +70,7 @@ pub fn bench(args: &[String]) -> Result<()> {
     let _ = std::fs::remove_dir_all(&dir);
     let passkey_load = passkey_load?;
 
-    let markdown = render(&load, &passkey_load, &grants, &sizes, postgres, &concurrency);
+    let markdown = render(&load, &password, &passkey_load, &grants, &sizes, postgres, &concurrency);
     println!("\n{markdown}");
     let out = root.join("target/bench");
     std::fs::create_dir_all(&out)?;
@@ -106,6 +107,11 @@ dir = "{widget}"
 client_id = "bench"
 name = "Bench"
 redirect_uris = ["http://bench.invalid/cb"]
+[[apps]]
+client_id = "bench-passwords"
+name = "Bench passwords"
+redirect_uris = ["http://bench.invalid/cb"]
+passwords = "optional"
 [[apps]]
 client_id = "bench-api"
 name = "Bench API"
@@ -161,6 +167,9 @@ fn measure(root: &Path, base: &str, duration: &str, concurrency: &str, scenario:
     load.args(["--base", base, "--scenario", scenario, "--concurrency", concurrency, "--duration", duration]);
     if TOKEN_GRANTS.contains(&scenario) {
         load.args(["--client-id", "bench-api", "--client-secret", BENCH_SECRET]);
+    }
+    if scenario == "password" {
+        load.args(["--client-id", "bench-passwords"]);
     }
     let out = load.stderr(Stdio::inherit()).output().context("running passway-load")?;
     if !out.status.success() {
@@ -224,6 +233,7 @@ fn http_get(base: &str, path: &str) -> Result<Vec<u8>> {
 
 fn render(
     email: &Value,
+    password: &Value,
     passkey: &Value,
     grants: &[Value],
     sizes: &[Size],
@@ -238,6 +248,12 @@ fn render(
         "sign-ins",
         email,
     );
+    md.push('\n');
+    md.push_str(&load_table(
+        &format!("Complete password sign-ins, identifier first, argon2id at OWASP's cost (m=19 MiB, t=2) over HTTP ({store}, {concurrency} concurrent clients)"),
+        "sign-ins",
+        password,
+    ));
     md.push('\n');
     md.push_str(&load_table(
         &format!("Complete passkey sign-ins (autofill, software authenticator) over HTTP ({store}, {concurrency} concurrent clients)"),

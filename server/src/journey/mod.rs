@@ -295,7 +295,8 @@ async fn run(
 
     let hashes = matches!(&action, Action::Submit { remediation, .. } if engine::hashes_password(flow, remediation));
     let out = if hashes {
-        // Tens of milliseconds of argon2id: off the async threads.
+        // Tens of milliseconds of argon2id: off the async threads, one per core at most.
+        let _permit = app.hashing.acquire().await.expect("the hashing semaphore is never closed");
         let (app, flow) = (app.clone(), flow.clone());
         tokio::task::spawn_blocking(move || step_now(&app, &flow, action, &world, &settings, now))
             .await
