@@ -117,14 +117,15 @@ pub fn explain(
     let probe = Flow { subject: Some(super::Subject { email: q.email.clone() }), ..started.outcome.flow.clone() };
     let ctx = sign_on::context(&probe, &world, &env);
     lines.push(format!(
-        "context: groups [{}], address {}, {} device, platform {}",
+        "context: groups [{}], address {}, {} device, platform {}, risk {}",
         ctx.groups.iter().cloned().collect::<Vec<_>>().join(", "),
         ctx.ip.map(|ip| ip.to_string()).unwrap_or_else(|| "unknown".into()),
         match ctx.new_device {
             Some(false) => "known",
             _ => "new",
         },
-        ctx.platform.name()
+        ctx.platform.name(),
+        ctx.risk.name()
     ));
     lines.push(match &q.account {
         Some((user, passkeys)) => {
@@ -259,8 +260,19 @@ impl Runner {
                 format!("offers to enrol {} (optional: the dry run skips it)", enrollable(&self.flow.step))
             }
             Step::EnrollPasskey { .. } => "creates a passkey".to_owned(),
-            Step::EnrollPassword { .. } => "chooses a password".to_owned(),
-            Step::EnrollTotp { .. } => "sets up an authenticator app".to_owned(),
+            Step::EnrollPassword { required: true } => "chooses a password (required by the policy)".to_owned(),
+            Step::EnrollPassword { required: false } => {
+                "offers to choose a password (optional: the dry run skips it)".to_owned()
+            }
+            Step::EnrollTotp { required: true, .. } => {
+                "sets up an authenticator app (required by the policy)".to_owned()
+            }
+            Step::EnrollTotp { required: false, .. } => {
+                "offers to set up an authenticator app (optional: the dry run skips it)".to_owned()
+            }
+            Step::Completed if self.flow.account.as_deref().is_some_and(super::is_guest) => {
+                "lets an anonymous guest in (no sign-in)".to_owned()
+            }
             Step::IdentifyRecovery | Step::ResetPassword | Step::ResetPasskey { .. } | Step::CannotRecover => {
                 "recovers the account (not part of a dry run)".to_owned()
             }

@@ -279,7 +279,7 @@ fn explain_is_a_dry_run_of_the_engine() {
         "vault",
         super::explain::Question { session: vec![Email], ..ada(1) },
         expect![[r#"
-            context: groups [], address unknown, new device, platform linux
+            context: groups [], address unknown, new device, platform linux, risk low
             account: u-ada (1 passkey(s))
             rule "Passkey required" applies: allow with 1 factor type(s), phishing-resistant
             resumes the SSO session (proven: email)
@@ -290,11 +290,38 @@ fn explain_is_a_dry_run_of_the_engine() {
         "#]],
     );
     check_explain(
+        "stronger-reset.toml",
+        "bank",
+        super::explain::Question { password: true, risk: crate::policy::RiskLevel::High, ..ada(0) },
+        expect![[r#"
+            context: groups [], address unknown, new device, platform linux, risk high
+            account: u-ada (0 passkey(s), a password)
+            rule "Default" applies: allow with 1 factor type(s)
+            → asks who it is (identify)
+            → challenges the password
+            → offers to set up an authenticator app (optional: the dry run skips it)
+            → signs in (proven: password; acr urn:passway:loa:1fa)
+            outcome: allowed
+        "#]],
+    );
+    check_explain(
+        "no-authentication.toml",
+        "catalogue",
+        ada(0),
+        expect![[r#"
+        context: groups [], address unknown, new device, platform linux, risk low
+        account: u-ada (0 passkey(s))
+        rule "Anyone" applies: anyone, without signing in (a guest unless a session is live)
+        → lets an anonymous guest in (no sign-in)
+        outcome: allowed
+    "#]],
+    );
+    check_explain(
         "network-zone.toml",
         "payroll",
         super::explain::Question { ip: Some("203.0.113.7".into()), ..ada(0) },
         expect![[r#"
-            context: groups [staff], address 203.0.113.7, new device, platform linux
+            context: groups [staff], address 203.0.113.7, new device, platform linux, risk low
             account: u-ada (0 passkey(s))
             rule "Outside the office" applies: deny
             → asks who it is (identify)
@@ -315,7 +342,7 @@ fn explain_is_a_dry_run_of_the_engine() {
             ..ada(0)
         },
         expect![[r#"
-            context: groups [staff], address 10.0.0.9, new device, platform linux
+            context: groups [staff], address 10.0.0.9, new device, platform linux, risk low
             account: none yet (a new person)
             rule "Outside the office" does not apply: 10.0.0.9 is in zone office
             rule "Staff in the office" applies: allow with 1 factor type(s)
@@ -330,7 +357,7 @@ fn explain_is_a_dry_run_of_the_engine() {
         "shop",
         super::explain::Question { acr_values: Some("urn:passway:loa:2fa".into()), ..ada(0) },
         expect![[r#"
-            context: groups [], address unknown, new device, platform linux
+            context: groups [], address unknown, new device, platform linux, risk low
             account: u-ada (0 passkey(s))
             rule "Default" applies: allow with 1 factor type(s)
             acr_values asks for urn:passway:loa:2fa: the engine requires 2 factor type(s)
