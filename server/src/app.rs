@@ -42,9 +42,10 @@ pub struct AppState {
     pub clock: Clock,
     /// Turns true when the server is shutting down (ends event streams).
     pub shutdown: watch::Receiver<bool>,
-    /// Password hashing at once, at most one per core: argon2id takes memory (19 MiB
-    /// each) and CPU, so a flood of password answers waits instead of exhausting both.
-    pub hashing: Arc<tokio::sync::Semaphore>,
+    /// Password hashing: at most one per core at once, and so many waiting.
+    pub hashing: Arc<Hashing>,
+    /// Event streams open in this process, by client address and by flow.
+    pub streams: Arc<Streams>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +88,10 @@ impl AppState {
         };
         let passkeys = RelyingParties::build(&config, &issuer).map_err(StartError::Passkeys)?;
         let widget = load_widget(&config.widget_dir);
+        let hashing = Hashing::new(
+            std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
+            config.rate_limits.password_queue as usize,
+        );
         if widget.is_empty() {
             tracing::warn!(dir = %config.widget_dir.display(), "no widget bundle found: /widget/* will answer 404 (build it with `cargo xtask build`)");
         }
@@ -104,10 +109,105 @@ impl AppState {
             passkeys: Arc::new(passkeys),
             clock,
             shutdown,
-            hashing: Arc::new(tokio::sync::Semaphore::new(
-                std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
-            )),
+            hashing: Arc::new(hashing),
+            streams: Arc::default(),
         })
+    }
+}
+
+/// Password hashing at once, at most one per core: argon2id takes memory (19 MiB each)
+/// and CPU, so a flood of password answers waits instead of exhausting both — and only
+/// so many wait: past that, the answer is refused at once (`503`, try again), so the
+/// queue and the time spent in it stay bounded.
+pub struct Hashing {
+    running: tokio::sync::Semaphore,
+    /// Answers running or waiting.
+    admitted: std::sync::atomic::AtomicUsize,
+    /// Most answers running or waiting at once.
+    capacity: usize,
+}
+
+/// A place among the hashing answers: running once returned, released when dropped.
+pub struct HashingTurn<'a> {
+    _running: tokio::sync::SemaphorePermit<'a>,
+    _admitted: Admitted<'a>,
+}
+
+/// Counts one answer running or waiting, until dropped (also when its request is
+/// abandoned while it waits).
+struct Admitted<'a>(&'a Hashing);
+
+impl Hashing {
+    pub fn new(cores: usize, queue: usize) -> Hashing {
+        Hashing {
+            running: tokio::sync::Semaphore::new(cores.max(1)),
+            admitted: std::sync::atomic::AtomicUsize::new(0),
+            capacity: cores.max(1) + queue,
+        }
+    }
+
+    /// Waits for a turn to hash, or `None` at once when too many already wait.
+    pub async fn admit(&self) -> Option<HashingTurn<'_>> {
+        use std::sync::atomic::Ordering;
+        let admitted = Admitted(self);
+        if self.admitted.fetch_add(1, Ordering::AcqRel) >= self.capacity {
+            return None;
+        }
+        let running = self.running.acquire().await.expect("the hashing semaphore is never closed");
+        Some(HashingTurn { _running: running, _admitted: admitted })
+    }
+}
+
+impl Drop for Admitted<'_> {
+    fn drop(&mut self) {
+        self.0.admitted.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
+/// Counts of what is open in this process (event streams), by key.
+#[derive(Default)]
+pub struct Streams {
+    open: std::sync::Mutex<HashMap<String, u32>>,
+}
+
+/// One open stream, counted under its keys until dropped.
+pub struct OpenStream {
+    streams: Arc<Streams>,
+    keys: Vec<String>,
+}
+
+impl Streams {
+    /// Counts a new stream under each key, or `None` (nothing counted) when a key is at
+    /// its limit; with `enforce` false, only counts.
+    pub fn open<const N: usize>(self: &Arc<Self>, keys: [(String, u32); N], enforce: bool) -> Option<OpenStream> {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        if enforce && keys.iter().any(|(k, max)| open.get(k).copied().unwrap_or(0) >= *max) {
+            return None;
+        }
+        for (k, _) in &keys {
+            *open.entry(k.clone()).or_default() += 1;
+        }
+        Some(OpenStream { streams: self.clone(), keys: keys.into_iter().map(|(k, _)| k).collect() })
+    }
+
+    /// Streams open under `key`.
+    pub fn count(&self, key: &str) -> u32 {
+        self.open.lock().unwrap_or_else(|p| p.into_inner()).get(key).copied().unwrap_or(0)
+    }
+}
+
+impl Drop for OpenStream {
+    fn drop(&mut self) {
+        let mut open = self.streams.open.lock().unwrap_or_else(|p| p.into_inner());
+        for k in &self.keys {
+            // Keys with nothing open go, so the map holds only what is open.
+            if let Some(n) = open.get_mut(k) {
+                *n -= 1;
+                if *n == 0 {
+                    open.remove(k);
+                }
+            }
+        }
     }
 }
 

@@ -17,6 +17,7 @@ pub mod html;
 pub mod http;
 pub mod i18n;
 pub mod journey;
+pub mod limits;
 pub mod mail;
 pub mod oidc;
 pub mod policy;

@@ -45,15 +45,45 @@ async fn maintain_keys(app: AppState) {
     }
 }
 
-/// Deletes expired flows and codes every ten minutes.
+/// Deletes what is past its time, every minute, in batches (so a backlog never holds
+/// the store for long). What is kept, and how long, is in `store::Retention`.
 async fn purge_expired(app: AppState) {
-    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
     loop {
         tick.tick().await;
-        match app.store.purge_expired(app.clock.now()).await {
-            Ok(n) if n > 0 => tracing::debug!(rows = n, "purged expired flows and codes"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "purging expired rows failed"),
+        loop {
+            match app.store.purge(&retention(&app.config, app.clock.now())).await {
+                Ok(n) if n >= u64::from(crate::store::PURGE_BATCH) => {
+                    tracing::debug!(rows = n, "purged a batch; more to go");
+                    tokio::task::yield_now().await;
+                }
+                Ok(n) => {
+                    if n > 0 {
+                        tracing::debug!(rows = n, "purged rows past their time");
+                    }
+                    break;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "purging rows past their time failed");
+                    break;
+                }
+            }
         }
+    }
+}
+
+/// How long each kind of row is kept (the README's "What is kept, and for how long").
+pub fn retention(config: &crate::config::Config, now: crate::engine::Timestamp) -> crate::store::Retention {
+    const DAY: Duration = Duration::from_secs(24 * 3600);
+    let l = &config.lifetimes;
+    crate::store::Retention {
+        now,
+        used_codes: DAY,
+        lockout_counts: DAY,
+        events: config.events_retention,
+        // A family issues refresh tokens for at most `refresh_token_max`, and the last
+        // access token it issued lives `access_token` more.
+        families: l.refresh_token_max + l.access_token,
+        mails: DAY,
     }
 }

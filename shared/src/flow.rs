@@ -10,8 +10,16 @@ use crate::Remediation;
 pub struct FlowResponse {
     /// Wire format version, [`crate::PROTOCOL_VERSION`].
     pub version: String,
-    /// The flow's bearer handle: whoever holds it can act on the flow.
+    /// The flow's handle. It names the flow but does not let anyone act on it: every
+    /// request about the flow must also come from the browser that started it (its
+    /// device cookie) or carry [`FlowResponse::binding`].
     pub handle: String,
+    /// The flow's binding secret, given only to the browser that started the flow. Send
+    /// it as the [`crate::BINDING_HEADER`] header with every request about the flow
+    /// (a browser whose cookies do not reach the server, e.g. a widget embedded on
+    /// another site, needs it). Keep it in memory: never in a URL, storage or logs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binding: Option<String>,
     /// RFC 3339 instant after which the flow is gone.
     pub expires_at: String,
     pub intent: Intent,

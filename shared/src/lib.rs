@@ -28,5 +28,10 @@ pub use start::StartFlow;
 #[cfg(not(target_arch = "wasm32"))]
 pub use webauthn_rs_proto;
 
+/// The request header that carries a flow's binding secret ([`FlowResponse::binding`]).
+/// The event stream, which browsers open without custom headers, takes it as the
+/// query parameter `binding` instead (its URL in [`Poll::events`] already has it).
+pub const BINDING_HEADER: &str = "passway-binding";
+
 /// Version of the wire format carried in every [`FlowResponse`].
 pub const PROTOCOL_VERSION: &str = "1.0";

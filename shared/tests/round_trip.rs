@@ -47,6 +47,7 @@ fn flow_response_shape() {
     let response = FlowResponse {
         version: PROTOCOL_VERSION.into(),
         handle: "h".into(),
+        binding: Some("b".into()),
         expires_at: "2026-01-01T00:00:00Z".into(),
         intent: Intent::Login,
         app: AppInfo { id: "shop".into(), name: "Shop".into(), brand: "acme".into(), logo_url: None },

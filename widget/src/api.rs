@@ -15,15 +15,16 @@ pub enum Failure {
     Api(ApiError),
 }
 
-pub async fn get_flow(url: &str) -> Result<FlowResponse, Failure> {
-    let value = fetch("GET", url, None).await?;
+/// Reads a flow; `binding` is its binding secret once known (see `FlowResponse::binding`).
+pub async fn get_flow(url: &str, binding: Option<&str>) -> Result<FlowResponse, Failure> {
+    let value = fetch("GET", url, None, binding).await?;
     decode(value)
 }
 
-pub async fn post_json<T: Serialize>(url: &str, body: &T) -> Result<FlowResponse, Failure> {
+pub async fn post_json<T: Serialize>(url: &str, body: &T, binding: Option<&str>) -> Result<FlowResponse, Failure> {
     let js = body.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|_| Failure::Network)?;
     let text = js_sys::JSON::stringify(&js).map_err(|_| Failure::Network)?;
-    let value = fetch("POST", url, Some(("application/json", text.into()))).await?;
+    let value = fetch("POST", url, Some(("application/json", text.into())), binding).await?;
     decode(value)
 }
 
@@ -33,16 +34,24 @@ pub async fn post_form(url: &str, pairs: &[(&str, &str)]) -> Result<JsValue, Fai
     for (k, v) in pairs {
         params.append(k, v);
     }
-    fetch("POST", url, Some(("application/x-www-form-urlencoded", params.to_string().into()))).await
+    fetch("POST", url, Some(("application/x-www-form-urlencoded", params.to_string().into())), None).await
 }
 
-async fn fetch(method: &str, url: &str, body: Option<(&str, String)>) -> Result<JsValue, Failure> {
+async fn fetch(
+    method: &str,
+    url: &str,
+    body: Option<(&str, String)>,
+    binding: Option<&str>,
+) -> Result<JsValue, Failure> {
     let init = RequestInit::new();
     init.set_method(method);
     init.set_mode(RequestMode::Cors);
     init.set_credentials(RequestCredentials::Include);
     let headers = Headers::new().map_err(|_| Failure::Network)?;
     headers.set("accept", "application/json").map_err(|_| Failure::Network)?;
+    if let Some(binding) = binding {
+        headers.set(passway_protocol::BINDING_HEADER, binding).map_err(|_| Failure::Network)?;
+    }
     if let Some((content_type, text)) = body {
         headers.set("content-type", content_type).map_err(|_| Failure::Network)?;
         init.set_body(&JsValue::from_str(&text));

@@ -31,6 +31,8 @@ pub struct Widget {
     config: StoredValue<Config, LocalStorage>,
     /// PKCE verifier and state of the flow this widget started.
     pkce: StoredValue<Option<(String, Option<String>)>, LocalStorage>,
+    /// The flow's binding secret, sent with every request about it; kept in memory only.
+    binding: StoredValue<Option<String>, LocalStorage>,
     pub screen: RwSignal<Screen>,
     pub busy: RwSignal<bool>,
     /// A problem to announce that the server did not phrase (network, expiry).
@@ -44,6 +46,7 @@ impl Widget {
         Widget {
             config: StoredValue::new_local(config),
             pkce: StoredValue::new_local(None),
+            binding: StoredValue::new_local(None),
             screen: RwSignal::new(Screen::Loading),
             busy: RwSignal::new(false),
             alert: RwSignal::new(None),
@@ -114,7 +117,9 @@ impl Widget {
         spawn_local(async move {
             let start = self.config.with_value(|c| c.start.clone());
             let result = match start {
-                Start::Resume { handle } => api::get_flow(&format!("{}/api/v1/flows/{handle}", self.base_url())).await,
+                Start::Resume { handle } => {
+                    api::get_flow(&format!("{}/api/v1/flows/{handle}", self.base_url()), None).await
+                }
                 Start::New { client_id, redirect_uri, scope, state, intent, login_hint } => {
                     match self.new_flow(client_id, redirect_uri, scope, state, intent, login_hint).await {
                         Ok(r) => r,
@@ -153,7 +158,7 @@ impl Widget {
             ui_locales: None,
         };
         self.pkce.set_value(Some((verifier, state)));
-        Ok(api::post_json(&format!("{}/api/v1/flows", self.base_url()), &body).await)
+        Ok(api::post_json(&format!("{}/api/v1/flows", self.base_url()), &body, None).await)
     }
 
     /// Submits values to a remediation's URL.
@@ -163,7 +168,8 @@ impl Widget {
         }
         self.busy.set(true);
         spawn_local(async move {
-            let result = api::post_json(&href, &values).await;
+            let binding = self.binding.get_value();
+            let result = api::post_json(&href, &values, binding.as_deref()).await;
             self.follow(result).await;
         });
     }
@@ -174,6 +180,9 @@ impl Widget {
         match result {
             Ok(flow) => {
                 self.alert.set(None);
+                if flow.binding.is_some() {
+                    self.binding.set_value(flow.binding.clone());
+                }
                 match flow.success.clone() {
                     Some(success) => self.succeed(flow, success).await,
                     None => {
@@ -181,6 +190,12 @@ impl Widget {
                         self.screen.set(Screen::Flow(Box::new(flow)));
                     }
                 }
+            }
+            Err(Failure::Api(error)) if error.error == "flow_not_bound" => {
+                // Another browser started this flow: nothing to do here but say so.
+                self.busy.set(false);
+                self.report(&error.error, &error.message);
+                self.screen.set(Screen::Failed { message: error.message });
             }
             Err(Failure::Api(error)) if error.error == "flow_expired" || error.error == "flow_not_found" => {
                 self.busy.set(false);
@@ -197,7 +212,8 @@ impl Widget {
                 // Another tab moved the flow on: show where it is now.
                 self.busy.set(false);
                 if let Screen::Flow(flow) = self.screen.get_untracked() {
-                    let again = api::get_flow(&format!("{}/api/v1/flows/{}", self.base_url(), flow.handle)).await;
+                    let url = format!("{}/api/v1/flows/{}", self.base_url(), flow.handle);
+                    let again = api::get_flow(&url, self.binding.get_value().as_deref()).await;
                     Box::pin(self.follow(again)).await;
                 }
             }

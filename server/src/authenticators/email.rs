@@ -123,10 +123,7 @@ impl EmailChallenge {
         if self.attempts_left == 0 {
             return CodeVerdict::Exhausted;
         }
-        let typed: String = typed.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
-        if typed.len() != CODE_DIGITS || !typed.bytes().all(|b| b.is_ascii_digit()) {
-            return CodeVerdict::Malformed;
-        }
+        let Some(typed) = normalise_code(typed) else { return CodeVerdict::Malformed };
         if code_mac(keys, flow_id, &typed).ct_eq(&self.code) {
             // The code is single use, like the link.
             self.attempts_left = 0;
@@ -189,6 +186,15 @@ impl Authenticator for Email {
     fn verify(c: &mut EmailChallenge, answer: &Submission, ctx: &VerifyContext<'_>) -> Verdict {
         let typed = answer.get("code").and_then(|v| v.as_text()).unwrap_or("");
         let retry = |key, failed_attempt| Verdict::Retry { key, params: vec![], failed_attempt };
+        // Too many wrong codes for this address, across flows: codes are not checked
+        // for a while, but the link (256 bits, not guessable) still works.
+        if let Some(minutes) = ctx.attempt.minutes_locked(ctx.now) {
+            return Verdict::Retry {
+                key: "email.code.locked",
+                params: vec![("minutes", minutes.to_string())],
+                failed_attempt: false,
+            };
+        }
         match c.check_code(ctx.flow_id, typed, ctx.now, ctx.keys) {
             CodeVerdict::Accepted => Verdict::Proven,
             CodeVerdict::Malformed => retry("email.code.malformed", false),
@@ -202,6 +208,11 @@ impl Authenticator for Email {
         }
     }
 
+    fn is_attempt(c: &EmailChallenge, answer: &Submission, now: Timestamp) -> bool {
+        let typed = answer.get("code").and_then(|v| v.as_text()).unwrap_or("");
+        now < c.expires_at && c.attempts_left > 0 && normalise_code(typed).is_some()
+    }
+
     fn present(c: &EmailChallenge, now: Timestamp) -> Presentation {
         Presentation {
             display: mask(&c.email),
@@ -210,6 +221,12 @@ impl Authenticator for Email {
             out_of_band: true,
         }
     }
+}
+
+/// A code as typed by people (spaces, a dash), if it is six digits.
+fn normalise_code(typed: &str) -> Option<String> {
+    let code: String = typed.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+    (code.len() == CODE_DIGITS && code.bytes().all(|b| b.is_ascii_digit())).then_some(code)
 }
 
 /// Six decimal digits derived from the link secret under the server key.

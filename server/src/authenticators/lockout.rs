@@ -4,7 +4,14 @@
 //! address with no account locks exactly like one with an account, so the lockout
 //! says nothing about who has signed up. The count lives in the store (one row per
 //! address and authenticator, keyed by a MAC of the address), so it holds across
-//! instances and restarts; the store increments it in the statement itself.
+//! instances and restarts.
+//!
+//! Each attempt is *reserved* before it is checked: the store counts it as a failure
+//! in one statement, unless the address is locked, and the `attempts`-th in a row locks
+//! it; a right answer then clears the count (and the lock its reservation set). So no
+//! more than `attempts` answers in a row are ever checked, however many requests race,
+//! on however many instances — checking first and counting after would let a burst of
+//! concurrent guesses all be checked.
 
 use std::time::Duration;
 
@@ -44,6 +51,28 @@ impl Lockout {
     /// Minutes left, rounded up, for the person's message.
     pub fn minutes_left(&self, now: Timestamp) -> Option<u64> {
         self.until(now).map(|t| now.until(t).as_secs().div_ceil(60).max(1))
+    }
+}
+
+/// What the store said to an attempt (see [`crate::store::Store::reserve_attempt`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Reservation {
+    /// No guessable answer in this step: nothing was reserved.
+    #[default]
+    None,
+    /// Counted: the answer may be checked (a right one clears the count).
+    Granted,
+    /// The address is locked: the answer is not checked.
+    Locked { until: Timestamp },
+}
+
+impl Reservation {
+    /// Minutes left of the lock, rounded up, for the person's message.
+    pub fn minutes_locked(&self, now: Timestamp) -> Option<u64> {
+        match self {
+            Reservation::Locked { until } => Some(now.until(*until).as_secs().div_ceil(60).max(1)),
+            _ => None,
+        }
     }
 }
 

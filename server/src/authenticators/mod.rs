@@ -36,6 +36,12 @@ pub trait Authenticator {
     /// Checks an answer.
     fn verify(challenge: &mut Self::Challenge, answer: &Submission, ctx: &VerifyContext<'_>) -> Verdict;
 
+    /// Whether `answer` is one [`Authenticator::verify`] would check against the secret
+    /// (a guessable one counts towards the lockout); an empty or malformed one is not.
+    fn is_attempt(_challenge: &Self::Challenge, _answer: &Submission, _now: Timestamp) -> bool {
+        false
+    }
+
     /// What a client needs to present the challenge.
     fn present(challenge: &Self::Challenge, now: Timestamp) -> Presentation;
 
@@ -57,8 +63,8 @@ pub struct VerifyContext<'a> {
     pub password: Option<&'a str>,
     /// Checked instead when there is none, so the answer takes as long.
     pub decoy_password: &'a str,
-    /// The address's lockout for the authenticator under way.
-    pub lockout: lockout::Lockout,
+    /// The attempt reserved for this answer, or the lock that refuses it.
+    pub attempt: lockout::Reservation,
     /// The account's TOTP secret, when it has one.
     pub totp: Option<&'a totp::TotpSecret>,
 }

@@ -128,7 +128,7 @@ impl Authenticator for Password {
         if typed.is_empty() {
             return Verdict::Retry { key: "field.required", params: vec![], failed_attempt: false };
         }
-        if let Some(minutes) = ctx.lockout.minutes_left(ctx.now) {
+        if let Some(minutes) = ctx.attempt.minutes_locked(ctx.now) {
             return Verdict::Retry {
                 key: "password.error.locked",
                 params: vec![("minutes", minutes.to_string())],
@@ -148,6 +148,10 @@ impl Authenticator for Password {
         } else {
             Verdict::Retry { key: "password.error.wrong", params: vec![], failed_attempt: true }
         }
+    }
+
+    fn is_attempt(_: &PasswordChallenge, answer: &Submission, _: Timestamp) -> bool {
+        answer.get("password").and_then(|v| v.as_text()).is_some_and(|t| !t.is_empty())
     }
 
     fn present(_: &PasswordChallenge, _: Timestamp) -> Presentation {

@@ -137,7 +137,7 @@ impl Authenticator for Totp {
         let Some(typed) = normalise(typed) else {
             return Verdict::Retry { key: "totp.error.malformed", params: vec![], failed_attempt: false };
         };
-        if let Some(minutes) = ctx.lockout.minutes_left(ctx.now) {
+        if let Some(minutes) = ctx.attempt.minutes_locked(ctx.now) {
             return Verdict::Retry {
                 key: "totp.error.locked",
                 params: vec![("minutes", minutes.to_string())],
@@ -152,6 +152,10 @@ impl Authenticator for Totp {
             }
             None => Verdict::Retry { key: "totp.error.wrong", params: vec![], failed_attempt: true },
         }
+    }
+
+    fn is_attempt(_: &TotpChallenge, answer: &Submission, _: Timestamp) -> bool {
+        normalise(answer.get("code").and_then(|v| v.as_text()).unwrap_or("")).is_some()
     }
 
     fn present(_: &TotpChallenge, _: Timestamp) -> Presentation {

@@ -49,6 +49,38 @@ pub struct File {
     pub groups: BTreeMap<String, Spanned<GroupEntry>>,
     #[serde(default)]
     pub apps: Vec<Spanned<AppEntry>>,
+    #[serde(default)]
+    pub rate_limits: RateLimitsEntry,
+    /// Proxies (CIDR blocks) whose `Forwarded` / `X-Forwarded-For` name the client.
+    pub trusted_proxies: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    pub events: Events,
+}
+
+/// `[rate_limits]`: every limit has a default; `enabled = false` turns them all off.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitsEntry {
+    pub enabled: Option<Spanned<bool>>,
+    pub flow_starts_per_minute: Option<Spanned<u32>>,
+    pub live_flows: Option<Spanned<u32>>,
+    pub flow_requests_per_minute: Option<Spanned<u32>>,
+    pub link_opens_per_minute: Option<Spanned<u32>>,
+    pub token_requests_per_minute: Option<Spanned<u32>>,
+    pub client_token_requests_per_minute: Option<Spanned<u32>>,
+    pub emails_per_hour: Option<Spanned<u32>>,
+    pub event_streams_per_ip: Option<Spanned<u32>>,
+    pub event_streams_per_flow: Option<Spanned<u32>>,
+    pub password_queue: Option<Spanned<u32>>,
+    /// Also accepted here (it is where rate limits look): the same as the top-level key.
+    pub trusted_proxies: Option<Spanned<Vec<Spanned<String>>>>,
+}
+
+/// `[events]`: the system log.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Events {
+    pub retention_days: Option<Spanned<u32>>,
 }
 
 /// The admin API: off unless at least one token is configured.
@@ -213,6 +245,8 @@ pub struct Tokens {
     pub access_token_minutes: Option<Spanned<u32>>,
     pub id_token_minutes: Option<Spanned<u32>>,
     pub refresh_token_days: Option<Spanned<u32>>,
+    /// However often it is refreshed, a sign-in's refresh tokens end this long after it.
+    pub refresh_token_max_days: Option<Spanned<u32>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -6,6 +6,7 @@
 mod authenticators;
 mod error;
 mod file;
+mod limits;
 mod policy;
 mod validate;
 
@@ -46,6 +47,11 @@ pub struct Config {
     pub lifetimes: Lifetimes,
     /// Digests of the admin API's bearer tokens; none means the admin API is off.
     pub admin_tokens: Vec<Digest>,
+    pub rate_limits: crate::limits::RateLimits,
+    /// Proxies whose forwarding headers name the client (see `http::client_ip`).
+    pub trusted_proxies: Vec<crate::policy::Cidr>,
+    /// How long system log events are kept.
+    pub events_retention: Duration,
 }
 
 /// Where passkeys of a brand are scoped (WebAuthn RP ID) and which web origins may
@@ -146,7 +152,10 @@ impl SigningAlg {
 pub struct Lifetimes {
     pub access_token: Duration,
     pub id_token: Duration,
+    /// Each refresh token's own lifetime (renewed by rotation).
     pub refresh_token: Duration,
+    /// The absolute lifetime of a sign-in's refresh tokens, however often rotated.
+    pub refresh_token_max: Duration,
     pub session: Duration,
     pub session_idle: Duration,
     pub key_rotation: Duration,
@@ -159,6 +168,7 @@ impl Default for Lifetimes {
             access_token: Duration::from_secs(3600),
             id_token: Duration::from_secs(3600),
             refresh_token: Duration::from_secs(30 * 24 * 3600),
+            refresh_token_max: Duration::from_secs(90 * 24 * 3600),
             session: Duration::from_secs(12 * 3600),
             session_idle: Duration::from_secs(2 * 3600),
             key_rotation: Duration::from_secs(90 * 24 * 3600),

@@ -151,6 +151,9 @@ pub fn validate(text: &str, path: &Path) -> Result<Config, ConfigError> {
         || apps.values().any(|a: &App| a.enrollment.uses(crate::authenticators::AuthenticatorKind::Totp));
     engine.remember_devices = apps.values().any(|a: &App| a.sign_on.rules.iter().any(|r| r.when.device.is_some()));
     let admin_tokens = secret_hashes(&c, &file.admin.token_hashes, "admin.token_hashes")?;
+    let rate_limits = super::limits::rate_limits(&c, &file.rate_limits, engine.flow_lifetime)?;
+    let trusted_proxies = super::limits::trusted_proxies(&c, &file)?;
+    let events_retention = super::limits::events_retention(&c, &file.events)?;
 
     Ok(Config {
         admin_tokens,
@@ -170,6 +173,9 @@ pub fn validate(text: &str, path: &Path) -> Result<Config, ConfigError> {
         demo_dir: file.demo.map(|d| resolve_relative(path, Path::new(&d.dir))),
         passkeys,
         lifetimes,
+        rate_limits,
+        trusted_proxies,
+        events_retention,
     })
 }
 
@@ -570,6 +576,20 @@ fn lifetimes(c: &Checker<'_>, file: &File) -> Result<Lifetimes, ConfigError> {
     }
     if let Some(d) = minutes(&file.tokens.refresh_token_days, "tokens.refresh_token_days", 365, 86400)? {
         l.refresh_token = d;
+    }
+    if let Some(d) = minutes(&file.tokens.refresh_token_max_days, "tokens.refresh_token_max_days", 3650, 86400)? {
+        l.refresh_token_max = d;
+    }
+    if l.refresh_token > l.refresh_token_max {
+        let span = file.tokens.refresh_token_days.as_ref().map_or(0..0, Spanned::span);
+        return c.err(
+            span,
+            "tokens.refresh_token_days",
+            format!(
+                "is longer than tokens.refresh_token_max_days ({} days): a refresh token cannot outlive its sign-in",
+                l.refresh_token_max.as_secs() / 86400
+            ),
+        );
     }
     if let Some(d) = minutes(&file.sessions.lifetime_hours, "sessions.lifetime_hours", 24 * 90, 3600)? {
         l.session = d;

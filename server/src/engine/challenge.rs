@@ -11,15 +11,22 @@ use super::{
 };
 use super::{Severity, Step, World, finish, identify, recover, register, text_of};
 use crate::authenticators::email::{EmailChallenge, LinkVerdict, MAX_EMAILS_PER_FLOW, Purpose};
+use crate::authenticators::lockout::{self, Reservation};
 use crate::authenticators::passkey::PasskeyChallenge;
 use crate::authenticators::password::{self, PasswordChallenge};
 use crate::authenticators::totp::TotpChallenge;
-use crate::authenticators::{AuthenticatorKind, Verdict, VerifyContext, lockout};
+use crate::authenticators::{AuthenticatorKind, Verdict, VerifyContext};
 
 /// Mails a fresh challenge to the flow's subject, replacing any previous one.
-pub(super) fn send(mut flow: Flow, purpose: Purpose, env: &mut Env<'_>) -> Outcome {
+pub(super) fn send(mut flow: Flow, purpose: Purpose, world: &World, env: &mut Env<'_>) -> Outcome {
     if flow.emails_sent >= MAX_EMAILS_PER_FLOW {
         return Outcome::new(flow).notice(Notice::error("email.send.limit"));
+    }
+    if let Some(wait) = world.email_wait {
+        // The address had its share of emails (across flows): nothing is sent.
+        let minutes = wait.as_secs().div_ceil(60).max(1);
+        return Outcome::new(flow)
+            .notice(Notice::error("email.send.address_limit").with("minutes", minutes.to_string()));
     }
     let email = flow.subject.as_ref().expect("subject set before a challenge").email.clone();
     let (challenge, secret) = EmailChallenge::issue(&flow.id, &email, purpose, env.now, env.rng, env.keys);
@@ -46,10 +53,11 @@ pub(super) fn begin(
     kind: AuthenticatorKind,
     user_id: Option<&str>,
     purpose: Purpose,
+    world: &World,
     env: &mut Env<'_>,
 ) -> Outcome {
     match kind {
-        AuthenticatorKind::Email => send(flow, purpose, env),
+        AuthenticatorKind::Email => send(flow, purpose, world, env),
         AuthenticatorKind::Password => begin_password(flow),
         AuthenticatorKind::Passkey => begin_passkey(flow, user_id.expect("a passkey challenge names its account"), env),
         AuthenticatorKind::Totp => begin_totp(flow),
@@ -77,22 +85,13 @@ pub(super) fn begin_totp(mut flow: Flow) -> Outcome {
     Outcome::new(flow)
 }
 
-/// The lockout count of a guessable answer: a wrong one counts, a right one after
-/// wrong ones starts it again (no write otherwise).
-fn count_answer(flow: &Flow, kind: AuthenticatorKind, right: bool, world: &World, env: &Env<'_>) -> Option<Effect> {
+/// A right answer to a guessable challenge: the attempt the shell reserved (counted as
+/// a failure before the check) is cleared, and the count starts again. A wrong one
+/// stays counted as it is.
+fn clear_attempts(flow: &Flow, kind: AuthenticatorKind, world: &World, env: &Env<'_>) -> Option<Effect> {
     let email = &flow.subject.as_ref()?.email;
-    let subject = lockout::subject_key(env.keys, email);
-    let policy = env.settings.lockout;
-    match right {
-        true if world.lockout.failures > 0 => Some(Effect::AnswerAccepted { subject, authenticator: kind }),
-        true => None,
-        false => Some(Effect::AnswerFailed {
-            subject,
-            authenticator: kind,
-            limit: policy.attempts,
-            lock_until: env.now.plus(policy.duration),
-        }),
-    }
+    (world.attempt == Reservation::Granted)
+        .then(|| Effect::AnswerAccepted { subject: lockout::subject_key(env.keys, email), authenticator: kind })
 }
 
 /// `challenge-authenticator`: an answer to whatever challenge is under way, checked by
@@ -108,7 +107,7 @@ pub(super) fn submit_answer(mut flow: Flow, values: &Submission, world: &World, 
         ceremony: world.ceremony.as_ref(),
         password: world.password.as_deref(),
         decoy_password: password::decoy(env.settings.passwords.cost),
-        lockout: world.lockout,
+        attempt: world.attempt,
         totp: world.totp.as_ref(),
     };
     let verdict = challenge.verify(values, &ctx);
@@ -117,7 +116,7 @@ pub(super) fn submit_answer(mut flow: Flow, values: &Submission, world: &World, 
     let field = challenge.answer_fields().first().map(|f| f.name.clone()).unwrap_or_default();
     match verdict {
         Verdict::Proven => {
-            let counted = count_answer(&flow, kind, true, world, env).filter(|_| locks_out);
+            let counted = clear_attempts(&flow, kind, world, env).filter(|_| locks_out);
             let used: Vec<Effect> =
                 passkey_used(world, env).into_iter().chain(totp_used(&challenge, world)).chain(counted).collect();
             flow.step = Step::Challenge(challenge);
@@ -131,10 +130,8 @@ pub(super) fn submit_answer(mut flow: Flow, values: &Submission, world: &World, 
             flow.step = Step::Challenge(challenge);
             let mut notice = Notice::error(key).on(field);
             notice.params = params;
-            let counted = count_answer(&flow, kind, false, world, env).filter(|_| locks_out && failed_attempt);
             let mut out = Outcome::invalid(flow, names::CHALLENGE_AUTHENTICATOR, values, vec![notice]);
             out.effects.extend(renewed.map(Effect::BeginCeremony));
-            out.effects.extend(counted);
             if failed_attempt {
                 let reason = match &world.ceremony {
                     Some(CeremonyOutcome::Failed(failure)) => failure.reason(),
@@ -173,7 +170,7 @@ pub(super) fn select(flow: Flow, values: &Submission, world: &World, env: &mut E
     match kind {
         // Only email and password are offered for an address without an account.
         Some(kind) if user_id.is_some() || matches!(kind, AuthenticatorKind::Email | AuthenticatorKind::Password) => {
-            begin(flow, kind, user_id.as_deref(), purpose, env)
+            begin(flow, kind, user_id.as_deref(), purpose, world, env)
         }
         _ => Outcome::invalid(
             flow,
@@ -205,8 +202,8 @@ pub(super) fn resend(flow: Flow, world: &World, env: &mut Env<'_>) -> Outcome {
     let purpose = challenge.purpose;
     let mut out = match purpose {
         // Recovery mails only addresses that have an account, resent or not.
-        Purpose::Recover if world.user.is_none() => recover::unsent_email(flow, env),
-        _ => send(flow, purpose, env),
+        Purpose::Recover if world.user.is_none() => recover::unsent_email(flow, world, env),
+        _ => send(flow, purpose, world, env),
     };
     if out.notices.is_empty() {
         out.notices.push(Notice::info("email.resend.sent"));

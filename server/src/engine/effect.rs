@@ -52,16 +52,10 @@ pub enum Effect {
         hash: String,
         at: Timestamp,
     },
-    /// A wrong answer to a guessable authenticator (a password): count it for the
-    /// email in play (`subject`, see `authenticators::lockout`); the `limit`-th in a
-    /// row locks it until `lock_until`. Counted in the store, across instances.
-    AnswerFailed {
-        subject: Digest,
-        authenticator: AuthenticatorKind,
-        limit: u32,
-        lock_until: Timestamp,
-    },
-    /// The right answer after wrong ones: the count starts again.
+    /// The right answer to a guessable authenticator: the attempts counted for the
+    /// email in play (`subject`, see `authenticators::lockout`) are cleared, the one
+    /// reserved for this answer too. (Wrong answers need no effect: each was counted
+    /// when the shell reserved it.)
     AnswerAccepted {
         subject: Digest,
         authenticator: AuthenticatorKind,

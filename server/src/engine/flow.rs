@@ -266,9 +266,21 @@ impl Challenge {
         }
     }
 
-    /// Whether wrong answers count towards a lockout (guessable secrets).
+    /// Whether wrong answers count towards a lockout (guessable secrets: a password,
+    /// an authenticator app's code, an emailed code).
     pub fn locks_out(&self) -> bool {
-        matches!(self, Challenge::Password(_) | Challenge::Totp(_))
+        matches!(self, Challenge::Password(_) | Challenge::Totp(_) | Challenge::Email(_))
+    }
+
+    /// Whether `answer` would be checked (and so counts as an attempt): not an empty or
+    /// malformed one, which is refused before any check.
+    pub fn is_attempt(&self, answer: &Submission, now: Timestamp) -> bool {
+        match self {
+            Challenge::Email(c) => Email::is_attempt(c, answer, now),
+            Challenge::Passkey(c) => Passkey::is_attempt(c, answer, now),
+            Challenge::Password(c) => Password::is_attempt(c, answer, now),
+            Challenge::Totp(c) => Totp::is_attempt(c, answer, now),
+        }
     }
 
     /// The WebAuthn ceremony an answer must come from, if any.

@@ -40,7 +40,7 @@ pub(super) fn submit(mut flow: Flow, values: &Submission, world: &World, env: &m
     flow.authenticators = vec![AuthenticatorKind::Email];
     // Only the email's wording differs; the work and the answer are the same.
     let purpose = if world.user.is_some() { Purpose::SignIn } else { Purpose::Register };
-    challenge::send(flow, purpose, env)
+    challenge::send(flow, purpose, world, env)
 }
 
 /// A passkey answered the autofill ceremony (or the "sign in with a passkey" button).

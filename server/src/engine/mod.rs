@@ -13,6 +13,7 @@
 //! - an account is created only for an email proven in the same flow;
 //! - what the person may submit is exactly what [`forms::offered`] renders.
 
+pub mod binding;
 pub mod ceremony;
 mod challenge;
 pub mod consent;
@@ -92,9 +93,12 @@ pub struct World {
     pub new_device: Option<bool>,
     /// That account's password hash (PHC string), when it has one.
     pub password: Option<String>,
-    /// The lockout of the email in play for the authenticator whose answer the step
-    /// checks (see [`guessable_answer`]).
-    pub lockout: crate::authenticators::lockout::Lockout,
+    /// The attempt at a guessable answer the shell reserved for this step (see
+    /// [`guessable_answer`]): counted before it is checked, or refused by a lockout.
+    pub attempt: crate::authenticators::lockout::Reservation,
+    /// While the email in play has had its share of emails (across flows), how long
+    /// until another may be sent: set when the store refused one (see `journey`).
+    pub email_wait: Option<std::time::Duration>,
     /// That account's TOTP secret (unsealed by the shell), when it has one.
     pub totp: Option<crate::authenticators::totp::TotpSecret>,
     /// How many times that account skipped enrolling each authenticator (loaded for
@@ -190,6 +194,11 @@ impl Outcome {
         Outcome { flow, effects: vec![], notices: vec![], echo: None, reply: Reply::Flow }
     }
 
+    /// Whether the step mails a challenge (which the store counts per address).
+    pub fn sends_email(&self) -> bool {
+        self.effects.iter().any(|e| matches!(e, Effect::SendEmail(_)))
+    }
+
     /// The flow as it is, nothing to do (for presenting it).
     pub fn unchanged(flow: Flow) -> Outcome {
         Outcome::new(flow)
@@ -239,11 +248,20 @@ pub fn ceremony_for<'f>(flow: &'f Flow, remediation: &str) -> Option<&'f Ceremon
     }
 }
 
-/// The authenticator whose guessable answer (a password) a submission to `remediation`
-/// checks: the shell loads the lockout of the email in play for it.
-pub fn guessable_answer(flow: &Flow, remediation: &str) -> Option<crate::authenticators::AuthenticatorKind> {
-    match (remediation, &flow.step) {
-        (names::CHALLENGE_AUTHENTICATOR, Step::Challenge(c)) if c.locks_out() => Some(c.kind()),
+/// The authenticator whose guessable answer (a password, a code) `action` submits, when
+/// it is one that would be checked: the shell reserves the attempt for the email in
+/// play (see `authenticators::lockout`) before the step checks it.
+pub fn guessable_answer(
+    flow: &Flow,
+    action: &Action,
+    now: Timestamp,
+) -> Option<crate::authenticators::AuthenticatorKind> {
+    match (action, &flow.step) {
+        (Action::Submit { remediation, values }, Step::Challenge(c))
+            if remediation == names::CHALLENGE_AUTHENTICATOR && c.locks_out() && c.is_attempt(values, now) =>
+        {
+            Some(c.kind())
+        }
         _ => None,
     }
 }

@@ -49,7 +49,9 @@ pub(super) fn submit(mut flow: Flow, values: &Submission, world: &World, env: &m
     flow.intent = Intent::Recover;
     let mut out = match &world.user {
         Some(_) => next(flow, world, env),
-        None if env.settings.recovery.authenticators.contains(&AuthenticatorKind::Email) => unsent_email(flow, env),
+        None if env.settings.recovery.authenticators.contains(&AuthenticatorKind::Email) => {
+            unsent_email(flow, world, env)
+        }
         None => cannot_recover(flow),
     };
     out.effects.insert(
@@ -119,7 +121,7 @@ fn next(mut flow: Flow, world: &World, env: &mut Env<'_>) -> Outcome {
             flow.authenticators = kinds.clone();
             let again = !proven.is_empty();
             let user_id = world.user.as_ref().map(|u| u.id.clone());
-            let out = challenge::begin(flow, kinds[0], user_id.as_deref(), Purpose::Recover, env);
+            let out = challenge::begin(flow, kinds[0], user_id.as_deref(), Purpose::Recover, world, env);
             if again { out.notice(Notice::info("recovery.another_check")) } else { out }
         }
         // Said only once the email is proven: before, an account that cannot be
@@ -129,14 +131,14 @@ fn next(mut flow: Flow, world: &World, env: &mut Env<'_>) -> Outcome {
                 && !proven.contains(&AuthenticatorKind::Email) =>
         {
             flow.authenticators = vec![AuthenticatorKind::Email];
-            challenge::send(flow, Purpose::Recover, env)
+            challenge::send(flow, Purpose::Recover, world, env)
         }
         RecoveryNext::Impossible => cannot_recover(flow),
     }
 }
 
 /// The same step as for a known address, but nothing is sent: its code exists nowhere.
-pub(super) fn unsent_email(mut flow: Flow, env: &mut Env<'_>) -> Outcome {
+pub(super) fn unsent_email(mut flow: Flow, _world: &World, env: &mut Env<'_>) -> Outcome {
     if flow.emails_sent >= MAX_EMAILS_PER_FLOW {
         return Outcome::new(flow).notice(Notice::error("email.send.limit"));
     }

@@ -52,7 +52,7 @@ pub(super) fn submit(mut flow: Flow, values: &Submission, world: &World, env: &m
     }
     identify::set_subject(&mut flow, email.expect("validated above"));
     let purpose = if world.user.is_some() { Purpose::SignIn } else { Purpose::Register };
-    challenge::send(flow, purpose, env)
+    challenge::send(flow, purpose, world, env)
 }
 
 /// The submitted value of `attr` (empty when not given and not `required`), or the i18n

@@ -47,7 +47,7 @@ pub(super) fn establish(mut flow: Flow, world: &World, env: &mut Env<'_>) -> Res
         Some(&kind) => {
             flow.authenticators = usable.clone();
             let user_id = flow.account.clone();
-            challenge::begin(flow, kind, user_id.as_deref(), Purpose::SignIn, env)
+            challenge::begin(flow, kind, user_id.as_deref(), Purpose::SignIn, world, env)
         }
         None if !enrollable.is_empty() => enroll::offer(flow, true, enrollable, world, env),
         None => sign_on::deny(flow, name.clone()),

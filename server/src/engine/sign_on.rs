@@ -117,7 +117,7 @@ pub(super) fn step_up(
         Some(&kind) => {
             flow.authenticators = available.clone();
             let user_id = flow.account.clone().expect("a step-up follows sign-in");
-            challenge::begin(flow, kind, Some(&user_id), Purpose::SignIn, env)
+            challenge::begin(flow, kind, Some(&user_id), Purpose::SignIn, world, env)
         }
         None if !enrollable.is_empty() => enroll::offer(flow, true, enrollable, world, env),
         None => return deny(flow, rule),

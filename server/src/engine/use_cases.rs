@@ -38,7 +38,9 @@ fn register_with_an_email_only() {
           effect send_email to=new@example.com purpose=Register
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
+          attempt email: Granted
           step completed offers []
+          effect answer_accepted email
           effect create_user email=new@example.com profile={}
           effect log user.registration.create Success
           effect start_session id=quifwPA-KVmuTXAagMw5FQ user=f0a0278e-4372-459c-8a61-59cd5e71cfee proofs=["email"]
@@ -63,7 +65,9 @@ fn require_only_email_and_name_at_registration() {
           effect send_email to=new@example.com purpose=Register
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
+          attempt email: Granted
           step completed offers []
+          effect answer_accepted email
           effect create_user email=new@example.com profile={"family_name": "Okafor", "given_name": "Nia"}
           effect log user.registration.create Success
           effect start_session id=quifwPA-KVmuTXAagMw5FQ user=f0a0278e-4372-459c-8a61-59cd5e71cfee proofs=["email"]
@@ -109,7 +113,9 @@ fn prompt_users_to_enrol_a_second_factor() {
           effect send_email to=ada@example.com purpose=SignIn
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
+          attempt email: Granted
           step enroll_select ["passkey"] offers [select-authenticator-enroll, skip]
+          effect answer_accepted email
         > select-authenticator-enroll authenticator=passkey
           step enroll_passkey offers [enroll-authenticator, skip]
           effect begin_ceremony Register { user_id: u-ada, email: ada@example.com, display_name: ada@example.com }
@@ -210,7 +216,9 @@ fn deny_from_outside_a_network_zone() {
           effect send_email to=ada@example.com purpose=SignIn
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
+          attempt email: Granted
           step denied by "Outside the office" offers []
+          effect answer_accepted email
           effect log policy.evaluate_sign_on Deny
         > cancel 
           step identify offers [identify, select-enroll-profile]
@@ -387,7 +395,9 @@ fn require_a_mailing_address_before_a_purchase() {
           effect send_email to=ada@example.com purpose=SignIn
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
+          attempt email: Granted
           step enroll_profile_update ["street_address", "postal_code", "locality"] offers [enroll-profile-update]
+          effect answer_accepted email
         > enroll-profile-update street_address=12 St James's Square
           step enroll_profile_update ["street_address", "postal_code", "locality"] offers [enroll-profile-update]
           error field.required @postal_code
@@ -422,7 +432,9 @@ fn optional_profile_questions_can_be_skipped() {
           effect send_email to=ada@example.com purpose=SignIn
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
+          attempt email: Granted
           step enroll_profile_update ["country"] offers [enroll-profile-update, skip]
+          effect answer_accepted email
         > skip 
           step completed offers []
           effect start_session id=I9f0KxzcHw1JLr11btD-gA user=u-ada proofs=["email"]
@@ -454,8 +466,10 @@ fn ask_more_of_a_new_browser() {
           effect send_email to=ada@example.com purpose=SignIn
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
+          attempt email: Granted
           step passkey_challenge of u-ada offers [challenge-authenticator, select-identify-recovery]
           info policy.step_up
+          effect answer_accepted email
           effect log policy.evaluate_sign_on Challenge
           effect begin_ceremony Authenticate { user_id: u-ada }
         > challenge-authenticator credential=<asserted cred-1 of u-ada>
@@ -503,11 +517,15 @@ fn require_a_stronger_factor_to_reset_a_password() {
           effect send_email to=ada@example.com purpose=Recover
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
+          attempt email: Granted
           step totp_challenge offers [challenge-authenticator]
           info recovery.another_check
+          effect answer_accepted email
         > challenge-authenticator code=768147
+          attempt totp: Granted
           step reset_password offers [reset-authenticator]
           effect totp_used user=u-ada step=60000000
+          effect answer_accepted totp
         > reset-authenticator password=a brand new passphrase
           step completed offers []
           info recovery.done

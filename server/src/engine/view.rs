@@ -140,6 +140,8 @@ pub fn render(
         }
     }
 
+    // Presented only to the browser that holds the flow (the shell checked).
+    let binding = super::binding::secret(p.keys, p.handle);
     let current_authenticator = match &flow.step {
         Step::Challenge(challenge) => {
             let shown = challenge.present(p.now);
@@ -152,7 +154,9 @@ pub fn render(
                 }),
                 poll: shown.out_of_band.then(|| Poll {
                     href: p.href(passway_protocol::names::CHALLENGE_POLL),
-                    events: format!("{}/api/v1/flows/{}/events", p.base_url, p.handle),
+                    // Browsers open event streams without custom headers: the binding
+                    // rides in the query (of this URL only, never one a person sees).
+                    events: format!("{}/api/v1/flows/{}/events?binding={}", p.base_url, p.handle, binding),
                     interval_ms: 4000,
                 }),
                 expires_at: shown.expires_at.map(Timestamp::rfc3339),
@@ -200,6 +204,7 @@ pub fn render(
     FlowResponse {
         version: PROTOCOL_VERSION.into(),
         handle: p.handle.to_owned(),
+        binding: Some(binding),
         expires_at: flow.expires_at.rfc3339(),
         intent: flow.intent,
         app: p.app.clone(),

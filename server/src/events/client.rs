@@ -3,6 +3,8 @@
 pub struct ClientInfo {
     pub ip: String,
     pub user_agent: String,
+    /// The addresses the request came through, client first (`request.ipChain`).
+    pub ip_chain: Vec<String>,
 }
 
 /// "Chrome on Linux": enough to recognise one's own browser, from the User-Agent.

@@ -10,6 +10,9 @@ use axum::http::{HeaderMap, header};
 use crate::app::AppState;
 use crate::config::App;
 use crate::events::ClientInfo;
+use crate::journey::Holder;
+
+use super::client_ip::{ClientAddr, client_addr};
 
 use super::error::AppError;
 
@@ -20,6 +23,9 @@ pub const SESSION_COOKIE: &str = "pw_session";
 
 pub struct RequestContext {
     pub client: ClientInfo,
+    /// The client's address (behind trusted proxies, the one they name), read afresh
+    /// on every request.
+    pub addr: ClientAddr,
     /// Negotiated from `Accept-Language` against the shipped catalogs.
     pub locale: String,
     pub device: Option<String>,
@@ -28,6 +34,8 @@ pub struct RequestContext {
     pub origin: Option<String>,
     /// The `Authorization` header.
     pub authorization: Option<String>,
+    /// A flow's binding secret (see `engine::binding`), from its header.
+    pub binding: Option<String>,
 }
 
 impl FromRequestParts<AppState> for RequestContext {
@@ -37,24 +45,44 @@ impl FromRequestParts<AppState> for RequestContext {
         let headers = &parts.headers;
         let header =
             |name| headers.get(name).and_then(|v: &axum::http::HeaderValue| v.to_str().ok()).map(str::to_owned);
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
-            .unwrap_or_else(|| "unknown".into());
+        let addr = client_addr_of(parts, app);
         let accept = header(header::ACCEPT_LANGUAGE).unwrap_or_default();
         Ok(RequestContext {
-            client: ClientInfo { ip, user_agent: header(header::USER_AGENT).unwrap_or_default() },
+            client: ClientInfo {
+                ip: addr.ip.to_string(),
+                user_agent: header(header::USER_AGENT).unwrap_or_default(),
+                ip_chain: addr.chain.iter().map(ToString::to_string).collect(),
+            },
+            addr,
             locale: app.brands.catalog.negotiate(&accept).to_owned(),
             device: cookie(headers, DEVICE_COOKIE),
             session: cookie(headers, SESSION_COOKIE),
             origin: header(header::ORIGIN),
             authorization: header(header::AUTHORIZATION),
+            binding: headers
+                .get(passway_protocol::BINDING_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .filter(|b| b.len() <= 64)
+                .map(str::to_owned),
         })
     }
 }
 
+/// The client of a request: the socket's peer, or whom trusted proxies name. A request
+/// that did not come through a socket (tests through the router) counts as from
+/// `0.0.0.0`.
+pub fn client_addr_of(parts: &Parts, app: &AppState) -> ClientAddr {
+    let peer =
+        parts.extensions.get::<ConnectInfo<SocketAddr>>().map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
+    client_addr(peer, &parts.headers, &app.config.trusted_proxies)
+}
+
 impl RequestContext {
+    /// What the request offers as proof that it comes from a flow's browser.
+    pub fn holder(&self) -> Holder<'_> {
+        Holder { device: self.device.as_deref(), binding: self.binding.as_deref() }
+    }
+
     /// Refuses a browser request from an origin the app does not allow. Requests
     /// without `Origin` (servers, same-origin navigations) pass.
     pub fn check_origin(&self, app: &App, issuer: &str) -> Result<(), AppError> {

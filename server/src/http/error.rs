@@ -13,11 +13,17 @@ pub struct AppError {
     pub status: StatusCode,
     pub error: &'static str,
     pub message: String,
+    /// Sent as `Retry-After` (a rate limit, a busy server).
+    pub retry_after: Option<std::time::Duration>,
 }
 
 impl AppError {
     pub fn new(status: StatusCode, error: &'static str, message: impl Into<String>) -> AppError {
-        AppError { status, error, message: message.into() }
+        AppError { status, error, message: message.into(), retry_after: None }
+    }
+    pub fn retry_after(mut self, after: std::time::Duration) -> AppError {
+        self.retry_after = Some(after);
+        self
     }
     pub fn bad_request(error: &'static str, message: impl Into<String>) -> AppError {
         AppError::new(StatusCode::BAD_REQUEST, error, message)
@@ -38,6 +44,7 @@ impl From<JourneyError> for AppError {
             JourneyError::NotFound => AppError::new(StatusCode::NOT_FOUND, "flow_not_found", message),
             JourneyError::Expired => AppError::new(StatusCode::GONE, "flow_expired", message),
             JourneyError::Finished => AppError::new(StatusCode::GONE, "flow_finished", message),
+            JourneyError::NotHeld => AppError::new(StatusCode::FORBIDDEN, "flow_not_bound", message),
             JourneyError::Conflict => AppError::new(StatusCode::CONFLICT, "flow_conflict", message),
             JourneyError::AppGone(_) => AppError::new(StatusCode::GONE, "app_not_configured", message),
             JourneyError::Rejected(Rejection::NotOffered(_)) => {
@@ -49,6 +56,11 @@ impl From<JourneyError> for AppError {
             JourneyError::Store(e) => AppError::internal(e),
             JourneyError::Passkeys(e) => AppError::internal(e),
             JourneyError::NeedsInteraction(error) => AppError::bad_request(error, message),
+            JourneyError::Limited(after) => {
+                AppError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message).retry_after(after)
+            }
+            JourneyError::Busy => AppError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", message)
+                .retry_after(std::time::Duration::from_secs(2)),
         }
     }
 }
@@ -57,7 +69,13 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let body = ApiError { error: self.error.to_owned(), message: self.message };
         let mut response = (self.status, axum::Json(body)).into_response();
-        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        let h = response.headers_mut();
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Some(after) = self.retry_after
+            && let Ok(v) = HeaderValue::from_str(&after.as_secs().max(1).to_string())
+        {
+            h.insert(header::RETRY_AFTER, v);
+        }
         response
     }
 }

@@ -4,11 +4,18 @@
 //! the flow's version every two seconds. A link opened before the stream was (the tab
 //! may connect a moment after the email went out) is announced as soon as it opens.
 //! The stream ends when the flow expires or the server shuts down.
+//!
+//! Streams hold a connection and poll the store, so each client address and each flow
+//! may keep only so many open at once (`[rate_limits] event_streams_per_ip`,
+//! `event_streams_per_flow`; counted per instance, since a stream is a connection to
+//! one process). Browsers open event streams without custom headers, so the flow's
+//! binding secret may come as the query parameter `binding`.
 
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 use tokio::sync::broadcast::error::RecvError;
@@ -20,16 +27,45 @@ use crate::{engine, journey};
 
 const POLL: Duration = Duration::from_secs(2);
 
+#[derive(serde::Deserialize)]
+pub struct StreamQuery {
+    binding: Option<String>,
+}
+
 pub async fn stream(
     State(app): State<AppState>,
     ctx: RequestContext,
     Path(handle): Path<String>,
+    Query(q): Query<StreamQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
-    let loaded = journey::load(&app, &handle).await?;
+    let mut holder = ctx.holder();
+    if holder.binding.is_none() {
+        holder.binding = q.binding.as_deref();
+    }
+    let loaded = journey::load(&app, &handle, &holder).await.map_err(|e| super::flows::said(&app, &ctx, e))?;
     let config_app =
         app.config.app(&loaded.flow.client_id).ok_or_else(|| AppError::not_found("the flow's app is gone"))?;
     ctx.check_origin(config_app, &app.issuer)?;
+    let limits = &app.config.rate_limits;
+    let open = app
+        .streams
+        .open(
+            [
+                (format!("ip {}", crate::limits::client_subject(ctx.addr.ip)), limits.event_streams_per_ip),
+                (format!("flow {}", loaded.flow.id), limits.event_streams_per_flow),
+            ],
+            limits.enabled,
+        )
+        .ok_or_else(|| {
+            AppError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_streams",
+                "too many event streams are open for this flow or from this address; poll instead",
+            )
+            .retry_after(Duration::from_secs(10))
+        })?;
     let state = Watch {
+        _open: open,
         rx: app.notifier.subscribe(),
         shutdown: app.shutdown.clone(),
         deadline: tokio::time::Instant::now() + app.clock.now().until(loaded.flow.expires_at),
@@ -50,6 +86,8 @@ pub async fn stream(
 }
 
 struct Watch {
+    /// Counts this stream among its address's and its flow's until it ends.
+    _open: crate::app::OpenStream,
     app: AppState,
     rx: tokio::sync::broadcast::Receiver<std::sync::Arc<str>>,
     shutdown: tokio::sync::watch::Receiver<bool>,

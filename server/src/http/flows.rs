@@ -18,9 +18,11 @@ use crate::journey::{self, JourneyError, StartOptions};
 use crate::oidc::request::{self, Authorization, Params, RequestError};
 use crate::policy::{Platform, RiskLevel};
 
-/// Start a flow for an app.
+/// Start a flow for an app. The answer's `binding` goes with every later request about
+/// the flow (header `passway-binding`): the flow belongs to the browser that started it.
 #[utoipa::path(post, path = "/api/v1/flows", request_body = StartFlow,
-    responses((status = 200, body = FlowResponse), (status = 400, body = passway_protocol::ApiError), (status = 403, body = passway_protocol::ApiError)))]
+    responses((status = 200, body = FlowResponse), (status = 400, body = passway_protocol::ApiError), (status = 403, body = passway_protocol::ApiError),
+        (status = 429, body = passway_protocol::ApiError)))]
 pub async fn start(
     State(app): State<AppState>,
     ctx: RequestContext,
@@ -72,15 +74,16 @@ pub async fn start(
     Ok(response)
 }
 
-/// The current state of a flow (resume after a reload).
+/// The current state of a flow (resume after a reload), for the browser that started it.
 #[utoipa::path(get, path = "/api/v1/flows/{handle}", params(("handle" = String, Path)),
-    responses((status = 200, body = FlowResponse), (status = 404, body = passway_protocol::ApiError), (status = 410, body = passway_protocol::ApiError)))]
+    responses((status = 200, body = FlowResponse), (status = 403, body = passway_protocol::ApiError), (status = 404, body = passway_protocol::ApiError),
+        (status = 410, body = passway_protocol::ApiError), (status = 429, body = passway_protocol::ApiError)))]
 pub async fn get(
     State(app): State<AppState>,
     ctx: RequestContext,
     Path(handle): Path<String>,
 ) -> Result<Response, AppError> {
-    let loaded = journey::load(&app, &handle).await?;
+    let loaded = journey::load(&app, &handle, &ctx.holder()).await.map_err(|e| said(&app, &ctx, e))?;
     check_flow_origin(&app, &ctx, &loaded.flow)?;
     Ok(flow_json(journey::show(&app, &loaded.flow, &handle, &ctx.locale).await?))
 }
@@ -88,22 +91,45 @@ pub async fn get(
 /// Submit field values to a remediation offered by the flow.
 #[utoipa::path(post, path = "/api/v1/flows/{handle}/{remediation}", request_body = Submission,
     params(("handle" = String, Path), ("remediation" = String, Path)),
-    responses((status = 200, body = FlowResponse), (status = 400, body = passway_protocol::ApiError), (status = 404, body = passway_protocol::ApiError),
-        (status = 409, body = passway_protocol::ApiError), (status = 410, body = passway_protocol::ApiError)))]
+    responses((status = 200, body = FlowResponse), (status = 400, body = passway_protocol::ApiError), (status = 403, body = passway_protocol::ApiError),
+        (status = 404, body = passway_protocol::ApiError), (status = 409, body = passway_protocol::ApiError), (status = 410, body = passway_protocol::ApiError),
+        (status = 429, body = passway_protocol::ApiError), (status = 503, body = passway_protocol::ApiError)))]
 pub async fn submit(
     State(app): State<AppState>,
     ctx: RequestContext,
     Path((handle, remediation)): Path<(String, String)>,
     JsonBody(values): JsonBody<Submission>,
 ) -> Result<Response, AppError> {
-    let loaded = journey::load(&app, &handle).await?;
+    let loaded = journey::load(&app, &handle, &ctx.holder()).await.map_err(|e| said(&app, &ctx, e))?;
     check_flow_origin(&app, &ctx, &loaded.flow)?;
-    let answer = journey::submit(&app, loaded, &handle, &remediation, values, &ctx.client, &ctx.locale).await?;
+    let answer = journey::submit(&app, loaded, &handle, &remediation, values, &ctx.client, &ctx.locale)
+        .await
+        .map_err(|e| said(&app, &ctx, e))?;
     let mut response = flow_json(answer.response);
     if let Some(cookie) = &answer.session_cookie {
         session::open(&app, &ctx, &mut response, cookie).await;
     }
     Ok(response)
+}
+
+/// A journey error whose message a person reads (the widget shows it as it is), in
+/// their language.
+pub fn said(app: &AppState, ctx: &RequestContext, e: JourneyError) -> AppError {
+    use crate::engine::Texts;
+    let key = match &e {
+        JourneyError::NotHeld => "widget.error.not_bound",
+        JourneyError::Busy => "widget.error.busy",
+        JourneyError::Limited(after) => {
+            let limited = super::limit::Limited { kind: crate::limits::Kind::Email, retry_after: *after };
+            return super::limit::error(app, &ctx.locale, limited);
+        }
+        _ => return e.into(),
+    };
+    let mut error = AppError::from(e);
+    if let Some(text) = app.brands.texts(crate::branding::DEFAULT_BRAND, &ctx.locale).get(key) {
+        error.message = text;
+    }
+    error
 }
 
 fn check_flow_origin(app: &AppState, ctx: &RequestContext, flow: &crate::engine::Flow) -> Result<(), AppError> {

@@ -26,10 +26,14 @@ pub async fn page(
     Query(q): Query<SigninQuery>,
 ) -> Result<Response, AppError> {
     let handle = q.flow.unwrap_or_default();
-    let loaded = match journey::load(&app, &handle).await {
+    let loaded = match journey::load(&app, &handle, &ctx.holder()).await {
         Ok(loaded) => loaded,
         Err(JourneyError::NotFound | JourneyError::Expired | JourneyError::Finished | JourneyError::AppGone(_)) => {
-            return Ok(expired(&app, &ctx, &handle).await);
+            return Ok(cannot_go_on(&app, &ctx, &handle, StatusCode::GONE, "hosted.expired").await);
+        }
+        // Another browser holds the handle (shared, or planted): it moves nothing.
+        Err(JourneyError::NotHeld) => {
+            return Ok(cannot_go_on(&app, &ctx, &handle, StatusCode::FORBIDDEN, "hosted.not_bound").await);
         }
         Err(e) => return Err(e.into()),
     };
@@ -55,8 +59,9 @@ pub async fn page(
     ))
 }
 
-/// The page for a flow that cannot go on: branded for its app when it still exists.
-async fn expired(app: &AppState, ctx: &RequestContext, handle: &str) -> Response {
+/// The page for a flow that cannot go on here (`key`: the texts saying why), branded
+/// for its app when it still exists.
+async fn cannot_go_on(app: &AppState, ctx: &RequestContext, handle: &str, status: StatusCode, key: &str) -> Response {
     let stored = app.store.flow_by_handle(&crate::crypto::sha256(handle.as_bytes())).await.ok().flatten();
     let client_id =
         stored.and_then(|s| serde_json::from_str::<crate::engine::Flow>(&s.state).ok()).map(|f| f.client_id);
@@ -66,7 +71,7 @@ async fn expired(app: &AppState, ctx: &RequestContext, handle: &str) -> Response
     let texts = app.brands.texts(brand_id, &ctx.locale);
     let params = [("app", config_app.map_or_else(|| "the app".to_owned(), |a| a.name.clone()))];
     let t = |k: &str| substitute(&texts.get(k).unwrap_or_default(), &params);
-    let title = t("hosted.expired.title");
-    let body = pages::card(brand, &title, &t("hosted.expired.body"), "");
-    pages::render(StatusCode::GONE, Page { brand, lang: &ctx.locale, title: &title, body, scripts: &[] })
+    let title = t(&format!("{key}.title"));
+    let body = pages::card(brand, &title, &t(&format!("{key}.body")), "");
+    pages::render(status, Page { brand, lang: &ctx.locale, title: &title, body, scripts: &[] })
 }

@@ -4,6 +4,7 @@
 mod admin;
 mod authorize;
 mod body;
+mod client_ip;
 mod context;
 mod cors;
 mod dev_mailbox;
@@ -11,6 +12,7 @@ pub mod error;
 mod flow_events;
 mod flows;
 mod hosted;
+mod limit;
 mod link;
 mod logout;
 mod oidc;
@@ -32,13 +34,20 @@ pub use context::DEVICE_COOKIE;
 use error::AppError;
 
 pub fn router(app: AppState) -> Router {
+    use crate::limits::Kind;
+    // Counts requests per client address (see `limit`); `page` answers a refusal with
+    // a branded page instead of JSON.
+    let limited = |kinds: &'static [Kind], page: bool| {
+        axum::middleware::from_fn_with_state(limit::RouteLimit { app: app.clone(), kinds, page }, limit::by_client)
+    };
+    let flow_start = &[Kind::FlowStart, Kind::LiveFlows];
     let browser_api = Router::new()
-        .route("/api/v1/flows", post(flows::start))
-        .route("/api/v1/flows/{handle}", get(flows::get))
-        .route("/api/v1/flows/{handle}/events", get(flow_events::stream))
-        .route("/api/v1/flows/{handle}/{remediation}", post(flows::submit))
-        .route("/oauth2/v1/token", post(token::token))
-        .route("/oauth2/v1/revoke", post(token::revoke))
+        .route("/api/v1/flows", post(flows::start).layer(limited(flow_start, false)))
+        .route("/api/v1/flows/{handle}", get(flows::get).layer(limited(&[Kind::Submission], false)))
+        .route("/api/v1/flows/{handle}/events", get(flow_events::stream).layer(limited(&[Kind::Submission], false)))
+        .route("/api/v1/flows/{handle}/{remediation}", post(flows::submit).layer(limited(&[Kind::Submission], false)))
+        .route("/oauth2/v1/token", post(token::token).layer(limited(&[Kind::TokenByIp], false)))
+        .route("/oauth2/v1/revoke", post(token::revoke).layer(limited(&[Kind::TokenByIp], false)))
         .route("/oauth2/v1/userinfo", get(userinfo::get).post(userinfo::post))
         .layer(DefaultBodyLimit::max(body::MAX_BODY))
         .layer(axum::middleware::from_fn_with_state(app.clone(), cors::layer));
@@ -48,12 +57,12 @@ pub fn router(app: AppState) -> Router {
         .route("/", get(home))
         .route("/healthz", get(|| async { "ok" }))
         .route("/favicon.ico", get(static_files::favicon))
-        .route("/signin", get(hosted::page))
-        .route("/email/verify", get(link::open))
+        .route("/signin", get(hosted::page).layer(limited(&[Kind::Submission], true)))
+        .route("/email/verify", get(link::open).layer(limited(&[Kind::LinkOpen], true)))
         .route("/.well-known/openid-configuration", get(oidc::configuration))
-        .route("/oauth2/v1/authorize", get(authorize::get).post(authorize::post))
+        .route("/oauth2/v1/authorize", get(authorize::get).post(authorize::post).layer(limited(flow_start, true)))
         .route("/oauth2/v1/keys", get(oidc::keys))
-        .route("/oauth2/v1/introspect", post(token::introspect))
+        .route("/oauth2/v1/introspect", post(token::introspect).layer(limited(&[Kind::TokenByIp], false)))
         .route("/oauth2/v1/logout", get(logout::get).post(logout::post))
         .route("/.well-known/webauthn", get(oidc::webauthn_origins))
         .route("/api/v1/openapi.json", get(openapi::document))

@@ -10,7 +10,9 @@ use serde::Deserialize;
 
 use super::context::RequestContext;
 use crate::app::AppState;
+use crate::limits::Kind;
 use crate::oidc::OAuthError;
+use crate::oidc::client_auth;
 use crate::oidc::token::TokenRequest;
 use crate::tokens::{self, Caller};
 
@@ -29,11 +31,28 @@ pub async fn token(
     ctx: RequestContext,
     form: Result<Form<TokenRequest>, FormRejection>,
 ) -> Response {
-    let result = match parse(form) {
-        Ok(req) => tokens::token(&app, &caller(&ctx), req).await,
-        Err(e) => Err(e),
+    let req = match parse(form) {
+        Ok(req) => req,
+        Err(e) => return oauth_error(e),
     };
-    match result {
+    // Counted per app too (the client_id it claims: before authentication, so that
+    // guessing a secret is limited as well).
+    let claimed = client_auth::credentials(ctx.authorization.as_deref(), req.client_id.as_deref(), None)
+        .map(|c| c.client_id().to_owned())
+        .or_else(|_| req.client_id.clone().ok_or(()));
+    if let Ok(client_id) = claimed
+        && app.config.app(&client_id).is_some()
+        && let Err(limited) = super::limit::hit(&app, Kind::TokenByClient, &client_id, &ctx.client).await
+    {
+        let mut e = OAuthError::new("rate_limited", super::limit::error(&app, &ctx.locale, limited).message);
+        e.status = StatusCode::TOO_MANY_REQUESTS.as_u16();
+        let mut response = oauth_error(e);
+        if let Ok(v) = HeaderValue::from_str(&limited.retry_after.as_secs().max(1).to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return response;
+    }
+    match tokens::token(&app, &caller(&ctx), req).await {
         Ok(tokens) => no_store(Json(tokens).into_response()),
         Err(e) => oauth_error(e),
     }

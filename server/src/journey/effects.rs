@@ -7,11 +7,11 @@ use passway_protocol::WebAuthn;
 use super::{JourneyError, Loaded, passkeys, sessions};
 use crate::app::AppState;
 use crate::crypto::{SystemEntropy, uuid_v4};
-use crate::engine::{Effect, Outcome, Timestamp};
+use crate::engine::{self, Effect, Outcome, Timestamp};
 use crate::events::{self, ClientInfo};
 use crate::mail::{ChallengeEmail, Delivery, RenderedEmail, render_challenge};
 use crate::store::{
-    Commit, LockoutWrite, Mail, PasskeyUse, SessionWrite, StoredCode, StoredConsent, StoredPasskey, TotpWrite,
+    Commit, Mail, PasskeyUse, RateHit, SessionWrite, StoredCode, StoredConsent, StoredPasskey, TotpWrite,
 };
 
 /// Applies `out`; returns the browser options of the WebAuthn ceremonies it began.
@@ -28,6 +28,14 @@ pub(super) async fn apply(
     if changed {
         let state = serde_json::to_string(flow).expect("flow serialises");
         commit.flow = Some((flow.id.clone(), loaded.stored.version, state, flow.expires_at));
+        // Ceremonies the flow waited on and no longer does go now, not at expiry: a
+        // flow keeps at most the ones of its current step.
+        let waits_on: Vec<&str> = engine::pending_ceremonies(flow).into_iter().map(|c| c.id.as_str()).collect();
+        commit.dropped_ceremonies = engine::pending_ceremonies(&loaded.flow)
+            .into_iter()
+            .map(|c| c.id.clone())
+            .filter(|id| !waits_on.contains(&id.as_str()))
+            .collect();
     }
     let mut smtp: Vec<RenderedEmail> = vec![];
     let mut options = BTreeMap::new();
@@ -35,6 +43,13 @@ pub(super) async fn apply(
     for effect in &out.effects {
         match effect {
             Effect::SendEmail(email) => {
+                // Emails to one address are limited across flows: the commit fails past
+                // the limit, however many flows race (see `journey::run`).
+                let limits = &app.config.rate_limits;
+                if limits.enabled {
+                    let key = crate::limits::key(&app.keyring, crate::limits::Kind::Email, &email.to);
+                    commit.rate_hits.push(RateHit { key, limit: limits.emails, now });
+                }
                 let rendered = render(app, email, &flow.requester.locale)?;
                 match &app.delivery {
                     Delivery::Outbox => commit.mails.push(Mail {
@@ -88,17 +103,8 @@ pub(super) async fn apply(
                 last_seen_at: now,
             }),
             Effect::SetPassword { user_id, hash, at } => commit.passwords.push((user_id.clone(), hash.clone(), *at)),
-            Effect::AnswerFailed { subject, authenticator, limit, lock_until } => {
-                commit.lockouts.push(LockoutWrite::Failed {
-                    subject: *subject,
-                    authenticator: *authenticator,
-                    limit: *limit,
-                    lock_until: *lock_until,
-                    at: now,
-                })
-            }
             Effect::AnswerAccepted { subject, authenticator } => {
-                commit.lockouts.push(LockoutWrite::Cleared { subject: *subject, authenticator: *authenticator })
+                commit.cleared_lockouts.push((*subject, *authenticator))
             }
             Effect::SaveTotp { user_id, totp, at } => commit.totp.push(TotpWrite::Set {
                 user_id: user_id.clone(),

@@ -20,9 +20,10 @@ use crate::app::AppState;
 use crate::authenticators::totp::TotpSecret;
 use crate::authenticators::{AuthenticatorKind, lockout};
 use crate::crypto::{SystemEntropy, sha256};
+pub use crate::engine::binding::Holder;
 use crate::engine::{self, Action, Env, Flow, LinkReply, NewFlow, Outcome, Presenter, Rejection, Reply, World};
 use crate::events::ClientInfo;
-use crate::store::{StoreError, StoredFlow};
+use crate::store::{AttemptReservation, StoreError, StoredFlow};
 
 #[derive(Debug, thiserror::Error)]
 pub enum JourneyError {
@@ -32,6 +33,9 @@ pub enum JourneyError {
     Expired,
     #[error("this flow has finished")]
     Finished,
+    /// The request is not from the browser that started the flow (see `engine::binding`).
+    #[error("this flow belongs to the browser that started it")]
+    NotHeld,
     #[error("the flow was changed by another request; fetch it again")]
     Conflict,
     #[error("{0}")]
@@ -44,6 +48,12 @@ pub enum JourneyError {
     /// code (`login_required`, `consent_required`, `interaction_required`).
     #[error("{0}")]
     NeedsInteraction(&'static str),
+    /// A rate limit refused the step; nothing was written.
+    #[error("too many requests: try again in {} s", .0.as_secs())]
+    Limited(std::time::Duration),
+    /// Too many answers wait for the password hasher: try again shortly.
+    #[error("the server is busy checking passwords: try again in a few seconds")]
+    Busy,
     #[error(transparent)]
     Store(StoreError),
 }
@@ -52,6 +62,7 @@ impl From<StoreError> for JourneyError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Conflict => JourneyError::Conflict,
+            StoreError::Limited { retry_after } => JourneyError::Limited(retry_after),
             other => JourneyError::Store(other),
         }
     }
@@ -181,10 +192,15 @@ fn totp_seal_context(user_id: &str) -> Vec<u8> {
     format!("totp:{user_id}").into_bytes()
 }
 
-/// The flow behind `handle`, refused if expired or finished.
-pub async fn load(app: &AppState, handle: &str) -> Result<Loaded, JourneyError> {
+/// The flow behind `handle`, for the browser that started it (`holder` proves it is),
+/// refused if expired or finished. Someone else holding the handle learns nothing more
+/// than that it is not theirs.
+pub async fn load(app: &AppState, handle: &str, holder: &Holder<'_>) -> Result<Loaded, JourneyError> {
     let stored = app.store.flow_by_handle(&sha256(handle.as_bytes())).await?.ok_or(JourneyError::NotFound)?;
     let loaded = decode(stored)?;
+    if !engine::binding::holds(&loaded.flow, handle, holder, &app.keyring) {
+        return Err(JourneyError::NotHeld);
+    }
     if app.clock.now() >= loaded.flow.expires_at {
         return Err(JourneyError::Expired);
     }
@@ -287,26 +303,45 @@ async fn run(
         };
     }
 
-    if let Action::Submit { remediation, .. } = &action
-        && let (Some(kind), Some(subject)) = (engine::guessable_answer(flow, remediation), &flow.subject)
-    {
-        world.lockout = app.store.lockout(&lockout::subject_key(&app.keyring, &subject.email), kind).await?;
+    // A guessable answer is counted before it is checked (see `authenticators::lockout`).
+    if let (Some(kind), Some(subject)) = (engine::guessable_answer(flow, &action, now), &flow.subject) {
+        let policy = app.config.engine.lockout;
+        let attempt = AttemptReservation {
+            subject: lockout::subject_key(&app.keyring, &subject.email),
+            authenticator: kind,
+            limit: policy.attempts,
+            lock_until: now.plus(policy.duration),
+            now,
+        };
+        world.attempt = app.store.reserve_attempt(&attempt).await?;
     }
 
     let hashes = matches!(&action, Action::Submit { remediation, .. } if engine::hashes_password(flow, remediation));
     let out = if hashes {
-        // Tens of milliseconds of argon2id: off the async threads, one per core at most.
-        let _permit = app.hashing.acquire().await.expect("the hashing semaphore is never closed");
-        let (app, flow) = (app.clone(), flow.clone());
+        // Tens of milliseconds of argon2id: off the async threads, one per core at most,
+        // and only so many waiting (past that, 503 and try again).
+        let _permit = app.hashing.admit().await.ok_or(JourneyError::Busy)?;
+        let (app, flow, action, world, settings) =
+            (app.clone(), flow.clone(), action.clone(), world.clone(), settings.clone());
         tokio::task::spawn_blocking(move || step_now(&app, &flow, action, &world, &settings, now))
             .await
             // A panic in the task is the same panic as inline.
             .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?
     } else {
-        step_now(app, flow, action, &world, &settings, now)?
+        step_now(app, flow, action.clone(), &world, &settings, now)?
     };
-    let options = effects::apply(app, loaded, &out, client, now).await?;
-    Ok((out, options))
+    match effects::apply(app, loaded, &out, client, now).await {
+        Ok(options) => Ok((out, options)),
+        // The store refused an email: this address had its share, across flows (however
+        // many raced). The engine decides again, knowing it; nothing was written.
+        Err(JourneyError::Limited(retry_after)) if world.email_wait.is_none() && out.sends_email() => {
+            world.email_wait = Some(retry_after);
+            let out = step_now(app, flow, action, &world, &settings, now)?;
+            let options = effects::apply(app, loaded, &out, client, now).await?;
+            Ok((out, options))
+        }
+        Err(e) => Err(e),
+    }
 }
 
 fn step_now(

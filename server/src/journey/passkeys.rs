@@ -138,8 +138,10 @@ pub async fn finish(
     now: Timestamp,
 ) -> Result<(CeremonyOutcome, Option<User>), JourneyError> {
     let failed = |f: CeremonyFailure| Ok((CeremonyOutcome::Failed(f), None));
+    // Ceremonies live as long as their flow, which is live: gone means another request
+    // about the flow took it first, and that one decides the step.
     let Some(state) = app.store.take_ceremony(&ceremony.id, now).await? else {
-        return failed(CeremonyFailure::Gone);
+        return Err(JourneyError::Conflict);
     };
     let state: State =
         serde_json::from_str(&state).map_err(|e| JourneyError::Passkeys(format!("stored ceremony: {e}")))?;

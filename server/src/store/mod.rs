@@ -21,7 +21,7 @@ pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 use crate::authenticators::AuthenticatorKind;
-pub use crate::authenticators::lockout::Lockout;
+pub use crate::authenticators::lockout::{Lockout, Reservation};
 use crate::crypto::Digest;
 use crate::engine::{NewUser, Timestamp, User};
 
@@ -40,6 +40,9 @@ pub enum StoreError {
     Sqlite(rusqlite::Error),
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A conditional rate-limit hit of the commit was over its limit: nothing was written.
+    #[error("rate limited: retry after {} s", retry_after.as_secs())]
+    Limited { retry_after: std::time::Duration },
 }
 
 /// A flow as stored: its state serialised, guarded by a version.
@@ -64,7 +67,12 @@ pub struct Commit {
     pub profiles: Vec<(String, BTreeMap<String, String>, Timestamp)>,
     /// New passwords: (user id, PHC string, when).
     pub passwords: Vec<(String, String, Timestamp)>,
-    pub lockouts: Vec<LockoutWrite>,
+    /// Right answers: the address's count for the authenticator starts again (and a
+    /// lock its reservation set is lifted).
+    pub cleared_lockouts: Vec<(Digest, AuthenticatorKind)>,
+    /// Counted only if each stays within its limit; otherwise the whole commit fails
+    /// with [`StoreError::Limited`] (e.g. emails to one address, however many flows race).
+    pub rate_hits: Vec<RateHit>,
     pub totp: Vec<TotpWrite>,
     /// Enrolments skipped: (user id, authenticator), each counted once.
     pub skips: Vec<(String, AuthenticatorKind)>,
@@ -75,6 +83,8 @@ pub struct Commit {
     pub mails: Vec<Mail>,
     pub events: Vec<StoredEvent>,
     pub ceremonies: Vec<StoredCeremony>,
+    /// Ceremonies the flow no longer waits on (replaced, or its step left).
+    pub dropped_ceremonies: Vec<String>,
     /// New passkeys; a credential ID already registered fails the commit ([`StoreError::Duplicate`]).
     pub passkeys: Vec<StoredPasskey>,
     pub passkey_uses: Vec<PasskeyUse>,
@@ -91,7 +101,8 @@ impl Commit {
             && self.users.is_empty()
             && self.profiles.is_empty()
             && self.passwords.is_empty()
-            && self.lockouts.is_empty()
+            && self.cleared_lockouts.is_empty()
+            && self.rate_hits.is_empty()
             && self.totp.is_empty()
             && self.skips.is_empty()
             && self.revocations.is_empty()
@@ -100,6 +111,7 @@ impl Commit {
             && self.mails.is_empty()
             && self.events.is_empty()
             && self.ceremonies.is_empty()
+            && self.dropped_ceremonies.is_empty()
             && self.passkeys.is_empty()
             && self.passkey_uses.is_empty()
             && self.sessions.is_empty()
@@ -126,14 +138,59 @@ pub struct StoredTotp {
     pub last_step: i64,
 }
 
-/// A change to an address's lockout count (see `authenticators::lockout`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LockoutWrite {
-    /// A wrong answer; the `limit`-th in a row locks until `lock_until`.
-    Failed { subject: Digest, authenticator: AuthenticatorKind, limit: u32, lock_until: Timestamp, at: Timestamp },
-    /// A right answer: the count starts again.
-    Cleared { subject: Digest, authenticator: AuthenticatorKind },
+/// An attempt at a guessable answer, to count before it is checked (see
+/// `authenticators::lockout`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttemptReservation {
+    pub subject: Digest,
+    pub authenticator: AuthenticatorKind,
+    /// Attempts in a row before a lock.
+    pub limit: u32,
+    /// When a lock this attempt sets would end.
+    pub lock_until: Timestamp,
+    pub now: Timestamp,
 }
+
+/// One more event for a rate-limit key (see [`crate::limits`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateHit {
+    pub key: Digest,
+    pub limit: crate::limits::Limit,
+    pub now: Timestamp,
+}
+
+/// How long each kind of row is kept past its use (see `sql::PURGES`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    pub now: Timestamp,
+    /// Used authorization codes, past their expiry (to recognise a replay).
+    pub used_codes: std::time::Duration,
+    /// Lockout counts untouched this long.
+    pub lockout_counts: std::time::Duration,
+    /// System log events.
+    pub events: std::time::Duration,
+    /// Token families: longer than any token they issued lives.
+    pub families: std::time::Duration,
+    /// Dev outbox emails.
+    pub mails: std::time::Duration,
+}
+
+impl Retention {
+    fn cutoff(&self, c: sql::Cutoff) -> Timestamp {
+        let before = |d: std::time::Duration| Timestamp(self.now.0 - d.as_millis() as i64);
+        match c {
+            sql::Cutoff::Now => self.now,
+            sql::Cutoff::UsedCodes => before(self.used_codes),
+            sql::Cutoff::LockoutCounts => before(self.lockout_counts),
+            sql::Cutoff::Events => before(self.events),
+            sql::Cutoff::Families => before(self.families),
+            sql::Cutoff::Mails => before(self.mails),
+        }
+    }
+}
+
+/// Rows each purge statement deletes at most per call.
+pub const PURGE_BATCH: u32 = 5000;
 
 /// An SSO session: who signed in, with which authenticators, until when.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -334,6 +391,11 @@ pub trait Store: Send + Sync + 'static {
     async fn totp(&self, user_id: &str) -> Result<Option<StoredTotp>, StoreError>;
     /// The address's lockout for an authenticator (no row: no failures).
     async fn lockout(&self, subject: &Digest, authenticator: AuthenticatorKind) -> Result<Lockout, StoreError>;
+    /// Counts an attempt at a guessable answer before it is checked, unless the address
+    /// is locked; atomic across instances.
+    async fn reserve_attempt(&self, attempt: &AttemptReservation) -> Result<Reservation, StoreError>;
+    /// Counts a rate-limit hit and returns the key's counts (see [`crate::limits::judge`]).
+    async fn hit(&self, hit: &RateHit) -> Result<crate::limits::Counts, StoreError>;
     /// Whether the browser with this device cookie digest has signed the account in before.
     async fn device_known(&self, user_id: &str, device: &Digest) -> Result<bool, StoreError>;
 
@@ -370,8 +432,9 @@ pub trait Store: Send + Sync + 'static {
     /// Takes a live ceremony's state: it can be taken once.
     async fn take_ceremony(&self, id: &str, now: Timestamp) -> Result<Option<String>, StoreError>;
 
-    /// Deletes flows, codes and ceremonies that expired before `now`; returns how many rows went.
-    async fn purge_expired(&self, now: Timestamp) -> Result<u64, StoreError>;
+    /// Deletes what is past its time (at most [`PURGE_BATCH`] rows of each kind; call
+    /// again while rows went); returns how many rows went.
+    async fn purge(&self, retention: &Retention) -> Result<u64, StoreError>;
 }
 
 /// Opens the store named by `url` (`sqlite://…` or `postgres://…`) and migrates it.
@@ -389,6 +452,13 @@ fn profile_json(profile: &BTreeMap<String, String>) -> String {
 
 fn parse_profile(text: &str) -> Result<BTreeMap<String, String>, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("user profile: {e}")))
+}
+
+/// The rate-limit windows of a hit: (current start, previous start, expiry of the row).
+fn windows(hit: &RateHit) -> (Timestamp, Timestamp, Timestamp) {
+    let start = crate::limits::window_start(hit.limit, hit.now);
+    let width = hit.limit.window.as_millis() as i64;
+    (start, Timestamp(start.0 - width), Timestamp(start.0 + 2 * width))
 }
 
 fn digest(bytes: Vec<u8>) -> Result<Digest, StoreError> {

@@ -5,13 +5,14 @@ use sqlx::Row as _;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 
 use super::{
-    CodeUse, Commit, Lockout, LockoutWrite, Mail, RefreshUse, Rotation, SessionWrite, Store, StoreError, StoredEvent,
-    StoredFlow, StoredKey, StoredPasskey, StoredRefresh, StoredSession, StoredTotp, TotpWrite, digest, parse_profile,
-    profile_json, sql,
+    AttemptReservation, CodeUse, Commit, Lockout, Mail, PURGE_BATCH, RateHit, RefreshUse, Reservation, Retention,
+    Rotation, SessionWrite, Store, StoreError, StoredEvent, StoredFlow, StoredKey, StoredPasskey, StoredRefresh,
+    StoredSession, StoredTotp, TotpWrite, digest, parse_profile, profile_json, sql, windows,
 };
 use crate::authenticators::AuthenticatorKind;
 use crate::crypto::Digest;
 use crate::engine::{Timestamp, User};
+use crate::limits::{self, Counts};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
@@ -152,21 +153,17 @@ impl Store for PostgresStore {
                 }
             }
         }
-        for w in &c.lockouts {
-            let query = match w {
-                LockoutWrite::Failed { subject, authenticator, limit, lock_until, at } => {
-                    sqlx::query(sql::LOCKOUT_FAILED)
-                        .bind(&subject.0[..])
-                        .bind(authenticator.key())
-                        .bind(*limit as i32)
-                        .bind(lock_until.0)
-                        .bind(at.0)
-                }
-                LockoutWrite::Cleared { subject, authenticator } => {
-                    sqlx::query(sql::LOCKOUT_CLEARED).bind(&subject.0[..]).bind(authenticator.key())
-                }
-            };
-            query.execute(&mut *tx).await?;
+        for (subject, authenticator) in &c.cleared_lockouts {
+            sqlx::query(sql::LOCKOUT_CLEARED).bind(&subject.0[..]).bind(authenticator.key()).execute(&mut *tx).await?;
+        }
+        for hit in &c.rate_hits {
+            let counts = count_hit(&mut tx, hit).await?;
+            if let limits::Verdict::Limited { retry_after, .. } = limits::judge(hit.limit, counts, hit.now) {
+                return Err(StoreError::Limited { retry_after });
+            }
+        }
+        for id in &c.dropped_ceremonies {
+            sqlx::query(sql::DELETE_CEREMONY).bind(id).execute(&mut *tx).await?;
         }
         // Before the sessions below: a reset revokes the old ones, then signs in anew.
         for (user_id, at) in &c.revocations {
@@ -407,6 +404,48 @@ impl Store for PostgresStore {
         }))
     }
 
+    async fn reserve_attempt(&self, a: &AttemptReservation) -> Result<Reservation, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let (subject, kind) = (&a.subject.0[..], a.authenticator.key());
+        let reserve = || {
+            sqlx::query(sql::RESERVE_ATTEMPT)
+                .bind(a.limit as i32)
+                .bind(a.lock_until.0)
+                .bind(a.now.0)
+                .bind(subject)
+                .bind(kind)
+        };
+        let mut counted = reserve().execute(&mut *tx).await?.rows_affected() == 1;
+        if !counted {
+            let first = sqlx::query(sql::FIRST_ATTEMPT)
+                .bind(subject)
+                .bind(kind)
+                .bind(a.limit as i32)
+                .bind(a.lock_until.0)
+                .bind(a.now.0)
+                .execute(&mut *tx)
+                .await?;
+            // No row inserted: another request made it meanwhile; count on it.
+            counted = first.rows_affected() == 1 || reserve().execute(&mut *tx).await?.rows_affected() == 1;
+        }
+        let reservation = if counted {
+            Reservation::Granted
+        } else {
+            let row: (i32, Option<i64>) =
+                sqlx::query_as(sql::LOCKOUT).bind(subject).bind(kind).fetch_one(&mut *tx).await?;
+            Reservation::Locked { until: Timestamp(row.1.unwrap_or(a.now.0)) }
+        };
+        tx.commit().await?;
+        Ok(reservation)
+    }
+
+    async fn hit(&self, hit: &RateHit) -> Result<Counts, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let counts = count_hit(&mut tx, hit).await?;
+        tx.commit().await?;
+        Ok(counts)
+    }
+
     async fn device_known(&self, user_id: &str, device: &Digest) -> Result<bool, StoreError> {
         let row: Option<i32> =
             sqlx::query_scalar(sql::DEVICE_KNOWN).bind(user_id).bind(&device.0[..]).fetch_optional(&self.pool).await?;
@@ -520,26 +559,35 @@ impl Store for PostgresStore {
         Ok(sqlx::query_scalar(sql::TAKE_CEREMONY).bind(id).bind(now.0).fetch_optional(&self.pool).await?)
     }
 
-    async fn purge_expired(&self, now: Timestamp) -> Result<u64, StoreError> {
-        let flows = sqlx::query(sql::PURGE_FLOWS).bind(now.0).execute(&self.pool).await?;
-        let codes = sqlx::query(sql::PURGE_CODES).bind(now.0 - sql::KEEP_USED_CODES_MS).execute(&self.pool).await?;
-        let ceremonies = sqlx::query(sql::PURGE_CEREMONIES).bind(now.0).execute(&self.pool).await?;
-        let sessions = sqlx::query(sql::PURGE_SESSIONS).bind(now.0).execute(&self.pool).await?;
-        let refresh = sqlx::query(sql::PURGE_REFRESH).bind(now.0).execute(&self.pool).await?;
-        let revoked = sqlx::query(sql::PURGE_REVOKED_TOKENS).bind(now.0).execute(&self.pool).await?;
-        let lockouts = sqlx::query(sql::PURGE_LOCKOUTS)
-            .bind(now.0 - sql::KEEP_LOCKOUT_COUNTS_MS)
-            .bind(now.0)
-            .execute(&self.pool)
-            .await?;
-        Ok(flows.rows_affected()
-            + codes.rows_affected()
-            + ceremonies.rows_affected()
-            + sessions.rows_affected()
-            + refresh.rows_affected()
-            + revoked.rows_affected()
-            + lockouts.rows_affected())
+    async fn purge(&self, retention: &Retention) -> Result<u64, StoreError> {
+        let mut gone = 0;
+        for (cutoff, statement) in sql::PURGES {
+            let done = sqlx::query(*statement)
+                .bind(retention.cutoff(*cutoff).0)
+                .bind(i64::from(PURGE_BATCH))
+                .execute(&self.pool)
+                .await?;
+            gone += done.rows_affected();
+        }
+        Ok(gone)
     }
+}
+
+/// Counts a rate-limit hit in the transaction.
+async fn count_hit(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, hit: &RateHit) -> Result<Counts, StoreError> {
+    let (start, previous_start, expires_at) = windows(hit);
+    let (window_start, current, previous): (i64, i32, i32) = sqlx::query_as(sql::RATE_HIT)
+        .bind(&hit.key.0[..])
+        .bind(start.0)
+        .bind(expires_at.0)
+        .bind(previous_start.0)
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(Counts {
+        window_start: Timestamp(window_start),
+        current: current.max(0) as u32,
+        previous: previous.max(0) as u32,
+    })
 }
 
 async fn insert_refresh(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, r: &StoredRefresh) -> Result<(), StoreError> {

@@ -20,13 +20,18 @@ pub const UPSERT_DEVICE: &str = "INSERT INTO known_devices (user_id, device_hash
 pub const UPSERT_PASSWORD: &str = "INSERT INTO passwords (user_id, hash, updated_at) VALUES ($1, $2, $3) \
      ON CONFLICT (user_id) DO UPDATE SET hash = excluded.hash, updated_at = excluded.updated_at";
 pub const PASSWORD: &str = "SELECT hash FROM passwords WHERE user_id = $1";
-/// Counts a wrong answer in the statement itself (no lost update between instances);
-/// the `limit`-th in a row locks until `$4` and the count starts again.
-pub const LOCKOUT_FAILED: &str = "INSERT INTO lockouts (subject_hash, authenticator, failures, locked_until, updated_at) \
+/// Reserves an attempt at a guessable answer before it is checked, so that no more
+/// than `limit` answers in a row are ever checked, however many race: counts it unless
+/// the address is locked, and the `limit`-th in a row locks it until `$4` (a right answer
+/// then clears the row, lifting the lock). No row changed: locked, or no row yet.
+pub const RESERVE_ATTEMPT: &str = "UPDATE lockouts SET \
+     locked_until = CASE WHEN failures + 1 >= $1 THEN $2 ELSE NULL END, \
+     failures = CASE WHEN failures + 1 >= $1 THEN 0 ELSE failures + 1 END, updated_at = $3 \
+     WHERE subject_hash = $4 AND authenticator = $5 AND (locked_until IS NULL OR locked_until <= $3)";
+/// The first attempt of an address; no row inserted: one exists (another request made it).
+pub const FIRST_ATTEMPT: &str = "INSERT INTO lockouts (subject_hash, authenticator, failures, locked_until, updated_at) \
      VALUES ($1, $2, CASE WHEN 1 >= $3 THEN 0 ELSE 1 END, CASE WHEN 1 >= $3 THEN $4 ELSE NULL END, $5) \
-     ON CONFLICT (subject_hash, authenticator) DO UPDATE SET updated_at = excluded.updated_at, \
-     locked_until = CASE WHEN lockouts.failures + 1 >= $3 THEN $4 ELSE lockouts.locked_until END, \
-     failures = CASE WHEN lockouts.failures + 1 >= $3 THEN 0 ELSE lockouts.failures + 1 END";
+     ON CONFLICT (subject_hash, authenticator) DO NOTHING";
 pub const LOCKOUT_CLEARED: &str = "DELETE FROM lockouts WHERE subject_hash = $1 AND authenticator = $2";
 pub const LOCKOUT: &str = "SELECT failures, locked_until FROM lockouts WHERE subject_hash = $1 AND authenticator = $2";
 /// A new authenticator app replaces the old one.
@@ -60,13 +65,10 @@ pub const SIGNING_KEYS: &str = "SELECT kid, alg, created_at, sealed_private, pub
 pub const INSERT_SIGNING_KEY: &str = "INSERT INTO signing_keys (kid, alg, created_at, sealed_private, public_jwk, activates_at, retires_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7)";
 pub const RETIRE_SIGNING_KEY: &str = "UPDATE signing_keys SET retires_at = $1 WHERE kid = $2";
-pub const PURGE_FLOWS: &str = "DELETE FROM flows WHERE expires_at < $1";
-/// Used codes are kept a day after expiry so that a replay is recognised.
-pub const PURGE_CODES: &str = "DELETE FROM authorization_codes WHERE expires_at < $1";
-pub const KEEP_USED_CODES_MS: i64 = 24 * 60 * 60 * 1000;
-pub const PURGE_CEREMONIES: &str = "DELETE FROM webauthn_ceremonies WHERE expires_at < $1";
 pub const INSERT_CEREMONY: &str =
     "INSERT INTO webauthn_ceremonies (id, state, options, expires_at) VALUES ($1, $2, $3, $4)";
+/// A ceremony its flow no longer waits on.
+pub const DELETE_CEREMONY: &str = "DELETE FROM webauthn_ceremonies WHERE id = $1";
 pub const CEREMONY_OPTIONS: &str = "SELECT options FROM webauthn_ceremonies WHERE id = $1 AND expires_at > $2";
 /// Single use: whoever deletes the row gets the state.
 pub const TAKE_CEREMONY: &str = "DELETE FROM webauthn_ceremonies WHERE id = $1 AND expires_at > $2 RETURNING state";
@@ -107,13 +109,68 @@ pub const LIVE_REFRESH: &str = "SELECT r.grant_json, r.family_id FROM refresh_to
 pub const REVOKE_ACCESS_TOKEN: &str =
     "INSERT INTO revoked_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING";
 pub const ACCESS_TOKEN_REVOKED: &str = "SELECT 1 FROM revoked_tokens WHERE jti = $1";
-pub const PURGE_REVOKED_TOKENS: &str = "DELETE FROM revoked_tokens WHERE expires_at < $1";
-/// Counts untouched for a day, and not locking now, are forgotten.
-pub const PURGE_LOCKOUTS: &str =
-    "DELETE FROM lockouts WHERE updated_at < $1 AND (locked_until IS NULL OR locked_until < $2)";
-pub const KEEP_LOCKOUT_COUNTS_MS: i64 = 24 * 60 * 60 * 1000;
-pub const PURGE_SESSIONS: &str = "DELETE FROM sessions WHERE expires_at < $1";
-pub const PURGE_REFRESH: &str = "DELETE FROM refresh_tokens WHERE expires_at < $1";
+/// One more hit for a rate-limit key: counted in the current window, the previous
+/// window's count kept when it is the one just before (else it is too old to matter).
+pub const RATE_HIT: &str = "INSERT INTO rate_counts (key, window_start, hits, previous, expires_at) VALUES ($1, $2, 1, 0, $3) \
+     ON CONFLICT (key) DO UPDATE SET \
+     previous = CASE WHEN rate_counts.window_start = excluded.window_start THEN rate_counts.previous \
+     WHEN rate_counts.window_start = $4 THEN rate_counts.hits ELSE 0 END, \
+     hits = CASE WHEN rate_counts.window_start = excluded.window_start THEN rate_counts.hits + 1 ELSE 1 END, \
+     window_start = excluded.window_start, expires_at = excluded.expires_at \
+     RETURNING window_start, hits, previous";
+
+/// What a purge statement compares with (see `store::Retention`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cutoff {
+    /// Now: the row has expired.
+    Now,
+    UsedCodes,
+    LockoutCounts,
+    Events,
+    Families,
+    Mails,
+}
+
+/// Everything kept is purged once past its time, by these statements: each deletes at
+/// most `$2` rows older than `$1` (the caller repeats while rows went), so that a
+/// backlog never holds the writer for long.
+pub const PURGES: &[(Cutoff, &str)] = &[
+    (Cutoff::Now, "DELETE FROM flows WHERE id IN (SELECT id FROM flows WHERE expires_at < $1 LIMIT $2)"),
+    // Used codes are kept a day after expiry so that a replay is recognised.
+    (
+        Cutoff::UsedCodes,
+        "DELETE FROM authorization_codes WHERE code_hash IN \
+         (SELECT code_hash FROM authorization_codes WHERE expires_at < $1 LIMIT $2)",
+    ),
+    (
+        Cutoff::Now,
+        "DELETE FROM webauthn_ceremonies WHERE id IN (SELECT id FROM webauthn_ceremonies WHERE expires_at < $1 LIMIT $2)",
+    ),
+    (Cutoff::Now, "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at < $1 LIMIT $2)"),
+    (
+        Cutoff::Now,
+        "DELETE FROM refresh_tokens WHERE token_hash IN (SELECT token_hash FROM refresh_tokens WHERE expires_at < $1 LIMIT $2)",
+    ),
+    (
+        Cutoff::Now,
+        "DELETE FROM revoked_tokens WHERE jti IN (SELECT jti FROM revoked_tokens WHERE expires_at < $1 LIMIT $2)",
+    ),
+    (Cutoff::Now, "DELETE FROM rate_counts WHERE key IN (SELECT key FROM rate_counts WHERE expires_at < $1 LIMIT $2)"),
+    // A count untouched for a day is forgotten; no lock lasts longer than a day, so it
+    // is not locking any more.
+    (
+        Cutoff::LockoutCounts,
+        "DELETE FROM lockouts WHERE (subject_hash, authenticator) IN \
+         (SELECT subject_hash, authenticator FROM lockouts WHERE updated_at < $1 LIMIT $2)",
+    ),
+    (Cutoff::Events, "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE published < $1 LIMIT $2)"),
+    // A family outlives every token it issued; then its refresh tokens go with it.
+    (
+        Cutoff::Families,
+        "DELETE FROM token_families WHERE id IN (SELECT id FROM token_families WHERE created_at < $1 LIMIT $2)",
+    ),
+    (Cutoff::Mails, "DELETE FROM mail_outbox WHERE id IN (SELECT id FROM mail_outbox WHERE sent_at < $1 LIMIT $2)"),
+];
 
 #[cfg(test)]
 mod tests {

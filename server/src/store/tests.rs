@@ -45,6 +45,12 @@ impl PgSchema {
     }
 }
 
+/// Keeps what the server keeps, as of `now`.
+fn retention(now: Timestamp) -> Retention {
+    let day = std::time::Duration::from_secs(24 * 3600);
+    Retention { now, used_codes: day, lockout_counts: day, events: day * 90, families: day * 91, mails: day }
+}
+
 fn flow(id: &str, handle: &str) -> StoredFlow {
     StoredFlow {
         id: id.into(),
@@ -235,7 +241,7 @@ async fn suite(store: Arc<dyn Store>) {
 
     // Purge: expired flows go.
     store.insert_flow(&StoredFlow { expires_at: Timestamp(100), ..flow("old", "h-old") }).await.unwrap();
-    assert!(store.purge_expired(Timestamp(15_000)).await.unwrap() >= 1);
+    assert!(store.purge(&retention(Timestamp(15_000))).await.unwrap() >= 1);
     assert!(store.flow_by_id("old").await.unwrap().is_none());
     assert!(store.flow_by_id("f1").await.unwrap().is_some());
 }
@@ -355,7 +361,7 @@ async fn oidc_state(store: Arc<dyn Store>) {
     assert_eq!(store.session(&sha256(b"c2"), Timestamp(21)).await.unwrap(), None);
 
     // Purge drops expired revocations and sessions.
-    assert!(store.purge_expired(Timestamp(2_000)).await.unwrap() >= 2);
+    assert!(store.purge(&retention(Timestamp(2_000))).await.unwrap() >= 2);
     assert!(!store.access_token_revoked("j1").await.unwrap());
 }
 
@@ -388,41 +394,63 @@ async fn credentials(store: Arc<dyn Store>) {
     assert_eq!(store.password("u1").await.unwrap().as_deref(), Some("$argon2id$two"), "replaced");
     assert_eq!(store.password("u2").await.unwrap(), None);
 
-    // Lockouts count per address and authenticator, in the statement; the third of a
-    // limit of three locks and starts the count again; a right answer clears it.
+    // Attempts are reserved (counted) before they are checked, per address and
+    // authenticator; the third of a limit of three locks; while locked nothing is
+    // reserved; a right answer clears the count and the lock.
     let (a, b) = (sha256(b"a@x.io"), sha256(b"nobody@x.io"));
-    let failed = |subject, limit| LockoutWrite::Failed {
-        subject,
-        authenticator: AuthenticatorKind::Password,
-        limit,
-        lock_until: Timestamp(900),
-        at: Timestamp(100),
+    let reserve = |subject, limit, now: i64| {
+        let store = store.clone();
+        let attempt = AttemptReservation {
+            subject,
+            authenticator: AuthenticatorKind::Password,
+            limit,
+            lock_until: Timestamp(now + 800),
+            now: Timestamp(now),
+        };
+        async move { store.reserve_attempt(&attempt).await.unwrap() }
     };
     let lockout = |subject| {
         let store = store.clone();
         async move { store.lockout(&subject, AuthenticatorKind::Password).await.unwrap() }
     };
     assert_eq!(lockout(a).await, Lockout::default());
-    store.commit(Commit { lockouts: vec![failed(a, 3), failed(b, 3)], ..Commit::default() }).await.unwrap();
-    store.commit(Commit { lockouts: vec![failed(a, 3)], ..Commit::default() }).await.unwrap();
+    assert_eq!(reserve(a, 3, 100).await, Reservation::Granted);
+    assert_eq!(reserve(b, 3, 100).await, Reservation::Granted);
+    assert_eq!(reserve(a, 3, 100).await, Reservation::Granted);
     assert_eq!(lockout(a).await, Lockout { failures: 2, locked_until: None });
     assert_eq!(lockout(b).await, Lockout { failures: 1, locked_until: None }, "an address without an account too");
     assert_eq!(store.lockout(&a, AuthenticatorKind::Email).await.unwrap(), Lockout::default(), "per authenticator");
-    store.commit(Commit { lockouts: vec![failed(a, 3)], ..Commit::default() }).await.unwrap();
+    assert_eq!(reserve(a, 3, 100).await, Reservation::Granted, "the third is checked, and locks");
     assert_eq!(lockout(a).await, Lockout { failures: 0, locked_until: Some(Timestamp(900)) });
-    let cleared = LockoutWrite::Cleared { subject: b, authenticator: AuthenticatorKind::Password };
-    store.commit(Commit { lockouts: vec![cleared], ..Commit::default() }).await.unwrap();
+    assert_eq!(reserve(a, 3, 200).await, Reservation::Locked { until: Timestamp(900) });
+    assert_eq!(lockout(a).await, Lockout { failures: 0, locked_until: Some(Timestamp(900)) }, "not counted");
+    assert_eq!(reserve(a, 3, 900).await, Reservation::Granted, "the lock is over");
+    let cleared = Commit { cleared_lockouts: vec![(b, AuthenticatorKind::Password)], ..Commit::default() };
+    store.commit(cleared).await.unwrap();
     assert_eq!(lockout(b).await, Lockout::default());
     // A limit of one locks at once.
-    store.commit(Commit { lockouts: vec![failed(b, 1)], ..Commit::default() }).await.unwrap();
+    assert_eq!(reserve(b, 1, 100).await, Reservation::Granted);
     assert_eq!(lockout(b).await, Lockout { failures: 0, locked_until: Some(Timestamp(900)) });
-    // Counts are forgotten a day after the last wrong answer, never while locking.
-    let day = sql::KEEP_LOCKOUT_COUNTS_MS;
-    store.commit(Commit { lockouts: vec![failed(a, 3)], ..Commit::default() }).await.unwrap();
-    store.purge_expired(Timestamp(100 + day)).await.unwrap();
-    assert_eq!(lockout(a).await.failures, 1, "a day to the millisecond: kept");
-    store.purge_expired(Timestamp(101 + day)).await.unwrap();
-    assert_eq!(lockout(a).await, Lockout::default(), "forgotten");
+    // A right answer lifts the lock its own reservation set.
+    let cleared = Commit { cleared_lockouts: vec![(b, AuthenticatorKind::Password)], ..Commit::default() };
+    store.commit(cleared).await.unwrap();
+    assert_eq!(reserve(b, 1, 101).await, Reservation::Granted);
+
+    // A burst of concurrent attempts: no more than the limit is ever checked.
+    let c = sha256(b"burst@x.io");
+    let burst: Vec<_> = (0..40).map(|_| reserve(c, 5, 100)).collect();
+    let granted =
+        futures_util::future::join_all(burst).await.into_iter().filter(|r| *r == Reservation::Granted).count();
+    assert_eq!(granted, 5, "only `attempts` answers of a burst are checked");
+
+    // Counts are forgotten a day after the last attempt (no lock lasts longer).
+    let day = 24 * 60 * 60 * 1000;
+    let d = sha256(b"forgotten@x.io");
+    reserve(d, 3, 100).await;
+    store.purge(&retention(Timestamp(100 + day))).await.unwrap();
+    assert_eq!(lockout(d).await.failures, 1, "a day to the millisecond: kept");
+    store.purge(&retention(Timestamp(101 + day))).await.unwrap();
+    assert_eq!(lockout(d).await, Lockout::default(), "forgotten");
 
     // Authenticator apps: a step is spent only if later than the stored one, so the
     // same code cannot be accepted twice, even by two instances at once.
@@ -571,4 +599,163 @@ async fn sqlite_store_survives_reopening() {
     drop(store);
     let again = super::open(&url).await.unwrap();
     assert!(again.flow_by_id("f").await.unwrap().is_some(), "data persisted and migrations re-run cleanly");
+}
+
+/// Rate-limit counts: a sliding window from two fixed ones, shared by every instance;
+/// a conditional hit in a commit refuses the whole commit past its limit.
+async fn rate_limits(store: Arc<dyn Store>) {
+    use crate::limits::{Counts, Limit, Verdict, judge};
+    let limit = Limit::per_minute(3);
+    let key = sha256(b"rate key");
+    let hit = |now: i64| {
+        let store = store.clone();
+        async move { store.hit(&RateHit { key, limit, now: Timestamp(now) }).await.unwrap() }
+    };
+    assert_eq!(hit(60_500).await, Counts { window_start: Timestamp(60_000), current: 1, previous: 0 });
+    hit(61_000).await;
+    let third = hit(62_000).await;
+    assert_eq!(third.current, 3);
+    assert_eq!(judge(limit, third, Timestamp(62_000)), Verdict::Allowed);
+    let fourth = hit(63_000).await;
+    assert!(matches!(judge(limit, fourth, Timestamp(63_000)), Verdict::Limited { first: true, .. }));
+    // The next window carries the last one's count; the one after forgets it.
+    assert_eq!(hit(120_000).await, Counts { window_start: Timestamp(120_000), current: 1, previous: 4 });
+    assert_eq!(hit(240_000).await, Counts { window_start: Timestamp(240_000), current: 1, previous: 0 });
+
+    // Emails to one address: however many commits race, only the limit's worth land.
+    store.insert_flow(&flow("rl", "h-rl")).await.unwrap();
+    let mail_key = sha256(b"emails to x@x.io");
+    let commits: Vec<_> = (0..10)
+        .map(|i| {
+            let store = store.clone();
+            let event = StoredEvent {
+                uuid: format!("rl-{i}"),
+                published: Timestamp(1),
+                event_type: "t".into(),
+                body: "{}".into(),
+            };
+            let c = Commit {
+                rate_hits: vec![RateHit { key: mail_key, limit, now: Timestamp(60_000) }],
+                events: vec![event],
+                ..Commit::default()
+            };
+            async move { store.commit(c).await }
+        })
+        .collect();
+    let results = futures_util::future::join_all(commits).await;
+    let landed = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(landed, 3, "{results:?}");
+    assert!(results.iter().all(|r| matches!(r, Ok(()) | Err(StoreError::Limited { .. }))));
+    let events = store.events(0, 100).await.unwrap();
+    assert_eq!(events.iter().filter(|(_, e)| e.uuid.starts_with("rl-")).count(), 3, "refused commits wrote nothing");
+
+    // Purged once both of its windows are over.
+    store.purge(&retention(Timestamp(240_000 + 120_001))).await.unwrap();
+    assert_eq!(hit(400_000).await.previous, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limits_on_each_backend() {
+    let (store, _dir) = sqlite().await;
+    rate_limits(store).await;
+    if let Some((store, schema)) = postgres().await {
+        rate_limits(store).await;
+        schema.drop_schema().await;
+    }
+}
+
+/// Everything kept goes once past its time: events after their retention, token
+/// families after every token they issued, dev emails after a day.
+async fn retention_purges(store: Arc<dyn Store>) {
+    let day = 24 * 3600 * 1000;
+    let event = |uuid: &str, at: i64| StoredEvent {
+        uuid: uuid.into(),
+        published: Timestamp(at),
+        event_type: "t".into(),
+        body: "{}".into(),
+    };
+    let family = |id: &str, at: i64| StoredFamily {
+        id: id.into(),
+        client_id: "c".into(),
+        user_id: None,
+        created_at: Timestamp(at),
+    };
+    let mail = |to: &str, at: i64| Mail {
+        id: 0,
+        to: to.into(),
+        subject: "s".into(),
+        text: "t".into(),
+        html: "h".into(),
+        sent_at: Timestamp(at),
+    };
+    store
+        .commit(Commit {
+            events: vec![event("old", 0), event("new", 89 * day)],
+            families: vec![family("f-old", 0), family("f-new", 60 * day)],
+            mails: vec![mail("old@x.io", 0), mail("new@x.io", 92 * day)],
+            ..Commit::default()
+        })
+        .await
+        .unwrap();
+    store.purge(&retention(Timestamp(92 * day + 1))).await.unwrap();
+    let uuids: Vec<String> = store.events(0, 10).await.unwrap().into_iter().map(|(_, e)| e.uuid).collect();
+    assert_eq!(uuids, ["new"]);
+    assert!(store.family_revoked("f-old").await.unwrap(), "an unknown family counts as revoked");
+    assert!(!store.family_revoked("f-new").await.unwrap());
+    assert!(store.mails(Some("old@x.io"), 5).await.unwrap().is_empty());
+    assert_eq!(store.mails(Some("new@x.io"), 5).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn retention_purges_on_each_backend() {
+    let (store, _dir) = sqlite().await;
+    retention_purges(store).await;
+    if let Some((store, schema)) = postgres().await {
+        retention_purges(store).await;
+        schema.drop_schema().await;
+    }
+}
+
+/// Sustained writes while readers keep reading: the WAL stays near its limit instead
+/// of growing with every write (PASSIVE checkpoints alone never restart it under load).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sqlite_wal_stays_bounded_under_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wal.db");
+    let limit = 2 * 1024 * 1024;
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open_with(&format!("sqlite://{}", path.display()), limit).await.unwrap());
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            let (store, stop) = (store.clone(), stop.clone());
+            tokio::spawn(async move {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let _ = store.events(0, 20).await.unwrap();
+                    tokio::task::yield_now().await;
+                }
+            })
+        })
+        .collect();
+    let body = "x".repeat(2000);
+    let mut biggest = 0;
+    for batch in 0..300 {
+        let events = (0..20)
+            .map(|i| StoredEvent {
+                uuid: format!("e-{batch}-{i}"),
+                published: Timestamp(1),
+                event_type: "t".into(),
+                body: body.clone(),
+            })
+            .collect();
+        store.commit(Commit { events, ..Commit::default() }).await.unwrap();
+        let wal = std::fs::metadata(dir.path().join("wal.db-wal")).map(|m| m.len()).unwrap_or(0);
+        biggest = biggest.max(wal);
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for r in readers {
+        r.await.unwrap();
+    }
+    // 12 MB written through a 2 MB limit (checked after each batch).
+    assert!(biggest < 2 * limit, "the WAL reached {biggest} bytes (limit {limit})");
 }

@@ -8,7 +8,21 @@ use serde_json::json;
 use crate::support::*;
 
 async fn raw(s: &TestServer, path: &str, content_type: Option<&str>, body: impl Into<Body>) -> Reply {
+    bound_raw(s, None, path, content_type, body).await
+}
+
+/// [`raw`], with a flow's binding secret.
+async fn bound_raw(
+    s: &TestServer,
+    binding: Option<&str>,
+    path: &str,
+    content_type: Option<&str>,
+    body: impl Into<Body>,
+) -> Reply {
     let mut req = Request::post(path);
+    if let Some(b) = binding {
+        req = req.header(passway_protocol::BINDING_HEADER, b);
+    }
     if let Some(ct) = content_type {
         req = req.header("content-type", ct);
     }
@@ -73,7 +87,7 @@ async fn unknown_and_expired_handles() {
     assert_eq!(s.get("/api/v1/flows/nope/events").await.error(), (404, "flow_not_found".into()));
     let flow = s.start().await;
     s.advance(30 * 60);
-    assert_eq!(s.get(&format!("/api/v1/flows/{}", flow.handle)).await.error(), (410, "flow_expired".into()));
+    assert_eq!(s.get_flow(&flow).await.error(), (410, "flow_expired".into()));
     assert_eq!(
         s.submit(&flow, "identify", json!({ "identifier": "a@b.co" })).await.error(),
         (410, "flow_expired".into())
@@ -86,23 +100,26 @@ async fn submissions_that_do_not_fit_the_step() {
     let flow = s.start().await;
     let path = |name: &str| format!("/api/v1/flows/{}/{name}", flow.handle);
     assert_eq!(
-        s.post_json(&path("challenge-authenticator"), &json!({ "code": "123456" })).await.error(),
+        s.post_bound(&flow, &path("challenge-authenticator"), &json!({ "code": "123456" })).await.error(),
         (400, "remediation_not_offered".into())
     );
-    assert_eq!(s.post_json(&path("make-me-admin"), &json!({})).await.error(), (400, "remediation_not_offered".into()));
     assert_eq!(
-        s.post_json(&path("identify"), &json!({ "identifier": "a@b.co", "role": "admin" })).await.error(),
+        s.post_bound(&flow, &path("make-me-admin"), &json!({})).await.error(),
+        (400, "remediation_not_offered".into())
+    );
+    assert_eq!(
+        s.post_bound(&flow, &path("identify"), &json!({ "identifier": "a@b.co", "role": "admin" })).await.error(),
         (400, "unknown_field".into())
     );
     assert_eq!(
-        s.post_json(&path("identify"), &json!({ "identifier": true })).await.error(),
+        s.post_bound(&flow, &path("identify"), &json!({ "identifier": true })).await.error(),
         (400, "invalid_field_type".into())
     );
     assert_eq!(
-        s.post_json(&path("identify"), &json!({ "identifier": 42 })).await.error(),
+        s.post_bound(&flow, &path("identify"), &json!({ "identifier": 42 })).await.error(),
         (400, "invalid_json".into())
     );
-    assert_eq!(s.post_json(&path("identify"), &json!([1, 2])).await.error(), (400, "invalid_json".into()));
+    assert_eq!(s.post_bound(&flow, &path("identify"), &json!([1, 2])).await.error(), (400, "invalid_json".into()));
 
     // A validation problem: 200, the same step, the message bound to the field, the value kept.
     let r = s.submit(&flow, "identify", json!({ "identifier": "not an email" })).await.flow();
@@ -117,7 +134,7 @@ async fn submissions_that_do_not_fit_the_step() {
     );
 
     // None of that changed the flow.
-    let now = s.get(&format!("/api/v1/flows/{}", flow.handle)).await.flow();
+    let now = s.get_flow(&flow).await.flow();
     assert_eq!(names(&now), names(&flow));
     assert!(now.messages.is_empty());
     assert!(s.get("/dev/mailbox/messages").await.json().as_array().unwrap().is_empty(), "no email was sent");
@@ -132,7 +149,8 @@ async fn submissions_that_do_not_fit_the_step() {
 async fn an_empty_body_means_no_values() {
     let s = TestServer::new().await;
     let flow = s.start().await;
-    let r = raw(&s, &format!("/api/v1/flows/{}/select-enroll-profile", flow.handle), None, "").await;
+    let path = format!("/api/v1/flows/{}/select-enroll-profile", flow.handle);
+    let r = bound_raw(&s, flow.binding.as_deref(), &path, None, "").await;
     assert_eq!(names(&r.flow())[0], "enroll-profile");
 }
 

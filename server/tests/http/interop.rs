@@ -26,14 +26,23 @@ async fn sign_in(issuer: &str, http: &reqwest::Client, auth_url: &str, email: &s
     let r = http.get(auth_url).send().await.unwrap();
     assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
     let location = r.headers()["location"].to_str().unwrap().to_owned();
+    // The browser keeps the device cookie `/authorize` set: the flow is bound to it.
+    let device = r.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
     let handle = location.strip_prefix("/signin?flow=").unwrap_or_else(|| panic!("to the hosted page: {location}"));
-    let flow: FlowResponse =
-        http.get(format!("{issuer}/api/v1/flows/{handle}")).send().await.unwrap().json().await.unwrap();
+    let flow: FlowResponse = http
+        .get(format!("{issuer}/api/v1/flows/{handle}"))
+        .header("cookie", &device)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let post = |flow: &FlowResponse, name: &str, body: Value| {
         let href = flow.remediation(name).unwrap_or_else(|| panic!("{name} offered")).href.clone();
-        let http = http.clone();
+        let (http, device) = (http.clone(), device.clone());
         async move {
-            let r = http.post(href).json(&body).send().await.unwrap();
+            let r = http.post(href).header("cookie", device).json(&body).send().await.unwrap();
             assert_eq!(r.status(), 200);
             r.json::<FlowResponse>().await.unwrap()
         }

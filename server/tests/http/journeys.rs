@@ -47,11 +47,15 @@ async fn identify_answers_the_same_for_known_and_unknown_emails() {
             let reply = s.submit(&flow, "identify", json!({ "identifier": email })).await;
             let mut body = reply.json();
             // Only per-flow values may differ.
-            for field in ["handle", "expires_at"] {
+            for field in ["handle", "binding", "expires_at"] {
                 body[field] = json!("…");
             }
             let masked = format!("{}***@example.com", &email[..1]);
-            let text = body.to_string().replace(&flow.handle, "HANDLE").replace(&masked, "MASKED");
+            let text = body
+                .to_string()
+                .replace(&flow.handle, "HANDLE")
+                .replace(binding(&flow), "BINDING")
+                .replace(&masked, "MASKED");
             (reply.status, text, s.mailed(email).await.0.len())
         }
     };
@@ -78,7 +82,8 @@ async fn magic_link_in_the_same_browser_moves_the_waiting_tab_on() {
     let flow = start.flow();
     let flow = s.submit(&flow, "identify", json!({ "identifier": "ada@example.com" })).await.flow();
     let poll = flow.current_authenticator.as_ref().unwrap().poll.clone().unwrap();
-    assert_eq!(poll.events, format!("{ISSUER}/api/v1/flows/{}/events", flow.handle));
+    // Browsers open event streams without custom headers: the binding is in the URL.
+    assert_eq!(poll.events, format!("{ISSUER}/api/v1/flows/{}/events?binding={}", flow.handle, binding(&flow)));
 
     // Nothing yet.
     let waiting = s.submit(&flow, "challenge-poll", json!({})).await.flow();
@@ -158,7 +163,7 @@ async fn wrong_codes_then_too_many() {
     for _ in 0..4 {
         s.submit(&flow, "challenge-authenticator", json!({ "code": wrong })).await;
     }
-    let over = s.get(&format!("/api/v1/flows/{}", flow.handle)).await.flow();
+    let over = s.get_flow(&flow).await.flow();
     assert_eq!(names(&over)[0], "identify", "the challenge ended");
     let late = s.submit(&flow, "challenge-authenticator", json!({ "code": code })).await;
     assert_eq!(late.error(), (400, "remediation_not_offered".into()));
@@ -208,23 +213,25 @@ async fn hosted_flow_redirects_to_the_app_with_code_and_state() {
     let authorize = format!(
         "/oauth2/v1/authorize?response_type=code&client_id=shop&redirect_uri={REDIRECT}&scope=openid%20email&state=xyz&nonce=n9&code_challenge={CHALLENGE}&code_challenge_method=S256"
     );
-    let r = s.get(&authorize).await;
+    let browser = Browser::new(&s);
+    let r = browser.get(&authorize).await;
     assert_eq!(r.status, 303);
     let location = r.header("location").unwrap().to_owned();
     assert!(location.starts_with("/signin?flow="), "{location}");
     let handle = location.strip_prefix("/signin?flow=").unwrap();
 
-    let page = s.get(&location).await;
+    let page = browser.get(&location).await;
     assert_eq!(page.status, 200);
     let html = page.text();
     assert!(html.contains(&format!("<passway-signin flow=\"{handle}\"")), "{html}");
     assert!(html.contains("/themes/acme/theme.css"), "branded for the app");
     assert!(page.header("content-security-policy").unwrap().contains("'wasm-unsafe-eval'"));
 
-    let flow = s.get(&format!("/api/v1/flows/{handle}")).await.flow();
-    let flow = s.submit(&flow, "identify", json!({ "identifier": "ada@example.com" })).await.flow();
+    // The hosted page's widget: the browser's device cookie binds it to the flow.
+    let flow = browser.get(&format!("/api/v1/flows/{handle}")).await.flow();
+    let flow = browser.submit(&flow, "identify", json!({ "identifier": "ada@example.com" })).await.flow();
     let (code, _) = s.mailed("ada@example.com").await;
-    let done = s.submit(&flow, "challenge-authenticator", json!({ "code": code })).await.flow();
+    let done = browser.submit(&flow, "challenge-authenticator", json!({ "code": code })).await.flow();
     let to = done.success.unwrap().redirect_to.unwrap();
     let url = url::Url::parse(&to).unwrap();
     assert_eq!(url.as_str().split('?').next(), Some(REDIRECT));
@@ -234,7 +241,7 @@ async fn hosted_flow_redirects_to_the_app_with_code_and_state() {
     let claims = crate::oidc::verify_id_token(&s, tokens["id_token"].as_str().unwrap()).await;
     assert_eq!(claims["nonce"], "n9");
 
-    let finished = s.get(&location).await;
+    let finished = browser.get(&location).await;
     assert_eq!(finished.status, 410, "the hosted page of a finished flow says it has expired");
 }
 
@@ -258,7 +265,8 @@ struct WaitingForLink {
     s: TestServer,
     base: String,
     client: reqwest::Client,
-    handle: String,
+    /// The flow's event stream URL, as the server gave it (with the binding secret).
+    events_url: String,
     stop: tokio::sync::oneshot::Sender<()>,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -286,13 +294,19 @@ impl WaitingForLink {
             .await
             .unwrap();
         let handle = start["handle"].as_str().unwrap().to_owned();
-        client
+        let waiting: serde_json::Value = client
             .post(format!("{base}/api/v1/flows/{handle}/identify"))
+            .header("cookie", "pw_device=b1")
             .json(&json!({"identifier": "ada@example.com"}))
             .send()
             .await
+            .unwrap()
+            .json()
+            .await
             .unwrap();
-        WaitingForLink { s, base, client, handle, stop, server }
+        let events = waiting["current_authenticator"]["poll"]["events"].as_str().unwrap();
+        let events_url = events.replace(ISSUER, &base);
+        WaitingForLink { s, base, client, events_url, stop, server }
     }
 
     async fn open_link_in_same_browser(&self) {
@@ -301,8 +315,8 @@ impl WaitingForLink {
     }
 
     async fn events(&self) -> reqwest::Response {
-        let events =
-            self.client.get(format!("{}/api/v1/flows/{}/events", self.base, self.handle)).send().await.unwrap();
+        // Like an EventSource: no custom header, and here no cookie either.
+        let events = self.client.get(&self.events_url).send().await.unwrap();
         assert_eq!(events.headers()["content-type"], "text/event-stream");
         events
     }

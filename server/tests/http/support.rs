@@ -151,11 +151,36 @@ impl TestServer {
         self.post_json("/api/v1/flows", &body).await.flow()
     }
 
-    /// Submits to a remediation of `flow` by name.
+    /// Submits to a remediation of `flow` by name, as the browser that started it (with
+    /// its binding secret; these requests carry no cookies).
     pub async fn submit(&self, flow: &FlowResponse, name: &str, values: Value) -> Reply {
         let r = flow.remediation(name).unwrap_or_else(|| panic!("{name} is not offered; offered: {:?}", names(flow)));
         assert!(r.href.starts_with(ISSUER), "hrefs are absolute");
-        self.post_json(r.href.strip_prefix(ISSUER).unwrap(), &values).await
+        let req = Request::post(r.href.strip_prefix(ISSUER).unwrap())
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(passway_protocol::BINDING_HEADER, binding(flow))
+            .body(Body::from(values.to_string()))
+            .unwrap();
+        self.send(req).await
+    }
+
+    /// Posts JSON to `path` (about `flow`) as the browser that started the flow.
+    pub async fn post_bound(&self, flow: &FlowResponse, path: &str, body: &Value) -> Reply {
+        let req = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(passway_protocol::BINDING_HEADER, binding(flow))
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        self.send(req).await
+    }
+
+    /// The current state of `flow`, as the browser that started it.
+    pub async fn get_flow(&self, flow: &FlowResponse) -> Reply {
+        let req = Request::get(format!("/api/v1/flows/{}", flow.handle))
+            .header(passway_protocol::BINDING_HEADER, binding(flow))
+            .body(Body::empty())
+            .unwrap();
+        self.send(req).await
     }
 
     /// The newest email to `to` in the dev outbox: (code, magic-link path and query).
@@ -199,6 +224,11 @@ impl TestServer {
         )
         .await
     }
+}
+
+/// The flow's binding secret (every flow response carries it to its browser).
+pub fn binding(flow: &FlowResponse) -> &str {
+    flow.binding.as_deref().expect("a flow response to its own browser carries the binding")
 }
 
 pub fn names(flow: &FlowResponse) -> Vec<&str> {

@@ -14,7 +14,7 @@ use passway_protocol::{FieldValue, Intent, Submission};
 
 use super::*;
 use crate::authenticators::AuthenticatorKind;
-use crate::authenticators::lockout::Lockout;
+use crate::authenticators::lockout::{Lockout, Reservation};
 use crate::authenticators::password::{self, HashCost};
 use crate::authenticators::totp::TotpSecret;
 use crate::crypto::Keyring;
@@ -45,6 +45,8 @@ pub(super) struct Journey {
     /// Last code and link token mailed.
     mailed: Option<(String, String)>,
     new_device: Option<bool>,
+    /// What the shell would say of another email to the address in play (its share used).
+    pub(super) email_wait: Option<Duration>,
     pub(super) trace: String,
 }
 
@@ -235,6 +237,7 @@ impl Journey {
             settings,
             mailed: None,
             new_device: place.new_device,
+            email_wait: None,
             trace: String::new(),
         };
         if let Some(s) = &session {
@@ -295,6 +298,22 @@ impl Journey {
         self.act(Action::OpenLink { secret, same_device })
     }
 
+    /// Reserves an attempt as the store does: counted unless locked, the `attempts`-th
+    /// in a row locking.
+    fn reserve(&mut self, key: (crate::crypto::Digest, AuthenticatorKind)) -> Reservation {
+        let policy = self.settings.lockout;
+        let l = self.lockouts.entry(key).or_default();
+        if let Some(until) = l.until(self.now) {
+            return Reservation::Locked { until };
+        }
+        if l.failures + 1 >= policy.attempts {
+            *l = Lockout { failures: 0, locked_until: Some(self.now.plus(policy.duration)) };
+        } else {
+            *l = Lockout { failures: l.failures + 1, locked_until: None };
+        }
+        Reservation::Granted
+    }
+
     fn act(&mut self, action: Action) -> &mut Self {
         let ceremony = self.ceremony.take();
         // For a passkey sign-in, the shell loads the account the credential belongs to.
@@ -307,19 +326,29 @@ impl Journey {
         let passkeys = user.as_ref().and_then(|u| self.passkeys.get(&u.id)).copied().unwrap_or(0);
         let consent = user.as_ref().and_then(|u| self.consents.get(&u.id)).cloned();
         let password = user.as_ref().and_then(|u| self.passwords.get(&u.id)).cloned();
-        let lockout = match (&action, &self.flow.subject) {
-            (Action::Submit { remediation, .. }, Some(subject)) => guessable_answer(&self.flow, remediation)
-                .and_then(|kind| {
-                    self.lockouts.get(&(crate::authenticators::lockout::subject_key(&self.keys, &subject.email), kind))
-                })
-                .copied()
-                .unwrap_or_default(),
-            _ => Lockout::default(),
+        let attempt = match (guessable_answer(&self.flow, &action, self.now), &self.flow.subject) {
+            (Some(kind), Some(subject)) => {
+                let key = (crate::authenticators::lockout::subject_key(&self.keys, &subject.email), kind);
+                let attempt = self.reserve(key);
+                self.trace.push_str(&format!("  attempt {}: {attempt:?}\n", kind.key()));
+                attempt
+            }
+            _ => Reservation::None,
         };
         let totp = user.as_ref().and_then(|u| self.totps.get(&u.id)).cloned();
         let skips = user.as_ref().and_then(|u| self.skips.get(&u.id)).cloned().unwrap_or_default();
-        let world =
-            World { user, passkeys, ceremony, consent, new_device: self.new_device, password, lockout, totp, skips };
+        let world = World {
+            user,
+            passkeys,
+            ceremony,
+            consent,
+            new_device: self.new_device,
+            password,
+            attempt,
+            email_wait: self.email_wait,
+            totp,
+            skips,
+        };
         let mut env =
             Env { now: self.now, rng: &mut self.rng, keys: &self.keys, app: &self.app, settings: &self.settings };
         match step(&self.flow, action, &world, &mut env) {
@@ -403,16 +432,6 @@ impl Journey {
                 stored.last_step = *step;
                 describe_effect(e)
             }
-            // As the store's statements do.
-            Effect::AnswerFailed { subject, authenticator, limit, lock_until } => {
-                let l = self.lockouts.entry((*subject, *authenticator)).or_default();
-                if l.failures + 1 >= *limit {
-                    *l = Lockout { failures: 0, locked_until: Some(*lock_until) };
-                } else {
-                    l.failures += 1;
-                }
-                describe_effect(e)
-            }
             Effect::AnswerAccepted { subject, authenticator } => {
                 self.lockouts.remove(&(*subject, *authenticator));
                 describe_effect(e)
@@ -462,9 +481,6 @@ fn describe_effect(e: &Effect) -> String {
         }
         Effect::SetPassword { user_id, hash, .. } => {
             format!("set_password user={user_id} argon2id={}", hash.starts_with("$argon2id$"))
-        }
-        Effect::AnswerFailed { authenticator, limit, .. } => {
-            format!("answer_failed {} limit={limit}", authenticator.key())
         }
         Effect::AnswerAccepted { authenticator, .. } => format!("answer_accepted {}", authenticator.key()),
         Effect::RevokeSessions { user_id, .. } => format!("revoke_sessions user={user_id}"),
@@ -530,7 +546,9 @@ fn sign_in_with_emailed_code() {
           effect send_email to=ada@example.com purpose=SignIn
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
+          attempt email: Granted
           step completed offers []
+          effect answer_accepted email
           effect start_session id=I9f0KxzcHw1JLr11btD-gA user=u-ada proofs=["email"]
           effect issue_code user=u-ada amr=["email"] scope="openid email" sid=I9f0KxzcHw1JLr11btD-gA
           effect log user.session.start Success
@@ -588,7 +606,9 @@ fn magic_link_in_another_browser_only_shows_the_code() {
         > challenge-poll 
           step email_challenge attempts_left=5 offers [challenge-authenticator, challenge-poll, resend]
         > challenge-authenticator code=<mailed>
+          attempt email: Granted
           step completed offers []
+          effect answer_accepted email
           effect start_session id=I9f0KxzcHw1JLr11btD-gA user=u-ada proofs=["email"]
           effect issue_code user=u-ada amr=["email"] scope="openid email" sid=I9f0KxzcHw1JLr11btD-gA
           effect log user.session.start Success
@@ -609,8 +629,10 @@ fn unknown_email_gets_the_same_challenge_then_registers() {
           effect send_email to=new@example.com purpose=Register
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
+          attempt email: Granted
           step enroll_profile (email proven) offers [enroll-profile, select-identify]
           info register.email_verified
+          effect answer_accepted email
         > enroll-profile given_name= 
           step enroll_profile (email proven) offers [enroll-profile, select-identify]
           error field.required @given_name
@@ -655,7 +677,9 @@ fn register_first_then_prove_email() {
           effect send_email to=grace@example.com purpose=Register
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
+          attempt email: Granted
           step completed offers []
+          effect answer_accepted email
           effect create_user email=grace@example.com profile={"given_name": "Grace"}
           effect log user.registration.create Success
           effect start_session id=quifwPA-KVmuTXAagMw5FQ user=f0a0278e-4372-459c-8a61-59cd5e71cfee proofs=["email"]
@@ -679,8 +703,10 @@ fn registering_an_existing_email_signs_into_that_account() {
           effect send_email to=ada@example.com purpose=SignIn
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
+          attempt email: Granted
           step completed offers []
           info register.account_exists
+          effect answer_accepted email
           effect start_session id=I9f0KxzcHw1JLr11btD-gA user=u-ada proofs=["email"]
           effect issue_code user=u-ada amr=["email"] scope="openid email" sid=I9f0KxzcHw1JLr11btD-gA
           effect log user.session.start Success
@@ -707,22 +733,27 @@ fn five_wrong_codes_end_the_challenge() {
           step email_challenge attempts_left=5 offers [challenge-authenticator, challenge-poll, resend]
           error email.code.malformed @code
         > challenge-authenticator code=000000
+          attempt email: Granted
           step email_challenge attempts_left=4 offers [challenge-authenticator, challenge-poll, resend]
           error email.code.wrong @code attempts=4
           effect log user.authentication.verify Failure
         > challenge-authenticator code=000000
+          attempt email: Granted
           step email_challenge attempts_left=3 offers [challenge-authenticator, challenge-poll, resend]
           error email.code.wrong @code attempts=3
           effect log user.authentication.verify Failure
         > challenge-authenticator code=000000
+          attempt email: Granted
           step email_challenge attempts_left=2 offers [challenge-authenticator, challenge-poll, resend]
           error email.code.wrong @code attempts=2
           effect log user.authentication.verify Failure
         > challenge-authenticator code=000000
+          attempt email: Granted
           step email_challenge attempts_left=1 offers [challenge-authenticator, challenge-poll, resend]
           error email.code.wrong @code attempts=1
           effect log user.authentication.verify Failure
         > challenge-authenticator code=000000
+          attempt email: Granted
           step identify offers [identify, select-enroll-profile]
           error email.code.exhausted
           effect log user.authentication.verify Failure
@@ -759,6 +790,7 @@ fn resend_has_a_cooldown_and_replaces_the_code() {
           effect send_email to=ada@example.com purpose=SignIn
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
+          attempt email: Granted
           step email_challenge attempts_left=4 offers [challenge-authenticator, challenge-poll, resend]
           error email.code.wrong @code attempts=4
           effect log user.authentication.verify Failure
@@ -766,7 +798,9 @@ fn resend_has_a_cooldown_and_replaces_the_code() {
           step email_challenge attempts_left=4 offers [challenge-authenticator, challenge-poll, resend]
           link page: Invalid
         > challenge-authenticator code=<mailed>
+          attempt email: Granted
           step completed offers []
+          effect answer_accepted email
           effect start_session id=quifwPA-KVmuTXAagMw5FQ user=u-ada proofs=["email"]
           effect issue_code user=u-ada amr=["email"] scope="openid email" sid=quifwPA-KVmuTXAagMw5FQ
           effect log user.session.start Success
@@ -825,8 +859,10 @@ fn closed_registration_says_so_only_after_the_email_is_proven() {
           effect send_email to=new@example.com purpose=Register
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
+          attempt email: Granted
           step identify offers [identify]
           error identify.no_account
+          effect answer_accepted email
     "#]]);
 }
 
@@ -861,7 +897,9 @@ fn protocol_misuse_is_rejected_and_changes_nothing() {
           effect send_email to=ada@example.com purpose=SignIn
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
+          attempt email: Granted
           step completed offers []
+          effect answer_accepted email
           effect start_session id=I9f0KxzcHw1JLr11btD-gA user=u-ada proofs=["email"]
           effect issue_code user=u-ada amr=["email"] scope="openid email" sid=I9f0KxzcHw1JLr11btD-gA
           effect log user.session.start Success
@@ -1005,7 +1043,9 @@ fn accounts_without_passkeys_are_offered_one_after_email_sign_in() {
           effect send_email to=ada@example.com purpose=SignIn
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
+          attempt email: Granted
           step enroll_select ["passkey"] offers [select-authenticator-enroll, skip]
+          effect answer_accepted email
         > select-authenticator-enroll authenticator=passkey
           step enroll_passkey offers [enroll-authenticator, skip]
           effect begin_ceremony Register { user_id: u-ada, email: ada@example.com, display_name: ada@example.com }
@@ -1035,7 +1075,9 @@ fn optional_enrollment_can_be_skipped() {
           effect send_email to=ada@example.com purpose=SignIn
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
+          attempt email: Granted
           step enroll_select ["passkey"] offers [select-authenticator-enroll, skip]
+          effect answer_accepted email
         > skip 
           step completed offers []
           effect start_session id=quifwPA-KVmuTXAagMw5FQ user=u-ada proofs=["email"]
@@ -1056,7 +1098,9 @@ fn required_enrollment_offers_no_skip() {
           effect send_email to=ada@example.com purpose=SignIn
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
+          attempt email: Granted
           step enroll_select ["passkey"] (required) offers [select-authenticator-enroll]
+          effect answer_accepted email
         > skip 
           rejected: the remediation `skip` is not offered at this step
     "#]]);
@@ -1075,7 +1119,9 @@ fn new_accounts_are_offered_a_passkey_after_registering() {
           effect send_email to=grace@example.com purpose=Register
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
+          attempt email: Granted
           step enroll_select ["passkey"] offers [select-authenticator-enroll, skip]
+          effect answer_accepted email
           effect create_user email=grace@example.com profile={"given_name": "Grace"}
           effect log user.registration.create Success
         > select-authenticator-enroll authenticator=passkey
@@ -1173,7 +1219,9 @@ fn consent_is_asked_once_and_remembered() {
           effect send_email to=ada@example.com purpose=SignIn
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
+          attempt email: Granted
           step consent offers [consent]
+          effect answer_accepted email
         > consent decision=allow
           step completed offers []
           effect remember_consent user=u-ada scope="openid email"
@@ -1221,7 +1269,9 @@ fn consent_asks_again_for_new_scopes_or_prompt_consent_and_can_be_refused() {
           effect send_email to=ada@example.com purpose=SignIn
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
+          attempt email: Granted
           step consent offers [consent]
+          effect answer_accepted email
         > consent decision=maybe
           step consent offers [consent]
           error field.invalid @decision

@@ -32,11 +32,15 @@ fn an_email_link_alone_starts_no_session_when_the_policy_says_so() {
           effect send_email to=ada@example.com purpose=SignIn
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
+          attempt email: Granted
           step password_challenge offers [challenge-authenticator, select-identify-recovery]
           info policy.step_up
+          effect answer_accepted email
           effect log policy.evaluate_session Challenge
         > challenge-authenticator password=correct horse battery staple
+          attempt password: Granted
           step completed offers []
+          effect answer_accepted password
           effect start_session id=quifwPA-KVmuTXAagMw5FQ user=u-ada proofs=["email", "password"]
           effect issue_code user=u-ada amr=["email", "pwd"] scope="openid email" sid=quifwPA-KVmuTXAagMw5FQ
           effect log user.session.start Success
@@ -59,8 +63,10 @@ fn without_a_password_yet_one_is_set_before_the_session() {
           effect send_email to=ada@example.com purpose=SignIn
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
+          attempt email: Granted
           step enroll_password (required) offers [enroll-authenticator]
           info policy.step_up
+          effect answer_accepted email
           effect log policy.evaluate_session Challenge
     "#]]);
 

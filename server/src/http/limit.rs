@@ -1,0 +1,141 @@
+//! Rate limits on requests (see [`crate::limits`]): a route layer counts each request
+//! against the client's address, the token endpoint also against the app. A refused
+//! request gets `429` with `Retry-After` — JSON for the APIs, a branded page for pages
+//! a person opens — and the first refusal of a burst goes to the system log as
+//! `security.request.blocked`.
+
+use std::time::Duration;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::context::client_addr_of;
+use super::error::AppError;
+use super::pages::{self, Page};
+use crate::app::AppState;
+use crate::branding::DEFAULT_BRAND;
+use crate::crypto::{SystemEntropy, uuid_v4};
+use crate::engine::{LogEntry, LogOutcome, Severity, Texts, view::substitute};
+use crate::events::ClientInfo;
+use crate::limits::{self, Kind, Verdict};
+use crate::store::{Commit, RateHit};
+
+/// A refused request: how long until it may come again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limited {
+    pub kind: Kind,
+    pub retry_after: Duration,
+}
+
+/// What a route counts, and how it answers a refusal.
+#[derive(Clone)]
+pub struct RouteLimit {
+    pub app: AppState,
+    pub kinds: &'static [Kind],
+    /// A page a person opens (answered with a branded page, not JSON).
+    pub page: bool,
+}
+
+/// The route layer: counts the request for the client's address under each kind.
+pub async fn by_client(State(route): State<RouteLimit>, req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    let addr = client_addr_of(&parts, &route.app);
+    let subject = limits::client_subject(addr.ip);
+    let locale = route
+        .app
+        .brands
+        .catalog
+        .negotiate(parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or(""))
+        .to_owned();
+    for kind in route.kinds {
+        let client = ClientInfo {
+            ip: addr.ip.to_string(),
+            user_agent: parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned(),
+            ip_chain: addr.chain.iter().map(ToString::to_string).collect(),
+        };
+        if let Err(limited) = hit(&route.app, *kind, &subject, &client).await {
+            return if route.page {
+                page(&route.app, &locale, limited)
+            } else {
+                error(&route.app, &locale, limited).into_response()
+            };
+        }
+    }
+    next.run(Request::from_parts(parts, body)).await
+}
+
+/// Counts one `kind` for `subject`; `Err` when over the limit. Limits off, or a store
+/// failure (logged), let the request through: a limit must not take the service down.
+pub async fn hit(app: &AppState, kind: Kind, subject: &str, client: &ClientInfo) -> Result<(), Limited> {
+    let limits = &app.config.rate_limits;
+    if !limits.enabled {
+        return Ok(());
+    }
+    let now = app.clock.now();
+    let limit = limits.limit(kind);
+    let counts = match app.store.hit(&RateHit { key: limits::key(&app.keyring, kind, subject), limit, now }).await {
+        Ok(counts) => counts,
+        Err(e) => {
+            tracing::warn!(error = %e, kind = kind.name(), "counting a rate-limit hit failed; let through");
+            return Ok(());
+        }
+    };
+    match limits::judge(limit, counts, now) {
+        Verdict::Allowed => Ok(()),
+        Verdict::Limited { retry_after, first } => {
+            if first {
+                log_blocked(app, kind, client, limit).await;
+            }
+            Err(Limited { kind, retry_after })
+        }
+    }
+}
+
+async fn log_blocked(app: &AppState, kind: Kind, client: &ClientInfo, limit: limits::Limit) {
+    let entry = LogEntry {
+        event_type: "security.request.blocked",
+        severity: Severity::Warn,
+        outcome: LogOutcome::Deny,
+        reason: Some(format!("rate limit {}: more than {} in {} s", kind.name(), limit.max, limit.window.as_secs())),
+        actor: None,
+        message: "Request blocked by a rate limit".into(),
+    };
+    let ctx = crate::events::Context { client_id: "", flow_id: "", client };
+    let event = crate::events::record(&entry, &ctx, uuid_v4(&mut SystemEntropy), app.clock.now());
+    if let Err(e) = app.store.commit(Commit { events: vec![event], ..Commit::default() }).await {
+        tracing::warn!(error = %e, "logging a blocked request failed");
+    }
+}
+
+/// Minutes, rounded up, for people.
+pub fn minutes(d: Duration) -> u64 {
+    d.as_secs().div_ceil(60).max(1)
+}
+
+/// The JSON answer to a refused API request.
+pub fn error(app: &AppState, locale: &str, limited: Limited) -> AppError {
+    let texts = app.brands.texts(DEFAULT_BRAND, locale);
+    let text = texts.get("widget.error.rate_limited").unwrap_or_default();
+    let message = substitute(&text, &[("minutes", minutes(limited.retry_after).to_string())]);
+    AppError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message).retry_after(limited.retry_after)
+}
+
+/// The branded page for a refused page request.
+pub fn page(app: &AppState, locale: &str, limited: Limited) -> Response {
+    let brand = app.brands.get(DEFAULT_BRAND).expect("the default brand is loaded");
+    let texts = app.brands.texts(DEFAULT_BRAND, locale);
+    let title = texts.get("hosted.rate_limited.title").unwrap_or_default();
+    let text = texts.get("widget.error.rate_limited").unwrap_or_default();
+    let body = substitute(&text, &[("minutes", minutes(limited.retry_after).to_string())]);
+    let html = pages::card(brand, &title, &body, "");
+    let mut response = pages::render(
+        StatusCode::TOO_MANY_REQUESTS,
+        Page { brand, lang: locale, title: &title, body: html, scripts: &[] },
+    );
+    if let Ok(v) = HeaderValue::from_str(&limited.retry_after.as_secs().max(1).to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    response
+}
