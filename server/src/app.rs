@@ -357,3 +357,28 @@ fn load_widget(dir: &Path) -> HashMap<String, Asset> {
     }
     files
 }
+
+#[cfg(test)]
+mod tests {
+    use futures_util::FutureExt as _;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn hashing_admits_only_so_many_and_frees_places_when_answers_go() {
+        let h = Hashing::new(1, 2);
+        let running = h.admit().await.expect("a core is free");
+        // Two may wait (their futures pending); a fourth is refused at once.
+        let mut waiting: Vec<_> = (0..2).map(|_| Box::pin(h.admit())).collect();
+        for w in &mut waiting {
+            assert!(w.as_mut().now_or_never().is_none());
+        }
+        assert!(h.admit().await.is_none(), "the queue is full");
+        // An abandoned wait frees its place.
+        waiting.pop();
+        let mut again = Box::pin(h.admit());
+        assert!(again.as_mut().now_or_never().is_none());
+        drop(running);
+        assert!(waiting.remove(0).await.is_some(), "the first in line runs once the core is free");
+    }
+}

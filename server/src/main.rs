@@ -225,6 +225,11 @@ async fn serve(path: &std::path::Path, listen: Option<SocketAddr>, stop_on_stdin
         .init();
     let config = Config::load(path)?;
     let address = listen.unwrap_or(config.listen);
+    if config.dev_mode && !address.ip().is_loopback() {
+        anyhow::bail!(
+            "dev mode serves a mailbox anyone could read: it listens on loopback only (127.0.0.1 or [::1]), not {address}"
+        );
+    }
     let listener =
         tokio::net::TcpListener::bind(address).await.with_context(|| format!("cannot listen on {address}"))?;
     let bound = listener.local_addr()?;
@@ -236,6 +241,11 @@ async fn serve(path: &std::path::Path, listen: Option<SocketAddr>, stop_on_stdin
     if dev_mode {
         eprintln!(
             "\n  ************************************************************\n  *  DEV MODE: emails go to {issuer}/dev/mailbox\n  *  and the master key is kept in the data folder.\n  *  Never run dev mode in production.\n  ************************************************************\n"
+        );
+    }
+    if !app.config.rate_limits.enabled {
+        eprintln!(
+            "\n  ************************************************************\n  *  RATE LIMITS ARE OFF ([rate_limits] enabled = false):\n  *  nothing stops floods, guessing or email bombing.\n  *  For benchmarks only.\n  ************************************************************\n"
         );
     }
     println!("passway: listening on {issuer} (store: {})", app.store.backend());

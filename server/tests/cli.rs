@@ -68,3 +68,18 @@ fn keys_rotate_publishes_a_successor_once() {
     assert!(listed.contains("retires "), "{listed}");
     assert!(passway(&path, &["keys", "rotate"]).contains("nothing to do"));
 }
+
+#[test]
+fn dev_mode_refuses_to_listen_beyond_this_machine() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = config(dir.path(), "");
+    let out = Command::new(env!("CARGO_BIN_EXE_passway"))
+        .arg("--config")
+        .arg(&path)
+        .args(["serve", "--listen", "0.0.0.0:0"])
+        .output()
+        .expect("run passway");
+    assert!(!out.status.success(), "it must refuse, not serve");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("listens on loopback only"), "{stderr}");
+}

@@ -189,4 +189,8 @@ pub struct Success {
     pub error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_description: Option<String>,
+    /// For embedded flows: the issuer that answered (RFC 9207), to compare with the
+    /// one the client expects. Hosted flows carry it in `redirect_to` as `iss`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
 }

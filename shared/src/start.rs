@@ -36,4 +36,7 @@ pub struct StartFlow {
     /// Preferred interface languages, space-separated, best first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ui_locales: Option<String>,
+    /// The API the access token is for (RFC 8707), by its identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
 }

@@ -107,8 +107,9 @@ fn success_for_embedded_flow() {
             state: Some("s".into()),
             error: None,
             error_description: None,
+            iss: Some("https://auth.example".into()),
         },
-        json!({"code": "c", "state": "s"}),
+        json!({"code": "c", "state": "s", "iss": "https://auth.example"}),
     );
 }
 
@@ -121,6 +122,7 @@ fn refused_embedded_flow() {
             state: Some("s".into()),
             error: Some("access_denied".into()),
             error_description: Some("no".into()),
+            iss: None,
         },
         json!({"state": "s", "error": "access_denied", "error_description": "no"}),
     );

@@ -156,6 +156,7 @@ impl Widget {
             max_age: None,
             acr_values: None,
             ui_locales: None,
+            resource: None,
         };
         self.pkce.set_value(Some((verifier, state)));
         Ok(api::post_json(&format!("{}/api/v1/flows", self.base_url()), &body, None).await)

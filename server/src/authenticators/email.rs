@@ -36,6 +36,9 @@ pub enum Purpose {
     Register,
     /// Account recovery (a forgotten password).
     Recover,
+    /// Recovery asked for an address without an account: the email says so, and has
+    /// no link and no code.
+    NoAccount,
 }
 
 /// An email challenge in progress, as stored in the flow.

@@ -417,6 +417,13 @@ pub struct AppEntry {
     /// Sign-on rules, first match wins; the last must have no conditions.
     #[serde(default)]
     pub sign_on: Vec<Spanned<RuleEntry>>,
+    /// This app is an API (resource server) with this identifier: access tokens for it
+    /// carry it as `aud`, and it may introspect them.
+    pub resource: Option<Spanned<String>>,
+    /// The resource this app's access tokens are for when it asks for none (RFC 8707).
+    pub audience: Option<Spanned<String>>,
+    /// PKCE for the authorization code: required unless a confidential app opts out.
+    pub require_pkce: Option<Spanned<bool>>,
 }
 
 fn yes() -> bool {

@@ -86,6 +86,14 @@ pub struct App {
     pub sign_on: SignOnPolicy,
     /// Profile attributes the app asks for once signed in, when the profile lacks them.
     pub profile_update: Vec<AppAttribute>,
+    /// When the app is an API (resource server): its identifier, the `aud` of access
+    /// tokens for it. Such an app may introspect them.
+    pub resource: Option<String>,
+    /// The resource its access tokens are for when it asks for none.
+    pub audience: Option<String>,
+    /// Every authorization request must carry a PKCE challenge (only a confidential
+    /// app may opt out).
+    pub require_pkce: bool,
 }
 
 impl App {
@@ -226,6 +234,11 @@ impl Config {
 
     pub fn app(&self, client_id: &str) -> Option<&App> {
         self.apps.get(client_id)
+    }
+
+    /// The app that is the API (resource server) named `resource`.
+    pub fn resource_server(&self, resource: &str) -> Option<&App> {
+        self.apps.values().find(|a| a.resource.as_deref() == Some(resource))
     }
 
     /// What the engine needs to know of an app.

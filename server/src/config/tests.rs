@@ -126,6 +126,68 @@ fn errors_name_file_line_key_and_expectation() {
         APP,
         "DIR/passway.toml: mail: missing: outside dev mode, [mail] must say how to send email (transport = \"smtp\" with [mail.smtp])",
     );
+    let smtp = "[mail]\ntransport = \"smtp\"\n[mail.smtp]\nhost = \"smtp.example\"\n";
+    check_err(
+        &format!("issuer = \"http://auth.example\"\n{smtp}"),
+        "DIR/passway.toml:1:10: issuer: must be https:// outside dev mode (cookies, tokens and links travel over it)",
+    );
+    check_err(
+        smtp,
+        "DIR/passway.toml: issuer: missing: outside dev mode, set the public https:// URL Passway is served at",
+    );
+    assert!(load(&format!("issuer = \"https://auth.example\"\n{smtp}")).is_ok());
+    check_err(
+        "dev_mode = true\nlisten = \"0.0.0.0:8080\"\n",
+        "DIR/passway.toml:2:10: listen: dev mode serves a mailbox anyone could read: it listens on loopback only (127.0.0.1 or [::1]), not 0.0.0.0:8080",
+    );
+    check_err(
+        "dev_mode = true\n[[apps]]\nclient_id = \"shop\"\nredirect_uris = [\"http://shop.example/cb\"]\n",
+        "DIR/passway.toml:4:18: apps[0].redirect_uris[0]: http is allowed only for loopback (localhost, 127.0.0.1, [::1]); use https for \"http://shop.example/cb\"",
+    );
+    for loopback in ["http://localhost:3000/cb", "http://127.0.0.1/cb", "http://[::1]:8/cb"] {
+        let apps = format!("dev_mode = true\n[[apps]]\nclient_id = \"cli\"\nredirect_uris = [\"{loopback}\"]\n");
+        assert!(load(&apps).is_ok(), "{loopback}");
+    }
+    check_err(
+        "dev_mode = true\n[[profile.attributes]]\nname = \"sub\"\n",
+        "DIR/passway.toml:3:8: profile.attributes[0].name: \"sub\" is a claim the server sets itself (JWT, OpenID Connect or Passway's own): choose another name",
+    );
+    check_err(
+        "dev_mode = true\n[[profile.attributes]]\nname = \"email_verified\"\ntype = \"boolean\"\n",
+        "DIR/passway.toml:3:8: profile.attributes[0].name: \"email_verified\" is a claim the server sets itself (JWT, OpenID Connect or Passway's own): choose another name",
+    );
+    check_err(
+        &format!("dev_mode = true\n{APP}require_pkce = false\n"),
+        "DIR/passway.toml:6:16: apps[0].require_pkce: only a confidential app (with client_secret_hashes) may go without PKCE",
+    );
+    check_err(
+        &format!("dev_mode = true\n{APP}audience = \"https://api.example\"\n"),
+        "DIR/passway.toml:6:12: apps[0].audience: no app has resource = \"https://api.example\" (declared: )",
+    );
+    check_err(
+        &format!("dev_mode = true\n{APP}resource = \"https://api.example\"\n"),
+        "DIR/passway.toml:6:12: apps[0].resource: an API (resource server) must be a confidential app: add client_secret_hashes",
+    );
+    check_err(
+        "dev_mode = true\n[tokens]\nrefresh_token_days = 100\n",
+        "DIR/passway.toml:3:22: tokens.refresh_token_days: is longer than tokens.refresh_token_max_days (90 days): a refresh token cannot outlive its sign-in",
+    );
+    check_err(
+        "dev_mode = true\ntrusted_proxies = [\"10.0.0.0/33\"]\n",
+        "DIR/passway.toml:2:20: trusted_proxies[0]: `10.0.0.0/33`: the prefix length must be 0 to 32",
+    );
+    check_err(
+        "dev_mode = true\ntrusted_proxies = []\n[rate_limits]\ntrusted_proxies = []\n",
+        "DIR/passway.toml:4:19: rate_limits.trusted_proxies: trusted_proxies is set at the top level already: keep one of them",
+    );
+    check_err(
+        "dev_mode = true\n[rate_limits]\nflow_starts_per_minute = 0\n",
+        "DIR/passway.toml:3:26: rate_limits.flow_starts_per_minute: expected 1 to 100000000, found 0",
+    );
+    check_err(
+        "dev_mode = true\n[events]\nretention_days = 0\n",
+        "DIR/passway.toml:3:18: events.retention_days: expected 1 to 3650, found 0",
+    );
     check_err(
         "[mail]\ntransport = \"outbox\"\n",
         "DIR/passway.toml:2:13: mail.transport: \"outbox\" keeps emails in the store for /dev/mailbox and needs dev_mode = true",
@@ -436,4 +498,31 @@ redirect_uris = ["https://shop.example/cb"]
         &broken("labels = { fr = \"Code postal\" }", "labels = { \"f r\" = \"Code postal\" }"),
         "DIR/passway.toml:8:20: profile.attributes[0].labels.f r: expected a language tag like \"fr\" or \"pt-BR\", found \"f r\"",
     );
+}
+
+#[test]
+fn rate_limits_proxies_and_retention() {
+    let c = load("dev_mode = true\n").unwrap();
+    assert_eq!(c.rate_limits, crate::limits::RateLimits::default(), "on out of the box");
+    assert!(c.rate_limits.enabled && c.trusted_proxies.is_empty());
+    assert_eq!(c.events_retention, std::time::Duration::from_secs(90 * 24 * 3600));
+    let c = load(
+        "dev_mode = true\ntrusted_proxies = [\"10.0.0.0/8\", \"2001:db8::1\"]\n[rate_limits]\nenabled = false\nflow_starts_per_minute = 7\nemails_per_hour = 3\nlive_flows = 9\n[events]\nretention_days = 30\n[flows]\nlifetime_minutes = 20\n",
+    )
+    .unwrap();
+    assert!(!c.rate_limits.enabled);
+    assert_eq!(c.rate_limits.flow_starts, crate::limits::Limit::per_minute(7));
+    assert_eq!(c.rate_limits.emails, crate::limits::Limit::per_hour(3));
+    assert_eq!(
+        c.rate_limits.live_flows,
+        crate::limits::Limit { max: 9, window: std::time::Duration::from_secs(20 * 60) },
+        "counted over one flow lifetime"
+    );
+    assert_eq!(
+        c.trusted_proxies.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        ["10.0.0.0/8", "2001:db8::1/128"]
+    );
+    assert_eq!(c.events_retention, std::time::Duration::from_secs(30 * 24 * 3600));
+    let c = load("dev_mode = true\n[rate_limits]\ntrusted_proxies = [\"127.0.0.1\"]\n").unwrap();
+    assert_eq!(c.trusted_proxies.len(), 1, "also accepted in [rate_limits]");
 }

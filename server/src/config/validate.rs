@@ -59,7 +59,6 @@ pub fn validate(text: &str, path: &Path) -> Result<Config, ConfigError> {
         None => None,
         Some(s) => Some(base_url(&c, s, "issuer")?),
     };
-
     let lifetimes = lifetimes(&c, &file)?;
     let data_dir = resolve_relative(path, Path::new(file.data_dir.as_deref().unwrap_or(".passway")));
     let store_url = match &file.store.url {
@@ -84,6 +83,38 @@ pub fn validate(text: &str, path: &Path) -> Result<Config, ConfigError> {
     };
 
     let mail = mail(&c, file.mail.as_ref(), file.dev_mode)?;
+    // Production guard rails: tokens, cookies and links over plain http only in dev mode,
+    // and dev mode (a mailbox anyone can read, a master key on disk) only on this machine.
+    if !file.dev_mode {
+        match (&file.issuer, &issuer) {
+            (Some(s), Some(url)) if url.starts_with("http://") => {
+                return c.err(
+                    s.span(),
+                    "issuer",
+                    "must be https:// outside dev mode (cookies, tokens and links travel over it)",
+                );
+            }
+            (None, _) => {
+                return Err(ConfigError {
+                    path: path.to_owned(),
+                    position: None,
+                    key: "issuer".into(),
+                    message: "missing: outside dev mode, set the public https:// URL Passway is served at".into(),
+                });
+            }
+            _ => {}
+        }
+    }
+    if file.dev_mode
+        && !listen.ip().is_loopback()
+        && let Some(l) = &file.listen
+    {
+        return c.err(
+            l.span(),
+            "listen",
+            format!("dev mode serves a mailbox anyone could read: it listens on loopback only (127.0.0.1 or [::1]), not {listen}"),
+        );
+    }
 
     let mut engine = EngineSettings::default();
     if let Some(m) = &file.flows.lifetime_minutes {
@@ -146,6 +177,7 @@ pub fn validate(text: &str, path: &Path) -> Result<Config, ConfigError> {
         }
         apps.insert(app.client_id.clone(), app);
     }
+    resources(&c, &file.apps, &apps)?;
 
     engine.totp_in_use = engine.recovery.authenticators.contains(&crate::authenticators::AuthenticatorKind::Totp)
         || apps.values().any(|a: &App| a.enrollment.uses(crate::authenticators::AuthenticatorKind::Totp));
@@ -234,6 +266,62 @@ fn secret_hashes(c: &Checker<'_>, hashes: &[Spanned<String>], key: &str) -> Resu
         }
     }
     Ok(digests)
+}
+
+/// Each API's identifier names one app; each app's `audience` names an API.
+fn resources(
+    c: &Checker<'_>,
+    entries: &[Spanned<file::AppEntry>],
+    apps: &BTreeMap<String, App>,
+) -> Result<(), ConfigError> {
+    let declared: Vec<&str> = apps.values().filter_map(|a| a.resource.as_deref()).collect();
+    for (i, entry) in entries.iter().enumerate() {
+        let e = entry.get_ref();
+        if let Some(r) = &e.resource
+            && declared.iter().filter(|d| **d == r.get_ref()).count() > 1
+        {
+            return c.err(
+                r.span(),
+                format!("apps[{i}].resource"),
+                format!("{:?} is another app's resource too", r.get_ref()),
+            );
+        }
+        if let Some(a) = &e.audience
+            && !declared.contains(&a.get_ref().as_str())
+        {
+            return c.err(
+                a.span(),
+                format!("apps[{i}].audience"),
+                format!("no app has resource = {:?} (declared: {})", a.get_ref(), declared.join(", ")),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `localhost`, `127.0.0.0/8` or `[::1]`: a redirect that never leaves the machine.
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// An absolute URI naming a resource (RFC 8707: no fragment).
+fn absolute_uri(c: &Checker<'_>, value: &Spanned<String>, key: &str) -> Result<String, ConfigError> {
+    match url::Url::parse(value.get_ref()) {
+        Ok(url) if url.fragment().is_none() => Ok(value.get_ref().clone()),
+        _ => c.err(
+            value.span(),
+            key,
+            format!(
+                "expected an absolute URI without a fragment, like \"https://api.example.com\", found {:?}",
+                value.get_ref()
+            ),
+        ),
+    }
 }
 
 fn no_theme(brand: &str, dir: &Path) -> String {
@@ -325,6 +413,45 @@ fn default_from() -> String {
     "Passway <no-reply@passway.localhost>".to_owned()
 }
 
+/// Claim names a profile attribute may not take: it would be released in tokens beside
+/// (or over) the claim the server sets — RFC 7519's registered claims, OpenID Connect's
+/// protocol claims, RFC 9068's and Passway's own. (`email`, always first, is built in.)
+const RESERVED_CLAIMS: &[&str] = &[
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "nbf",
+    "iat",
+    "jti",
+    "auth_time",
+    "nonce",
+    "acr",
+    "amr",
+    "azp",
+    "at_hash",
+    "c_hash",
+    "s_hash",
+    "sid",
+    "email_verified",
+    "phone_number_verified",
+    "updated_at",
+    "scope",
+    "client_id",
+    "cnf",
+    "act",
+    "may_act",
+    "groups",
+    "roles",
+    "entitlements",
+    "typ",
+    "fam",
+    "events",
+    "sub_jwk",
+    "_claim_names",
+    "_claim_sources",
+];
+
 fn profile(c: &Checker<'_>, p: &file::Profile) -> Result<ProfileSchema, ConfigError> {
     if let Some(v) = p.email_verification.as_ref().filter(|v| !*v.get_ref()) {
         return c.err(
@@ -345,6 +472,13 @@ fn profile(c: &Checker<'_>, p: &file::Profile) -> Result<ProfileSchema, ConfigEr
                 a.name.span(),
                 format!("{key}.name"),
                 format!("expected a lower-case name like \"given_name\", found {name:?}"),
+            );
+        }
+        if RESERVED_CLAIMS.contains(&name.as_str()) {
+            return c.err(
+                a.name.span(),
+                format!("{key}.name"),
+                format!("{name:?} is a claim the server sets itself (JWT, OpenID Connect or Passway's own): choose another name"),
             );
         }
         if schema.attributes.iter().any(|x| &x.name == name) {
@@ -462,6 +596,17 @@ fn app(
     let mut redirect_uris = vec![];
     for (j, u) in a.redirect_uris.iter().enumerate() {
         match url::Url::parse(u.get_ref()) {
+            // RFC 9700 §4.1.3 / RFC 8252 §8.3: plain http only to this machine.
+            Ok(url) if url.scheme() == "http" && !is_loopback(&url) => {
+                return c.err(
+                    u.span(),
+                    format!("{key}.redirect_uris[{j}]"),
+                    format!(
+                        "http is allowed only for loopback (localhost, 127.0.0.1, [::1]); use https for {:?}",
+                        u.get_ref()
+                    ),
+                );
+            }
             Ok(url) if matches!(url.scheme(), "http" | "https") && url.fragment().is_none() && url.host().is_some() => {
                 redirect_uris.push(u.get_ref().clone())
             }
@@ -540,7 +685,33 @@ fn app(
             }
         }
     }
+    let resource = match &a.resource {
+        None => None,
+        Some(r) if client_secrets.is_empty() => {
+            return c.err(
+                r.span(),
+                format!("{key}.resource"),
+                "an API (resource server) must be a confidential app: add client_secret_hashes",
+            );
+        }
+        Some(r) => Some(absolute_uri(c, r, &format!("{key}.resource"))?),
+    };
+    let audience = a.audience.as_ref().map(|r| absolute_uri(c, r, &format!("{key}.audience"))).transpose()?;
+    let require_pkce = match &a.require_pkce {
+        Some(off) if !*off.get_ref() && client_secrets.is_empty() => {
+            return c.err(
+                off.span(),
+                format!("{key}.require_pkce"),
+                "only a confidential app (with client_secret_hashes) may go without PKCE",
+            );
+        }
+        Some(v) => *v.get_ref(),
+        None => true,
+    };
     Ok(App {
+        resource,
+        audience,
+        require_pkce,
         sign_on: SignOnPolicy::default(),
         profile_update: vec![],
         client_id: id.clone(),

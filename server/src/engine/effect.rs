@@ -14,7 +14,7 @@ use crate::crypto::Digest;
 pub enum Effect {
     SendEmail(OutgoingEmail),
     CreateUser(NewUser),
-    IssueCode(IssuedCode),
+    IssueCode(Box<IssuedCode>),
     Log(LogEntry),
     /// Start a WebAuthn ceremony (the shell runs webauthn-rs and stores its state).
     BeginCeremony(Ceremony),
@@ -28,6 +28,11 @@ pub enum Effect {
     },
     /// Open an SSO session; its cookie value goes to the browser with the reply.
     StartSession(NewSession),
+    /// End a session: it was replaced by one with more proofs (a step-up).
+    EndSession {
+        id: String,
+        at: Timestamp,
+    },
     /// A session was used to sign in again: record the authenticators proven since.
     TouchSession {
         id: String,
@@ -161,6 +166,13 @@ pub struct Grant {
     pub session_id: Option<String>,
     #[serde(default)]
     pub acr_values: Option<String>,
+    /// The API its access tokens are for (RFC 8707), when one was asked for.
+    #[serde(default)]
+    pub resource: Option<String>,
+    /// Refresh tokens of this sign-in end at this instant, however often rotated (set
+    /// when the code is exchanged).
+    #[serde(default)]
+    pub refresh_until: Option<Timestamp>,
 }
 
 /// A system log entry, before the HTTP layer adds the request's client and an id.

@@ -95,6 +95,7 @@ pub fn explain(
         max_age: None,
         acr_values: q.acr_values.clone(),
         ui_locale: None,
+        resource: None,
     };
     let new =
         NewFlow { client_id: app.client_id.clone(), intent: Intent::Login, origin: Origin::Hosted, request, requester };

@@ -81,6 +81,13 @@ pub(super) fn complete(mut flow: Flow, world: &World, env: &mut Env<'_>) -> Outc
         }
     }
     let auth_time = flow.proofs.iter().map(|p| p.at).max().unwrap_or(env.now);
+    // A session that gained proofs here is replaced, not touched: whoever might have
+    // learnt the old cookie does not inherit the stronger session (session fixation).
+    let stepped_up = flow.session.is_some() && flow.proofs != flow.resumed_proofs;
+    let mut ended = None;
+    if stepped_up {
+        ended = flow.session.take();
+    }
     let (session, cookie) = match &flow.session {
         Some(id) => (Effect::TouchSession { id: id.clone(), proofs: flow.proofs.clone() }, None),
         None => {
@@ -110,6 +117,8 @@ pub(super) fn complete(mut flow: Flow, world: &World, env: &mut Env<'_>) -> Outc
         expires_at: env.now.plus(env.settings.code_lifetime),
         session_id: flow.session.clone(),
         acr_values: flow.request.acr_values.clone(),
+        resource: flow.request.resource.clone(),
+        refresh_until: None,
     };
     let (event_type, message) = match cookie {
         Some(_) => ("user.session.start", "User signed in"),
@@ -117,11 +126,14 @@ pub(super) fn complete(mut flow: Flow, world: &World, env: &mut Env<'_>) -> Outc
     };
     flow.step = Step::Completed;
     let mut out = Outcome::new(flow);
+    if let Some(id) = ended {
+        out.effects.push(Effect::EndSession { id, at: env.now });
+    }
     out.effects.push(session);
     if let Some(device) = out.flow.requester.device.filter(|_| env.settings.remember_devices) {
         out.effects.push(Effect::RememberDevice { user_id: user_id.clone(), device, at: env.now });
     }
-    out.effects.push(Effect::IssueCode(IssuedCode { code_hash: sha256(code.as_bytes()), grant }));
+    out.effects.push(Effect::IssueCode(Box::new(IssuedCode { code_hash: sha256(code.as_bytes()), grant })));
     out.effects.push(Effect::Log(LogEntry {
         event_type,
         severity: Severity::Info,
@@ -167,11 +179,13 @@ pub(super) fn guest(mut flow: Flow, rule: String, env: &mut Env<'_>) -> Outcome 
         expires_at: env.now.plus(env.settings.code_lifetime),
         session_id: None,
         acr_values: flow.request.acr_values.clone(),
+        resource: flow.request.resource.clone(),
+        refresh_until: None,
     };
     flow.account = Some(user_id);
     flow.step = Step::Completed;
     let mut out = Outcome::new(flow);
-    out.effects.push(Effect::IssueCode(IssuedCode { code_hash: sha256(code.as_bytes()), grant }));
+    out.effects.push(Effect::IssueCode(Box::new(IssuedCode { code_hash: sha256(code.as_bytes()), grant })));
     out.effects.push(Effect::Log(LogEntry {
         event_type: "user.authentication.anonymous",
         severity: Severity::Info,

@@ -56,6 +56,10 @@ pub struct Flow {
     /// The SSO session this flow continues (id), when it was resumed from one.
     #[serde(default)]
     pub session: Option<String>,
+    /// The proofs that session held when the flow resumed it: proving more (a step-up)
+    /// replaces the session with a new one (new cookie, new `sid`).
+    #[serde(default)]
+    pub resumed_proofs: Vec<Proof>,
     /// The person skipped the app's optional profile questions in this flow.
     #[serde(default)]
     pub profile_skipped: bool,
@@ -106,6 +110,9 @@ pub struct AuthRequest {
     /// The interface language chosen from `ui_locales`, over the browser's.
     #[serde(default)]
     pub ui_locale: Option<String>,
+    /// The API the access token is for (RFC 8707), validated.
+    #[serde(default)]
+    pub resource: Option<String>,
 }
 
 /// OIDC `prompt` values (Core §3.1.2.1). `none` is answered by the shell before a

@@ -13,10 +13,10 @@
 
 use passway_protocol::{Intent, Submission, names};
 
-use super::{AppSettings, Challenge, Effect, Env, Flow, LogOutcome, Notice, Outcome, Step, World};
+use super::{AppSettings, Effect, Env, Flow, LogOutcome, Notice, Outcome, Step, World};
 use super::{challenge, enroll, finish, identify, methods, text_of, validate};
 use crate::authenticators::AuthenticatorKind;
-use crate::authenticators::email::{EmailChallenge, MAX_EMAILS_PER_FLOW, Purpose};
+use crate::authenticators::email::Purpose;
 use crate::policy::RecoveryNext;
 
 /// Whether the app has something to recover: passwords or passkeys (with email alone,
@@ -137,17 +137,21 @@ fn next(mut flow: Flow, world: &World, env: &mut Env<'_>) -> Outcome {
     }
 }
 
-/// The same step as for a known address, but nothing is sent: its code exists nowhere.
-pub(super) fn unsent_email(mut flow: Flow, _world: &World, env: &mut Env<'_>) -> Outcome {
-    if flow.emails_sent >= MAX_EMAILS_PER_FLOW {
-        return Outcome::new(flow).notice(Notice::error("email.send.limit"));
-    }
-    let email = flow.subject.as_ref().expect("subject set above").email.clone();
-    let (unsent, _) = EmailChallenge::issue(&flow.id, &email, Purpose::Recover, env.now, env.rng, env.keys);
-    flow.emails_sent += 1;
+/// The same step as for a known address, with the same work: an email goes out, but it
+/// says that the address has no account here — it carries no link and no code, so the
+/// challenge's code exists nowhere. Known and unknown addresses cost the same, to the
+/// store, the mailer and the clock.
+pub(super) fn unsent_email(mut flow: Flow, world: &World, env: &mut Env<'_>) -> Outcome {
     flow.authenticators = vec![AuthenticatorKind::Email];
-    flow.step = Step::Challenge(Challenge::Email(unsent));
-    Outcome::new(flow)
+    let mut out = challenge::send(flow, Purpose::Recover, world, env);
+    for effect in &mut out.effects {
+        if let Effect::SendEmail(email) = effect {
+            email.purpose = Purpose::NoAccount;
+            email.code.clear();
+            email.link_token.clear();
+        }
+    }
+    out
 }
 
 fn cannot_recover(mut flow: Flow) -> Outcome {

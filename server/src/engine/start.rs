@@ -73,6 +73,7 @@ pub fn start(new: NewFlow, session: Option<&Session>, world: &World, env: &mut E
         authenticators: vec![],
         autofill: None,
         session: None,
+        resumed_proofs: vec![],
         profile_skipped: false,
         enrollment_offered: false,
     };
@@ -81,6 +82,7 @@ pub fn start(new: NewFlow, session: Option<&Session>, world: &World, env: &mut E
         flow.subject = Some(Subject { email: s.user.email.clone() });
         flow.account = Some(s.user.id.clone());
         flow.proofs = s.proofs.clone();
+        flow.resumed_proofs = s.proofs.clone();
         flow.session = Some(s.id.clone());
         let outcome = finish::signed_in(flow, SignIn::Session, world, env);
         return Started { handle, handle_hash, outcome };

@@ -153,10 +153,11 @@ fn step_up_to_a_passkey_from_an_email_only_session() {
         > challenge-authenticator credential=<asserted cred-1 of u-ada>
           step completed offers []
           effect passkey_used cred=cred-1 updated=true
-          effect touch_session id=sess-1 proofs=["email", "passkey"]
-          effect issue_code user=u-ada amr=["email", "pop"] scope="openid email" sid=sess-1
-          effect log user.authentication.sso Success
-          SUCCESS
+          effect end_session id=sess-1
+          effect start_session id=I9f0KxzcHw1JLr11btD-gA user=u-ada proofs=["email", "passkey"]
+          effect issue_code user=u-ada amr=["email", "pop"] scope="openid email" sid=I9f0KxzcHw1JLr11btD-gA
+          effect log user.session.start Success
+          SUCCESS new session cookie
     "#]]);
 }
 
@@ -176,10 +177,11 @@ fn step_up_creates_a_passkey_when_there_is_none() {
           step completed offers []
           effect save_passkey user=u-ada cred=cred-1 name="Firefox on Linux"
           effect log user.mfa.factor.activate Success
-          effect touch_session id=sess-1 proofs=["email", "passkey"]
-          effect issue_code user=u-ada amr=["email", "pop"] scope="openid email" sid=sess-1
-          effect log user.authentication.sso Success
-          SUCCESS
+          effect end_session id=sess-1
+          effect start_session id=I9f0KxzcHw1JLr11btD-gA user=u-ada proofs=["email", "passkey"]
+          effect issue_code user=u-ada amr=["email", "pop"] scope="openid email" sid=I9f0KxzcHw1JLr11btD-gA
+          effect log user.session.start Success
+          SUCCESS new session cookie
     "#]]);
 }
 
@@ -198,10 +200,11 @@ fn acr_values_ask_for_a_phishing_resistant_sign_in() {
         > challenge-authenticator credential=<asserted cred-1 of u-ada>
           step completed offers []
           effect passkey_used cred=cred-1 updated=true
-          effect touch_session id=sess-1 proofs=["email", "passkey"]
-          effect issue_code user=u-ada amr=["email", "pop"] scope="openid email" sid=sess-1
-          effect log user.authentication.sso Success
-          SUCCESS
+          effect end_session id=sess-1
+          effect start_session id=I9f0KxzcHw1JLr11btD-gA user=u-ada proofs=["email", "passkey"]
+          effect issue_code user=u-ada amr=["email", "pop"] scope="openid email" sid=I9f0KxzcHw1JLr11btD-gA
+          effect log user.session.start Success
+          SUCCESS new session cookie
     "#]]);
 }
 

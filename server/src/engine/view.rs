@@ -187,8 +187,8 @@ pub fn render(
     };
 
     let success = match reply {
-        Reply::Success { code, .. } => Some(success(flow, Ok(code))),
-        Reply::Denied => Some(success(flow, Err(("access_denied", "the person did not allow access")))),
+        Reply::Success { code, .. } => Some(success(flow, Ok(code), p.base_url)),
+        Reply::Denied => Some(success(flow, Err(("access_denied", "the person did not allow access")), p.base_url)),
         Reply::Flow | Reply::Link(_) => None,
     };
     let messages = notices
@@ -252,8 +252,9 @@ fn remediation(form: Form, echo: Option<&(&'static str, Submission)>, p: &Presen
     }
 }
 
-/// The end of the flow: a code, or an OAuth error (RFC 6749 §4.1.2.1).
-fn success(flow: &Flow, result: Result<&str, (&str, &str)>) -> Success {
+/// The end of the flow: a code, or an OAuth error (RFC 6749 §4.1.2.1), with the
+/// issuer that answered (RFC 9207: a client talking to several cannot be mixed up).
+fn success(flow: &Flow, result: Result<&str, (&str, &str)>, issuer: &str) -> Success {
     let (code, error) = match result {
         Ok(code) => (Some(code.to_owned()), None),
         Err((error, description)) => (None, Some((error.to_owned(), description.to_owned()))),
@@ -273,6 +274,7 @@ fn success(flow: &Flow, result: Result<&str, (&str, &str)>) -> Success {
                 if let Some(state) = &flow.request.state {
                     q.append_pair("state", state);
                 }
+                q.append_pair("iss", issuer);
             }
             Success {
                 redirect_to: Some(url.into()),
@@ -280,6 +282,7 @@ fn success(flow: &Flow, result: Result<&str, (&str, &str)>) -> Success {
                 state: None,
                 error: error.as_ref().map(|e| e.0.clone()),
                 error_description: error.map(|e| e.1),
+                iss: None,
             }
         }
         Origin::Embedded => Success {
@@ -288,6 +291,7 @@ fn success(flow: &Flow, result: Result<&str, (&str, &str)>) -> Success {
             state: flow.request.state.clone(),
             error: error.as_ref().map(|e| e.0.clone()),
             error_description: error.map(|e| e.1),
+            iss: Some(issuer.to_owned()),
         },
     }
 }

@@ -32,6 +32,7 @@ pub struct AuthorizeParams {
     max_age: Option<String>,
     acr_values: Option<String>,
     ui_locales: Option<String>,
+    resource: Option<String>,
     request: Option<String>,
     request_uri: Option<String>,
 }
@@ -62,6 +63,7 @@ async fn authorize(app: AppState, ctx: RequestContext, q: AuthorizeParams) -> Re
         max_age: q.max_age.as_deref(),
         acr_values: q.acr_values.as_deref(),
         ui_locales: q.ui_locales.as_deref(),
+        resource: q.resource.as_deref(),
         request: q.request.as_deref(),
         request_uri: q.request_uri.as_deref(),
     };
@@ -71,6 +73,7 @@ async fn authorize(app: AppState, ctx: RequestContext, q: AuthorizeParams) -> Re
         if let Some(state) = q.state.as_deref().filter(|s| !s.is_empty()) {
             url.query_pairs_mut().append_pair("state", state);
         }
+        url.query_pairs_mut().append_pair("iss", &app.issuer);
         Redirect::to(url.as_str()).into_response()
     };
     let authorization = match request::validate(&app.config, &params) {

@@ -55,8 +55,8 @@ impl FromRequestParts<AppState> for RequestContext {
             },
             addr,
             locale: app.brands.catalog.negotiate(&accept).to_owned(),
-            device: cookie(headers, DEVICE_COOKIE),
-            session: cookie(headers, SESSION_COOKIE),
+            device: cookie(headers, &cookie_name(DEVICE_COOKIE, &app.issuer)),
+            session: cookie(headers, &cookie_name(SESSION_COOKIE, &app.issuer)),
             origin: header(header::ORIGIN),
             authorization: header(header::AUTHORIZATION),
             binding: headers
@@ -116,17 +116,29 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .filter(|v| !v.is_empty() && v.len() <= 64)
 }
 
+/// A cookie's name: over https with the `__Host-` prefix, which browsers accept only
+/// from a secure origin, for the whole host (`Path=/`, no `Domain`), so neither a
+/// sibling subdomain nor a plain-http page can set or shadow it.
+pub fn cookie_name(name: &str, issuer: &str) -> String {
+    if issuer.starts_with("https://") { format!("__Host-{name}") } else { name.to_owned() }
+}
+
 /// `Set-Cookie` for a new device cookie. Over https it is `SameSite=None; Secure` so
 /// that a widget embedded on another site keeps it; over http (development) `Lax`.
 pub fn device_cookie_header(value: &str, issuer: &str) -> String {
-    format!("{DEVICE_COOKIE}={value}; Path=/; Max-Age=31536000; HttpOnly; {}", same_site(issuer))
+    format!("{}={value}; Path=/; Max-Age=31536000; HttpOnly; {}", cookie_name(DEVICE_COOKIE, issuer), same_site(issuer))
 }
 
 /// `Set-Cookie` for an SSO session cookie (`max_age` 0 deletes it). HttpOnly, and
 /// like the device cookie `SameSite=None; Secure` over https (so a widget embedded on
 /// another site can resume the session), `Lax` over plain-http development.
 pub fn session_cookie_header(value: &str, issuer: &str, max_age: std::time::Duration) -> String {
-    format!("{SESSION_COOKIE}={value}; Path=/; Max-Age={}; HttpOnly; {}", max_age.as_secs(), same_site(issuer))
+    format!(
+        "{}={value}; Path=/; Max-Age={}; HttpOnly; {}",
+        cookie_name(SESSION_COOKIE, issuer),
+        max_age.as_secs(),
+        same_site(issuer)
+    )
 }
 
 fn same_site(issuer: &str) -> &'static str {
@@ -150,6 +162,8 @@ mod tests {
         assert!(device_cookie_header("x", "https://a").contains("SameSite=None; Secure"));
         assert!(device_cookie_header("x", "http://a").contains("SameSite=Lax"));
         let secure = session_cookie_header("s", "https://a", std::time::Duration::from_secs(60));
-        assert_eq!(secure, "pw_session=s; Path=/; Max-Age=60; HttpOnly; SameSite=None; Secure");
+        assert_eq!(secure, "__Host-pw_session=s; Path=/; Max-Age=60; HttpOnly; SameSite=None; Secure");
+        assert!(device_cookie_header("x", "https://a").starts_with("__Host-pw_device=x; Path=/;"));
+        assert!(session_cookie_header("s", "http://a", std::time::Duration::ZERO).starts_with("pw_session=s;"));
     }
 }

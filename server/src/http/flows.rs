@@ -42,6 +42,7 @@ pub async fn start(
         max_age: max_age.as_deref(),
         acr_values: body.acr_values.as_deref(),
         ui_locales: body.ui_locales.as_deref(),
+        resource: body.resource.as_deref(),
         ..Params::default()
     };
     let authorization = request::validate(&app.config, &params).map_err(|e| match e {

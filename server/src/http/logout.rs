@@ -60,7 +60,8 @@ async fn handle(app: AppState, ctx: RequestContext, f: LogoutForm, posted: bool)
         },
         None => None,
     };
-    let Some(session) = session else { return signed_out(&app, &ctx, &request, false) };
+    // A cookie whose session is over anyway goes too.
+    let Some(session) = session else { return signed_out(&app, &ctx, &request, ctx.session.is_some()) };
     let confirmed = posted && f.confirm.as_deref() == Some(confirm_token(&app, &session.id).as_str());
     let hinted_here = request.subject.as_deref() == Some(session.user.id.as_str());
     if hinted_here || confirmed {
@@ -96,14 +97,15 @@ fn confirm_token(app: &AppState, session_id: &str) -> String {
     b64url(&app.keyring.mac(&[b"logout-confirm", session_id.as_bytes()]).0)
 }
 
-/// Back to the app when it said where, else a page; the cookie goes either way once
-/// the session ended.
+/// Back to the app when it said where, else a page; the cookie goes when `ended`.
 fn signed_out(app: &AppState, ctx: &RequestContext, request: &Logout<'_>, ended: bool) -> Response {
     let mut response = match &request.redirect_to {
         Some(url) => Redirect::to(url).into_response(),
         None => page(app, ctx, request.app, StatusCode::OK, "hosted.signed_out.title", "hosted.signed_out.body", ""),
     };
-    if ended || ctx.session.is_some() {
+    // Only what was ended: a hint naming another account leaves this browser's
+    // session, and its cookie, alone.
+    if ended {
         session::clear(app, &mut response);
     }
     response

@@ -81,7 +81,32 @@ pub fn router(app: AppState) -> Router {
         router = router
             .nest_service("/demo", tower_http::services::ServeDir::new(dir).append_index_html_on_directories(true));
     }
-    router.fallback(not_found).with_state(app)
+    let headers = axum::middleware::from_fn_with_state(app.clone(), security_headers);
+    router.fallback(not_found).layer(headers).with_state(app)
+}
+
+/// Headers every answer gets: JSON is never sniffed as something else, nor cached
+/// unless its handler said how (public metadata: discovery, keys); over HTTPS, browsers
+/// are told to come back over HTTPS only (HSTS).
+async fn security_headers(
+    axum::extract::State(app): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    use axum::http::{HeaderValue, header};
+    let mut response = next.run(req).await;
+    let h = response.headers_mut();
+    let json = h.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| ct.contains("json"));
+    if json {
+        h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+        if !h.contains_key(header::CACHE_CONTROL) {
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
+    }
+    if app.issuer.starts_with("https://") {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=63072000; includeSubDomains"));
+    }
+    response
 }
 
 async fn home(axum::extract::State(app): axum::extract::State<AppState>) -> Response {

@@ -97,6 +97,7 @@ pub(super) async fn apply(
                 commit.passkey_uses.push(PasskeyUse { cred_id: cred_id.clone(), passkey: updated.clone(), at: *at })
             }
             Effect::StartSession(s) => commit.sessions.push(SessionWrite::Create(sessions::stored(s, now))),
+            Effect::EndSession { id, at } => commit.sessions.push(SessionWrite::Revoke { id: id.clone(), at: *at }),
             Effect::TouchSession { id, proofs } => commit.sessions.push(SessionWrite::Touch {
                 id: id.clone(),
                 proofs: sessions::encode_proofs(proofs),

@@ -114,7 +114,8 @@ pub async fn start(app: &AppState, new: NewFlow, options: StartOptions<'_>) -> R
     };
     let mut world = World::default();
     if let Some(s) = &session {
-        world = account_world(app, &settings, &new.client_id, new.requester.device.as_ref(), s.user.clone()).await?;
+        world =
+            account_world(app, &settings, &new.client_id, new.requester.device.as_ref(), Some(s.user.clone())).await?;
     }
     let started = {
         let mut env =
@@ -142,40 +143,50 @@ pub async fn start(app: &AppState, new: NewFlow, options: StartOptions<'_>) -> R
     Ok(Begun { handle: started.handle, outcome: started.outcome, ceremonies })
 }
 
-/// What the engine needs to know of an account already identified.
+/// What the engine needs to know of an account already identified. For an address
+/// without one (`user` is `None`), the same queries run, for an id that exists
+/// nowhere, and their empty answers are dropped: a known and an unknown address cost
+/// the store the same, so their timing says nothing.
 async fn account_world(
     app: &AppState,
     settings: &engine::AppSettings,
     client_id: &str,
     device: Option<&crate::crypto::Digest>,
-    user: engine::User,
+    user: Option<engine::User>,
 ) -> Result<World, JourneyError> {
     let mut world = World::default();
+    let id = user.as_ref().map_or(NO_ACCOUNT, |u| u.id.as_str());
     // Looked up only for apps whose rules ask (one query less on every other step).
     if settings.sign_on.rules.iter().any(|r| r.when.device.is_some()) {
         world.new_device = Some(match device {
-            Some(d) => !app.store.device_known(&user.id, d).await?,
+            Some(d) => !app.store.device_known(id, d).await?,
             None => true,
         });
     }
     if settings.passkeys {
-        world.passkeys = app.store.passkeys_of(&user.id).await?.len();
+        world.passkeys = app.store.passkeys_of(id).await?.len();
     }
     if settings.consent {
-        world.consent = app.store.consent(&user.id, client_id).await?;
+        world.consent = app.store.consent(id, client_id).await?;
     }
     if settings.enrollment.uses(AuthenticatorKind::Password) {
-        world.password = app.store.password(&user.id).await?;
+        world.password = app.store.password(id).await?;
     }
     if app.config.engine.totp_in_use {
-        world.totp = totp(app, &user.id).await?;
+        world.totp = totp(app, id).await?;
     }
     if settings.enrollment.skip_limit.is_some() {
-        world.skips = app.store.skips(&user.id).await?.into_iter().collect();
+        world.skips = app.store.skips(id).await?.into_iter().collect();
     }
-    world.user = Some(user);
+    if user.is_none() {
+        return Ok(World::default());
+    }
+    world.user = user;
     Ok(world)
 }
+
+/// An account id no account has (ids are random base64url, which has no spaces).
+const NO_ACCOUNT: &str = "no account";
 
 /// The account's authenticator app, unsealed.
 async fn totp(app: &AppState, user_id: &str) -> Result<Option<TotpSecret>, JourneyError> {
@@ -274,7 +285,14 @@ async fn run(
     action: Action,
     client: &ClientInfo,
 ) -> Result<(Outcome, BTreeMap<String, WebAuthn>), JourneyError> {
-    let flow = &loaded.flow;
+    // Network zones (and the log) see where this request comes from, not where the flow
+    // began: the address is read afresh on every step. (A magic link is opened from
+    // the mailbox's device, which is not the one signing in.)
+    let mut current = loaded.flow.clone();
+    if matches!(action, Action::Submit { .. }) && !client.ip.is_empty() {
+        current.requester.ip.clone_from(&client.ip);
+    }
+    let flow = &current;
     let config_app = app.config.app(&flow.client_id).ok_or_else(|| JourneyError::AppGone(flow.client_id.clone()))?;
     let settings = app.config.app_settings(config_app);
     let now = app.clock.now();
@@ -290,13 +308,16 @@ async fn run(
         world.ceremony = Some(outcome);
         world.user = user;
     }
-    if world.user.is_none()
-        && let Some(email) = engine::lookup(flow, &action)
-    {
-        world.user = app.store.user_by_email(&email).await?;
-    }
-    if let Some(user) = world.user.take() {
+    let looked_up = match world.user.is_none().then(|| engine::lookup(flow, &action)).flatten() {
+        Some(email) => {
+            world.user = app.store.user_by_email(&email).await?;
+            true
+        }
+        None => world.user.is_some(),
+    };
+    if looked_up {
         let device = flow.requester.device.as_ref();
+        let user = world.user.take();
         world = World {
             ceremony: world.ceremony.take(),
             ..account_world(app, &settings, &flow.client_id, device, user).await?

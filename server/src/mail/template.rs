@@ -28,12 +28,24 @@ pub fn render_challenge(email: &ChallengeEmail<'_>, brand: &Brand, texts: &dyn T
         Purpose::SignIn => "sign_in",
         Purpose::Register => "register",
         Purpose::Recover => "recover",
+        Purpose::NoAccount => "no_account",
     };
     let (subject, intro) = (t(&format!("mail.{wording}.subject")), t(&format!("mail.{wording}.intro")));
     let (button, code_line, expiry) = (t("mail.button"), t("mail.code"), t("mail.expiry"));
     let footer = brand.email_footer.clone().unwrap_or_default();
+    // Nothing to open or type: the address has no account.
+    let no_account = email.purpose == Purpose::NoAccount;
+    let (button, code_line, expiry) = if no_account {
+        (String::new(), String::new(), t("mail.no_account.ignore"))
+    } else {
+        (button, code_line, expiry)
+    };
 
-    let text = format!("{intro}\n\n{}\n\n{code_line}\n\n{expiry}\n\n-- \n{footer}\n", email.link);
+    let text = if no_account {
+        format!("{intro}\n\n{expiry}\n\n-- \n{footer}\n")
+    } else {
+        format!("{intro}\n\n{}\n\n{code_line}\n\n{expiry}\n\n-- \n{footer}\n", email.link)
+    };
 
     let c = |name: &str| brand.colors.get(name).cloned().unwrap_or_default();
     let html = format!(
@@ -44,8 +56,7 @@ pub fn render_challenge(email: &ChallengeEmail<'_>, brand: &Brand, texts: &dyn T
 <tr><td style="padding:32px">
 <img src="{logo}" alt="{app}" height="40" style="display:block;height:40px;margin:0 0 24px">
 <p style="margin:0 0 24px;font-size:16px;line-height:1.5">{intro}</p>
-<p style="margin:0 0 24px"><a href="{link}" style="display:inline-block;padding:12px 20px;background:{primary};color:{on_primary};text-decoration:none;font-weight:600;border-radius:8px">{button}</a></p>
-<p style="margin:0 0 8px;font-size:15px">{code_line_html}</p>
+{action}
 <p style="margin:24px 0 0;font-size:13px;color:{muted}">{expiry}</p>
 </td></tr></table>
 <p style="max-width:480px;margin:16px auto 0;font-size:12px;color:{muted};text-align:center">{footer}</p>
@@ -57,18 +68,25 @@ pub fn render_challenge(email: &ChallengeEmail<'_>, brand: &Brand, texts: &dyn T
         text = c("text"),
         surface = c("surface"),
         border = c("border"),
-        primary = c("primary"),
-        on_primary = c("on_primary"),
         muted = c("muted"),
         logo = escape(email.logo_url),
         app = escape(email.app_name),
         intro = escape(&intro),
-        link = escape(email.link),
-        button = escape(&button),
-        code_line_html = escape(&code_line).replace(
-            &escape(email.code),
-            &format!("<strong style=\"font-size:22px;letter-spacing:4px\">{}</strong>", escape(email.code))
-        ),
+        action = if no_account {
+            String::new()
+        } else {
+            format!(
+                "<p style=\"margin:0 0 24px\"><a href=\"{link}\" style=\"display:inline-block;padding:12px 20px;background:{primary};color:{on_primary};text-decoration:none;font-weight:600;border-radius:8px\">{button}</a></p>\n<p style=\"margin:0 0 8px;font-size:15px\">{code_line_html}</p>",
+                link = escape(email.link),
+                primary = c("primary"),
+                on_primary = c("on_primary"),
+                button = escape(&button),
+                code_line_html = escape(&code_line).replace(
+                    &escape(email.code),
+                    &format!("<strong style=\"font-size:22px;letter-spacing:4px\">{}</strong>", escape(email.code))
+                ),
+            )
+        },
         expiry = escape(&expiry),
         footer = escape(&footer),
     );
@@ -110,5 +128,11 @@ mod tests {
         };
         assert_eq!(subject(Purpose::Register), "Confirm your email for Shop <&>");
         assert_eq!(subject(Purpose::Recover), "Reset your password for Shop <&>");
+        // An address without an account: told so, with nothing to open or type.
+        let none = ChallengeEmail { purpose: Purpose::NoAccount, code: "", link: "", ..email };
+        let m = render_challenge(&none, brands.get("acme").unwrap(), &brands.texts("acme", "en"));
+        assert_eq!(m.subject, "Reset your password for Shop <&>", "the same subject as for an account");
+        assert!(m.text.contains("there is no Shop <&> account"), "{}", m.text);
+        assert!(!m.text.contains("code") && !m.html.contains("href="), "{}", m.html);
     }
 }

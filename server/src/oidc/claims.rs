@@ -86,6 +86,8 @@ pub fn user_claims(scope: &str, user: &User, c: &mut Map<String, Value>) {
 /// What a JWT access token says.
 pub struct AccessTokenInput<'a> {
     pub issuer: &'a str,
+    /// The API(s) it is for (RFC 8707), and the userinfo endpoint for a sign-in.
+    pub audience: &'a [String],
     /// The account, or the client itself for `client_credentials`.
     pub subject: &'a str,
     pub client_id: &'a str,
@@ -101,7 +103,10 @@ pub fn access_token(i: &AccessTokenInput<'_>) -> Value {
     let mut c = json!({
         "iss": i.issuer,
         "sub": i.subject,
-        "aud": i.issuer,
+        "aud": match i.audience {
+            [one] => json!(one),
+            many => json!(many),
+        },
         "client_id": i.client_id,
         "scope": i.scope,
         "iat": i.now.unix_seconds(),
@@ -147,6 +152,8 @@ mod tests {
             expires_at: Timestamp(0),
             session_id: Some("s1".into()),
             acr_values: None,
+            resource: None,
+            refresh_until: None,
         }
     }
 

@@ -26,6 +26,10 @@ impl OAuthError {
     pub fn invalid_request(d: impl Into<String>) -> OAuthError {
         OAuthError::new("invalid_request", d)
     }
+    /// RFC 8707 §2: the resource asked for is unknown, or not the grant's.
+    pub fn invalid_target(d: impl Into<String>) -> OAuthError {
+        OAuthError::new("invalid_target", d)
+    }
     pub fn invalid_grant(d: impl Into<String>) -> OAuthError {
         OAuthError::new("invalid_grant", d)
     }

@@ -27,6 +27,8 @@ pub struct Params<'a> {
     pub max_age: Option<&'a str>,
     pub acr_values: Option<&'a str>,
     pub ui_locales: Option<&'a str>,
+    /// RFC 8707: the API the access token is for.
+    pub resource: Option<&'a str>,
     /// Request objects are not supported; their presence is an error.
     pub request: Option<&'a str>,
     pub request_uri: Option<&'a str>,
@@ -88,6 +90,11 @@ pub fn validate<'c>(config: &'c Config, p: &Params<'_>) -> Result<Authorization<
     }
     let scopes = scopes(p.scope.unwrap_or("openid"))?;
     let code_challenge = pkce_challenge(app, p)?;
+    let resource = match p.resource.filter(|r| !r.is_empty()) {
+        None => None,
+        Some(r) if config.resource_server(r).is_some() => Some(r.to_owned()),
+        Some(r) => return Err(RequestError::redirect("invalid_target", format!("no API has the resource {r:?}"))),
+    };
     for (name, value) in [
         ("state", p.state),
         ("nonce", p.nonce),
@@ -121,6 +128,7 @@ pub fn validate<'c>(config: &'c Config, p: &Params<'_>) -> Result<Authorization<
             max_age,
             acr_values: non_empty(p.acr_values),
             ui_locale: None,
+            resource,
         },
         no_prompt,
         ui_locales: p.ui_locales.unwrap_or("").split(' ').filter(|l| !l.is_empty()).map(str::to_owned).collect(),
@@ -147,10 +155,11 @@ fn scopes(scope: &str) -> Result<Vec<&str>, RequestError> {
     Ok(scopes)
 }
 
-/// PKCE: S256 only; required of public clients, optional for confidential ones.
+/// PKCE: S256 only; required of every app, unless a confidential one opted out
+/// (`require_pkce = false`; RFC 9700 §2.1.1).
 fn pkce_challenge(app: &App, p: &Params<'_>) -> Result<Option<String>, RequestError> {
     let Some(challenge) = p.code_challenge else {
-        if app.is_confidential() {
+        if !app.require_pkce {
             return Ok(None);
         }
         return Err(RequestError::redirect("invalid_request", "code_challenge is required (PKCE with S256)"));
@@ -208,6 +217,8 @@ mod tests {
         Config::parse(
             "dev_mode = true\n[themes]\ndir = \"themes\"\n[[apps]]\nclient_id = \"shop\"\nredirect_uris = [\"https://shop.example/cb\"]\n\
              [[apps]]\nclient_id = \"backend\"\nredirect_uris = [\"https://b.example/cb\"]\n\
+             client_secret_hashes = [\"sha256:47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU\"]\n\
+             [[apps]]\nclient_id = \"legacy\"\nredirect_uris = [\"https://l.example/cb\"]\nrequire_pkce = false\n\
              client_secret_hashes = [\"sha256:47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU\"]\n\
              [[apps]]\nclient_id = \"machine\"\nredirect_uris = [\"https://m.example/cb\"]\ngrant_types = [\"client_credentials\"]\n\
              client_secret_hashes = [\"sha256:47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU\"]\n",
@@ -290,11 +301,19 @@ mod tests {
             |p| p.max_age = Some("-1"),
             Err(redirect("invalid_request", "max_age must be a whole number of seconds")),
         );
-        // A confidential client may go without PKCE; a public one may not.
+        // PKCE is required of every client, a confidential one too, unless it opted out.
         check_extras(
             |p| {
                 p.client_id = Some("backend");
                 p.redirect_uri = Some("https://b.example/cb");
+                p.code_challenge = None;
+            },
+            Err(redirect("invalid_request", "code_challenge is required (PKCE with S256)")),
+        );
+        check_extras(
+            |p| {
+                p.client_id = Some("legacy");
+                p.redirect_uri = Some("https://l.example/cb");
                 p.code_challenge = None;
             },
             Ok("login=false consent=false none=false max_age=None pkce=false acr=None locales=[]"),

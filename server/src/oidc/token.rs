@@ -18,6 +18,8 @@ pub struct TokenRequest {
     pub code_verifier: Option<String>,
     pub refresh_token: Option<String>,
     pub scope: Option<String>,
+    /// RFC 8707: the API the access token is for.
+    pub resource: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,6 +50,41 @@ pub fn check_code_exchange(req: &TokenRequest, grant: &Grant, client: &App) -> R
         }
         (None, Some(_)) => Err(OAuthError::invalid_grant("the authorization request had no code_challenge")),
         _ => Ok(()),
+    }
+}
+
+/// The `aud` of an account's access token (RFC 8707, RFC 9068 §3): the API the grant is
+/// for (the one asked for at authorization, else the app's `audience`) and, for an
+/// OpenID sign-in, the userinfo endpoint. A `resource` asked at the token endpoint must
+/// be that API.
+pub fn user_audience(
+    requested: Option<&str>,
+    grant: &Grant,
+    client: &App,
+    userinfo: &str,
+) -> Result<Vec<String>, OAuthError> {
+    let api = grant.resource.as_deref().or(client.audience.as_deref());
+    if let Some(r) = requested.filter(|r| !r.is_empty())
+        && Some(r) != api
+    {
+        return Err(OAuthError::invalid_target(format!("the grant is not for the resource {r:?}")));
+    }
+    let mut aud: Vec<String> = api.map(str::to_owned).into_iter().collect();
+    if grant.scope.split(' ').any(|s| s == "openid") {
+        aud.push(userinfo.to_owned());
+    }
+    Ok(aud)
+}
+
+/// The `aud` of a `client_credentials` token: the API asked for (one of `apis`), else
+/// the app's `audience`; a token must be for some API.
+pub fn client_audience(requested: Option<&str>, client: &App, apis: &[&str]) -> Result<Vec<String>, OAuthError> {
+    match requested.filter(|r| !r.is_empty()) {
+        Some(r) if apis.contains(&r) => Ok(vec![r.to_owned()]),
+        Some(r) => Err(OAuthError::invalid_target(format!("no API has the resource {r:?}"))),
+        None => client.audience.clone().map(|a| vec![a]).ok_or_else(|| {
+            OAuthError::invalid_target("name the API the token is for: a resource parameter, or the app's audience")
+        }),
     }
 }
 
@@ -110,6 +147,9 @@ mod tests {
             api_scopes: api_scopes.iter().map(|s| s.to_string()).collect(),
             sign_on: Default::default(),
             profile_update: vec![],
+            resource: None,
+            audience: None,
+            require_pkce: true,
         }
     }
 
@@ -127,6 +167,8 @@ mod tests {
             expires_at: Timestamp(0),
             session_id: None,
             acr_values: None,
+            resource: None,
+            refresh_until: None,
         }
     }
 

@@ -211,6 +211,11 @@ pub struct StoredSession {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SessionWrite {
     Create(StoredSession),
+    /// A session ends (replaced by a stronger one).
+    Revoke {
+        id: String,
+        at: Timestamp,
+    },
     /// A session was used again: new proofs, seen now.
     Touch {
         id: String,
@@ -374,6 +379,9 @@ pub trait Store: Send + Sync + 'static {
     async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError>;
     async fn user_by_id(&self, id: &str) -> Result<Option<User>, StoreError>;
 
+    /// The grant of an authorization code that can still be used, without spending it
+    /// (so a request that fails its checks leaves the code to its rightful owner).
+    async fn live_code(&self, code_hash: &Digest, now: Timestamp) -> Result<Option<String>, StoreError>;
     /// Marks an authorization code used by token family `family` and returns its grant
     /// (single use).
     async fn use_code(&self, code_hash: &Digest, now: Timestamp, family: &str) -> Result<CodeUse, StoreError>;

@@ -237,6 +237,9 @@ impl Store for PostgresStore {
                 SessionWrite::Touch { id, proofs, last_seen_at } => {
                     sqlx::query(sql::TOUCH_SESSION).bind(proofs).bind(last_seen_at.0).bind(id).execute(&mut *tx).await?
                 }
+                SessionWrite::Revoke { id, at } => {
+                    sqlx::query(sql::REVOKE_SESSION).bind(at.0).bind(id).execute(&mut *tx).await?
+                }
             };
         }
         for consent in &c.consents {
@@ -272,6 +275,10 @@ impl Store for PostgresStore {
     async fn user_by_id(&self, id: &str) -> Result<Option<User>, StoreError> {
         let row = sqlx::query(sql::USER_BY_ID).bind(id).fetch_optional(&self.pool).await?;
         row.as_ref().map(user).transpose()
+    }
+
+    async fn live_code(&self, code_hash: &Digest, now: Timestamp) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar(sql::LIVE_CODE).bind(&code_hash.0[..]).bind(now.0).fetch_optional(&self.pool).await?)
     }
 
     async fn use_code(&self, code_hash: &Digest, now: Timestamp, family: &str) -> Result<CodeUse, StoreError> {

@@ -51,6 +51,9 @@ pub const USER_BY_ID: &str = "SELECT id, email, profile FROM users WHERE id = $1
 pub const INSERT_CODE: &str = "INSERT INTO authorization_codes (code_hash, grant_json, expires_at) VALUES ($1, $2, $3)";
 /// Only the first presentation before expiry sets `used_at`.
 pub const USE_CODE: &str = "UPDATE authorization_codes SET used_at = $1, family_id = $2 WHERE code_hash = $3 AND used_at IS NULL AND expires_at > $1 RETURNING grant_json";
+/// The grant of a code that can still be used (read, not spent).
+pub const LIVE_CODE: &str =
+    "SELECT grant_json FROM authorization_codes WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $2";
 pub const CODE_STATE: &str = "SELECT family_id, used_at FROM authorization_codes WHERE code_hash = $1";
 pub const INSERT_MAIL: &str =
     "INSERT INTO mail_outbox (to_addr, subject, text_body, html_body, sent_at) VALUES ($1, $2, $3, $4, $5)";

@@ -485,6 +485,9 @@ impl Store for SqliteStore {
                     SessionWrite::Touch { id, proofs, last_seen_at } => {
                         tx.prepare_cached(sql::TOUCH_SESSION)?.execute(params![proofs, last_seen_at.0, id])?
                     }
+                    SessionWrite::Revoke { id, at } => {
+                        tx.prepare_cached(sql::REVOKE_SESSION)?.execute(params![at.0, id])?
+                    }
                 };
             }
             for consent in &c.consents {
@@ -720,6 +723,14 @@ impl Store for SqliteStore {
 
     async fn user_by_id(&self, id: &str) -> Result<Option<User>, StoreError> {
         self.read(|c| user(c, sql::USER_BY_ID, id))
+    }
+
+    async fn live_code(&self, code_hash: &Digest, now: Timestamp) -> Result<Option<String>, StoreError> {
+        self.read(|c| {
+            Ok(c.prepare_cached(sql::LIVE_CODE)?
+                .query_row(params![&code_hash.0[..], now.0], |r| r.get(0))
+                .optional()?)
+        })
     }
 
     async fn use_code(&self, code_hash: &Digest, now: Timestamp, family: &str) -> Result<CodeUse, StoreError> {

@@ -31,11 +31,24 @@ impl AccessToken {
 /// Why a token is not accepted; the message is safe to show the caller.
 pub type Refusal = &'static str;
 
-/// Verifies `token`; `Ok(Err(_))` is a token refused, `Err(_)` a server failure.
+/// Who is about to rely on a token: it must be in the token's `aud`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience<'a> {
+    /// The userinfo endpoint.
+    Userinfo,
+    /// An API, by its identifier (introspection on its behalf).
+    Resource(&'a str),
+    /// Anyone (revocation: ending a token needs no audience).
+    Any,
+}
+
+/// Verifies `token` for `audience`; `Ok(Err(_))` is a token refused, `Err(_)` a server
+/// failure.
 pub async fn verify_access_token(
     app: &AppState,
     token: &str,
     now: Timestamp,
+    audience: Audience<'_>,
 ) -> Result<Result<AccessToken, Refusal>, OAuthError> {
     let Some(verified) = app.keys.get().verify(token, now) else {
         return Ok(Err("the access token is malformed or its signature is not valid"));
@@ -45,9 +58,22 @@ pub async fn verify_access_token(
     }
     let c = verified.claims;
     let text = |name: &str| c.get(name).and_then(Value::as_str).map(str::to_owned);
-    let issuer = app.issuer.as_ref();
-    if text("iss").as_deref() != Some(issuer) || text("aud").as_deref() != Some(issuer) {
-        return Ok(Err("the access token was issued for another server"));
+    if text("iss").as_deref() != Some(app.issuer.as_ref()) {
+        return Ok(Err("the access token was issued by another server"));
+    }
+    let auds: Vec<&str> = match c.get("aud") {
+        Some(Value::String(one)) => vec![one.as_str()],
+        Some(Value::Array(many)) => many.iter().filter_map(Value::as_str).collect(),
+        _ => vec![],
+    };
+    let userinfo = super::userinfo_url(&app.issuer);
+    let for_us = match audience {
+        Audience::Userinfo => auds.contains(&userinfo.as_str()),
+        Audience::Resource(r) => auds.contains(&r),
+        Audience::Any => true,
+    };
+    if !for_us {
+        return Ok(Err("the access token is not for this audience"));
     }
     let Some(exp) = c.get("exp").and_then(Value::as_i64) else { return Ok(Err("the access token has no expiry")) };
     if now.unix_seconds() >= exp {

@@ -18,8 +18,16 @@ pub(super) async fn exchange(
 ) -> Result<TokenResponse, OAuthError> {
     let code = req.code.as_deref().ok_or_else(|| OAuthError::invalid_request("code is required"))?;
     let now = app.clock.now();
+    let code_hash = sha256(code.as_bytes());
+    // Client, redirect URI and PKCE are checked before the code is spent: someone who
+    // holds a stolen code but not its verifier must not burn it for its owner. (A code
+    // already used is not live: its replay is recognised below, and revokes.)
+    if let Some(live) = app.store.live_code(&code_hash, now).await.map_err(store_error)? {
+        let grant: Grant = serde_json::from_str(&live).map_err(|e| corrupt("authorization code grant", e))?;
+        token::check_code_exchange(req, &grant, client)?;
+    }
     let family = random_token(&mut SystemEntropy, 16);
-    let grant = match app.store.use_code(&sha256(code.as_bytes()), now, &family).await.map_err(store_error)? {
+    let grant = match app.store.use_code(&code_hash, now, &family).await.map_err(store_error)? {
         CodeUse::Fresh(grant) => grant,
         CodeUse::Replayed { family } => {
             // RFC 6749 §4.1.2: a replayed code revokes what it issued.
@@ -41,8 +49,11 @@ pub(super) async fn exchange(
         CodeUse::Expired => return Err(OAuthError::invalid_grant("this authorization code has expired")),
         CodeUse::Unknown => return Err(OAuthError::invalid_grant("unknown authorization code")),
     };
-    let grant: Grant = serde_json::from_str(&grant).map_err(|e| corrupt("authorization code grant", e))?;
+    let mut grant: Grant = serde_json::from_str(&grant).map_err(|e| corrupt("authorization code grant", e))?;
     token::check_code_exchange(req, &grant, client)?;
+    let audience = token::user_audience(req.resource.as_deref(), &grant, client, &super::userinfo_url(&app.issuer))?;
+    // However often they are rotated, this sign-in's refresh tokens end then.
+    grant.refresh_until = Some(now.plus(app.config.lifetimes.refresh_token_max));
     let user = if crate::engine::is_guest(&grant.user_id) {
         // An anonymous guest: a pseudonym, no account behind it.
         User { id: grant.user_id.clone(), email: String::new(), profile: Default::default() }
@@ -69,13 +80,14 @@ pub(super) async fn exchange(
             family_id: family.clone(),
             grant: serde_json::to_string(&grant).expect("grant serialises"),
             issued_at: now,
-            expires_at: now.plus(app.config.lifetimes.refresh_token),
+            expires_at: now.plus(app.config.lifetimes.refresh_token).min(grant.refresh_until.unwrap_or(now)),
         });
     }
     let tokens = sign_user_tokens(
         app,
         UserTokens {
             client,
+            audience: &audience,
             grant: &grant,
             user: &user,
             family: &family,

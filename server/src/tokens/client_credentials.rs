@@ -1,5 +1,6 @@
 //! `grant_type=client_credentials`: a confidential client gets an access token for
-//! itself, for the scopes in its `api_scopes`. Checked and signed in memory: no
+//! itself, for the scopes in its `api_scopes`, for one API (the `resource` it names, or
+//! its `audience`). Checked and signed in memory: no
 //! store read, no store write (so no system log entry per token either).
 
 use crate::app::AppState;
@@ -14,11 +15,14 @@ pub(super) fn exchange(app: &AppState, client: &App, req: &TokenRequest) -> Resu
         return Err(OAuthError::unauthorized_client("client_credentials needs a confidential client"));
     }
     let scope = token::client_scope(req.scope.as_deref(), client)?;
+    let apis: Vec<&str> = app.config.apps.values().filter_map(|a| a.resource.as_deref()).collect();
+    let audience = token::client_audience(req.resource.as_deref(), client, &apis)?;
     let now = app.clock.now();
     let jti = random_token(&mut SystemEntropy, 16);
     let lifetime = app.config.lifetimes.access_token;
     let input = AccessTokenInput {
         issuer: &app.issuer,
+        audience: &audience,
         subject: &client.client_id,
         client_id: &client.client_id,
         scope: &scope,

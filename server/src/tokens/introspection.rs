@@ -1,11 +1,11 @@
-//! `/oauth2/v1/introspect` (RFC 7662). A confidential client — typically an API —
-//! may introspect any access token this server issued; a public client, and any
-//! client asking about a refresh token, only its own. Everything else is
-//! `{"active": false}`, which says nothing about why.
+//! `/oauth2/v1/introspect` (RFC 7662), for APIs: only an app that is a resource
+//! server (`resource = "…"`, confidential) may call it, and it learns only about
+//! access tokens issued for it (its identifier in their `aud`) and its own refresh
+//! tokens. Everything else is `{"active": false}`, which says nothing about why.
 
 use serde_json::{Value, json};
 
-use super::{Caller, authenticate, store_error, verify_access_token};
+use super::{Audience, Caller, authenticate, store_error, verify_access_token};
 use crate::app::AppState;
 use crate::crypto::sha256;
 use crate::engine::Grant;
@@ -20,15 +20,20 @@ pub async fn introspect(
     hint: Option<&str>,
 ) -> Result<Value, OAuthError> {
     let client = authenticate(app, caller, client_id, secret)?;
+    let Some(resource) = client.resource.as_deref() else {
+        let mut refused =
+            OAuthError::unauthorized_client("only an API (an app with a resource identifier) may introspect tokens");
+        refused.status = 403;
+        return Err(refused);
+    };
     let token = token.ok_or_else(|| OAuthError::invalid_request("token is required"))?;
     let now = app.clock.now();
     let inactive = json!({ "active": false });
     let looks_like_jwt = token.split('.').count() == 3;
     if looks_like_jwt && hint != Some("refresh_token") {
-        let Ok(access) = verify_access_token(app, token, now).await? else { return Ok(inactive) };
-        if !client.is_confidential() && access.client_id != client.client_id {
+        let Ok(access) = verify_access_token(app, token, now, Audience::Resource(resource)).await? else {
             return Ok(inactive);
-        }
+        };
         let c = &access.claims;
         return Ok(json!({
             "active": true,

@@ -17,7 +17,7 @@ mod refresh_token;
 mod revocation;
 mod userinfo;
 
-pub use access::{AccessToken, verify_access_token};
+pub use access::{AccessToken, Audience, verify_access_token};
 pub use introspection::introspect;
 pub use revocation::revoke;
 pub use userinfo::{UserinfoError, userinfo};
@@ -84,6 +84,8 @@ pub fn authenticate<'a>(
 /// What an account's tokens are made of.
 struct UserTokens<'a> {
     client: &'a App,
+    /// The access token's `aud` (see `oidc::token::user_audience`).
+    audience: &'a [String],
     grant: &'a Grant,
     user: &'a User,
     family: &'a str,
@@ -100,6 +102,7 @@ fn sign_user_tokens(app: &AppState, t: UserTokens<'_>) -> TokenResponse {
     let jti = random_token(&mut SystemEntropy, 16);
     let access = AccessTokenInput {
         issuer: &app.issuer,
+        audience: t.audience,
         subject: &t.user.id,
         client_id: &t.client.client_id,
         scope: &t.grant.scope,
@@ -128,6 +131,11 @@ fn sign_user_tokens(app: &AppState, t: UserTokens<'_>) -> TokenResponse {
         refresh_token: t.refresh_token,
         scope: t.grant.scope.clone(),
     }
+}
+
+/// The userinfo endpoint: in the `aud` of every access token of an OpenID sign-in.
+pub fn userinfo_url(issuer: &str) -> String {
+    format!("{issuer}/oauth2/v1/userinfo")
 }
 
 /// A refresh token for a grant, if it asked for `offline_access` and the client may

@@ -24,10 +24,16 @@ pub(super) async fn exchange(
     let presented_hash = sha256(presented.as_bytes());
     // Check the requested scope before the token is spent: a refused request must
     // leave the client its refresh token.
+    let mut next_expires = now.plus(app.config.lifetimes.refresh_token);
     if let Some((grant, _)) = app.store.refresh_token(&presented_hash, now).await.map_err(store_error)? {
         let grant: Grant = serde_json::from_str(&grant).map_err(|e| corrupt("refresh token grant", e))?;
         if grant.client_id == client.client_id {
             token::narrowed_scope(req.scope.as_deref(), &grant.scope)?;
+            token::user_audience(req.resource.as_deref(), &grant, client, &super::userinfo_url(&app.issuer))?;
+        }
+        // The successor lives no longer than the sign-in's refresh tokens may.
+        if let Some(until) = grant.refresh_until {
+            next_expires = next_expires.min(until);
         }
     }
     let next = random_token(&mut SystemEntropy, 32);
@@ -36,7 +42,7 @@ pub(super) async fn exchange(
         client_id: &client.client_id,
         now,
         next_hash: &sha256(next.as_bytes()),
-        next_expires: now.plus(app.config.lifetimes.refresh_token),
+        next_expires,
     };
     let (grant, family) = match app.store.rotate_refresh(rotation).await.map_err(store_error)? {
         RefreshUse::Rotated(grant, family) => (grant, family),
@@ -59,6 +65,7 @@ pub(super) async fn exchange(
     };
     let mut grant: Grant = serde_json::from_str(&grant).map_err(|e| corrupt("refresh token grant", e))?;
     grant.scope = token::narrowed_scope(req.scope.as_deref(), &grant.scope)?;
+    let audience = token::user_audience(req.resource.as_deref(), &grant, client, &super::userinfo_url(&app.issuer))?;
     let user = app
         .store
         .user_by_id(&grant.user_id)
@@ -69,6 +76,7 @@ pub(super) async fn exchange(
         app,
         UserTokens {
             client,
+            audience: &audience,
             grant: &grant,
             user: &user,
             family: &family,

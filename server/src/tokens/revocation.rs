@@ -23,7 +23,7 @@ pub async fn revoke(
     let now = app.clock.now();
     let mut revoked = None;
     if token.split('.').count() == 3 {
-        if let Ok(access) = verify_access_token(app, token, now).await?
+        if let Ok(access) = verify_access_token(app, token, now, super::Audience::Any).await?
             && access.client_id == client.client_id
         {
             app.store.revoke_access_token(&access.jti, access.expires_at).await.map_err(store_error)?;

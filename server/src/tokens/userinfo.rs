@@ -22,7 +22,7 @@ pub enum UserinfoError {
 pub async fn userinfo(app: &AppState, token: Option<&str>) -> Result<Value, UserinfoError> {
     let token = token.filter(|t| !t.is_empty()).ok_or(UserinfoError::Missing)?;
     let now = app.clock.now();
-    let access = verify_access_token(app, token, now)
+    let access = verify_access_token(app, token, now, super::Audience::Userinfo)
         .await
         .map_err(|_| UserinfoError::Server)?
         .map_err(UserinfoError::InvalidToken)?;

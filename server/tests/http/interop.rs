@@ -27,8 +27,8 @@ async fn sign_in(issuer: &str, http: &reqwest::Client, auth_url: &str, email: &s
     assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
     let location = r.headers()["location"].to_str().unwrap().to_owned();
     // The browser keeps the device cookie `/authorize` set: the flow is bound to it.
-    let device = r.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
     let handle = location.strip_prefix("/signin?flow=").unwrap_or_else(|| panic!("to the hosted page: {location}"));
+    let device = r.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
     let flow: FlowResponse = http
         .get(format!("{issuer}/api/v1/flows/{handle}"))
         .header("cookie", &device)
@@ -183,15 +183,24 @@ signing_alg = "RS256"
         client.user_info(tokens.access_token().clone(), None).unwrap().request_async(&http).await;
     assert!(after.is_err(), "a revoked access token");
 
-    // A confidential client with client_secret_basic and RS256.
+    // A confidential client with client_secret_basic and RS256 (and PKCE: every client).
     let web = CoreClient::from_provider_metadata(meta, ClientId::new("web".into()), Some(ClientSecret::new(secret)))
         .set_redirect_uri(RedirectUrl::new("https://web.example/cb".into()).unwrap())
         .set_auth_type(AuthType::BasicAuth);
-    let (auth_url, _, nonce) =
-        web.authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random).url();
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (auth_url, _, nonce) = web
+        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .set_pkce_challenge(challenge)
+        .url();
     let back = sign_in(&live.issuer, &http, auth_url.as_str(), "ada@example.com").await;
-    let tokens =
-        web.exchange_code(AuthorizationCode::new(param(&back, "code"))).unwrap().request_async(&http).await.unwrap();
+    assert_eq!(param(&back, "iss"), live.issuer, "RFC 9207: the authorization response names its issuer");
+    let tokens = web
+        .exchange_code(AuthorizationCode::new(param(&back, "code")))
+        .unwrap()
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .unwrap();
     let id = tokens.id_token().unwrap();
     assert_eq!(*id.signing_alg().unwrap(), openidconnect::core::CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256);
     id.claims(&web.id_token_verifier(), &nonce).expect("RS256 verifies");

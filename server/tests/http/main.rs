@@ -5,6 +5,7 @@ mod attacks;
 mod bad_input;
 mod cors_and_assets;
 mod credentials;
+mod hardening;
 mod interop;
 mod journeys;
 mod oidc;

@@ -87,11 +87,14 @@ async fn token_endpoint_refusals() {
             (r.status.as_u16(), r.json()["error"].as_str().unwrap_or("").to_owned())
         }
     };
-    // A wrong verifier burns the code: it is single use whatever happens.
+    // A wrong verifier (or client, or redirect URI) is refused before the code is spent:
+    // whoever stole a code but not its verifier cannot burn it for its owner.
     assert_eq!(
         post(form(&code, "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXX", REDIRECT, "shop")).await,
         (400, "invalid_grant".into())
     );
+    assert_eq!(post(form(&code, VERIFIER, REDIRECT, "closed")).await, (400, "invalid_grant".into()));
+    assert_eq!(post(form(&code, VERIFIER, REDIRECT, "shop")).await, (200, String::new()), "still the owner's");
     assert_eq!(post(form(&code, VERIFIER, REDIRECT, "shop")).await, (400, "invalid_grant".into()), "reused code");
 
     let code = code_of(s.sign_in("ada@example.com").await);

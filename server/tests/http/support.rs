@@ -78,6 +78,11 @@ impl TestServer {
         TestServer::build(extra, store_url, ISSUER, Clock::manual(Timestamp::from_unix_seconds(1_900_000_000))).await
     }
 
+    /// A server whose public URL is `issuer` (e.g. https, for its cookies and headers).
+    pub async fn with_issuer(extra: &str, issuer: &str) -> TestServer {
+        TestServer::build(extra, None, issuer, Clock::manual(Timestamp::from_unix_seconds(1_900_000_000))).await
+    }
+
     async fn build(extra: &str, store_url: Option<String>, issuer: &str, clock: Clock) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("widget/snippets")).unwrap();

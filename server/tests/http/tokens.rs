@@ -8,6 +8,9 @@ use serde_json::{Value, json};
 use crate::oidc::decode_claims;
 use crate::support::*;
 
+/// The API the tests' tokens may be for.
+const ORDERS: &str = "https://orders.example/api";
+
 fn secret() -> (String, String) {
     new_secret(&[1; 32])
 }
@@ -22,11 +25,18 @@ name = "Web"
 redirect_uris = ["https://web.example/cb"]
 client_secret_hashes = ["{hash}"]
 signing_alg = "RS256"
+require_pkce = false
 [[apps]]
 client_id = "svc"
 grant_types = ["client_credentials"]
 client_secret_hashes = ["{hash}"]
 api_scopes = ["orders:read", "orders:write"]
+audience = "{ORDERS}"
+[[apps]]
+client_id = "orders-api"
+grant_types = ["client_credentials"]
+client_secret_hashes = ["{hash}"]
+resource = "{ORDERS}"
 "#,
         apps = crate::sso::APPS
     )
@@ -34,7 +44,12 @@ api_scopes = ["orders:read", "orders:write"]
 
 /// Signs in to `shop` by the embedded flow with `scope` and exchanges the code.
 async fn tokens_for(s: &TestServer, scope: &str) -> Value {
-    let flow = s.start_with(json!({ "scope": scope })).await;
+    tokens_for_resource(s, scope, None).await
+}
+
+/// [`tokens_for`], for the API `resource` (RFC 8707).
+async fn tokens_for_resource(s: &TestServer, scope: &str, resource: Option<&str>) -> Value {
+    let flow = s.start_with(json!({ "scope": scope, "resource": resource })).await;
     let flow = s.submit(&flow, "identify", json!({ "identifier": "ada@example.com" })).await.flow();
     let (code, _) = s.mailed("ada@example.com").await;
     let done = s.submit(&flow, "challenge-authenticator", json!({ "code": code })).await.flow();
@@ -202,16 +217,29 @@ async fn client_credentials_for_confidential_clients_only() {
     let r = s.post_form("/oauth2/v1/token", &code_grant).await;
     assert_eq!(r.error(), (400, "unauthorized_client".into()), "svc may only use client_credentials");
 
-    // Its token names no account: userinfo refuses it; introspection describes it.
+    // It is for the app's API (its `audience`), or one it names; never for none.
+    assert_eq!(claims["aud"], ORDERS);
+    let mut named = cc(None);
+    named.push(("resource", ORDERS));
+    assert_eq!(post_basic(&s, "/oauth2/v1/token", &basic("svc", &secret), &named).await.status, 200);
+    named.pop();
+    named.push(("resource", "https://elsewhere.example"));
+    let r = post_basic(&s, "/oauth2/v1/token", &basic("svc", &secret), &named).await;
+    assert_eq!(r.error(), (400, "invalid_target".into()));
+    let r = post_basic(&s, "/oauth2/v1/token", &basic("orders-api", &secret), &cc(None)).await;
+    assert_eq!(r.error(), (400, "invalid_target".into()), "an app without an audience must name one");
+
+    // Its token names no account: userinfo refuses it (not its audience either); the
+    // API it is for introspects it.
     let access = t["access_token"].as_str().unwrap();
     let r = userinfo(&s, access).await;
     assert_eq!(r.status, 401);
     assert!(r.header("www-authenticate").unwrap().contains("invalid_token"));
-    let r = post_basic(&s, "/oauth2/v1/introspect", &basic("svc", &secret), &[("token", access)]).await;
+    let r = post_basic(&s, "/oauth2/v1/introspect", &basic("orders-api", &secret), &[("token", access)]).await;
     let i = r.json();
     assert_eq!(
-        (i["active"].as_bool(), i["client_id"].as_str(), i["sub"].as_str()),
-        (Some(true), Some("svc"), Some("svc"))
+        (i["active"].as_bool(), i["client_id"].as_str(), i["sub"].as_str(), i["aud"].as_str()),
+        (Some(true), Some("svc"), Some("svc"), Some(ORDERS))
     );
 }
 
@@ -239,22 +267,40 @@ async fn userinfo_introspection_and_revocation() {
     tampered.insert(tampered.rfind('.').unwrap() - 3, 'x');
     assert!(userinfo(&s, &tampered).await.header("www-authenticate").unwrap().contains("error=\"invalid_token\""));
 
-    // Introspection: the owner (public) and any confidential client (an API).
-    let r = s.post_form("/oauth2/v1/introspect", &[("token", access), ("client_id", "shop")]).await;
-    assert_eq!(r.json()["active"], true);
-    assert_eq!(r.json()["scope"], "openid email profile offline_access");
-    let r = post_basic(&s, "/oauth2/v1/introspect", &basic("web", &secret), &[("token", access)]).await;
-    assert_eq!(r.json()["active"], true);
-    let r = s.post_form("/oauth2/v1/introspect", &[("token", access), ("client_id", "portal")]).await;
-    assert_eq!(r.json(), json!({ "active": false }), "a public client sees only its own");
-    let r = s.post_form("/oauth2/v1/introspect", &[("token", rt), ("client_id", "shop")]).await;
-    assert_eq!((r.json()["active"].as_bool(), r.json()["token_type"].as_str()), (Some(true), Some("refresh_token")));
-    let r = post_basic(&s, "/oauth2/v1/introspect", &basic("web", &secret), &[("token", rt)]).await;
+    // Introspection is for APIs, about tokens for them: the token asked for the orders
+    // API names it in `aud` (beside userinfo), and only that API learns about it.
+    let for_orders = tokens_for_resource(&s, "openid email", Some(ORDERS)).await;
+    let api_token = for_orders["access_token"].as_str().unwrap();
+    let aud = decode_claims(api_token)["aud"].clone();
+    assert_eq!(aud, json!([ORDERS, format!("{ISSUER}/oauth2/v1/userinfo")]));
+    assert_eq!(userinfo(&s, api_token).await.status, 200, "userinfo is among its audiences");
+    let introspect = |client: &'static str, token: String| {
+        let (s, secret) = (&s, secret.clone());
+        async move { post_basic(s, "/oauth2/v1/introspect", &basic(client, &secret), &[("token", &token)]).await }
+    };
+    let r = introspect("orders-api", api_token.to_owned()).await;
+    assert_eq!((r.json()["active"].as_bool(), r.json()["scope"].as_str()), (Some(true), Some("openid email")));
+    let r = introspect("orders-api", access.to_owned()).await;
+    assert_eq!(r.json(), json!({ "active": false }), "a token not for this API says nothing");
+    let r = introspect("orders-api", rt.to_owned()).await;
     assert_eq!(r.json(), json!({ "active": false }), "refresh tokens only by their client");
+    let r = introspect("web", api_token.to_owned()).await;
+    assert_eq!(r.error(), (403, "unauthorized_client".into()), "a client that is not an API may not introspect");
+    let r = s.post_form("/oauth2/v1/introspect", &[("token", access), ("client_id", "shop")]).await;
+    assert_eq!(r.error(), (403, "unauthorized_client".into()));
     assert_eq!(
         s.post_form("/oauth2/v1/introspect", &[("token", access)]).await.error(),
         (401, "invalid_client".into())
     );
+    // An unknown resource is refused at the start.
+    let r = s
+        .post_json(
+            "/api/v1/flows",
+            &json!({"client_id": "shop", "redirect_uri": REDIRECT, "code_challenge": CHALLENGE,
+                "code_challenge_method": "S256", "resource": "https://nowhere.example"}),
+        )
+        .await;
+    assert_eq!(r.error(), (400, "invalid_target".into()));
 
     // Revocation: always 200; only the client's own tokens.
     let r = s.post_form("/oauth2/v1/revoke", &[("token", access), ("client_id", "portal")]).await;
@@ -265,8 +311,6 @@ async fn userinfo_introspection_and_revocation() {
     let r = userinfo(&s, access).await;
     assert_eq!(r.status, 401);
     assert!(r.header("www-authenticate").unwrap().contains("revoked"));
-    let r = s.post_form("/oauth2/v1/introspect", &[("token", access), ("client_id", "shop")]).await;
-    assert_eq!(r.json(), json!({ "active": false }));
     assert_eq!(refresh(&s, rt).await.status, 200, "revoking an access token leaves the refresh token");
     let t2 = tokens_for(&s, "openid offline_access").await;
     assert_eq!(

@@ -189,6 +189,7 @@ impl Journey {
             prompt: Prompt::default(),
             max_age: None,
             acr_values: None,
+            resource: None,
             ui_locale: None,
         };
         edit(&mut request);
@@ -466,6 +467,7 @@ fn describe_effect(e: &Effect) -> String {
             let proofs: Vec<&str> = s.proofs.iter().map(|p| p.authenticator.key()).collect();
             format!("start_session id={} user={} proofs={proofs:?}", s.id, s.user_id)
         }
+        Effect::EndSession { id, .. } => format!("end_session id={id}"),
         Effect::TouchSession { id, proofs } => {
             let proofs: Vec<&str> = proofs.iter().map(|p| p.authenticator.key()).collect();
             format!("touch_session id={id} proofs={proofs:?}")
