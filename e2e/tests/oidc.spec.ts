@@ -4,18 +4,21 @@
 // reuse detection, introspection, revocation, SSO with prompt=none, RP-initiated
 // logout, client_credentials.
 import * as client from 'openid-client';
-import { test, expect, signInByCode, uniqueEmail, virtualAuthenticator, CHECKOUT, PARTNER, type Page, type Passway } from './passway';
+import { test, expect, signInByCode, uniqueEmail, virtualAuthenticator, CHECKOUT, PARTNER, REPORTS_API, type Page, type Passway } from './passway';
 
 /** The test process reaches Passway on 127.0.0.1; the issuer names `localhost`. */
-function discover(passway: Passway, publicClient?: string): Promise<client.Configuration> {
+function discover(passway: Passway, publicClient?: string, confidential = PARTNER): Promise<client.Configuration> {
   const viaLoopback: client.CustomFetch = (url, options) =>
     fetch(url.replace(passway.baseUrl, passway.localUrl), options as RequestInit);
-  const [clientId, auth] = publicClient ? [publicClient, client.None()] : [PARTNER.clientId, client.ClientSecretBasic(PARTNER.secret)];
+  const [clientId, auth] = publicClient ? [publicClient, client.None()] : [confidential.clientId, client.ClientSecretBasic(confidential.secret)];
   return client.discovery(new URL(passway.baseUrl), clientId, undefined, auth, {
     execute: [client.allowInsecureRequests, client.enableNonRepudiationChecks],
     [client.customFetch]: viaLoopback,
   });
 }
+
+/** The Reports API, the one client that may introspect Partner Reports' tokens. */
+const theApi = (passway: Passway) => discover(passway, undefined, REPORTS_API);
 
 const callbackOf = (passway: Passway) => passway.localUrl + '/callback';
 
@@ -98,20 +101,20 @@ test('openid-client: code + PKCE through the hosted page with consent, then toke
 
   const profile = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
   expect(profile).toMatchObject({ sub: claims.sub, email, email_verified: true, given_name: 'Rosalind', family_name: 'Franklin' });
-  expect(await client.tokenIntrospection(config, tokens.access_token)).toMatchObject({ active: true, client_id: PARTNER.clientId, sub: claims.sub });
+  expect(await client.tokenIntrospection(await theApi(passway), tokens.access_token)).toMatchObject({ active: true, client_id: PARTNER.clientId, sub: claims.sub });
 
   // Refresh rotates; revoking an access token ends it at userinfo and introspection.
   const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token!);
   expect(refreshed.refresh_token).toBeTruthy();
   expect(refreshed.refresh_token).not.toBe(tokens.refresh_token);
   await client.tokenRevocation(config, refreshed.access_token);
-  expect(await client.tokenIntrospection(config, refreshed.access_token)).toEqual({ active: false });
+  expect(await client.tokenIntrospection(await theApi(passway), refreshed.access_token)).toEqual({ active: false });
   await expect(client.fetchUserInfo(config, refreshed.access_token, claims.sub)).rejects.toBeInstanceOf(client.WWWAuthenticateChallengeError);
 
   // Spending the old refresh token again is reuse: the whole family is revoked.
   await expectOAuthError(client.refreshTokenGrant(config, tokens.refresh_token!), 'invalid_grant');
   await expectOAuthError(client.refreshTokenGrant(config, refreshed.refresh_token!), 'invalid_grant');
-  expect(await client.tokenIntrospection(config, tokens.access_token)).toEqual({ active: false });
+  expect(await client.tokenIntrospection(await theApi(passway), tokens.access_token)).toEqual({ active: false });
 
   // The SSO session and the remembered consent: prompt=none gets a code without UI.
   const silent = await authorization(config, passway, { prompt: 'none' });
@@ -157,8 +160,10 @@ test('openid-client: a wrong verifier, a replayed code and an unregistered redir
   await page.getByRole('button', { name: 'Allow', exact: true }).click();
   const landed = await callback;
 
-  // A wrong verifier is refused, and spends the code: whoever tried it may have stolen it.
+  // A wrong verifier is refused before the code is spent: whoever stole the code but not
+  // its verifier cannot burn it for its owner, who then redeems it.
   await expectOAuthError(redeem(config, { ...attempt, verifier: client.randomPKCECodeVerifier() }, landed), 'invalid_grant');
+  await redeem(config, attempt, landed);
   await expectOAuthError(redeem(config, attempt, landed), 'invalid_grant');
 
   // A code used twice: refused, and what its first use issued is revoked.
@@ -167,9 +172,9 @@ test('openid-client: a wrong verifier, a replayed code and an unregistered redir
   await page.goto(silent.url.href);
   const silentCallback = await next;
   const tokens = await redeem(config, silent, silentCallback);
-  expect(await client.tokenIntrospection(config, tokens.access_token)).toMatchObject({ active: true });
+  expect(await client.tokenIntrospection(await theApi(passway), tokens.access_token)).toMatchObject({ active: true });
   await expectOAuthError(redeem(config, silent, silentCallback), 'invalid_grant');
-  expect(await client.tokenIntrospection(config, tokens.access_token)).toEqual({ active: false });
+  expect(await client.tokenIntrospection(await theApi(passway), tokens.access_token)).toEqual({ active: false });
   await expectOAuthError(client.refreshTokenGrant(config, tokens.refresh_token!), 'invalid_grant');
 
   // A redirect_uri that is not registered is never redirected to: a branded error page.
@@ -186,8 +191,8 @@ test('openid-client: client_credentials gets a JWT access token for the app itse
   expect(grant.scope).toBe('reports:read');
   const [header, payload] = grant.access_token.split('.').slice(0, 2).map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()));
   expect(header).toMatchObject({ alg: 'RS256', typ: 'at+jwt' });
-  expect(payload).toMatchObject({ iss: passway.baseUrl, sub: PARTNER.clientId, client_id: PARTNER.clientId, scope: 'reports:read' });
-  expect(await client.tokenIntrospection(config, grant.access_token)).toMatchObject({ active: true, client_id: PARTNER.clientId });
+  expect(payload).toMatchObject({ iss: passway.baseUrl, aud: REPORTS_API.resource, sub: PARTNER.clientId, client_id: PARTNER.clientId, scope: 'reports:read' });
+  expect(await client.tokenIntrospection(await theApi(passway), grant.access_token)).toMatchObject({ active: true, client_id: PARTNER.clientId });
   await expectOAuthError(client.clientCredentialsGrant(config, { scope: 'reports:write' }), 'invalid_scope');
 });
 
@@ -206,7 +211,7 @@ test('step-up: acr_values=phr asks an email-only session for a passkey, and noth
   expect(emailOnly.amr).toEqual(['email']);
   expect(emailOnly.acr).toBe('urn:passway:loa:1fa');
 
-  // The app asks for phishing resistance: the session is kept, only a passkey is missing,
+  // The app asks for phishing resistance: the session counts, only a passkey is missing,
   // and she has none, so she creates one; nothing can be skipped, no email is sent.
   const mailsBefore = (await passway.mails(email)).length;
   const second = await authorization(config, passway, { acr_values: 'phr' });
@@ -221,7 +226,9 @@ test('step-up: acr_values=phr asks an email-only session for a passkey, and noth
   const stepped = (await redeem(config, second, await callback)).claims()!;
   expect(stepped.acr).toBe('phr');
   expect(stepped.amr).toEqual(['email', 'pop']);
-  expect(stepped.sid).toBe(emailOnly.sid);
+  // The stronger session is a new one (a new cookie, a new sid): whoever knew the old
+  // cookie does not inherit it.
+  expect(stepped.sid).not.toBe(emailOnly.sid);
   expect((await passway.mails(email)).length).toBe(mailsBefore);
 
   // The session now carries the passkey: asking again needs nothing more.

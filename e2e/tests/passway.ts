@@ -21,6 +21,12 @@ export const CHECKOUT = { clientId: 'globex-checkout' };
 /** A public client with passwords and an authenticator app that asks for two factor types. */
 export const VAULT = { clientId: 'globex-vault' };
 export const PARTNER = { clientId: 'partner-reports', secret: 'e2e-only-partner-reports-secret-not-for-production' };
+/** The API Partner Reports' tokens are for: it alone may introspect them. */
+export const REPORTS_API = {
+  clientId: 'reports-api',
+  secret: 'e2e-only-reports-api-secret-not-for-production',
+  resource: 'https://reports.example/api',
+};
 
 export interface Mail { id: number; to: string; subject: string; text: string; html: string; sent_at: string }
 
@@ -140,8 +146,15 @@ client_secret_hashes = ["sha256:${createHash('sha256').update(PARTNER.secret).di
 grant_types = ["authorization_code", "refresh_token", "client_credentials"]
 signing_alg = "RS256"
 api_scopes = ["reports:read"]
+audience = "${REPORTS_API.resource}"
 redirect_uris = ["http://127.0.0.1:${port}/callback"]
 post_logout_redirect_uris = ["http://127.0.0.1:${port}/signed-out"]
+[[apps]]
+client_id = "${REPORTS_API.clientId}"
+name = "Reports API"
+client_secret_hashes = ["sha256:${createHash('sha256').update(REPORTS_API.secret).digest('base64url')}"]
+grant_types = ["client_credentials"]
+resource = "${REPORTS_API.resource}"
 [[apps]]
 client_id = "${CHECKOUT.clientId}"
 name = "Globex Checkout"

@@ -1,13 +1,39 @@
 //! Running the HTTP server: binding, serving until asked to stop, housekeeping.
+//!
+//! Connections are served by hyper directly (not `axum::serve`) so that slow or idle
+//! clients cannot hold connections forever: request headers must arrive within
+//! [`HEADER_READ_TIMEOUT`] (which also closes a kept-alive connection that sits idle
+//! that long), and a handler must answer within [`REQUEST_TIMEOUT`] (an event stream's
+//! body goes on; only its start is timed).
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::app::AppState;
+
+/// How long a client may take to send a request's headers, or to start its next one
+/// on a kept-alive connection.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a handler may take to answer (its body, e.g. an event stream, may go on).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long open requests may finish after a stop, before their connections are cut.
+const DRAIN: Duration = Duration::from_secs(10);
+
+/// How long a client may be slow (see the module's docs).
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    pub header_read: Duration,
+    pub request: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts { header_read: HEADER_READ_TIMEOUT, request: REQUEST_TIMEOUT }
+    }
+}
 
 /// Serves `app` on `listener` until `stop` completes, then lets open requests finish
 /// (event streams end at once).
@@ -17,18 +43,71 @@ pub async fn serve(
     shutdown: watch::Sender<bool>,
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with(listener, app, shutdown, stop, Timeouts::default()).await
+}
+
+/// [`serve`], with the timeouts given.
+pub async fn serve_with(
+    listener: TcpListener,
+    app: AppState,
+    shutdown: watch::Sender<bool>,
+    stop: impl Future<Output = ()> + Send + 'static,
+    timeouts: Timeouts,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use tower::ServiceExt as _;
+
     let housekeeping = tokio::spawn(purge_expired(app.clone()));
     let keys = tokio::spawn(maintain_keys(app.clone()));
-    let router = crate::http::router(app);
-    let result = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async move {
-            stop.await;
-            let _ = shutdown.send(true);
-        })
-        .await;
+    let router = crate::http::router(app).layer(tower_http::timeout::TimeoutLayer::with_status_code(
+        axum::http::StatusCode::REQUEST_TIMEOUT,
+        timeouts.request,
+    ));
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(timeouts.header_read);
+    builder.http2().timer(TokioTimer::new()).keep_alive_interval(Some(Duration::from_secs(30)));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut stop = std::pin::pin!(stop);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a moment, keep serving.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut stop => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = router.clone().map_request(move |req: hyper::Request<hyper::body::Incoming>| {
+            let mut req = req.map(axum::body::Body::new);
+            req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+            req
+        });
+        let connection = builder
+            .serve_connection_with_upgrades(
+                TokioIo::new(stream),
+                hyper_util::service::TowerToHyperService::new(service),
+            )
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::trace!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    let _ = shutdown.send(true);
+    if tokio::time::timeout(DRAIN, graceful.shutdown()).await.is_err() {
+        tracing::warn!("some requests were still open {} s after the stop; cut", DRAIN.as_secs());
+    }
     housekeeping.abort();
     keys.abort();
-    result
+    Ok(())
 }
 
 /// Rotates signing keys on schedule and picks up keys other instances (or

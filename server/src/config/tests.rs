@@ -141,11 +141,15 @@ fn errors_name_file_line_key_and_expectation() {
         "DIR/passway.toml:2:10: listen: dev mode serves a mailbox anyone could read: it listens on loopback only (127.0.0.1 or [::1]), not 0.0.0.0:8080",
     );
     check_err(
-        "dev_mode = true\n[[apps]]\nclient_id = \"shop\"\nredirect_uris = [\"http://shop.example/cb\"]\n",
-        "DIR/passway.toml:4:18: apps[0].redirect_uris[0]: http is allowed only for loopback (localhost, 127.0.0.1, [::1]); use https for \"http://shop.example/cb\"",
+        &format!(
+            "issuer = \"https://auth.example\"\n{smtp}[[apps]]\nclient_id = \"shop\"\nredirect_uris = [\"http://shop.example/cb\"]\n"
+        ),
+        "DIR/passway.toml:8:18: apps[0].redirect_uris[0]: http is allowed only for loopback (localhost, 127.0.0.1, [::1]); use https for \"http://shop.example/cb\"",
     );
     for loopback in ["http://localhost:3000/cb", "http://127.0.0.1/cb", "http://[::1]:8/cb"] {
-        let apps = format!("dev_mode = true\n[[apps]]\nclient_id = \"cli\"\nredirect_uris = [\"{loopback}\"]\n");
+        let apps = format!(
+            "issuer = \"https://auth.example\"\n{smtp}[[apps]]\nclient_id = \"cli\"\nredirect_uris = [\"{loopback}\"]\n"
+        );
         assert!(load(&apps).is_ok(), "{loopback}");
     }
     check_err(

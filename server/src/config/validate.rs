@@ -155,7 +155,7 @@ pub fn validate(text: &str, path: &Path) -> Result<Config, ConfigError> {
 
     let mut apps = BTreeMap::new();
     for (i, entry) in file.apps.iter().enumerate() {
-        let mut app = app(&c, i, entry, &brand_exists, &themes_dir)?;
+        let mut app = app(&c, i, entry, &brand_exists, &themes_dir, file.dev_mode)?;
         app.sign_on =
             super::policy::sign_on(&c, &format!("apps[{i}]"), &entry.get_ref().sign_on, &engine.zones, &engine.groups)?;
         app.profile_update = app_profile(&c, i, &entry.get_ref().profile, &engine.profile)?;
@@ -577,6 +577,7 @@ fn app(
     entry: &Spanned<file::AppEntry>,
     brand_exists: &dyn Fn(&str) -> bool,
     themes_dir: &Path,
+    dev_mode: bool,
 ) -> Result<App, ConfigError> {
     let a = entry.get_ref();
     let key = format!("apps[{i}]");
@@ -596,8 +597,9 @@ fn app(
     let mut redirect_uris = vec![];
     for (j, u) in a.redirect_uris.iter().enumerate() {
         match url::Url::parse(u.get_ref()) {
-            // RFC 9700 §4.1.3 / RFC 8252 §8.3: plain http only to this machine.
-            Ok(url) if url.scheme() == "http" && !is_loopback(&url) => {
+            // RFC 9700 §4.1.3 / RFC 8252 §8.3: plain http only to this machine (in dev
+            // mode, which serves on loopback anyway, to test host names too).
+            Ok(url) if url.scheme() == "http" && !is_loopback(&url) && !dev_mode => {
                 return c.err(
                     u.span(),
                     format!("{key}.redirect_uris[{j}]"),

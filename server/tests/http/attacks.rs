@@ -292,3 +292,52 @@ async fn one_flow_keeps_only_so_many_event_streams_open() {
     }
     assert!(opened, "the closed stream's place is free again");
 }
+
+#[tokio::test]
+async fn slow_and_idle_clients_do_not_hold_connections() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let s = TestServer::new().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (shutdown, _) = tokio::sync::watch::channel(false);
+    let timeouts = passway_server::serve::Timeouts {
+        header_read: std::time::Duration::from_millis(300),
+        request: std::time::Duration::from_secs(5),
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(passway_server::serve::serve_with(
+        listener,
+        s.app.clone(),
+        shutdown,
+        async move {
+            let _ = stopped.await;
+        },
+        timeouts,
+    ));
+    let closed_within = |mut c: tokio::net::TcpStream| async move {
+        let mut buf = vec![0u8; 4096];
+        let mut seen = Vec::new();
+        let waited = tokio::time::timeout(std::time::Duration::from_secs(3), async {
+            loop {
+                match c.read(&mut buf).await {
+                    Ok(0) | Err(_) => return true,
+                    Ok(n) => seen.extend_from_slice(&buf[..n]),
+                }
+            }
+        })
+        .await;
+        (waited.unwrap_or(false), String::from_utf8_lossy(&seen).into_owned())
+    };
+    // Headers that never end (slowloris): the connection is closed.
+    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+    assert!(closed_within(slow).await.0, "a half-sent request is dropped");
+    // A kept-alive connection that sits idle after its answer is closed too.
+    let mut idle = tokio::net::TcpStream::connect(addr).await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    let (closed, answer) = closed_within(idle).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(closed, "an idle kept-alive connection is dropped");
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+}
