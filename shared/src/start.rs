@@ -6,6 +6,11 @@ use crate::Intent;
 /// authorization request that the flow ends with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "client_id": "acme-shop", "redirect_uri": "http://localhost:8080/demo/website/",
+    "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "code_challenge_method": "S256",
+    "scope": "openid email profile", "state": "af0ifjsldkj", "nonce": "n-0S6_WzA2Mj"
+})))]
 #[serde(deny_unknown_fields)]
 pub struct StartFlow {
     pub client_id: String,

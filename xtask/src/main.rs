@@ -6,8 +6,10 @@
 //! - `bench` throughput and latency of complete sign-ins, widget bytes
 //! - `build` install what is missing and build the widget and the server
 //! - `setup` only install what is missing
+//! - `api-fuzz` schemathesis against the OpenAPI document, for longer than `test` does
 
 mod bench;
+mod schemathesis;
 mod sh;
 mod tools;
 
@@ -24,8 +26,9 @@ fn main() {
         Some("bench") => bench::bench(&args[1..]),
         Some("build") => build(false).map(|_| ()),
         Some("setup") => tools::ensure_all(&root()).map(|_| ()),
+        Some("api-fuzz") => api_fuzz(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <run | test | bench | build | setup>");
+            eprintln!("usage: cargo xtask <run | test | bench | build | setup | api-fuzz [SECONDS]>");
             std::process::exit(2);
         }
     };
@@ -91,6 +94,9 @@ fn test(args: &[String]) -> Result<()> {
         .run()?;
     sh::step("unit and integration tests");
     env.cmd("cargo").args(["test", "--workspace", "--exclude", "passway-widget"]).current_dir(&root).run()?;
+    sh::step("the JSON API against its OpenAPI document (schemathesis)");
+    env.cmd("cargo").args(["build", "-p", "passway-server", "--bin", "passway"]).current_dir(&root).run()?;
+    schemathesis::run(&root, &root.join("target/debug/passway"), 60)?;
     if skip_browser {
         sh::step("browser tests skipped (--no-browser)");
         return Ok(());
@@ -104,6 +110,15 @@ fn test(args: &[String]) -> Result<()> {
         .env("PASSWAY_BIN", root.join("target/debug/passway"))
         .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
         .run()
+}
+
+/// `cargo xtask api-fuzz [SECONDS]`: schemathesis for longer than the test run's minute.
+fn api_fuzz(args: &[String]) -> Result<()> {
+    let seconds = args.first().map(|s| s.parse()).transpose()?.unwrap_or(600);
+    let root = root();
+    let env = tools::ensure_build_tools(&root)?;
+    env.cmd("cargo").args(["build", "-p", "passway-server", "--bin", "passway"]).current_dir(&root).run()?;
+    schemathesis::run(&root, &root.join("target/debug/passway"), seconds)
 }
 
 /// A URL without its password.

@@ -18,7 +18,7 @@ use crate::app::AppState;
 use crate::crypto::sha256;
 use crate::journey::explain::{self, Ask, ExplainError};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ExplainQuery {
     app: String,
@@ -35,11 +35,19 @@ pub struct ExplainQuery {
     risk: Option<String>,
 }
 
+/// Which sign-on rule applies, and the steps the engine would ask for (a dry run), for a
+/// bearer admin token (404 when none is configured).
+#[utoipa::path(get, path = "/api/v1/admin/policy/explain", params(ExplainQuery),
+    responses((status = 200, body = Object), (status = 400, body = passway_protocol::ApiError),
+        (status = 401, body = passway_protocol::ApiError), (status = 404, body = passway_protocol::ApiError)))]
 pub async fn explain(
     State(app): State<AppState>,
     ctx: RequestContext,
     query: Result<Query<ExplainQuery>, QueryRejection>,
 ) -> Result<Response, AppError> {
+    if app.config.admin_tokens.is_empty() {
+        return Err(AppError::not_found("the admin API is off: no [admin] token_hashes are configured"));
+    }
     authorize(&app, ctx.authorization.as_deref())?;
     let Query(q) = query.map_err(|e| AppError::bad_request("invalid_request", e.body_text()))?;
     let new_device = match q.device.as_deref() {

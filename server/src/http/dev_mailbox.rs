@@ -14,14 +14,26 @@ use crate::branding::DEFAULT_BRAND;
 use crate::html::escape;
 use crate::store::Mail;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 pub struct MailQuery {
+    /// Only the emails to this address.
     to: Option<String>,
+    /// At most this many (1 to 500; default 50).
     limit: Option<u32>,
 }
 
-/// `GET /dev/mailbox/messages[?to=ADDRESS][&limit=N]`: newest first.
-pub async fn messages(State(app): State<AppState>, Query(q): Query<MailQuery>) -> Result<Json<Vec<Mail>>, AppError> {
+/// The dev outbox, newest first (dev mode only; 404 otherwise).
+#[utoipa::path(get, path = "/dev/mailbox/messages", params(MailQuery),
+    responses((status = 200, body = Vec<Mail>), (status = 400, body = passway_protocol::ApiError),
+        (status = 404, body = passway_protocol::ApiError)))]
+pub async fn messages(
+    State(app): State<AppState>,
+    query: Result<Query<MailQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<Mail>>, AppError> {
+    if !app.config.dev_mode {
+        return Err(AppError::not_found("the dev mailbox is served in dev mode only"));
+    }
+    let Query(q) = query.map_err(|e| AppError::bad_request("invalid_request", e.body_text()))?;
     let to = q.to.map(|t| t.trim().to_lowercase());
     let mails =
         app.store.mails(to.as_deref(), q.limit.unwrap_or(50).clamp(1, 500)).await.map_err(AppError::internal)?;

@@ -27,17 +27,25 @@ use crate::{engine, journey};
 
 const POLL: Duration = Duration::from_secs(2);
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
 pub struct StreamQuery {
+    /// The flow's binding secret (browsers open event streams without custom headers).
     binding: Option<String>,
 }
 
+/// Server-sent `flow-changed` events while the flow waits for something done elsewhere
+/// (a magic link opened).
+#[utoipa::path(get, path = "/api/v1/flows/{handle}/events", params(("handle" = String, Path), StreamQuery),
+    responses((status = 200, description = "an event stream", content_type = "text/event-stream", body = String),
+        (status = 403, body = passway_protocol::ApiError), (status = 404, body = passway_protocol::ApiError),
+        (status = 410, body = passway_protocol::ApiError), (status = 429, body = passway_protocol::ApiError)))]
 pub async fn stream(
     State(app): State<AppState>,
     ctx: RequestContext,
     Path(handle): Path<String>,
-    Query(q): Query<StreamQuery>,
+    query: Result<Query<StreamQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
+    let Query(q) = query.map_err(|e| AppError::bad_request("invalid_request", e.body_text()))?;
     let mut holder = ctx.holder();
     if holder.binding.is_none() {
         holder.binding = q.binding.as_deref();

@@ -27,55 +27,83 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get};
+use utoipa::OpenApi as _;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt as _};
+use utoipa_axum::routes;
 
 use crate::app::AppState;
 pub use context::DEVICE_COOKIE;
 use error::AppError;
 
+/// The JSON API, every route documented: `/api/v1/openapi.json` is made from this, so
+/// the two cannot drift apart. With `app`, routes carry their rate limits and the
+/// browser-facing ones CORS; without, the router is only read for its document.
+pub fn json_api(app: Option<&AppState>) -> OpenApiRouter<AppState> {
+    use crate::limits::Kind;
+    // Counts requests per client address (see `limit`).
+    let limited = |kinds: &'static [Kind]| {
+        let app = app.cloned();
+        move |route: MethodRouter<AppState>| match app {
+            Some(app) => route.layer(axum::middleware::from_fn_with_state(
+                limit::RouteLimit { app, kinds, page: false },
+                limit::by_client,
+            )),
+            None => route,
+        }
+    };
+    const FLOW: &[Kind] = &[Kind::Submission];
+    const TOKEN: &[Kind] = &[Kind::TokenByIp];
+    let browser = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(flows::start).map(limited(FLOW_START)))
+        .routes(routes!(flows::get).map(limited(FLOW)))
+        .routes(routes!(flow_events::stream).map(limited(FLOW)))
+        .routes(routes!(flows::submit).map(limited(FLOW)))
+        .routes(routes!(token::token).map(limited(TOKEN)))
+        .routes(routes!(token::revoke).map(limited(TOKEN)))
+        .routes(routes!(userinfo::get, userinfo::post))
+        .layer(DefaultBodyLimit::max(body::MAX_BODY));
+    let browser = match app {
+        Some(app) => browser.layer(axum::middleware::from_fn_with_state(app.clone(), cors::layer)),
+        None => browser,
+    };
+    browser
+        .routes(routes!(token::introspect).map(limited(TOKEN)))
+        .routes(routes!(oidc::configuration))
+        .routes(routes!(oidc::keys))
+        .routes(routes!(oidc::webauthn_origins))
+        .routes(routes!(openapi::document))
+        .routes(routes!(dev_mailbox::messages))
+        .routes(routes!(admin::explain))
+}
+
+/// Starting a flow: counted per address, also over a flow lifetime.
+const FLOW_START: &[crate::limits::Kind] = &[crate::limits::Kind::FlowStart, crate::limits::Kind::LiveFlows];
+
 pub fn router(app: AppState) -> Router {
     use crate::limits::Kind;
-    // Counts requests per client address (see `limit`); `page` answers a refusal with
-    // a branded page instead of JSON.
-    let limited = |kinds: &'static [Kind], page: bool| {
-        axum::middleware::from_fn_with_state(limit::RouteLimit { app: app.clone(), kinds, page }, limit::by_client)
+    // A branded page (not JSON) answers a refused page request.
+    let limited_page = |kinds: &'static [Kind]| {
+        axum::middleware::from_fn_with_state(
+            limit::RouteLimit { app: app.clone(), kinds, page: true },
+            limit::by_client,
+        )
     };
-    let flow_start = &[Kind::FlowStart, Kind::LiveFlows];
-    let browser_api = Router::new()
-        .route("/api/v1/flows", post(flows::start).layer(limited(flow_start, false)))
-        .route("/api/v1/flows/{handle}", get(flows::get).layer(limited(&[Kind::Submission], false)))
-        .route("/api/v1/flows/{handle}/events", get(flow_events::stream).layer(limited(&[Kind::Submission], false)))
-        .route("/api/v1/flows/{handle}/{remediation}", post(flows::submit).layer(limited(&[Kind::Submission], false)))
-        .route("/oauth2/v1/token", post(token::token).layer(limited(&[Kind::TokenByIp], false)))
-        .route("/oauth2/v1/revoke", post(token::revoke).layer(limited(&[Kind::TokenByIp], false)))
-        .route("/oauth2/v1/userinfo", get(userinfo::get).post(userinfo::post))
-        .layer(DefaultBodyLimit::max(body::MAX_BODY))
-        .layer(axum::middleware::from_fn_with_state(app.clone(), cors::layer));
-
-    let mut router = Router::new()
-        .merge(browser_api)
+    let (api, _) = json_api(Some(&app)).split_for_parts();
+    let mut router = api
         .route("/", get(home))
         .route("/healthz", get(|| async { "ok" }))
         .route("/favicon.ico", get(static_files::favicon))
-        .route("/signin", get(hosted::page).layer(limited(&[Kind::Submission], true)))
-        .route("/email/verify", get(link::open).layer(limited(&[Kind::LinkOpen], true)))
-        .route("/.well-known/openid-configuration", get(oidc::configuration))
-        .route("/oauth2/v1/authorize", get(authorize::get).post(authorize::post).layer(limited(flow_start, true)))
-        .route("/oauth2/v1/keys", get(oidc::keys))
-        .route("/oauth2/v1/introspect", post(token::introspect).layer(limited(&[Kind::TokenByIp], false)))
+        .route("/signin", get(hosted::page).layer(limited_page(&[Kind::Submission])))
+        .route("/email/verify", get(link::open).layer(limited_page(&[Kind::LinkOpen])))
+        .route("/oauth2/v1/authorize", get(authorize::get).post(authorize::post).layer(limited_page(FLOW_START)))
         .route("/oauth2/v1/logout", get(logout::get).post(logout::post))
-        .route("/.well-known/webauthn", get(oidc::webauthn_origins))
-        .route("/api/v1/openapi.json", get(openapi::document))
         .route("/widget/{*path}", get(static_files::widget))
         .route("/themes/{brand}/{file}", get(static_files::theme));
     if app.config.dev_mode {
         router = router
             .route("/dev/mailbox", get(dev_mailbox::page))
-            .route("/dev/mailbox/messages", get(dev_mailbox::messages))
             .route("/dev/mailbox/messages/{id}/html", get(dev_mailbox::message_html));
-    }
-    if !app.config.admin_tokens.is_empty() {
-        router = router.route("/api/v1/admin/policy/explain", get(admin::explain));
     }
     if let Some(dir) = &app.config.demo_dir {
         router = router

@@ -13,7 +13,7 @@ use crate::app::AppState;
 use crate::limits::Kind;
 use crate::oidc::OAuthError;
 use crate::oidc::client_auth;
-use crate::oidc::token::TokenRequest;
+pub use crate::oidc::token::TokenRequest;
 use crate::tokens::{self, Caller};
 
 fn caller(ctx: &RequestContext) -> Caller<'_> {
@@ -25,7 +25,12 @@ fn parse<T>(form: Result<Form<T>, FormRejection>) -> Result<T, OAuthError> {
         .map_err(|e| OAuthError::invalid_request(format!("send an application/x-www-form-urlencoded body: {e}")))
 }
 
-/// `POST /oauth2/v1/token`.
+/// The token endpoint (RFC 6749 §3.2): `authorization_code` with PKCE, `refresh_token`,
+/// `client_credentials`.
+#[utoipa::path(post, path = "/oauth2/v1/token",
+    request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, body = crate::oidc::token::TokenResponse), (status = 400, body = OAuthError),
+        (status = 401, body = OAuthError), (status = 429, body = OAuthError)))]
 pub async fn token(
     State(app): State<AppState>,
     ctx: RequestContext,
@@ -59,7 +64,7 @@ pub async fn token(
 }
 
 /// The form of `/revoke` and `/introspect`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct TokenForm {
     token: Option<String>,
     token_type_hint: Option<String>,
@@ -67,7 +72,11 @@ pub struct TokenForm {
     client_secret: Option<String>,
 }
 
-/// `POST /oauth2/v1/revoke`: 200 with an empty body, whether or not the token was live.
+/// Revocation (RFC 7009): 200 with an empty body, whether or not the token was live.
+#[utoipa::path(post, path = "/oauth2/v1/revoke",
+    request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, description = "revoked, or nothing to revoke"), (status = 400, body = OAuthError),
+        (status = 401, body = OAuthError), (status = 429, body = passway_protocol::ApiError)))]
 pub async fn revoke(
     State(app): State<AppState>,
     ctx: RequestContext,
@@ -86,7 +95,11 @@ pub async fn revoke(
     }
 }
 
-/// `POST /oauth2/v1/introspect`.
+/// Introspection (RFC 7662), for APIs (apps with a `resource`), about tokens for them.
+#[utoipa::path(post, path = "/oauth2/v1/introspect",
+    request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, body = Object), (status = 400, body = OAuthError), (status = 401, body = OAuthError),
+        (status = 403, body = OAuthError), (status = 429, body = passway_protocol::ApiError)))]
 pub async fn introspect(
     State(app): State<AppState>,
     ctx: RequestContext,

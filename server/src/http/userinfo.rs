@@ -13,15 +13,25 @@ use super::token::no_store;
 use crate::app::AppState;
 use crate::tokens::{self, UserinfoError};
 
+/// The claims of the access token's account (OIDC Core §5.3), bearer token in the
+/// `Authorization` header.
+#[utoipa::path(get, path = "/oauth2/v1/userinfo",
+    responses((status = 200, body = Object), (status = 401, description = "no valid bearer token (WWW-Authenticate says why)"),
+        (status = 403, description = "the token lacks the openid scope")))]
 pub async fn get(State(app): State<AppState>, ctx: RequestContext) -> Response {
     answer(&app, bearer(&ctx)).await
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct UserinfoForm {
     access_token: Option<String>,
 }
 
+/// Userinfo, with the token in the form (RFC 6750 §2.2) or the header.
+#[utoipa::path(post, path = "/oauth2/v1/userinfo",
+    request_body(content = UserinfoForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, body = Object), (status = 401, description = "no valid bearer token (WWW-Authenticate says why)"),
+        (status = 403, description = "the token lacks the openid scope")))]
 pub async fn post(
     State(app): State<AppState>,
     ctx: RequestContext,

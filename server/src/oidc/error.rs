@@ -1,9 +1,10 @@
 use serde::Serialize;
 
 /// An OAuth 2.0 error (RFC 6749 §4.1.2.1, §5.2; RFC 6750 §3.1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, utoipa::ToSchema)]
 #[error("{error}: {error_description}")]
 pub struct OAuthError {
+    #[schema(value_type = String)]
     pub error: &'static str,
     pub error_description: String,
     /// HTTP status when answered directly (token endpoint).

@@ -325,7 +325,7 @@ pub enum CodeUse {
 }
 
 /// An email in the dev outbox.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Mail {
     pub id: i64,
     pub to: String,
@@ -333,6 +333,7 @@ pub struct Mail {
     pub text: String,
     pub html: String,
     #[serde(serialize_with = "rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub sent_at: Timestamp,
 }
 
