@@ -6,9 +6,11 @@
 //! - `bench` throughput and latency of complete sign-ins, widget bytes
 //! - `build` install what is missing and build the widget and the server
 //! - `setup` only install what is missing
+//! - `fuzz`  cargo fuzz on each target for a while (`test` runs 10 s each)
 //! - `api-fuzz` schemathesis against the OpenAPI document, for longer than `test` does
 
 mod bench;
+mod fuzz;
 mod schemathesis;
 mod sh;
 mod tools;
@@ -27,8 +29,11 @@ fn main() {
         Some("build") => build(false).map(|_| ()),
         Some("setup") => tools::ensure_all(&root()).map(|_| ()),
         Some("api-fuzz") => api_fuzz(&args[1..]),
+        Some("fuzz") => fuzz_for(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <run | test | bench | build | setup | api-fuzz [SECONDS]>");
+            eprintln!(
+                "usage: cargo xtask <run | test | bench | build | setup | fuzz [SECONDS] [TARGET…] | api-fuzz [SECONDS]>"
+            );
             std::process::exit(2);
         }
     };
@@ -97,6 +102,8 @@ fn test(args: &[String]) -> Result<()> {
     sh::step("the JSON API against its OpenAPI document (schemathesis)");
     env.cmd("cargo").args(["build", "-p", "passway-server", "--bin", "passway"]).current_dir(&root).run()?;
     schemathesis::run(&root, &root.join("target/debug/passway"), 60)?;
+    sh::step("fuzzing, a short pass: the seeds and corpus, then 10 s per target");
+    fuzz::run(&root, &env, &fuzz::TARGETS, 10)?;
     if skip_browser {
         sh::step("browser tests skipped (--no-browser)");
         return Ok(());
@@ -110,6 +117,17 @@ fn test(args: &[String]) -> Result<()> {
         .env("PASSWAY_BIN", root.join("target/debug/passway"))
         .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
         .run()
+}
+
+/// `cargo xtask fuzz [SECONDS] [TARGET…]`: each target (all by default) for SECONDS
+/// (default 300).
+fn fuzz_for(args: &[String]) -> Result<()> {
+    let seconds = args.first().map(|s| s.parse()).transpose()?.unwrap_or(300);
+    let chosen: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
+    let targets: Vec<&str> = if chosen.is_empty() { fuzz::TARGETS.to_vec() } else { chosen };
+    let root = root();
+    let env = tools::ensure_build_tools(&root)?;
+    fuzz::run(&root, &env, &targets, seconds)
 }
 
 /// `cargo xtask api-fuzz [SECONDS]`: schemathesis for longer than the test run's minute.

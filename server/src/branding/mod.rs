@@ -75,17 +75,24 @@ impl Brands {
                 continue;
             }
             let source = if id == DEFAULT_BRAND { Ok(default.clone()) } else { ThemeSource::read(&folder) };
-            match source.map(|s| merge(&default, s)) {
-                Ok(merged) => match compile(&id, &merged, &catalog) {
-                    Ok(brand) => {
-                        brands.insert(id, brand);
-                    }
-                    Err(mut es) => errors.append(&mut es),
-                },
-                Err(e) => errors.push(e),
+            match source.map_err(|e| vec![e]).and_then(|s| Brands::build(&default, &id, s, &catalog)) {
+                Ok(brand) => {
+                    brands.insert(id, brand);
+                }
+                Err(mut es) => errors.append(&mut es),
             }
         }
         if errors.is_empty() { Ok(Brands { brands, catalog }) } else { Err(errors) }
+    }
+
+    /// One brand from its parsed theme: merged over `default`, checked, compiled.
+    pub fn build(
+        default: &ThemeSource,
+        id: &str,
+        source: ThemeSource,
+        catalog: &Catalog,
+    ) -> Result<Brand, Vec<ConfigError>> {
+        compile(id, &merge(default, source), catalog)
     }
 
     pub fn get(&self, id: &str) -> Option<&Brand> {

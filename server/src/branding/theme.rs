@@ -78,6 +78,14 @@ impl ThemeSource {
     pub fn read(folder: &Path) -> Result<ThemeSource, ConfigError> {
         let path = folder.join("theme.toml");
         let text = std::fs::read_to_string(&path).map_err(|e| ConfigError::io(&path, e))?;
+        ThemeSource::parse(folder, &text)
+    }
+
+    /// `text` as the `theme.toml` of `folder` (the logo and `custom.css` are read from
+    /// the folder when present).
+    pub fn parse(folder: &Path, text: &str) -> Result<ThemeSource, ConfigError> {
+        let path = folder.join("theme.toml");
+        let text = text.to_owned();
         let file: ThemeFile = toml::from_str(&text).map_err(|e| {
             ConfigError::at(&path, &text, e.span().map_or(0, |s| s.start), "", e.message().trim_end().to_owned())
         })?;

@@ -90,7 +90,11 @@ pub struct Verified {
 impl KeySet {
     /// Opens every stored key.
     pub async fn load(store: &dyn Store, sealer: &Sealer, keep_published: Duration) -> Result<KeySet, KeyError> {
-        let stored = store.signing_keys().await?;
+        KeySet::open(&store.signing_keys().await?, sealer, keep_published)
+    }
+
+    /// Opens the keys as stored.
+    pub fn open(stored: &[StoredKey], sealer: &Sealer, keep_published: Duration) -> Result<KeySet, KeyError> {
         let keys = stored.iter().map(|k| open(k, sealer)).collect::<Result<Vec<_>, _>>()?;
         Ok(KeySet { keys, keep_published, rng: SystemRandom::new() })
     }
