@@ -9,6 +9,14 @@
 //!   exchange the code (confidential client, `client_secret_basic`).
 //! - `refresh_token`: rotate a refresh token, each worker along its own chain.
 //! - `client_credentials`: a JWT access token for the client itself.
+//! - `enumeration`: the same steps for a known and an unknown address — identify, and
+//!   identify-recovery in an app with passwords — to compare their timing.
+//! - `flood`: one address starting flows as fast as it can (most get `429`).
+//!
+//! `--spread-ips` sends every iteration from another client address (in
+//! `X-Forwarded-For`, for a server that trusts the bench as its proxy), and
+//! `--accounts N` gives each worker N accounts to take turns with: so that per-address
+//! rate limits see what many people would look like, not one.
 
 use std::time::{Duration, Instant};
 
@@ -31,6 +39,8 @@ enum Scenario {
     AuthorizationCode,
     RefreshToken,
     ClientCredentials,
+    Enumeration,
+    Flood,
 }
 
 impl Scenario {
@@ -42,8 +52,11 @@ impl Scenario {
             "authorization_code" => Scenario::AuthorizationCode,
             "refresh_token" => Scenario::RefreshToken,
             "client_credentials" => Scenario::ClientCredentials,
+            "enumeration" => Scenario::Enumeration,
+            "flood" => Scenario::Flood,
             other => bail!(
-                "unknown scenario {other:?}: expected email, password, passkey, authorization_code, refresh_token or client_credentials"
+                "unknown scenario {other:?}: expected email, password, passkey, authorization_code, refresh_token, \
+                 client_credentials, enumeration or flood"
             ),
         })
     }
@@ -56,6 +69,8 @@ impl Scenario {
             Scenario::AuthorizationCode => "authorization_code",
             Scenario::RefreshToken => "refresh_token",
             Scenario::ClientCredentials => "client_credentials",
+            Scenario::Enumeration => "enumeration",
+            Scenario::Flood => "flood",
         }
     }
 
@@ -67,6 +82,8 @@ impl Scenario {
             Scenario::AuthorizationCode => &["authorize (SSO, prompt=none)", "token: authorization_code"],
             Scenario::RefreshToken => &["token: refresh_token"],
             Scenario::ClientCredentials => &["token: client_credentials"],
+            Scenario::Enumeration => &["identify: known", "identify: unknown", "recovery: known", "recovery: unknown"],
+            Scenario::Flood => &["start flow (one address)"],
         }
     }
 
@@ -85,6 +102,11 @@ struct Args {
     duration: Duration,
     warmup: Duration,
     scenario: Scenario,
+    spread_ips: bool,
+    accounts: usize,
+    recovery_client: String,
+    /// The server's process id, to read its CPU time (`/proc/PID/stat`).
+    server_pid: Option<u32>,
 }
 
 fn parse_args() -> Result<Args> {
@@ -97,9 +119,17 @@ fn parse_args() -> Result<Args> {
         warmup: Duration::from_secs(3),
         scenario: Scenario::Email,
         client_secret: None,
+        spread_ips: false,
+        accounts: 1,
+        recovery_client: "bench-passwords".into(),
+        server_pid: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
+        if flag == "--spread-ips" {
+            a.spread_ips = true;
+            continue;
+        }
         let value = it.next().with_context(|| format!("{flag} needs a value"))?;
         match flag.as_str() {
             "--base" => a.base = value,
@@ -110,13 +140,16 @@ fn parse_args() -> Result<Args> {
             "--concurrency" => a.concurrency = value.parse()?,
             "--duration" => a.duration = Duration::from_secs(value.parse()?),
             "--warmup" => a.warmup = Duration::from_secs(value.parse()?),
+            "--accounts" => a.accounts = value.parse::<usize>()?.max(1),
+            "--recovery-client" => a.recovery_client = value,
+            "--server-pid" => a.server_pid = Some(value.parse()?),
             other => bail!("unknown flag {other}"),
         }
     }
     if a.base.is_empty() {
         bail!(
             "usage: passway-load --base http://127.0.0.1:PORT [--scenario NAME] [--client-id ID --client-secret S] \
-             [--concurrency N] [--duration S] [--warmup S]"
+             [--concurrency N] [--duration S] [--warmup S] [--spread-ips] [--accounts N]"
         );
     }
     if a.scenario.needs_secret() && a.client_secret.is_none() {
@@ -144,11 +177,17 @@ struct Client {
     client_secret: Option<String>,
     redirect_uri: String,
     scope: &'static str,
+    /// Each iteration from another address (`X-Forwarded-For`), or all from this one.
+    spread_ips: bool,
+    /// The address of the iteration under way (a counter over 100.64.0.0/10).
+    address: std::cell::Cell<u32>,
+    recovery_client: String,
 }
 
 /// What one worker carries from one iteration to the next.
 enum Worker {
-    Email(String),
+    /// Accounts taking turns.
+    Email(Vec<String>, usize),
     /// An account with the bench password.
     Password(String),
     Passkey(SoftKey),
@@ -156,16 +195,49 @@ enum Worker {
     Session(String),
     Refresh(String),
     Credentials,
+    /// A known account, and how many unknown addresses were tried.
+    Enumeration(String, u64),
+    /// How many flow starts were refused.
+    Flood(u64),
 }
 
 impl Client {
+    /// The client address requests claim (the bench is the server's trusted proxy).
+    fn forwarded(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        let n = self.address.get();
+        let ip = format!("100.{}.{}.{}", 64 + ((n >> 16) & 63), (n >> 8) & 255, n & 255);
+        request.header("x-forwarded-for", ip)
+    }
+
+    /// Moves on to another client address, when spreading them.
+    fn next_address(&self) {
+        if self.spread_ips {
+            self.address.set(self.address.get().wrapping_add(1));
+        }
+    }
+
     async fn post(&self, url: &str, body: Value) -> Result<Value> {
-        Ok(self.post_keeping_session(url, body).await?.0)
+        Ok(self.post_keeping_session(url, body, None).await?.0)
+    }
+
+    /// Posts `body` about `flow`, as the browser that started it (its binding secret).
+    async fn post_bound(&self, flow: &Value, name: &str, body: Value) -> Result<Value> {
+        let binding = flow["binding"].as_str().with_context(|| format!("no binding: {flow}"))?;
+        Ok(self.post_keeping_session(&Self::href(flow, name)?, body, Some(binding)).await?.0)
     }
 
     /// Posts `body`; the response and the session cookie it set, if any.
-    async fn post_keeping_session(&self, url: &str, body: Value) -> Result<(Value, Option<String>)> {
-        let r = self.http.post(url).json(&body).send().await?;
+    async fn post_keeping_session(
+        &self,
+        url: &str,
+        body: Value,
+        binding: Option<&str>,
+    ) -> Result<(Value, Option<String>)> {
+        let mut request = self.forwarded(self.http.post(url).json(&body));
+        if let Some(b) = binding {
+            request = request.header("passway-binding", b);
+        }
+        let r = request.send().await?;
         let status = r.status();
         let session = r
             .headers()
@@ -184,7 +256,7 @@ impl Client {
 
     /// A request to the token endpoint, authenticated as the client.
     async fn token_request(&self, form: &[(&str, &str)]) -> Result<Value> {
-        let mut request = self.http.post(format!("{}/oauth2/v1/token", self.base));
+        let mut request = self.forwarded(self.http.post(format!("{}/oauth2/v1/token", self.base)));
         let mut body: Vec<(&str, &str)> = form.to_vec();
         match &self.client_secret {
             Some(secret) => request = request.basic_auth(&self.client_id, Some(secret)),
@@ -207,12 +279,50 @@ impl Client {
     }
 
     async fn start(&self) -> Result<Value> {
+        self.start_for(&self.client_id, None).await
+    }
+
+    async fn start_for(&self, client_id: &str, intent: Option<&str>) -> Result<Value> {
         self.post(
             &format!("{}/api/v1/flows", self.base),
-            json!({ "client_id": self.client_id, "redirect_uri": self.redirect_uri, "state": "s", "nonce": "n",
-                    "scope": self.scope, "code_challenge": CHALLENGE, "code_challenge_method": "S256" }),
+            json!({ "client_id": client_id, "redirect_uri": self.redirect_uri, "state": "s", "nonce": "n",
+                    "scope": self.scope, "code_challenge": CHALLENGE, "code_challenge_method": "S256",
+                    "intent": intent }),
         )
         .await
+    }
+
+    /// One flow start from the one flooding address: `Ok(true)` when refused (429).
+    async fn flood_once(&self) -> Result<bool> {
+        let r = self
+            .http
+            .post(format!("{}/api/v1/flows", self.base))
+            .header("x-forwarded-for", "198.51.100.66")
+            .json(&json!({ "client_id": self.client_id, "redirect_uri": self.redirect_uri,
+                "code_challenge": CHALLENGE, "code_challenge_method": "S256" }))
+            .send()
+            .await?;
+        let status = r.status();
+        let _ = r.bytes().await?;
+        match status.as_u16() {
+            429 => Ok(true),
+            200 => Ok(false),
+            other => bail!("flood: {other}"),
+        }
+    }
+
+    /// The time `identify` (or `identify-recovery`) takes for `email`, from a new flow.
+    async fn time_identify(&self, email: &str, recovery: bool) -> Result<Duration> {
+        let (flow, name) = if recovery {
+            (self.start_for(&self.recovery_client, Some("recover")).await?, "identify-recovery")
+        } else {
+            (self.start().await?, "identify")
+        };
+        let clock = Instant::now();
+        let answer = self.post_bound(&flow, name, json!({ "identifier": email })).await?;
+        let took = clock.elapsed();
+        Self::href(&answer, "challenge-authenticator")?;
+        Ok(took)
     }
 
     async fn latest_code(&self, email: &str) -> Result<String> {
@@ -234,13 +344,13 @@ impl Client {
         let flow = self.start().await?;
         t[0] = clock.elapsed();
         let clock = Instant::now();
-        let flow = self.post(&Self::href(&flow, "identify")?, json!({ "identifier": email })).await?;
+        let flow = self.post_bound(&flow, "identify", json!({ "identifier": email })).await?;
         t[1] = clock.elapsed();
         let clock = Instant::now();
         let code = self.latest_code(email).await?;
         t[2] = clock.elapsed();
         let clock = Instant::now();
-        let done = self.post(&Self::href(&flow, "challenge-authenticator")?, json!({ "code": code })).await?;
+        let done = self.post_bound(&flow, "challenge-authenticator", json!({ "code": code })).await?;
         t[3] = clock.elapsed();
         let clock = Instant::now();
         self.token(&done).await?;
@@ -255,10 +365,10 @@ impl Client {
         let flow = self.start().await?;
         t[0] = clock.elapsed();
         let clock = Instant::now();
-        let flow = self.post(&Self::href(&flow, "identify")?, json!({ "identifier": email })).await?;
+        let flow = self.post_bound(&flow, "identify", json!({ "identifier": email })).await?;
         t[1] = clock.elapsed();
         let clock = Instant::now();
-        let done = self.post(&Self::href(&flow, "challenge-authenticator")?, json!({ "password": PASSWORD })).await?;
+        let done = self.post_bound(&flow, "challenge-authenticator", json!({ "password": PASSWORD })).await?;
         t[2] = clock.elapsed();
         let clock = Instant::now();
         self.token(&done).await?;
@@ -293,8 +403,12 @@ impl Client {
             (_, Some(get)) => key.assert(get, &self.base),
             _ => bail!("{name} has no WebAuthn options"),
         };
-        self.post_keeping_session(r["href"].as_str().context("href")?, json!({ "credential": credential.to_string() }))
-            .await
+        self.post_keeping_session(
+            r["href"].as_str().context("href")?,
+            json!({ "credential": credential.to_string() }),
+            flow["binding"].as_str(),
+        )
+        .await
     }
 
     /// Exchanges the authorization code of a finished flow.
@@ -349,19 +463,19 @@ impl Client {
     /// when given. The finished flow and the SSO session cookie it set.
     async fn register(&self, email: &str, key: Option<&mut SoftKey>) -> Result<(Value, String)> {
         let flow = self.start().await?;
-        let flow = self.post(&Self::href(&flow, "identify")?, json!({ "identifier": email })).await?;
+        let flow = self.post_bound(&flow, "identify", json!({ "identifier": email })).await?;
         let code = self.latest_code(email).await?;
-        let flow = self.post(&Self::href(&flow, "challenge-authenticator")?, json!({ "code": code })).await?;
+        let flow = self.post_bound(&flow, "challenge-authenticator", json!({ "code": code })).await?;
         let (mut done, mut session) = self
             .post_keeping_session(
                 &Self::href(&flow, "enroll-profile")?,
                 json!({ "email": email, "given_name": "Bench" }),
+                flow["binding"].as_str(),
             )
             .await?;
         if let Some(key) = key {
-            let flow = self
-                .post(&Self::href(&done, "select-authenticator-enroll")?, json!({ "authenticator": "passkey" }))
-                .await?;
+            let flow =
+                self.post_bound(&done, "select-authenticator-enroll", json!({ "authenticator": "passkey" })).await?;
             let r = self.answer_passkey(&flow, "enroll-authenticator", key).await?;
             (done, session) = (r.0, r.1.or(session));
         }
@@ -369,28 +483,37 @@ impl Client {
         Ok((done, session.context("no session cookie after signing up")?))
     }
 
-    /// Prepares one worker: registers its account when the scenario needs one.
-    async fn worker(&self, scenario: Scenario, email: String) -> Result<Worker> {
+    /// Prepares one worker: registers its accounts when the scenario needs them.
+    async fn worker(&self, scenario: Scenario, email: String, accounts: usize) -> Result<Worker> {
         Ok(match scenario {
             Scenario::Email => {
-                self.register(&email, None).await?;
-                Worker::Email(email)
+                let mut emails = vec![];
+                for k in 0..accounts {
+                    let email = email.replacen('@', &format!(".{k}@"), 1);
+                    self.next_address();
+                    self.register(&email, None).await?;
+                    emails.push(email);
+                }
+                Worker::Email(emails, 0)
             }
+            Scenario::Enumeration => {
+                self.register(&email, None).await?;
+                Worker::Enumeration(email, 0)
+            }
+            Scenario::Flood => Worker::Flood(0),
             Scenario::Password => {
                 // Sign up through the password step's other way (email), then take the
                 // password the app offers.
                 let flow = self.start().await?;
-                let flow = self.post(&Self::href(&flow, "identify")?, json!({ "identifier": email })).await?;
+                let flow = self.post_bound(&flow, "identify", json!({ "identifier": email })).await?;
                 let flow = self
-                    .post(&Self::href(&flow, "select-authenticator-authenticate")?, json!({ "authenticator": "email" }))
+                    .post_bound(&flow, "select-authenticator-authenticate", json!({ "authenticator": "email" }))
                     .await?;
                 let code = self.latest_code(&email).await?;
-                let flow = self.post(&Self::href(&flow, "challenge-authenticator")?, json!({ "code": code })).await?;
-                let flow = self
-                    .post(&Self::href(&flow, "enroll-profile")?, json!({ "email": email, "given_name": "Bench" }))
-                    .await?;
-                let done =
-                    self.post(&Self::href(&flow, "enroll-authenticator")?, json!({ "password": PASSWORD })).await?;
+                let flow = self.post_bound(&flow, "challenge-authenticator", json!({ "code": code })).await?;
+                let flow =
+                    self.post_bound(&flow, "enroll-profile", json!({ "email": email, "given_name": "Bench" })).await?;
+                let done = self.post_bound(&flow, "enroll-authenticator", json!({ "password": PASSWORD })).await?;
                 done["success"]["code"].as_str().context("setting the password did not succeed")?;
                 Worker::Password(email)
             }
@@ -411,8 +534,29 @@ impl Client {
 
     /// One iteration of the scenario; the duration of each step.
     async fn once(&self, worker: &mut Worker) -> Result<Vec<Duration>> {
+        self.next_address();
         match worker {
-            Worker::Email(email) => self.sign_in(email).await,
+            Worker::Email(emails, turn) => {
+                *turn = (*turn + 1) % emails.len();
+                self.sign_in(&emails[*turn]).await
+            }
+            Worker::Enumeration(known, tried) => {
+                *tried += 1;
+                let unknown = known.replacen('@', &format!(".nobody{tried}@"), 1);
+                Ok(vec![
+                    self.time_identify(known, false).await?,
+                    self.time_identify(&unknown, false).await?,
+                    self.time_identify(known, true).await?,
+                    self.time_identify(&unknown, true).await?,
+                ])
+            }
+            Worker::Flood(refused) => {
+                let clock = Instant::now();
+                if self.flood_once().await? {
+                    *refused += 1;
+                }
+                Ok(vec![clock.elapsed()])
+            }
             Worker::Password(email) => self.password_sign_in(email).await,
             Worker::Passkey(key) => self.passkey_sign_in(key).await,
             Worker::Session(session) => {
@@ -451,17 +595,30 @@ async fn run(args: Args) -> Result<Value> {
         client_secret: args.client_secret,
         redirect_uri: args.redirect_uri,
         scope: if scenario == Scenario::RefreshToken { "openid email offline_access" } else { "openid email" },
+        spread_ips: args.spread_ips,
+        address: std::cell::Cell::new(u32::from(std::process::id() as u16) << 8),
+        recovery_client: args.recovery_client,
     });
     let run_id = std::process::id();
     let mut workers = vec![];
     for i in 0..args.concurrency {
-        workers.push(client.worker(scenario, format!("bench{run_id}.{}.{i}@example.com", scenario.name())).await?);
+        let email = format!("bench{run_id}.{}.{i}@example.com", scenario.name());
+        workers.push(client.worker(scenario, email, args.accounts).await?);
     }
 
     let local = tokio::task::LocalSet::new();
     let started = Instant::now();
     let measure_from = started + args.warmup;
     let end = measure_from + args.duration;
+    // The server's own CPU time over the measured window: the load generator shares
+    // the machine, so wall time alone would count its share too.
+    let server_pid = args.server_pid;
+    let cpu = local.spawn_local(async move {
+        tokio::time::sleep_until(measure_from.into()).await;
+        let from = server_pid.and_then(cpu_seconds);
+        tokio::time::sleep_until(end.into()).await;
+        from.zip(server_pid.and_then(cpu_seconds)).map(|(a, b)| b - a)
+    });
     let mut tasks = vec![];
     for mut worker in workers {
         let client = client.clone();
@@ -481,24 +638,27 @@ async fn run(args: Args) -> Result<Value> {
                     }
                 }
             }
-            (samples, errors)
+            let refused = if let Worker::Flood(n) = worker { n } else { 0 };
+            (samples, errors, refused)
         }));
     }
-    let results = local
+    let (results, cpu) = local
         .run_until(async {
             let mut all = vec![];
             for t in tasks {
                 all.push(t.await.expect("task"));
             }
-            all
+            (all, cpu.await.expect("cpu task"))
         })
         .await;
     let steps = scenario.steps();
     let mut per_step: Vec<Vec<Duration>> = vec![vec![]; steps.len()];
     let mut totals = vec![];
     let mut errors = 0;
-    for (samples, e) in results {
+    let mut refused = 0;
+    for (samples, e, r) in results {
         errors += e;
+        refused += r;
         for s in samples {
             for (i, d) in s.iter().enumerate() {
                 per_step[i].push(*d);
@@ -518,11 +678,35 @@ async fn run(args: Args) -> Result<Value> {
         "duration_s": args.duration.as_secs_f64(),
         "completed": completed,
         "errors": errors,
+        "refused": refused,
         "per_s": completed as f64 / args.duration.as_secs_f64(),
+        "server_cpu_s": cpu,
+        "server_cpu_ms_per_iteration": cpu.filter(|_| completed > 0).map(|c| c * 1000.0 / completed as f64),
+        "server_cpu_cores": cpu.map(|c| c / args.duration.as_secs_f64()),
         "p50_ms": percentile(&mut totals, 0.50),
         "p99_ms": percentile(&mut totals, 0.99),
         "steps": steps,
     }))
+}
+
+/// A process's CPU time so far, user and system, in seconds (`/proc/PID/stat`, Linux).
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may hold spaces: the fields that count come after its ')'.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / clock_ticks_per_second())
+}
+
+/// `sysconf(_SC_CLK_TCK)`: 100 on Linux, asked of `getconf` in case it is not.
+fn clock_ticks_per_second() -> f64 {
+    std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(100.0)
 }
 
 fn percentile(samples: &mut [Duration], q: f64) -> f64 {

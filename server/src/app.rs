@@ -46,6 +46,8 @@ pub struct AppState {
     pub hashing: Arc<Hashing>,
     /// Event streams open in this process, by client address and by flow.
     pub streams: Arc<Streams>,
+    /// Rate-limit keys this process saw refused, until when (see `http::limit`).
+    pub refused: Arc<Refused>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -111,6 +113,7 @@ impl AppState {
             shutdown,
             hashing: Arc::new(hashing),
             streams: Arc::default(),
+            refused: Arc::default(),
         })
     }
 }
@@ -161,6 +164,39 @@ impl Hashing {
 impl Drop for Admitted<'_> {
     fn drop(&mut self) {
         self.0.admitted.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
+/// Rate-limit keys refused lately, until when: a memory in front of the store's counts.
+/// Bounded: past [`Refused::CAPACITY`] keys, the ended ones are dropped, and when all
+/// are live nothing more is remembered (the store still refuses them).
+#[derive(Default)]
+pub struct Refused {
+    until: std::sync::Mutex<HashMap<crate::crypto::Digest, crate::engine::Timestamp>>,
+}
+
+impl Refused {
+    pub const CAPACITY: usize = 100_000;
+
+    /// While `key` is refused, until when.
+    pub fn until(
+        &self,
+        key: &crate::crypto::Digest,
+        now: crate::engine::Timestamp,
+    ) -> Option<crate::engine::Timestamp> {
+        let map = self.until.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(key).copied().filter(|t| *t > now)
+    }
+
+    pub fn remember(&self, key: crate::crypto::Digest, until: crate::engine::Timestamp, now: crate::engine::Timestamp) {
+        let mut map = self.until.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= Refused::CAPACITY {
+            map.retain(|_, t| *t > now);
+            if map.len() >= Refused::CAPACITY {
+                return;
+            }
+        }
+        map.insert(key, until);
     }
 }
 

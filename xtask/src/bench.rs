@@ -3,6 +3,12 @@
 //! passwordless and passkey sign-ins and the token endpoint's three grants at it with
 //! `passway-load`, and measures the widget's bytes. Prints a Markdown report and
 //! writes it to target/bench/results.md.
+//!
+//! The main runs have rate limits off (`[rate_limits] enabled = false`), to measure the
+//! engine; a second server has them on, as shipped, with the load spread over many
+//! client addresses and accounts (what many people look like), and takes a flood from
+//! one address while a normal client signs in. The server's own CPU time is read from
+//! `/proc/PID/stat` for every scenario (the load generator shares the machine).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -37,22 +43,49 @@ pub fn bench(args: &[String]) -> Result<()> {
         format!("sqlite://{}/bench.db", dir.display())
     };
     let config = dir.join("passway.toml");
-    std::fs::write(&config, config_text(&root, &dir, &store))?;
+    std::fs::write(&config, config_text(&root, &dir, &store) + LIMITS_OFF)?;
 
-    sh::step(&format!("starting Passway (release, {})", if postgres { "PostgreSQL" } else { "SQLite" }));
+    sh::step(&format!(
+        "starting Passway (release, {}, rate limits off)",
+        if postgres { "PostgreSQL" } else { "SQLite" }
+    ));
     let (mut server, base) = start_server(&root, &config)?;
+    let pid = server.id();
+    let load = |scenario: &str, extra: &[&str]| measure(&root, &base, pid, &duration, &concurrency, scenario, extra);
     let report = (|| -> Result<_> {
-        let email = measure(&root, &base, &duration, &concurrency, "email")?;
-        let password = measure(&root, &base, &duration, &concurrency, "password")?;
+        let email = load("email", &[])?;
+        let password = load("password", &[])?;
         let mut grants = vec![];
         for grant in TOKEN_GRANTS {
-            grants.push(measure(&root, &base, &duration, &concurrency, grant)?);
+            grants.push(load(grant, &[])?);
         }
-        Ok((email, password, grants, sizes(&root, &base)?))
+        let enumeration = load("enumeration", &[])?;
+        Ok((email, password, grants, enumeration, sizes(&root, &base)?))
     })();
     drop(server.stdin.take());
     let _ = server.wait();
-    let (load, password, grants, sizes) = report?;
+    let (load, password, grants, enumeration, sizes) = report?;
+
+    sh::step("starting Passway with rate limits on (release), behind the bench as its trusted proxy");
+    let config = dir.join("limited.toml");
+    let limited_store = if postgres {
+        let url = std::env::var("PASSWAY_TEST_POSTGRES_URL").context("--postgres needs PASSWAY_TEST_POSTGRES_URL")?;
+        reset_postgres_schema(&env, &root, &url)?
+    } else {
+        format!("sqlite://{}/bench-limited.db", dir.display())
+    };
+    std::fs::write(&config, config_text(&root, &dir, &limited_store) + LIMITS_ON)?;
+    let (mut server, base) = start_server(&root, &config)?;
+    let pid = server.id();
+    let limited = (|| -> Result<_> {
+        let spread = ["--spread-ips", "--accounts", "100"];
+        let limited = measure(&root, &base, pid, &duration, &concurrency, "email", &spread)?;
+        let flood = flood(&root, &base, pid, &duration)?;
+        Ok((limited, flood))
+    })();
+    drop(server.stdin.take());
+    let _ = server.wait();
+    let (limited, flood) = limited?;
 
     // Passkeys need a host name for their RP ID, so this server runs at localhost.
     sh::step("starting Passway with passkeys (release, RP ID localhost)");
@@ -61,22 +94,63 @@ pub fn bench(args: &[String]) -> Result<()> {
     let store = if postgres { store } else { format!("sqlite://{}/bench-passkeys.db", dir.display()) };
     let address = format!("listen = \"127.0.0.1:{port}\"\nissuer = \"http://localhost:{port}\"\n");
     let text = config_text(&root, &dir, &store).replacen("listen = \"127.0.0.1:0\"\n", &address, 1)
-        + "[passkeys]\nrp_id = \"localhost\"\n";
+        + "[passkeys]\nrp_id = \"localhost\"\n"
+        + LIMITS_OFF;
     std::fs::write(&config, text)?;
     let (mut server, base) = start_server(&root, &config)?;
-    let passkey_load = measure(&root, &base, &duration, &concurrency, "passkey");
+    let passkey_load = measure(&root, &base, server.id(), &duration, &concurrency, "passkey", &[]);
     drop(server.stdin.take());
     let _ = server.wait();
     let _ = std::fs::remove_dir_all(&dir);
     let passkey_load = passkey_load?;
 
-    let markdown = render(&load, &password, &passkey_load, &grants, &sizes, postgres, &concurrency);
+    let mut markdown = render(&load, &password, &passkey_load, &grants, &sizes, postgres, &concurrency);
+    markdown.push_str(&render_limits(&limited, &flood, &enumeration, &concurrency));
     println!("\n{markdown}");
     let out = root.join("target/bench");
     std::fs::create_dir_all(&out)?;
     std::fs::write(out.join("results.md"), &markdown)?;
     eprintln!("written to {}", out.join("results.md").display());
     Ok(())
+}
+
+/// The engine alone: no rate limit (the server says so loudly at start).
+const LIMITS_OFF: &str = "[rate_limits]\nenabled = false\n";
+/// Limits as shipped, but for the one app every bench client uses (6,000 token requests
+/// a minute would cap the run at 100 sign-ins a second), and the bench trusted as the
+/// proxy that names each client's address.
+const LIMITS_ON: &str =
+    "[rate_limits]\ntrusted_proxies = [\"127.0.0.1\"]\nclient_token_requests_per_minute = 100000000\n";
+
+/// A normal client (a few concurrent people, each from their own address) signs in
+/// alone, then while one address floods flow starts: the normal client's latency,
+/// both times, and what the flood got.
+fn flood(root: &Path, base: &str, pid: u32, duration: &str) -> Result<(Value, Value, Value)> {
+    let normal = ["--spread-ips", "--accounts", "50"];
+    let alone = measure(root, base, pid, duration, "4", "email", &normal)?;
+    sh::step("a flood from one address (16 concurrent connections) while the normal client signs in");
+    let flood_secs = (duration.parse::<u64>().unwrap_or(20) + 6).to_string();
+    let flooder = Command::new(root.join("target/release/passway-load"))
+        .args([
+            "--base",
+            base,
+            "--scenario",
+            "flood",
+            "--concurrency",
+            "16",
+            "--duration",
+            &flood_secs,
+            "--warmup",
+            "1",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .context("starting the flood")?;
+    let flooded = measure(root, base, pid, duration, "4", "email", &normal);
+    let out = flooder.wait_with_output()?;
+    let flood: Value = serde_json::from_slice(&out.stdout).context("the flood's report")?;
+    Ok((alone, flooded?, flood))
 }
 
 /// The token endpoint scenarios of `passway-load`, run by the `bench-api` client.
@@ -161,10 +235,22 @@ fn start_server(root: &Path, config: &Path) -> Result<(Child, String)> {
 /// A file of the widget bundle: name, raw bytes, brotli bytes.
 type Size = (String, usize, usize);
 
-fn measure(root: &Path, base: &str, duration: &str, concurrency: &str, scenario: &str) -> Result<Value> {
-    sh::step(&format!("load: {concurrency} concurrent clients, {scenario}, for {duration} s (after a 3 s warm-up)"));
+fn measure(
+    root: &Path,
+    base: &str,
+    pid: u32,
+    duration: &str,
+    concurrency: &str,
+    scenario: &str,
+    extra: &[&str],
+) -> Result<Value> {
+    sh::step(&format!(
+        "load: {concurrency} concurrent clients, {scenario} {}, for {duration} s (after a 3 s warm-up)",
+        extra.join(" ")
+    ));
     let mut load = Command::new(root.join("target/release/passway-load"));
     load.args(["--base", base, "--scenario", scenario, "--concurrency", concurrency, "--duration", duration]);
+    load.args(["--server-pid", &pid.to_string()]).args(extra);
     if TOKEN_GRANTS.contains(&scenario) {
         load.args(["--client-id", "bench-api", "--client-secret", BENCH_SECRET]);
     }
@@ -292,14 +378,57 @@ fn load_table(title: &str, unit: &str, load: &Value) -> String {
     let mut md = format!(
         "### {title}\n\n| measure | value |\n|---|---|\n\
          | {unit} per second | **{rate:.0}** |\n| completed / errors | {done} / {errors} |\n\
+         | server CPU per iteration (cores busy) | {cpu:.3} ms ({cores:.2}) |\n\
          | whole iteration p50 / p99 | {p50:.2} ms / {p99:.2} ms |\n\n| step | p50 | p99 |\n|---|---|---|\n",
         rate = f(&load["per_s"]),
         done = load["completed"],
         errors = load["errors"],
+        cpu = f(&load["server_cpu_ms_per_iteration"]),
+        cores = f(&load["server_cpu_cores"]),
         p50 = f(&load["p50_ms"]),
         p99 = f(&load["p99_ms"]),
     );
     for s in load["steps"].as_array().into_iter().flatten() {
+        md.push_str(&format!(
+            "| {} | {:.2} ms | {:.2} ms |\n",
+            s["step"].as_str().unwrap_or(""),
+            f(&s["p50_ms"]),
+            f(&s["p99_ms"])
+        ));
+    }
+    md
+}
+
+/// Rate limits on: sign-ins from many addresses, the flood, and the enumeration timing.
+fn render_limits(limited: &Value, flood: &(Value, Value, Value), enumeration: &Value, concurrency: &str) -> String {
+    let f = |v: &Value| v.as_f64().unwrap_or_default();
+    let mut md = String::from("\n");
+    md.push_str(&load_table(
+        &format!(
+            "Complete email sign-ins with rate limits ON, each from another client address, 100 accounts per client ({concurrency} concurrent clients)"
+        ),
+        "sign-ins",
+        limited,
+    ));
+    let (alone, flooded, attack) = flood;
+    let refused = f(&attack["refused"]);
+    let sent = f(&attack["completed"]);
+    md.push_str(&format!(
+        "\n### A flood from one address while others sign in (rate limits on)\n\n\
+         | normal client (4 concurrent sign-ins, many addresses) | sign-ins/s | p50 | p99 |\n|---|---|---|---|\n\
+         | alone | {:.0} | {:.2} ms | {:.2} ms |\n| during the flood | {:.0} | {:.2} ms | {:.2} ms |\n\n\
+         The flood: {:.0} flow starts a second from one address over 16 connections, {:.1}% refused with `429`.\n",
+        f(&alone["per_s"]),
+        f(&alone["p50_ms"]),
+        f(&alone["p99_ms"]),
+        f(&flooded["per_s"]),
+        f(&flooded["p50_ms"]),
+        f(&flooded["p99_ms"]),
+        f(&attack["per_s"]),
+        if sent > 0.0 { refused * 100.0 / sent } else { 0.0 },
+    ));
+    md.push_str("\n### Known and unknown addresses take the same time (rate limits off)\n\n| step | p50 | p99 |\n|---|---|---|\n");
+    for s in enumeration["steps"].as_array().into_iter().flatten() {
         md.push_str(&format!(
             "| {} | {:.2} ms | {:.2} ms |\n",
             s["step"].as_str().unwrap_or(""),

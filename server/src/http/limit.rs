@@ -3,6 +3,12 @@
 //! request gets `429` with `Retry-After` — JSON for the APIs, a branded page for pages
 //! a person opens — and the first refusal of a burst goes to the system log as
 //! `security.request.blocked`.
+//!
+//! Counts live in the store, the source of truth for every instance. In front of it,
+//! each instance remembers which keys it saw refused and until when ([`Refused`]), and
+//! refuses their next requests from memory: a flood then costs a lookup per request,
+//! not a store write. That refuses nothing the store would allow (the store refused it,
+//! and more requests only push the end further), and holds nothing the store has not.
 
 use std::time::Duration;
 
@@ -75,7 +81,11 @@ pub async fn hit(app: &AppState, kind: Kind, subject: &str, client: &ClientInfo)
     }
     let now = app.clock.now();
     let limit = limits.limit(kind);
-    let counts = match app.store.hit(&RateHit { key: limits::key(&app.keyring, kind, subject), limit, now }).await {
+    let key = limits::key(&app.keyring, kind, subject);
+    if let Some(until) = app.refused.until(&key, now) {
+        return Err(Limited { kind, retry_after: now.until(until) });
+    }
+    let counts = match app.store.hit(&RateHit { key, limit, now }).await {
         Ok(counts) => counts,
         Err(e) => {
             tracing::warn!(error = %e, kind = kind.name(), "counting a rate-limit hit failed; let through");
@@ -88,6 +98,7 @@ pub async fn hit(app: &AppState, kind: Kind, subject: &str, client: &ClientInfo)
             if first {
                 log_blocked(app, kind, client, limit).await;
             }
+            app.refused.remember(key, now.plus(retry_after), now);
             Err(Limited { kind, retry_after })
         }
     }

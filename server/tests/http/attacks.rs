@@ -171,6 +171,10 @@ async fn a_flood_of_flows_from_one_address_is_refused_and_others_go_on() {
         assert!(refused.json()["message"].as_str().unwrap().contains("Too many attempts"), "{}", refused.text());
         assert_eq!(s.send(start_from("198.51.100.7")).await.status, 429);
         assert_eq!(s.send(start_from("203.0.113.9")).await.status, 200, "another address is not held up");
+        // Another instance on the same store refuses it too: the counts are in the store
+        // (this one's memory of refusals is only a shortcut in front of them).
+        let twin = s.twin().await;
+        assert_eq!(twin.send(start_from("198.51.100.7")).await.status, 429);
 
         // One line in the system log per burst, not one per request.
         let events = s.app.store.events(0, 500).await.unwrap();
@@ -340,4 +344,33 @@ async fn slow_and_idle_clients_do_not_hold_connections() {
     assert!(closed, "an idle kept-alive connection is dropped");
     let _ = stop.send(());
     server.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn a_refusal_is_said_in_the_persons_language() {
+    let s = TestServer::with(&format!("{LIMITS}link_opens_per_minute = 1\n"), None).await;
+    let start = |lang: &'static str| {
+        let mut req = start_from("198.51.100.8");
+        req.headers_mut().insert("accept-language", lang.parse().unwrap());
+        req
+    };
+    for _ in 0..3 {
+        s.send(start("fr")).await;
+    }
+    let r = s.send(start("fr")).await;
+    assert_eq!(r.status, 429);
+    assert!(r.json()["message"].as_str().unwrap().starts_with("Trop de tentatives"), "{}", r.text());
+    // A page a person opens answers with a branded page, in their language too.
+    let open = || {
+        Request::get("/email/verify?t=x.y")
+            .header("x-forwarded-for", "198.51.100.9")
+            .header("accept-language", "fr")
+            .body(Body::empty())
+            .unwrap()
+    };
+    assert_eq!(s.send(open()).await.status, 404, "one open is fine (the link is not valid)");
+    let page = s.send(open()).await;
+    assert_eq!(page.status, 429);
+    assert!(page.header("retry-after").is_some());
+    assert!(page.text().contains("<title>Trop de tentatives</title>"), "{}", page.text());
 }

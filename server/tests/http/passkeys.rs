@@ -266,3 +266,31 @@ async fn without_passkeys_configured_nothing_changes() {
     assert!(flow.remediation("challenge-webauthn-autofillui-authenticator").is_none());
     assert_eq!(s.get("/.well-known/webauthn").await.status, 404);
 }
+
+/// The autofill ceremony the flow waits on now (from its stored state).
+async fn autofill_ceremony(s: &TestServer, flow: &FlowResponse) -> String {
+    let stored = s.app.store.flow_by_handle(&passway_server::crypto::sha256(flow.handle.as_bytes())).await.unwrap();
+    let state: Value = serde_json::from_str(&stored.unwrap().state).unwrap();
+    state["autofill"]["id"].as_str().expect("an autofill ceremony").to_owned()
+}
+
+#[tokio::test]
+async fn a_flow_keeps_only_the_ceremonies_it_waits_on() {
+    let s = server().await;
+    let mut flow = s.start().await;
+    let mut seen = vec![];
+    for _ in 0..5 {
+        seen.push(autofill_ceremony(&s, &flow).await);
+        // Each start over begins a new autofill ceremony; the one before is dropped.
+        flow = s.submit(&flow, "identify", json!({ "identifier": "ada@example.com" })).await.flow();
+        let cancel = flow.cancel.as_ref().expect("cancel").href.strip_prefix(ISSUER).unwrap().to_owned();
+        flow = s.post_bound(&flow, &cancel, &json!({})).await.flow();
+    }
+    let now = s.clock.now();
+    let current = autofill_ceremony(&s, &flow).await;
+    assert!(s.app.store.ceremony_options(&current, now).await.unwrap().is_some());
+    for old in seen {
+        assert_ne!(old, current);
+        assert!(s.app.store.ceremony_options(&old, now).await.unwrap().is_none(), "ceremony {old} was left behind");
+    }
+}
