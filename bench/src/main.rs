@@ -182,6 +182,8 @@ struct Client {
     /// The address of the iteration under way (a counter over 100.64.0.0/10).
     address: std::cell::Cell<u32>,
     recovery_client: String,
+    /// How long the run warms up before it measures.
+    warmup: Duration,
 }
 
 /// What one worker carries from one iteration to the next.
@@ -197,8 +199,9 @@ enum Worker {
     Credentials,
     /// A known account, and how many unknown addresses were tried.
     Enumeration(String, u64),
-    /// How many flow starts were refused.
-    Flood(u64),
+    /// How many flow starts were refused, counted from the instant given (after the
+    /// warm-up).
+    Flood(u64, Instant),
 }
 
 impl Client {
@@ -500,7 +503,7 @@ impl Client {
                 self.register(&email, None).await?;
                 Worker::Enumeration(email, 0)
             }
-            Scenario::Flood => Worker::Flood(0),
+            Scenario::Flood => Worker::Flood(0, Instant::now() + self.warmup),
             Scenario::Password => {
                 // Sign up through the password step's other way (email), then take the
                 // password the app offers.
@@ -550,9 +553,9 @@ impl Client {
                     self.time_identify(&unknown, true).await?,
                 ])
             }
-            Worker::Flood(refused) => {
+            Worker::Flood(refused, from) => {
                 let clock = Instant::now();
-                if self.flood_once().await? {
+                if self.flood_once().await? && clock >= *from {
                     *refused += 1;
                 }
                 Ok(vec![clock.elapsed()])
@@ -598,6 +601,7 @@ async fn run(args: Args) -> Result<Value> {
         spread_ips: args.spread_ips,
         address: std::cell::Cell::new(u32::from(std::process::id() as u16) << 8),
         recovery_client: args.recovery_client,
+        warmup: args.warmup,
     });
     let run_id = std::process::id();
     let mut workers = vec![];
@@ -638,7 +642,7 @@ async fn run(args: Args) -> Result<Value> {
                     }
                 }
             }
-            let refused = if let Worker::Flood(n) = worker { n } else { 0 };
+            let refused = if let Worker::Flood(n, _) = worker { n } else { 0 };
             (samples, errors, refused)
         }));
     }
