@@ -127,7 +127,7 @@ const LIMITS_ON: &str =
 /// both times, and what the flood got.
 fn flood(root: &Path, base: &str, pid: u32, duration: &str) -> Result<(Value, Value, Value)> {
     // Enough accounts that none is sent more than ten emails in the hour.
-    let normal = ["--spread-ips", "--accounts", "200"];
+    let normal = ["--spread-ips", "--accounts", "1000"];
     let alone = measure(root, base, pid, duration, "4", "email", &normal)?;
     sh::step("a flood from one address (16 concurrent connections) while the normal client signs in");
     let flood_secs = (duration.parse::<u64>().unwrap_or(20) + 6).to_string();

@@ -46,7 +46,7 @@ pub fn json_api(app: Option<&AppState>) -> OpenApiRouter<AppState> {
         let app = app.cloned();
         move |route: MethodRouter<AppState>| match app {
             Some(app) => route.layer(axum::middleware::from_fn_with_state(
-                limit::RouteLimit { app, kinds, page: false },
+                std::sync::Arc::new(limit::RouteLimit { app, kinds, page: false }),
                 limit::by_client,
             )),
             None => route,
@@ -85,7 +85,7 @@ pub fn router(app: AppState) -> Router {
     // A branded page (not JSON) answers a refused page request.
     let limited_page = |kinds: &'static [Kind]| {
         axum::middleware::from_fn_with_state(
-            limit::RouteLimit { app: app.clone(), kinds, page: true },
+            std::sync::Arc::new(limit::RouteLimit { app: app.clone(), kinds, page: true }),
             limit::by_client,
         )
     };
@@ -109,7 +109,7 @@ pub fn router(app: AppState) -> Router {
         router = router
             .nest_service("/demo", tower_http::services::ServeDir::new(dir).append_index_html_on_directories(true));
     }
-    let headers = axum::middleware::from_fn_with_state(app.clone(), security_headers);
+    let headers = axum::middleware::from_fn_with_state(app.issuer.starts_with("https://"), security_headers);
     router.fallback(not_found).layer(headers).with_state(app)
 }
 
@@ -117,7 +117,7 @@ pub fn router(app: AppState) -> Router {
 /// unless its handler said how (public metadata: discovery, keys); over HTTPS, browsers
 /// are told to come back over HTTPS only (HSTS).
 async fn security_headers(
-    axum::extract::State(app): axum::extract::State<AppState>,
+    axum::extract::State(https): axum::extract::State<bool>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
@@ -131,7 +131,7 @@ async fn security_headers(
             h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         }
     }
-    if app.issuer.starts_with("https://") {
+    if https {
         h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=63072000; includeSubDomains"));
     }
     response
