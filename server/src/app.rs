@@ -48,6 +48,10 @@ pub struct AppState {
     pub streams: Arc<Streams>,
     /// Rate-limit keys this process saw refused, until when (see `http::limit`).
     pub refused: Arc<Refused>,
+    /// Makes system log events, each with the event hooks it is due for.
+    pub events: crate::events::Recorder,
+    /// The HTTP client for calls out (event hooks).
+    pub outbound: crate::hooks::outbound::Outbound,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -97,6 +101,8 @@ impl AppState {
         if widget.is_empty() {
             tracing::warn!(dir = %config.widget_dir.display(), "no widget bundle found: /widget/* will answer 404 (build it with `cargo xtask build`)");
         }
+        let events = crate::events::Recorder::new(crate::hooks::Subscriptions::new(&config.hooks));
+        let outbound = crate::hooks::outbound::Outbound::new(config.hooks.allow_link_local, config.dev_mode);
         Ok(AppState {
             config: Arc::new(config),
             issuer: issuer.into(),
@@ -114,6 +120,8 @@ impl AppState {
             hashing: Arc::new(hashing),
             streams: Arc::default(),
             refused: Arc::default(),
+            events,
+            outbound,
         })
     }
 }

@@ -164,5 +164,6 @@ pub fn retention(config: &crate::config::Config, now: crate::engine::Timestamp) 
         // access token it issued lives `access_token` more.
         families: l.refresh_token_max + l.access_token,
         mails: DAY,
+        hook_attempts: 7 * DAY,
     }
 }

@@ -60,13 +60,18 @@ pub enum Reservation {
     /// No guessable answer in this step: nothing was reserved.
     #[default]
     None,
-    /// Counted: the answer may be checked (a right one clears the count).
-    Granted,
+    /// Counted: the answer may be checked (a right one clears the count). `locks`: it
+    /// was the last in a row; wrong, it locked the address.
+    Granted { locks: bool },
     /// The address is locked: the answer is not checked.
     Locked { until: Timestamp },
 }
 
 impl Reservation {
+    pub fn granted(&self) -> bool {
+        matches!(self, Reservation::Granted { .. })
+    }
+
     /// Minutes left of the lock, rounded up, for the person's message.
     pub fn minutes_locked(&self, now: Timestamp) -> Option<u64> {
         match self {

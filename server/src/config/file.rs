@@ -55,6 +55,31 @@ pub struct File {
     pub trusted_proxies: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
     pub events: Events,
+    #[serde(default)]
+    pub hooks: Hooks,
+}
+
+/// `[hooks]`: event hooks, and what outbound calls may reach.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Hooks {
+    #[serde(default)]
+    pub events: Vec<Spanned<EventHookEntry>>,
+    #[serde(default)]
+    pub allow_link_local: bool,
+}
+
+/// `[[hooks.events]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventHookEntry {
+    pub name: Spanned<String>,
+    pub url: Spanned<String>,
+    pub events: Spanned<Vec<Spanned<String>>>,
+    pub filter: Option<Spanned<String>>,
+    /// `{ env = "NAME" }` or `{ file = "PATH" }`: never the secret itself.
+    pub secret: Spanned<toml::Value>,
+    pub timeout_seconds: Option<Spanned<u32>>,
 }
 
 /// `[rate_limits]`: every limit has a default; `enabled = false` turns them all off.

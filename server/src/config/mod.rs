@@ -6,6 +6,7 @@
 mod authenticators;
 mod error;
 mod file;
+mod hooks;
 mod limits;
 mod policy;
 mod validate;
@@ -52,6 +53,7 @@ pub struct Config {
     pub trusted_proxies: Vec<crate::policy::Cidr>,
     /// How long system log events are kept.
     pub events_retention: Duration,
+    pub hooks: crate::hooks::HookConfig,
 }
 
 /// Where passkeys of a brand are scoped (WebAuthn RP ID) and which web origins may

@@ -186,6 +186,7 @@ pub fn validate(text: &str, path: &Path) -> Result<Config, ConfigError> {
     let rate_limits = super::limits::rate_limits(&c, &file.rate_limits, engine.flow_lifetime)?;
     let trusted_proxies = super::limits::trusted_proxies(&c, &file)?;
     let events_retention = super::limits::events_retention(&c, &file.events)?;
+    let hooks = super::hooks::hooks(&c, &file.hooks, path, file.dev_mode)?;
 
     Ok(Config {
         admin_tokens,
@@ -208,6 +209,7 @@ pub fn validate(text: &str, path: &Path) -> Result<Config, ConfigError> {
         rate_limits,
         trusted_proxies,
         events_retention,
+        hooks,
     })
 }
 

@@ -5,9 +5,11 @@
 
 use passway_protocol::{Intent, Submission, names};
 
+use super::ceremony::CeremonyFailure;
 use super::ceremony::{self, CeremonyKind, CeremonyOutcome};
 use super::{
-    Challenge, Effect, Env, Flow, LinkReply, LogEntry, LogOutcome, Notice, Outcome, OutgoingEmail, Proof, Reply,
+    Challenge, Effect, Env, EventType, Flow, LinkReply, LogEntry, LogOutcome, Notice, Outcome, OutgoingEmail, Proof,
+    Reply,
 };
 use super::{Severity, Step, World, finish, identify, recover, register, text_of};
 use crate::authenticators::email::{EmailChallenge, LinkVerdict, MAX_EMAILS_PER_FLOW, Purpose};
@@ -42,7 +44,19 @@ pub(super) fn send(mut flow: Flow, purpose: Purpose, world: &World, env: &mut En
         link_token: secret.link_token,
         expires_at,
     }));
-    out.effects.push(log("user.authentication.challenge.sent", LogOutcome::Success, None, "Email challenge sent"));
+    out.effects.push(Effect::Log(
+        LogEntry::new(EventType::UserAuthenticationChallengeSent, LogOutcome::Success, "Email challenge sent")
+            .credential(AuthenticatorKind::Email)
+            .debug(
+                "purpose",
+                match purpose {
+                    Purpose::SignIn => "sign-in",
+                    Purpose::Register => "registration",
+                    Purpose::Recover => "recovery",
+                    Purpose::NoAccount => "recovery of an address without an account",
+                },
+            ),
+    ));
     out
 }
 
@@ -90,7 +104,9 @@ pub(super) fn begin_totp(mut flow: Flow) -> Outcome {
 /// stays counted as it is.
 fn clear_attempts(flow: &Flow, kind: AuthenticatorKind, world: &World, env: &Env<'_>) -> Option<Effect> {
     let email = &flow.subject.as_ref()?.email;
-    (world.attempt == Reservation::Granted)
+    world
+        .attempt
+        .granted()
         .then(|| Effect::AnswerAccepted { subject: lockout::subject_key(env.keys, email), authenticator: kind })
 }
 
@@ -119,9 +135,23 @@ pub(super) fn submit_answer(mut flow: Flow, values: &Submission, world: &World, 
             let counted = clear_attempts(&flow, kind, world, env).filter(|_| locks_out);
             let used: Vec<Effect> =
                 passkey_used(world, env).into_iter().chain(totp_used(&challenge, world)).chain(counted).collect();
+            let mut logged = vec![Effect::Log(
+                LogEntry::new(EventType::UserAuthenticationVerify, LogOutcome::Success, "Challenge answered")
+                    .credential(kind),
+            )];
+            if !flow.proofs.is_empty() {
+                logged.push(Effect::Log(
+                    LogEntry::new(
+                        EventType::UserAuthenticationAuthViaMfa,
+                        LogOutcome::Success,
+                        "Another authenticator proven",
+                    )
+                    .credential(kind),
+                ));
+            }
             flow.step = Step::Challenge(challenge);
             let mut out = after_proof(flow, kind, world, env);
-            out.effects.splice(0..0, used);
+            out.effects.splice(0..0, used.into_iter().chain(logged));
             out
         }
         Verdict::Retry { key, params, failed_attempt } => {
@@ -137,12 +167,28 @@ pub(super) fn submit_answer(mut flow: Flow, values: &Submission, world: &World, 
                     Some(CeremonyOutcome::Failed(failure)) => failure.reason(),
                     _ => key,
                 };
-                out.effects.push(log(
-                    "user.authentication.verify",
+                let wrong = LogEntry::new(
+                    EventType::UserAuthenticationVerify,
                     LogOutcome::Failure,
-                    Some(reason),
                     "Wrong answer to a challenge",
-                ));
+                )
+                .reason(reason)
+                .credential(kind);
+                out.effects.push(Effect::Log(wrong));
+                if matches!(world.ceremony, Some(CeremonyOutcome::Failed(CeremonyFailure::PossibleClone))) {
+                    out.effects.push(possible_clone());
+                }
+                if let Reservation::Granted { locks: true } = world.attempt {
+                    out.effects.push(Effect::Log(
+                        LogEntry::new(
+                            EventType::UserAccountLock,
+                            LogOutcome::Failure,
+                            "Locked out after too many wrong answers",
+                        )
+                        .reason(format!("{} wrong answers in a row", env.settings.lockout.attempts))
+                        .credential(kind),
+                    ));
+                }
             }
             out
         }
@@ -151,7 +197,11 @@ pub(super) fn submit_answer(mut flow: Flow, values: &Submission, world: &World, 
             flow.intent = Intent::Login;
             let effects = identify::to_identify(&mut flow, env);
             let mut out = Outcome { effects, ..Outcome::new(flow) }.notice(Notice::error(key));
-            out.effects.push(log("user.authentication.verify", LogOutcome::Failure, Some(key), "Challenge ended"));
+            out.effects.push(Effect::Log(
+                LogEntry::new(EventType::UserAuthenticationVerify, LogOutcome::Failure, "Challenge ended")
+                    .reason(key)
+                    .credential(kind),
+            ));
             out
         }
     }
@@ -226,17 +276,19 @@ pub(super) fn open_link(mut flow: Flow, secret: &str, same_device: bool, _world:
     };
     let mut out = Outcome { reply: Reply::Link(reply.clone()), ..Outcome::new(flow) };
     match reply {
-        LinkReply::Proven => out.effects.push(log(
-            "user.authentication.verify",
-            LogOutcome::Success,
-            Some("magic link"),
-            "Magic link opened",
+        LinkReply::Proven => out.effects.push(Effect::Log(
+            LogEntry::new(EventType::UserAuthenticationVerify, LogOutcome::Success, "Magic link opened")
+                .reason("magic link")
+                .credential(AuthenticatorKind::Email),
         )),
-        LinkReply::OtherDevice { .. } => out.effects.push(log(
-            "user.authentication.verify",
-            LogOutcome::Failure,
-            Some("magic link opened in another browser"),
-            "Magic link opened in another browser; code shown instead",
+        LinkReply::OtherDevice { .. } => out.effects.push(Effect::Log(
+            LogEntry::new(
+                EventType::UserAuthenticationVerify,
+                LogOutcome::Failure,
+                "Magic link opened in another browser; code shown instead",
+            )
+            .reason("magic link opened in another browser")
+            .credential(AuthenticatorKind::Email),
         )),
         _ => {}
     }
@@ -303,13 +355,17 @@ fn current(flow: &Flow) -> &EmailChallenge {
     }
 }
 
-pub(super) fn log(event_type: &'static str, outcome: LogOutcome, reason: Option<&str>, message: &str) -> Effect {
-    Effect::Log(LogEntry {
-        event_type,
-        severity: if outcome == LogOutcome::Success { Severity::Info } else { Severity::Warn },
-        outcome,
-        reason: reason.map(str::to_owned),
-        actor: None,
-        message: message.to_owned(),
-    })
+/// A passkey's signature counter went backwards: an alert of its own, beside the
+/// refused answer.
+fn possible_clone() -> Effect {
+    Effect::Log(
+        LogEntry::new(
+            EventType::PasskeyPossibleClone,
+            LogOutcome::Failure,
+            "A passkey's signature counter went backwards: it may have been cloned",
+        )
+        .reason("possible_clone")
+        .credential(AuthenticatorKind::Passkey)
+        .severity(Severity::Error),
+    )
 }

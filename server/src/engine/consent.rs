@@ -4,7 +4,7 @@
 
 use passway_protocol::{Submission, names};
 
-use super::{Effect, Env, Flow, LogEntry, LogOutcome, Notice, Outcome, Reply, Severity, Step, World, finish, text_of};
+use super::{Effect, Env, EventType, Flow, LogEntry, LogOutcome, Notice, Outcome, Reply, Step, World, finish, text_of};
 
 pub const ALLOW: &str = "allow";
 pub const DENY: &str = "deny";
@@ -13,14 +13,12 @@ pub(super) fn submit(mut flow: Flow, values: &Submission, world: &World, env: &m
     let user_id = flow.account.clone().expect("consent follows sign-in");
     let email = flow.subject.as_ref().map(|s| s.email.clone()).unwrap_or_default();
     let log = |event_type, outcome, message: &str| {
-        Effect::Log(LogEntry {
-            event_type,
-            severity: if outcome == LogOutcome::Success { Severity::Info } else { Severity::Warn },
-            outcome,
-            reason: Some(flow.request.scope.clone()),
-            actor: Some((user_id.clone(), email.clone())),
-            message: message.into(),
-        })
+        Effect::Log(
+            LogEntry::new(event_type, outcome, message)
+                .reason(flow.request.scope.clone())
+                .actor(user_id.clone(), email.clone())
+                .debug("scope", flow.request.scope.clone()),
+        )
     };
     match text_of(values, "decision") {
         ALLOW => {
@@ -29,13 +27,13 @@ pub(super) fn submit(mut flow: Flow, values: &Submission, world: &World, env: &m
                 client_id: flow.client_id.clone(),
                 scope: flow.request.scope.clone(),
             };
-            let logged = log("app.oauth2.as.consent.grant", LogOutcome::Success, "Consent granted");
+            let logged = log(EventType::ConsentGrant, LogOutcome::Success, "Consent granted");
             let mut out = finish::complete(flow, world, env);
             out.effects.splice(0..0, [remember, logged]);
             out
         }
         DENY => {
-            let logged = log("app.oauth2.as.consent.deny", LogOutcome::Failure, "Consent refused");
+            let logged = log(EventType::ConsentDeny, LogOutcome::Failure, "Consent refused");
             flow.step = Step::Completed;
             Outcome { effects: vec![logged], reply: Reply::Denied, ..Outcome::new(flow) }
         }

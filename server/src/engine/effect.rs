@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Ceremony, Proof, Timestamp};
+use super::{Ceremony, LogEntry, Proof, Timestamp};
 use crate::authenticators::AuthenticatorKind;
 use crate::authenticators::email::Purpose;
 use crate::crypto::Digest;
@@ -173,35 +173,4 @@ pub struct Grant {
     /// when the code is exchanged).
     #[serde(default)]
     pub refresh_until: Option<Timestamp>,
-}
-
-/// A system log entry, before the HTTP layer adds the request's client and an id.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogEntry {
-    /// Okta-style event type, e.g. `user.session.start`.
-    pub event_type: &'static str,
-    pub severity: Severity,
-    pub outcome: LogOutcome,
-    pub reason: Option<String>,
-    /// The user concerned, when known: (id, email).
-    pub actor: Option<(String, String)>,
-    pub message: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum Severity {
-    Info,
-    Warn,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum LogOutcome {
-    Success,
-    Failure,
-    /// A policy refused.
-    Deny,
-    /// A policy asked for more.
-    Challenge,
 }

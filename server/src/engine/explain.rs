@@ -239,7 +239,7 @@ impl Runner {
                 self.mailed = Some(m.code.clone());
             }
             if let Effect::Log(l) = e
-                && l.event_type == "policy.evaluate_sign_on"
+                && l.event_type == super::EventType::PolicyEvaluateSignOn
             {
                 self.lines.push(format!("policy: {}", l.reason.clone().unwrap_or_default()));
             }

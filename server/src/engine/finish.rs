@@ -2,7 +2,8 @@
 //! consent, then an authorization code bound to the flow's request and an SSO session.
 
 use super::{
-    Effect, Env, Flow, Grant, IssuedCode, LogEntry, LogOutcome, NewSession, Outcome, Reply, Severity, Step, World,
+    Effect, Env, EventType, Flow, Grant, IssuedCode, LogEntry, LogOutcome, NewSession, Outcome, Reply, Step, Target,
+    World,
 };
 use super::{enroll, profile_update, session_policy, sign_on};
 use crate::crypto::{random_token, sha256};
@@ -120,9 +121,10 @@ pub(super) fn complete(mut flow: Flow, world: &World, env: &mut Env<'_>) -> Outc
         resource: flow.request.resource.clone(),
         refresh_until: None,
     };
+    let (scope, amr_used, session_id) = (grant.scope.clone(), grant.amr.join(" "), grant.session_id.clone());
     let (event_type, message) = match cookie {
-        Some(_) => ("user.session.start", "User signed in"),
-        None => ("user.authentication.sso", "User signed in with an existing session"),
+        Some(_) => (EventType::UserSessionStart, "User signed in"),
+        None => (EventType::UserAuthenticationSso, "User signed in with an existing session"),
     };
     flow.step = Step::Completed;
     let mut out = Outcome::new(flow);
@@ -134,14 +136,14 @@ pub(super) fn complete(mut flow: Flow, world: &World, env: &mut Env<'_>) -> Outc
         out.effects.push(Effect::RememberDevice { user_id: user_id.clone(), device, at: env.now });
     }
     out.effects.push(Effect::IssueCode(Box::new(IssuedCode { code_hash: sha256(code.as_bytes()), grant })));
-    out.effects.push(Effect::Log(LogEntry {
-        event_type,
-        severity: Severity::Info,
-        outcome: LogOutcome::Success,
-        reason: None,
-        actor: Some((user_id, email)),
-        message: message.into(),
-    }));
+    let mut entry = LogEntry::new(event_type, LogOutcome::Success, message)
+        .actor(user_id, email)
+        .debug("scope", scope)
+        .debug("amr", amr_used);
+    if let Some(session) = session_id {
+        entry = entry.target(Target::Session { id: session });
+    }
+    out.effects.push(Effect::Log(entry));
     out.reply = Reply::Success { code, session: cookie };
     out
 }
@@ -186,14 +188,11 @@ pub(super) fn guest(mut flow: Flow, rule: String, env: &mut Env<'_>) -> Outcome 
     flow.step = Step::Completed;
     let mut out = Outcome::new(flow);
     out.effects.push(Effect::IssueCode(Box::new(IssuedCode { code_hash: sha256(code.as_bytes()), grant })));
-    out.effects.push(Effect::Log(LogEntry {
-        event_type: "user.authentication.anonymous",
-        severity: Severity::Info,
-        outcome: LogOutcome::Success,
-        reason: Some(format!("rule \"{rule}\" lets anyone in")),
-        actor: None,
-        message: "Guest let in without signing in".into(),
-    }));
+    out.effects.push(Effect::Log(
+        LogEntry::new(EventType::UserAuthenticationAnonymous, LogOutcome::Success, "Guest let in without signing in")
+            .reason(format!("rule \"{rule}\" lets anyone in"))
+            .debug("rule", rule),
+    ));
     out.reply = Reply::Success { code, session: None };
     out
 }

@@ -10,7 +10,7 @@
 use passway_protocol::{Intent, Submission, names};
 
 use super::ceremony::{self, CeremonyKind, CeremonyOutcome};
-use super::{AppSettings, Effect, Env, Flow, LogEntry, LogOutcome, Notice, Outcome, Severity, Step, Subject, World};
+use super::{AppSettings, Effect, Env, EventType, Flow, LogEntry, LogOutcome, Notice, Outcome, Step, Subject, World};
 use super::{challenge, methods, text_of, validate};
 use crate::authenticators::AuthenticatorKind;
 use crate::authenticators::email::Purpose;
@@ -59,14 +59,11 @@ pub(super) fn passkey_first(mut flow: Flow, world: &World, env: &mut Env<'_>) ->
             let effects = offer_autofill(&mut flow, env.app, env.rng);
             let mut out = Outcome::new(flow).notice(Notice::error(failure.key()));
             out.effects = effects;
-            out.effects.push(Effect::Log(LogEntry {
-                event_type: "user.authentication.verify",
-                severity: Severity::Warn,
-                outcome: LogOutcome::Failure,
-                reason: Some(failure.reason().into()),
-                actor: None,
-                message: "Passkey sign-in refused".into(),
-            }));
+            out.effects.push(Effect::Log(
+                LogEntry::new(EventType::UserAuthenticationVerify, LogOutcome::Failure, "Passkey sign-in refused")
+                    .reason(failure.reason())
+                    .credential(AuthenticatorKind::Passkey),
+            ));
             out
         }
         _ => Outcome::new(flow).notice(Notice::error("passkey.error.missing")),

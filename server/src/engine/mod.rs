@@ -24,6 +24,7 @@ mod finish;
 mod flow;
 pub mod forms;
 mod identify;
+pub mod log;
 mod methods;
 mod profile_update;
 mod recover;
@@ -45,11 +46,10 @@ use passway_protocol::{Level, Submission, names};
 
 pub use ceremony::{Ceremony, CeremonyFailure, CeremonyKind, CeremonyOutcome};
 pub use challenge::poll_would_move_on;
-pub use effect::{
-    Effect, Grant, IssuedCode, LogEntry, LogOutcome, NewPasskey, NewSession, NewUser, OutgoingEmail, Severity,
-};
+pub use effect::{Effect, Grant, IssuedCode, NewPasskey, NewSession, NewUser, OutgoingEmail};
 pub use finish::{GUEST_PREFIX, is_guest};
 pub use flow::{AuthRequest, Challenge, Flow, Origin, Prompt, Proof, Requester, Step, Subject};
+pub use log::{EventType, LogEntry, LogOutcome, Severity, Target};
 pub use settings::{
     AppAttribute, AppSettings, Attribute, AttributeKind, EngineSettings, Enrollment, EnrollmentPolicy, Enrollments,
     GroupEnrollments, Pattern, ProfileSchema,

@@ -8,7 +8,9 @@ use passway_protocol::{Submission, names};
 
 use super::finish::{self, SignIn};
 use super::register;
-use super::{Attribute, Effect, Env, Flow, LogEntry, LogOutcome, Notice, Outcome, Severity, Step, User, World};
+use super::{
+    Attribute, Effect, Env, EventType, Flow, LogEntry, LogOutcome, Notice, Outcome, Step, Target, User, World,
+};
 
 /// What is known of the person's profile: the account's, and what this flow added.
 fn known(flow: &Flow, world: &World) -> BTreeMap<String, String> {
@@ -73,14 +75,13 @@ pub(super) fn submit(mut flow: Flow, values: &Submission, world: &World, env: &m
         ..world.clone()
     };
     let update = Effect::UpdateProfile { user_id: user_id.clone(), profile, at: env.now };
-    let log = Effect::Log(LogEntry {
-        event_type: "user.account.update_profile",
-        severity: Severity::Info,
-        outcome: LogOutcome::Success,
-        reason: Some(format!("added {}", answers.keys().cloned().collect::<Vec<_>>().join(", "))),
-        actor: Some((user_id, email)),
-        message: "Profile completed for an app".into(),
-    });
+    let added = answers.keys().cloned().collect::<Vec<_>>().join(", ");
+    let log = Effect::Log(
+        LogEntry::new(EventType::UserAccountUpdateProfile, LogOutcome::Success, "Profile completed for an app")
+            .reason(format!("added {added}"))
+            .actor(user_id.clone(), email.clone())
+            .target(Target::User { id: user_id, email }),
+    );
     let how = how(&flow);
     let mut out = finish::signed_in(flow, how, &world, env);
     out.effects.splice(0..0, [update, log]);

@@ -13,7 +13,7 @@
 
 use passway_protocol::{Intent, Submission, names};
 
-use super::{AppSettings, Effect, Env, Flow, LogOutcome, Notice, Outcome, Step, World};
+use super::{AppSettings, Effect, Env, EventType, Flow, LogEntry, LogOutcome, Notice, Outcome, Step, World};
 use super::{challenge, enroll, finish, identify, methods, text_of, validate};
 use crate::authenticators::AuthenticatorKind;
 use crate::authenticators::email::Purpose;
@@ -56,7 +56,11 @@ pub(super) fn submit(mut flow: Flow, values: &Submission, world: &World, env: &m
     };
     out.effects.insert(
         0,
-        challenge::log("user.account.recovery.start", LogOutcome::Success, None, "Account recovery started"),
+        Effect::Log(LogEntry::new(
+            EventType::UserAccountRecoveryStart,
+            LogOutcome::Success,
+            "Account recovery started",
+        )),
     );
     out
 }
@@ -90,7 +94,11 @@ pub(super) fn reset(flow: Flow, values: &Submission, world: &World, env: &mut En
         enroll::Made::Retry(retry) => return retry,
     };
     effects.push(Effect::RevokeSessions { user_id, at: env.now });
-    effects.push(challenge::log("user.account.reset_password", LogOutcome::Success, None, "Account recovered"));
+    effects.push(Effect::Log(LogEntry::new(
+        EventType::UserAccountResetPassword,
+        LogOutcome::Success,
+        "Account recovered",
+    )));
     flow.intent = Intent::Login;
     // The old sessions are gone; this sign-in starts a new one.
     flow.session = None;
@@ -157,11 +165,9 @@ pub(super) fn unsent_email(mut flow: Flow, world: &World, env: &mut Env<'_>) -> 
 fn cannot_recover(mut flow: Flow) -> Outcome {
     flow.step = Step::CannotRecover;
     let mut out = Outcome::new(flow);
-    out.effects.push(challenge::log(
-        "user.account.recovery.refuse",
-        LogOutcome::Deny,
-        Some("the recovery policy allows none of the account's authenticators"),
-        "Account recovery refused by policy",
+    out.effects.push(Effect::Log(
+        LogEntry::new(EventType::UserAccountRecoveryRefuse, LogOutcome::Deny, "Account recovery refused by policy")
+            .reason("the recovery policy allows none of the account's authenticators"),
     ));
     out
 }

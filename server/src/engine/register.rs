@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use passway_protocol::{FieldValue, Intent, Submission, names};
 
 use super::{
-    Attribute, AttributeKind, Effect, Env, Flow, LogEntry, LogOutcome, NewUser, Notice, Outcome, Severity, Step, World,
+    Attribute, AttributeKind, Effect, Env, EventType, Flow, LogEntry, LogOutcome, NewUser, Notice, Outcome, Step,
+    Target, World,
 };
 use super::{challenge, finish, identify, text_of, validate};
 use crate::authenticators::email::Purpose;
@@ -110,6 +111,7 @@ pub(super) fn nothing_to_ask(env: &Env<'_>) -> bool {
 /// completes the flow as that new user (or offers to enrol an authenticator first).
 pub(super) fn create(mut flow: Flow, world: &World, env: &mut Env<'_>) -> Outcome {
     let email = flow.subject.as_ref().expect("proven subject").email.clone();
+    let flow_attributes = flow.profile.keys().cloned().collect::<Vec<_>>().join(", ");
     let id = crate::crypto::uuid_v4(env.rng);
     let user = NewUser { id: id.clone(), email: email.clone(), profile: flow.profile.clone(), created_at: env.now };
     flow.account = Some(id.clone());
@@ -117,16 +119,15 @@ pub(super) fn create(mut flow: Flow, world: &World, env: &mut Env<'_>) -> Outcom
     let world = World { passkeys: 0, consent: None, ..world.clone() };
     let mut out = finish::signed_in(flow, finish::SignIn::Fresh, &world, env);
     out.effects.insert(0, Effect::CreateUser(user));
-    out.effects.insert(
-        1,
-        Effect::Log(LogEntry {
-            event_type: "user.registration.create",
-            severity: Severity::Info,
-            outcome: LogOutcome::Success,
-            reason: None,
-            actor: Some((id, email)),
-            message: "User registered with a verified email".into(),
-        }),
-    );
+    let new_account = Target::User { id: id.clone(), email: email.clone() };
+    let registered =
+        LogEntry::new(EventType::UserRegistrationCreate, LogOutcome::Success, "User registered with a verified email")
+            .actor(id.clone(), email.clone())
+            .target(new_account.clone());
+    let created = LogEntry::new(EventType::UserLifecycleCreate, LogOutcome::Success, "Account created")
+        .actor(id, email)
+        .target(new_account)
+        .debug("attributes", flow_attributes);
+    out.effects.splice(1..1, [Effect::Log(registered), Effect::Log(created)]);
     out
 }

@@ -3,7 +3,7 @@
 //! policy allows (e.g. `establish_with = ["passkey", "password"]`: an email link alone
 //! signs no one in) — otherwise the person is asked for one, as in a step-up.
 
-use super::{Effect, Env, Flow, LogEntry, LogOutcome, Notice, Outcome, Severity, World};
+use super::{Effect, Env, EventType, Flow, LogEntry, LogOutcome, Notice, Outcome, Severity, World};
 use super::{challenge, enroll, methods, sign_on};
 use crate::authenticators::AuthenticatorKind;
 use crate::authenticators::email::Purpose;
@@ -29,14 +29,12 @@ pub(super) fn establish(mut flow: Flow, world: &World, env: &mut Env<'_>) -> Res
         .filter(|k| methods::enrollable(*k, &flow, env) && methods::lacks(*k, &flow, world))
         .collect();
     let log = |outcome, message: &str| {
-        Effect::Log(LogEntry {
-            event_type: "policy.evaluate_session",
-            severity: if outcome == LogOutcome::Deny { Severity::Warn } else { Severity::Info },
-            outcome,
-            reason: Some(format!("session rule \"{name}\" starts sessions only with {}", keys(&allowed))),
-            actor: flow.account.clone().zip(flow.subject.as_ref().map(|s| s.email.clone())),
-            message: message.into(),
-        })
+        let mut entry = LogEntry::new(EventType::PolicyEvaluateSession, outcome, message)
+            .reason(format!("session rule \"{name}\" starts sessions only with {}", keys(&allowed)))
+            .severity(if outcome == LogOutcome::Deny { Severity::Warn } else { Severity::Info })
+            .debug("rule", name.to_string());
+        entry.actor = flow.account.clone().zip(flow.subject.as_ref().map(|s| s.email.clone()));
+        Effect::Log(entry)
     };
     let log = if usable.is_empty() && enrollable.is_empty() {
         log(LogOutcome::Deny, "Session policy refused to start a session")

@@ -3,7 +3,7 @@
 //! The same check runs when an SSO session is resumed, so a session too weak for this
 //! app gets a step-up rather than a fresh sign-in.
 
-use super::{Effect, Env, Flow, LogEntry, LogOutcome, Notice, Outcome, Severity, Step, World};
+use super::{Effect, Env, EventType, Flow, LogEntry, LogOutcome, Notice, Outcome, Severity, Step, World};
 use super::{challenge, enroll, methods};
 use crate::authenticators::AuthenticatorKind;
 use crate::authenticators::email::Purpose;
@@ -74,14 +74,11 @@ pub(super) fn deny(mut flow: Flow, rule: String) -> Outcome {
     let actor = actor(&flow);
     flow.step = Step::Denied { rule: rule.clone() };
     let mut out = Outcome::new(flow);
-    out.effects.push(Effect::Log(LogEntry {
-        event_type: "policy.evaluate_sign_on",
-        severity: Severity::Warn,
-        outcome: LogOutcome::Deny,
-        reason: Some(format!("rule \"{rule}\" denies access")),
-        actor,
-        message: "Sign-on policy denied access".into(),
-    }));
+    let mut entry = LogEntry::new(EventType::PolicyEvaluateSignOn, LogOutcome::Deny, "Sign-on policy denied access")
+        .reason(format!("rule \"{rule}\" denies access"))
+        .debug("rule", rule.clone());
+    entry.actor = actor;
+    out.effects.push(Effect::Log(entry));
     out
 }
 
@@ -105,14 +102,13 @@ pub(super) fn step_up(
         .into_iter()
         .filter(|k| methods::enrollable(*k, &flow, env) && methods::lacks(*k, &flow, world) && closes(*k))
         .collect();
-    let log = Effect::Log(LogEntry {
-        event_type: "policy.evaluate_sign_on",
-        severity: Severity::Info,
-        outcome: LogOutcome::Challenge,
-        reason: Some(format!("rule \"{rule}\" needs {}", gap.describe())),
-        actor: actor(&flow),
-        message: "Sign-on policy asks for more".into(),
-    });
+    let mut entry =
+        LogEntry::new(EventType::PolicyEvaluateSignOn, LogOutcome::Challenge, "Sign-on policy asks for more")
+            .reason(format!("rule \"{rule}\" needs {}", gap.describe()))
+            .severity(Severity::Info)
+            .debug("rule", rule.clone());
+    entry.actor = actor(&flow);
+    let log = Effect::Log(entry);
     let mut out = match available.first() {
         Some(&kind) => {
             flow.authenticators = available.clone();

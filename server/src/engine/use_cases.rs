@@ -38,11 +38,13 @@ fn register_with_an_email_only() {
           effect send_email to=new@example.com purpose=Register
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
-          attempt email: Granted
+          attempt email: Granted { locks: false }
           step completed offers []
           effect answer_accepted email
+          effect log user.authentication.verify Success
           effect create_user email=new@example.com profile={}
           effect log user.registration.create Success
+          effect log user.lifecycle.create Success
           effect start_session id=quifwPA-KVmuTXAagMw5FQ user=f0a0278e-4372-459c-8a61-59cd5e71cfee proofs=["email"]
           effect issue_code user=f0a0278e-4372-459c-8a61-59cd5e71cfee amr=["email"] scope="openid email" sid=quifwPA-KVmuTXAagMw5FQ
           effect log user.session.start Success
@@ -65,11 +67,13 @@ fn require_only_email_and_name_at_registration() {
           effect send_email to=new@example.com purpose=Register
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
-          attempt email: Granted
+          attempt email: Granted { locks: false }
           step completed offers []
           effect answer_accepted email
+          effect log user.authentication.verify Success
           effect create_user email=new@example.com profile={"family_name": "Okafor", "given_name": "Nia"}
           effect log user.registration.create Success
+          effect log user.lifecycle.create Success
           effect start_session id=quifwPA-KVmuTXAagMw5FQ user=f0a0278e-4372-459c-8a61-59cd5e71cfee proofs=["email"]
           effect issue_code user=f0a0278e-4372-459c-8a61-59cd5e71cfee amr=["email"] scope="openid email" sid=quifwPA-KVmuTXAagMw5FQ
           effect log user.session.start Success
@@ -113,9 +117,10 @@ fn prompt_users_to_enrol_a_second_factor() {
           effect send_email to=ada@example.com purpose=SignIn
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
-          attempt email: Granted
+          attempt email: Granted { locks: false }
           step enroll_select ["passkey"] offers [select-authenticator-enroll, skip]
           effect answer_accepted email
+          effect log user.authentication.verify Success
         > select-authenticator-enroll authenticator=passkey
           step enroll_passkey offers [enroll-authenticator, skip]
           effect begin_ceremony Register { user_id: u-ada, email: ada@example.com, display_name: ada@example.com }
@@ -153,6 +158,8 @@ fn step_up_to_a_passkey_from_an_email_only_session() {
         > challenge-authenticator credential=<asserted cred-1 of u-ada>
           step completed offers []
           effect passkey_used cred=cred-1 updated=true
+          effect log user.authentication.verify Success
+          effect log user.authentication.auth_via_mfa Success
           effect end_session id=sess-1
           effect start_session id=I9f0KxzcHw1JLr11btD-gA user=u-ada proofs=["email", "passkey"]
           effect issue_code user=u-ada amr=["email", "pop"] scope="openid email" sid=I9f0KxzcHw1JLr11btD-gA
@@ -200,6 +207,8 @@ fn acr_values_ask_for_a_phishing_resistant_sign_in() {
         > challenge-authenticator credential=<asserted cred-1 of u-ada>
           step completed offers []
           effect passkey_used cred=cred-1 updated=true
+          effect log user.authentication.verify Success
+          effect log user.authentication.auth_via_mfa Success
           effect end_session id=sess-1
           effect start_session id=I9f0KxzcHw1JLr11btD-gA user=u-ada proofs=["email", "passkey"]
           effect issue_code user=u-ada amr=["email", "pop"] scope="openid email" sid=I9f0KxzcHw1JLr11btD-gA
@@ -219,9 +228,10 @@ fn deny_from_outside_a_network_zone() {
           effect send_email to=ada@example.com purpose=SignIn
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
-          attempt email: Granted
+          attempt email: Granted { locks: false }
           step denied by "Outside the office" offers []
           effect answer_accepted email
+          effect log user.authentication.verify Success
           effect log policy.evaluate_sign_on Deny
         > cancel 
           step identify offers [identify, select-enroll-profile]
@@ -398,9 +408,10 @@ fn require_a_mailing_address_before_a_purchase() {
           effect send_email to=ada@example.com purpose=SignIn
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
-          attempt email: Granted
+          attempt email: Granted { locks: false }
           step enroll_profile_update ["street_address", "postal_code", "locality"] offers [enroll-profile-update]
           effect answer_accepted email
+          effect log user.authentication.verify Success
         > enroll-profile-update street_address=12 St James's Square
           step enroll_profile_update ["street_address", "postal_code", "locality"] offers [enroll-profile-update]
           error field.required @postal_code
@@ -435,9 +446,10 @@ fn optional_profile_questions_can_be_skipped() {
           effect send_email to=ada@example.com purpose=SignIn
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
-          attempt email: Granted
+          attempt email: Granted { locks: false }
           step enroll_profile_update ["country"] offers [enroll-profile-update, skip]
           effect answer_accepted email
+          effect log user.authentication.verify Success
         > skip 
           step completed offers []
           effect start_session id=I9f0KxzcHw1JLr11btD-gA user=u-ada proofs=["email"]
@@ -469,15 +481,18 @@ fn ask_more_of_a_new_browser() {
           effect send_email to=ada@example.com purpose=SignIn
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
-          attempt email: Granted
+          attempt email: Granted { locks: false }
           step passkey_challenge of u-ada offers [challenge-authenticator, select-identify-recovery]
           info policy.step_up
           effect answer_accepted email
+          effect log user.authentication.verify Success
           effect log policy.evaluate_sign_on Challenge
           effect begin_ceremony Authenticate { user_id: u-ada }
         > challenge-authenticator credential=<asserted cred-1 of u-ada>
           step completed offers []
           effect passkey_used cred=cred-1 updated=true
+          effect log user.authentication.verify Success
+          effect log user.authentication.auth_via_mfa Success
           effect start_session id=y71fmQxTaE165lC0D8tWVg user=u-ada proofs=["email", "passkey"]
           effect issue_code user=u-ada amr=["email", "pop"] scope="openid email" sid=y71fmQxTaE165lC0D8tWVg
           effect log user.session.start Success
@@ -520,15 +535,18 @@ fn require_a_stronger_factor_to_reset_a_password() {
           effect send_email to=ada@example.com purpose=Recover
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
-          attempt email: Granted
+          attempt email: Granted { locks: false }
           step totp_challenge offers [challenge-authenticator]
           info recovery.another_check
           effect answer_accepted email
+          effect log user.authentication.verify Success
         > challenge-authenticator code=768147
-          attempt totp: Granted
+          attempt totp: Granted { locks: false }
           step reset_password offers [reset-authenticator]
           effect totp_used user=u-ada step=60000000
           effect answer_accepted totp
+          effect log user.authentication.verify Success
+          effect log user.authentication.auth_via_mfa Success
         > reset-authenticator password=a brand new passphrase
           step completed offers []
           info recovery.done

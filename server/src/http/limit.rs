@@ -22,8 +22,7 @@ use super::error::AppError;
 use super::pages::{self, Page};
 use crate::app::AppState;
 use crate::branding::DEFAULT_BRAND;
-use crate::crypto::{SystemEntropy, uuid_v4};
-use crate::engine::{LogEntry, LogOutcome, Severity, Texts, view::substitute};
+use crate::engine::{EventType, LogEntry, LogOutcome, Texts, view::substitute};
 use crate::events::ClientInfo;
 use crate::limits::{self, Kind, Verdict};
 use crate::store::{Commit, RateHit};
@@ -108,16 +107,10 @@ pub async fn hit(app: &AppState, kind: Kind, subject: &str, client: &ClientInfo)
 }
 
 async fn log_blocked(app: &AppState, kind: Kind, client: &ClientInfo, limit: limits::Limit) {
-    let entry = LogEntry {
-        event_type: "security.request.blocked",
-        severity: Severity::Warn,
-        outcome: LogOutcome::Deny,
-        reason: Some(format!("rate limit {}: more than {} in {} s", kind.name(), limit.max, limit.window.as_secs())),
-        actor: None,
-        message: "Request blocked by a rate limit".into(),
-    };
-    let ctx = crate::events::Context { client_id: "", flow_id: "", client };
-    let event = crate::events::record(&entry, &ctx, uuid_v4(&mut SystemEntropy), app.clock.now());
+    let entry = LogEntry::new(EventType::RequestBlocked, LogOutcome::Deny, "Request blocked by a rate limit")
+        .reason(format!("rate limit {}: more than {} in {} s", kind.name(), limit.max, limit.window.as_secs()))
+        .debug("limit", kind.name());
+    let event = app.events.record(&entry, &crate::events::Context::request(client), app.clock.now());
     if let Err(e) = app.store.commit(Commit { events: vec![event], ..Commit::default() }).await {
         tracing::warn!(error = %e, "logging a blocked request failed");
     }

@@ -16,8 +16,8 @@ use super::pages::{self, Page};
 use super::session;
 use crate::app::AppState;
 use crate::branding::DEFAULT_BRAND;
-use crate::crypto::{SystemEntropy, b64url, uuid_v4};
-use crate::engine::{LogEntry, LogOutcome, Severity, Texts, view::substitute};
+use crate::crypto::b64url;
+use crate::engine::{EventType, LogEntry, LogOutcome, Target, Texts, view::substitute};
 use crate::html::escape;
 use crate::journey::sessions;
 use crate::oidc::logout::{self, Logout, LogoutParams};
@@ -69,17 +69,11 @@ async fn handle(app: AppState, ctx: RequestContext, f: LogoutForm, posted: bool)
         if let Err(e) = app.store.revoke_session(&session.id, now).await {
             return super::error::AppError::internal(e).into_response();
         }
-        let entry = LogEntry {
-            event_type: "user.session.end",
-            severity: Severity::Info,
-            outcome: LogOutcome::Success,
-            reason: None,
-            actor: Some((session.user.id.clone(), session.user.email.clone())),
-            message: "User signed out".into(),
-        };
+        let entry = LogEntry::new(EventType::UserSessionEnd, LogOutcome::Success, "User signed out")
+            .actor(session.user.id.clone(), session.user.email.clone())
+            .target(Target::Session { id: session.id.clone() });
         let client_id = request.app.map(|a| a.client_id.as_str()).unwrap_or_default();
-        let event_ctx = crate::events::Context { client_id, flow_id: "", client: &ctx.client };
-        let event = crate::events::record(&entry, &event_ctx, uuid_v4(&mut SystemEntropy), now);
+        let event = app.events.record(&entry, &crate::events::Context::request(&ctx.client).app(client_id), now);
         if let Err(e) = app.store.commit(Commit { events: vec![event], ..Commit::default() }).await {
             tracing::warn!(error = %e, "recording a sign-out failed");
         }

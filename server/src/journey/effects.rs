@@ -6,7 +6,6 @@ use passway_protocol::WebAuthn;
 
 use super::{JourneyError, Loaded, passkeys, sessions};
 use crate::app::AppState;
-use crate::crypto::{SystemEntropy, uuid_v4};
 use crate::engine::{self, Effect, Outcome, Timestamp};
 use crate::events::{self, ClientInfo};
 use crate::mail::{ChallengeEmail, Delivery, RenderedEmail, render_challenge};
@@ -39,7 +38,15 @@ pub(super) async fn apply(
     }
     let mut smtp: Vec<RenderedEmail> = vec![];
     let mut options = BTreeMap::new();
-    let ctx = events::Context { client_id: &flow.client_id, flow_id: &flow.id, client };
+    let subject_id = flow.account.as_deref().filter(|id| !crate::engine::is_guest(id)).unwrap_or("unknown");
+    let ctx = events::Context {
+        client_id: &flow.client_id,
+        flow_id: &flow.id,
+        client,
+        subject: flow.subject.as_ref().map(|s| (subject_id, s.email.as_str())),
+        session_id: flow.session.as_deref(),
+        step: flow.proofs.len(),
+    };
     for effect in &out.effects {
         match effect {
             Effect::SendEmail(email) => {
@@ -73,7 +80,7 @@ pub(super) async fn apply(
                 grant: serde_json::to_string(&code.grant).expect("grant serialises"),
                 expires_at: code.grant.expires_at,
             }),
-            Effect::Log(entry) => commit.events.push(events::record(entry, &ctx, uuid_v4(&mut SystemEntropy), now)),
+            Effect::Log(entry) => commit.events.push(app.events.record(entry, &ctx, now)),
             Effect::BeginCeremony(ceremony) => {
                 let brand = app.config.app(&flow.client_id).map(|a| a.brand.as_str()).unwrap_or_default();
                 let webauthn = app

@@ -173,6 +173,8 @@ pub struct Retention {
     pub families: std::time::Duration,
     /// Dev outbox emails.
     pub mails: std::time::Duration,
+    /// Event hook delivery attempts.
+    pub hook_attempts: std::time::Duration,
 }
 
 impl Retention {
@@ -185,6 +187,7 @@ impl Retention {
             sql::Cutoff::Events => before(self.events),
             sql::Cutoff::Families => before(self.families),
             sql::Cutoff::Mails => before(self.mails),
+            sql::Cutoff::HookAttempts => before(self.hook_attempts),
         }
     }
 }
@@ -348,6 +351,79 @@ pub struct StoredEvent {
     pub published: Timestamp,
     pub event_type: String,
     pub body: String,
+    /// The event hooks it is to be delivered to (an outbox row each, in the same commit).
+    pub hooks: Vec<String>,
+}
+
+/// Which events to read (see `events::query`): after the cursor in sequence order (or
+/// before it, descending), published in `[since, until)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventRange {
+    pub after: Option<i64>,
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+    pub descending: bool,
+    pub limit: u32,
+}
+
+/// An event hook's delivery state (see `hooks::worker`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct HookState {
+    pub name: String,
+    pub url: String,
+    /// `unverified`, `active` or `failing`.
+    pub status: String,
+    pub reason: Option<String>,
+    pub verified_at: Option<Timestamp>,
+    /// The webhook-id of the batch under way.
+    pub batch: Option<String>,
+    /// Failed attempts at that batch.
+    pub attempts: u32,
+    pub next_attempt_at: Timestamp,
+    /// When the current run of failures began.
+    pub failing_since: Option<Timestamp>,
+    pub lease_owner: Option<String>,
+    pub lease_until: Timestamp,
+    /// Deliveries waiting (events not yet delivered); counted by [`Store::hooks`] only
+    /// (a lease, taken every few seconds, does not count them).
+    pub pending: u64,
+}
+
+/// One HTTP call to a hook: a delivery (or its verification).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct HookAttempt {
+    pub hook: String,
+    pub webhook_id: String,
+    pub at: Timestamp,
+    pub events: u32,
+    /// The answer's status code; none when no answer came.
+    pub status: Option<u16>,
+    pub latency_ms: u32,
+    pub error: Option<String>,
+}
+
+/// What an attempt did to the hook's state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HookUpdate {
+    Verified {
+        at: Timestamp,
+    },
+    /// Not verified: retried from `retry_at`.
+    Unverified {
+        reason: String,
+        retry_at: Timestamp,
+    },
+    /// The batch arrived: its outbox rows go, the hook is active.
+    Delivered {
+        batch: String,
+    },
+    /// The batch did not arrive: tried again at `next_attempt_at`.
+    Failed {
+        now: Timestamp,
+        next_attempt_at: Timestamp,
+        status: &'static str,
+        reason: String,
+    },
 }
 
 /// A signing key, its private half sealed under the master key.
@@ -432,6 +508,36 @@ pub trait Store: Send + Sync + 'static {
 
     /// System log events, oldest first, after sequence number `after`.
     async fn events(&self, after: i64, limit: u32) -> Result<Vec<(i64, StoredEvent)>, StoreError>;
+    /// System log events in a range (see [`EventRange`]).
+    async fn event_range(&self, range: &EventRange) -> Result<Vec<(i64, StoredEvent)>, StoreError>;
+
+    /// Records a configured hook (a new URL must be verified again).
+    async fn hook_sync(&self, name: &str, url: &str) -> Result<(), StoreError>;
+    /// Takes or renews the right to deliver a hook until `until`, unless another
+    /// instance holds it; returns the hook's state when taken.
+    async fn hook_lease(
+        &self,
+        name: &str,
+        owner: &str,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> Result<Option<HookState>, StoreError>;
+    /// The hook's batch under way, or a new one of at most `max` waiting deliveries
+    /// named `new_id`: (its webhook-id, its events' LogEvent JSON). No events: nothing waits.
+    async fn hook_batch(&self, name: &str, new_id: &str, max: u32) -> Result<(String, Vec<String>), StoreError>;
+    /// Records an attempt (if any) and what it did to the hook.
+    async fn hook_record(
+        &self,
+        name: &str,
+        attempt: Option<&HookAttempt>,
+        update: &HookUpdate,
+    ) -> Result<(), StoreError>;
+    /// Every hook's state, with its waiting deliveries.
+    async fn hooks(&self) -> Result<Vec<HookState>, StoreError>;
+    /// A hook's latest attempts, newest first.
+    async fn hook_attempts(&self, name: &str, limit: u32) -> Result<Vec<HookAttempt>, StoreError>;
+    /// Tries a hook's batch (by hook name or webhook-id) now; false if there is none.
+    async fn hook_retry_now(&self, name_or_batch: &str) -> Result<bool, StoreError>;
 
     /// The passkeys of a user, oldest first.
     async fn passkeys_of(&self, user_id: &str) -> Result<Vec<StoredPasskey>, StoreError>;

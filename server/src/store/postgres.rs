@@ -5,9 +5,10 @@ use sqlx::Row as _;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 
 use super::{
-    AttemptReservation, CodeUse, Commit, Lockout, Mail, PURGE_BATCH, RateHit, RefreshUse, Reservation, Retention,
-    Rotation, SessionWrite, Store, StoreError, StoredEvent, StoredFlow, StoredKey, StoredPasskey, StoredRefresh,
-    StoredSession, StoredTotp, TotpWrite, digest, parse_profile, profile_json, sql, windows,
+    AttemptReservation, CodeUse, Commit, EventRange, HookAttempt, HookState, HookUpdate, Lockout, Mail, PURGE_BATCH,
+    RateHit, RefreshUse, Reservation, Retention, Rotation, SessionWrite, Store, StoreError, StoredEvent, StoredFlow,
+    StoredKey, StoredPasskey, StoredRefresh, StoredSession, StoredTotp, TotpWrite, digest, parse_profile, profile_json,
+    sql, windows,
 };
 use crate::authenticators::AuthenticatorKind;
 use crate::crypto::Digest;
@@ -28,6 +29,34 @@ impl PostgresStore {
         MIGRATOR.run(&pool).await?;
         Ok(PostgresStore { pool })
     }
+}
+
+fn stored_event(r: &PgRow) -> Result<(i64, StoredEvent), StoreError> {
+    let event = StoredEvent {
+        uuid: r.try_get(1)?,
+        published: Timestamp(r.try_get(2)?),
+        event_type: r.try_get(3)?,
+        body: r.try_get(4)?,
+        hooks: vec![],
+    };
+    Ok((r.try_get(0)?, event))
+}
+
+fn hook_state(r: &PgRow) -> Result<HookState, StoreError> {
+    Ok(HookState {
+        name: r.try_get(0)?,
+        url: r.try_get(1)?,
+        status: r.try_get(2)?,
+        reason: r.try_get(3)?,
+        verified_at: r.try_get::<Option<i64>, _>(4)?.map(Timestamp),
+        batch: r.try_get(5)?,
+        attempts: r.try_get::<i32, _>(6)?.max(0) as u32,
+        next_attempt_at: Timestamp(r.try_get(7)?),
+        failing_since: r.try_get::<Option<i64>, _>(8)?.map(Timestamp),
+        lease_owner: r.try_get(9)?,
+        lease_until: Timestamp(r.try_get(10)?),
+        pending: 0,
+    })
 }
 
 fn flow(r: &PgRow) -> Result<StoredFlow, StoreError> {
@@ -196,6 +225,14 @@ impl Store for PostgresStore {
                 .bind(&e.body)
                 .execute(&mut *tx)
                 .await?;
+            for hook in &e.hooks {
+                sqlx::query(sql::INSERT_HOOK_OUTBOX)
+                    .bind(hook)
+                    .bind(&e.uuid)
+                    .bind(e.published.0)
+                    .execute(&mut *tx)
+                    .await?;
+            }
         }
         for ceremony in &c.ceremonies {
             sqlx::query(sql::INSERT_CEREMONY)
@@ -415,28 +452,31 @@ impl Store for PostgresStore {
         let mut tx = self.pool.begin().await?;
         let (subject, kind) = (&a.subject.0[..], a.authenticator.key());
         let reserve = || {
-            sqlx::query(sql::RESERVE_ATTEMPT)
+            sqlx::query_scalar(sql::RESERVE_ATTEMPT)
                 .bind(a.limit as i32)
                 .bind(a.lock_until.0)
                 .bind(a.now.0)
                 .bind(subject)
                 .bind(kind)
         };
-        let mut counted = reserve().execute(&mut *tx).await?.rows_affected() == 1;
-        if !counted {
-            let first = sqlx::query(sql::FIRST_ATTEMPT)
+        // Counted: the row's new lock (set when this attempt was the last in a row).
+        let mut counted: Option<Option<i64>> = reserve().fetch_optional(&mut *tx).await?;
+        if counted.is_none() {
+            counted = sqlx::query_scalar(sql::FIRST_ATTEMPT)
                 .bind(subject)
                 .bind(kind)
                 .bind(a.limit as i32)
                 .bind(a.lock_until.0)
                 .bind(a.now.0)
-                .execute(&mut *tx)
+                .fetch_optional(&mut *tx)
                 .await?;
             // No row inserted: another request made it meanwhile; count on it.
-            counted = first.rows_affected() == 1 || reserve().execute(&mut *tx).await?.rows_affected() == 1;
+            if counted.is_none() {
+                counted = reserve().fetch_optional(&mut *tx).await?;
+            }
         }
-        let reservation = if counted {
-            Reservation::Granted
+        let reservation = if let Some(locked) = counted {
+            Reservation::Granted { locks: locked.is_some() }
         } else {
             let row: (i32, Option<i64>) =
                 sqlx::query_as(sql::LOCKOUT).bind(subject).bind(kind).fetch_one(&mut *tx).await?;
@@ -535,17 +575,161 @@ impl Store for PostgresStore {
 
     async fn events(&self, after: i64, limit: u32) -> Result<Vec<(i64, StoredEvent)>, StoreError> {
         let rows = sqlx::query(sql::EVENTS_AFTER).bind(after).bind(i64::from(limit)).fetch_all(&self.pool).await?;
+        rows.iter().map(stored_event).collect()
+    }
+
+    async fn event_range(&self, r: &EventRange) -> Result<Vec<(i64, StoredEvent)>, StoreError> {
+        let (since, until) = (r.since.map_or(i64::MIN, |t| t.0), r.until.map_or(i64::MAX, |t| t.0));
+        let bound: Option<i64> = match (r.after, r.descending) {
+            (Some(after), _) => Some(after),
+            (None, false) => sqlx::query_scalar::<_, Option<i64>>(sql::FIRST_EVENT_SINCE)
+                .bind(since)
+                .fetch_one(&self.pool)
+                .await?
+                .map(|first| first - 1),
+            (None, true) => sqlx::query_scalar::<_, Option<i64>>(sql::LAST_EVENT_BEFORE)
+                .bind(until)
+                .fetch_one(&self.pool)
+                .await?
+                .map(|last| last + 1),
+        };
+        let Some(bound) = bound else { return Ok(vec![]) };
+        let statement = if r.descending { sql::EVENTS_DOWN } else { sql::EVENTS_UP };
+        let rows = sqlx::query(statement)
+            .bind(bound)
+            .bind(since)
+            .bind(until)
+            .bind(i64::from(r.limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(stored_event).collect()
+    }
+
+    async fn hook_sync(&self, name: &str, url: &str) -> Result<(), StoreError> {
+        sqlx::query(sql::HOOK_SYNC).bind(name).bind(url).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn hook_lease(
+        &self,
+        name: &str,
+        owner: &str,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> Result<Option<HookState>, StoreError> {
+        let row = sqlx::query(sql::HOOK_LEASE)
+            .bind(owner)
+            .bind(until.0)
+            .bind(name)
+            .bind(now.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(hook_state).transpose()
+    }
+
+    async fn hook_batch(&self, name: &str, new_id: &str, max: u32) -> Result<(String, Vec<String>), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // One instance delivers a hook (its lease), but the row is locked all the same.
+        let current: Option<Option<String>> =
+            sqlx::query_scalar(sql::HOOK_CURRENT_BATCH_LOCKED).bind(name).fetch_optional(&mut *tx).await?;
+        let batch = match current.flatten() {
+            Some(batch) => batch,
+            None => {
+                let assigned = sqlx::query(sql::HOOK_BATCH_ASSIGN)
+                    .bind(new_id)
+                    .bind(name)
+                    .bind(i64::from(max))
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if assigned == 0 {
+                    tx.commit().await?;
+                    return Ok((new_id.to_owned(), vec![]));
+                }
+                sqlx::query(sql::HOOK_BATCH_SET).bind(new_id).bind(name).execute(&mut *tx).await?;
+                new_id.to_owned()
+            }
+        };
+        let bodies: Vec<String> = sqlx::query_scalar(sql::HOOK_BATCH_EVENTS).bind(&batch).fetch_all(&mut *tx).await?;
+        tx.commit().await?;
+        Ok((batch, bodies))
+    }
+
+    async fn hook_record(
+        &self,
+        name: &str,
+        attempt: Option<&HookAttempt>,
+        update: &HookUpdate,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        if let Some(a) = attempt {
+            sqlx::query(sql::INSERT_HOOK_ATTEMPT)
+                .bind(&a.hook)
+                .bind(&a.webhook_id)
+                .bind(a.at.0)
+                .bind(a.events as i32)
+                .bind(a.status.map(i32::from))
+                .bind(a.latency_ms.min(i32::MAX as u32) as i32)
+                .bind(&a.error)
+                .execute(&mut *tx)
+                .await?;
+        }
+        match update {
+            HookUpdate::Verified { at } => {
+                sqlx::query(sql::HOOK_VERIFIED).bind(at.0).bind(name).execute(&mut *tx).await?;
+            }
+            HookUpdate::Unverified { reason, retry_at } => {
+                sqlx::query(sql::HOOK_UNVERIFIED).bind(reason).bind(retry_at.0).bind(name).execute(&mut *tx).await?;
+            }
+            HookUpdate::Delivered { batch } => {
+                sqlx::query(sql::HOOK_BATCH_DELIVERED).bind(batch).execute(&mut *tx).await?;
+                sqlx::query(sql::HOOK_DELIVERED).bind(name).execute(&mut *tx).await?;
+            }
+            HookUpdate::Failed { now, next_attempt_at, status, reason } => {
+                sqlx::query(sql::HOOK_FAILED)
+                    .bind(next_attempt_at.0)
+                    .bind(now.0)
+                    .bind(*status)
+                    .bind(reason)
+                    .bind(name)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn hooks(&self) -> Result<Vec<HookState>, StoreError> {
+        let rows = sqlx::query(sql::HOOKS).fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {
-                let event = StoredEvent {
-                    uuid: r.try_get(1)?,
-                    published: Timestamp(r.try_get(2)?),
-                    event_type: r.try_get(3)?,
-                    body: r.try_get(4)?,
-                };
-                Ok((r.try_get(0)?, event))
+                let mut state = hook_state(r)?;
+                state.pending = r.try_get::<i64, _>(11)?.max(0) as u64;
+                Ok(state)
             })
             .collect()
+    }
+
+    async fn hook_attempts(&self, name: &str, limit: u32) -> Result<Vec<HookAttempt>, StoreError> {
+        let rows = sqlx::query(sql::HOOK_ATTEMPTS).bind(name).bind(i64::from(limit)).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(HookAttempt {
+                    hook: r.try_get(0)?,
+                    webhook_id: r.try_get(1)?,
+                    at: Timestamp(r.try_get(2)?),
+                    events: r.try_get::<i32, _>(3)?.max(0) as u32,
+                    status: r.try_get::<Option<i32>, _>(4)?.map(|s| s.clamp(0, 999) as u16),
+                    latency_ms: r.try_get::<i32, _>(5)?.max(0) as u32,
+                    error: r.try_get(6)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn hook_retry_now(&self, name_or_batch: &str) -> Result<bool, StoreError> {
+        Ok(sqlx::query(sql::HOOK_RETRY_NOW).bind(name_or_batch).execute(&self.pool).await?.rows_affected() > 0)
     }
 
     async fn passkeys_of(&self, user_id: &str) -> Result<Vec<StoredPasskey>, StoreError> {

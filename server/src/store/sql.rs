@@ -27,11 +27,12 @@ pub const PASSWORD: &str = "SELECT hash FROM passwords WHERE user_id = $1";
 pub const RESERVE_ATTEMPT: &str = "UPDATE lockouts SET \
      locked_until = CASE WHEN failures + 1 >= $1 THEN $2 ELSE NULL END, \
      failures = CASE WHEN failures + 1 >= $1 THEN 0 ELSE failures + 1 END, updated_at = $3 \
-     WHERE subject_hash = $4 AND authenticator = $5 AND (locked_until IS NULL OR locked_until <= $3)";
+     WHERE subject_hash = $4 AND authenticator = $5 AND (locked_until IS NULL OR locked_until <= $3) \
+     RETURNING locked_until";
 /// The first attempt of an address; no row inserted: one exists (another request made it).
 pub const FIRST_ATTEMPT: &str = "INSERT INTO lockouts (subject_hash, authenticator, failures, locked_until, updated_at) \
      VALUES ($1, $2, CASE WHEN 1 >= $3 THEN 0 ELSE 1 END, CASE WHEN 1 >= $3 THEN $4 ELSE NULL END, $5) \
-     ON CONFLICT (subject_hash, authenticator) DO NOTHING";
+     ON CONFLICT (subject_hash, authenticator) DO NOTHING RETURNING locked_until";
 pub const LOCKOUT_CLEARED: &str = "DELETE FROM lockouts WHERE subject_hash = $1 AND authenticator = $2";
 pub const LOCKOUT: &str = "SELECT failures, locked_until FROM lockouts WHERE subject_hash = $1 AND authenticator = $2";
 /// A new authenticator app replaces the old one.
@@ -63,6 +64,47 @@ pub const MAILS: &str =
 pub const INSERT_EVENT: &str = "INSERT INTO events (uuid, published, event_type, body) VALUES ($1, $2, $3, $4)";
 pub const EVENTS_AFTER: &str =
     "SELECT seq, uuid, published, event_type, body FROM events WHERE seq > $1 ORDER BY seq LIMIT $2";
+/// The log in sequence order, within a time range: up (after a cursor) or down (before one).
+pub const EVENTS_UP: &str = "SELECT seq, uuid, published, event_type, body FROM events \
+     WHERE seq > $1 AND published >= $2 AND published < $3 ORDER BY seq LIMIT $4";
+pub const EVENTS_DOWN: &str = "SELECT seq, uuid, published, event_type, body FROM events \
+     WHERE seq < $1 AND published >= $2 AND published < $3 ORDER BY seq DESC LIMIT $4";
+/// Where a time range starts and ends in sequence numbers (by the `published` index).
+pub const FIRST_EVENT_SINCE: &str = "SELECT MIN(seq) FROM events WHERE published >= $1";
+pub const LAST_EVENT_BEFORE: &str = "SELECT MAX(seq) FROM events WHERE published < $1";
+pub const INSERT_HOOK_OUTBOX: &str = "INSERT INTO hook_outbox (hook, event_uuid, created_at) VALUES ($1, $2, $3)";
+/// A hook as configured; a new URL must be verified again.
+pub const HOOK_SYNC: &str = "INSERT INTO hooks (name, url, status) VALUES ($1, $2, 'unverified') \
+     ON CONFLICT (name) DO UPDATE SET url = excluded.url, \
+     status = CASE WHEN hooks.url = excluded.url THEN hooks.status ELSE 'unverified' END, \
+     verified_at = CASE WHEN hooks.url = excluded.url THEN hooks.verified_at ELSE NULL END";
+/// Takes (or keeps) the right to deliver a hook's events: one instance at a time.
+pub const HOOK_LEASE: &str = "UPDATE hooks SET lease_owner = $1, lease_until = $2 \
+     WHERE name = $3 AND (lease_owner = $1 OR lease_until <= $4) \
+     RETURNING name, url, status, reason, verified_at, batch, attempts, next_attempt_at, failing_since, lease_owner, lease_until";
+pub const HOOKS: &str = "SELECT name, url, status, reason, verified_at, batch, attempts, next_attempt_at, failing_since, lease_owner, lease_until, \
+     (SELECT COUNT(*) FROM hook_outbox o WHERE o.hook = hooks.name) FROM hooks ORDER BY name";
+pub const HOOK_CURRENT_BATCH: &str = "SELECT batch FROM hooks WHERE name = $1";
+/// PostgreSQL: the same, with the hook's row locked for the batch assignment.
+pub const HOOK_CURRENT_BATCH_LOCKED: &str = "SELECT batch FROM hooks WHERE name = $1 FOR UPDATE";
+pub const HOOK_BATCH_ASSIGN: &str = "UPDATE hook_outbox SET batch = $1 WHERE id IN \
+     (SELECT id FROM hook_outbox WHERE hook = $2 AND batch IS NULL ORDER BY id LIMIT $3)";
+pub const HOOK_BATCH_SET: &str = "UPDATE hooks SET batch = $1, attempts = 0, failing_since = NULL WHERE name = $2";
+pub const HOOK_BATCH_EVENTS: &str =
+    "SELECT e.body FROM hook_outbox o JOIN events e ON e.uuid = o.event_uuid WHERE o.batch = $1 ORDER BY o.id";
+pub const HOOK_BATCH_DELIVERED: &str = "DELETE FROM hook_outbox WHERE batch = $1";
+pub const HOOK_DELIVERED: &str = "UPDATE hooks SET batch = NULL, attempts = 0, next_attempt_at = 0, failing_since = NULL, \
+     status = 'active', reason = NULL WHERE name = $1";
+pub const HOOK_FAILED: &str = "UPDATE hooks SET attempts = attempts + 1, next_attempt_at = $1, \
+     failing_since = COALESCE(failing_since, $2), status = $3, reason = $4 WHERE name = $5";
+pub const HOOK_VERIFIED: &str = "UPDATE hooks SET verified_at = $1, status = 'active', reason = NULL WHERE name = $2";
+pub const HOOK_UNVERIFIED: &str =
+    "UPDATE hooks SET status = 'unverified', reason = $1, next_attempt_at = $2 WHERE name = $3";
+pub const HOOK_RETRY_NOW: &str = "UPDATE hooks SET next_attempt_at = 0 WHERE name = $1 OR batch = $1";
+pub const INSERT_HOOK_ATTEMPT: &str = "INSERT INTO hook_attempts (hook, webhook_id, at, events, status, latency_ms, error) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+pub const HOOK_ATTEMPTS: &str = "SELECT hook, webhook_id, at, events, status, latency_ms, error FROM hook_attempts \
+     WHERE hook = $1 ORDER BY id DESC LIMIT $2";
 pub const SIGNING_KEYS: &str = "SELECT kid, alg, created_at, sealed_private, public_jwk, activates_at, retires_at FROM signing_keys \
      ORDER BY activates_at, created_at, kid";
 pub const INSERT_SIGNING_KEY: &str = "INSERT INTO signing_keys (kid, alg, created_at, sealed_private, public_jwk, activates_at, retires_at) \
@@ -132,6 +174,7 @@ pub enum Cutoff {
     Events,
     Families,
     Mails,
+    HookAttempts,
 }
 
 /// Everything kept is purged once past its time, by these statements: each deletes at
@@ -167,6 +210,13 @@ pub const PURGES: &[(Cutoff, &str)] = &[
          (SELECT subject_hash, authenticator FROM lockouts WHERE updated_at < $1 LIMIT $2)",
     ),
     (Cutoff::Events, "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE published < $1 LIMIT $2)"),
+    // A delivery nobody took before its event went (a hook failing for the whole
+    // retention) goes with it.
+    (Cutoff::Events, "DELETE FROM hook_outbox WHERE id IN (SELECT id FROM hook_outbox WHERE created_at < $1 LIMIT $2)"),
+    (
+        Cutoff::HookAttempts,
+        "DELETE FROM hook_attempts WHERE id IN (SELECT id FROM hook_attempts WHERE at < $1 LIMIT $2)",
+    ),
     // A family outlives every token it issued; then its refresh tokens go with it.
     (
         Cutoff::Families,

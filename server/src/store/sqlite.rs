@@ -34,9 +34,9 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 
 use super::{
-    AttemptReservation, CodeUse, Commit, Lockout, Mail, PURGE_BATCH, RateHit, RefreshUse, Reservation, Retention,
-    Rotation, SessionWrite, Store, StoreError, StoredEvent, StoredFlow, StoredKey, StoredPasskey, StoredSession,
-    StoredTotp, TotpWrite, digest, parse_profile, profile_json, sql, windows,
+    AttemptReservation, CodeUse, Commit, EventRange, HookAttempt, HookState, HookUpdate, Lockout, Mail, PURGE_BATCH,
+    RateHit, RefreshUse, Reservation, Retention, Rotation, SessionWrite, Store, StoreError, StoredEvent, StoredFlow,
+    StoredKey, StoredPasskey, StoredSession, StoredTotp, TotpWrite, digest, parse_profile, profile_json, sql, windows,
 };
 use crate::authenticators::AuthenticatorKind;
 use crate::crypto::Digest;
@@ -53,6 +53,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0006_totp.sql"),
     include_str!("../../migrations/sqlite/0007_enrollment_skips.sql"),
     include_str!("../../migrations/sqlite/0008_limits_and_retention.sql"),
+    include_str!("../../migrations/sqlite/0009_hooks.sql"),
 ];
 const READERS: usize = 4;
 /// Writes waiting for the writer; past it, writers wait for room.
@@ -336,6 +337,37 @@ fn passkey(r: &Row<'_>) -> rusqlite::Result<StoredPasskey> {
     })
 }
 
+fn stored_event(r: &Row<'_>) -> rusqlite::Result<(i64, StoredEvent)> {
+    Ok((
+        r.get(0)?,
+        StoredEvent {
+            uuid: r.get(1)?,
+            published: Timestamp(r.get(2)?),
+            event_type: r.get(3)?,
+            body: r.get(4)?,
+            hooks: vec![],
+        },
+    ))
+}
+
+/// A `hooks` row from column `at` on.
+fn hook_state(r: &Row<'_>, at: usize) -> rusqlite::Result<HookState> {
+    Ok(HookState {
+        name: r.get(at)?,
+        url: r.get(at + 1)?,
+        status: r.get(at + 2)?,
+        reason: r.get(at + 3)?,
+        verified_at: r.get::<_, Option<i64>>(at + 4)?.map(Timestamp),
+        batch: r.get(at + 5)?,
+        attempts: r.get(at + 6)?,
+        next_attempt_at: Timestamp(r.get(at + 7)?),
+        failing_since: r.get::<_, Option<i64>>(at + 8)?.map(Timestamp),
+        lease_owner: r.get(at + 9)?,
+        lease_until: Timestamp(r.get(at + 10)?),
+        pending: 0,
+    })
+}
+
 fn mail(r: &Row<'_>) -> rusqlite::Result<Mail> {
     Ok(Mail {
         id: r.get(0)?,
@@ -457,6 +489,9 @@ impl Store for SqliteStore {
             }
             for e in &c.events {
                 tx.prepare_cached(sql::INSERT_EVENT)?.execute(params![e.uuid, e.published.0, e.event_type, e.body])?;
+                for hook in &e.hooks {
+                    tx.prepare_cached(sql::INSERT_HOOK_OUTBOX)?.execute(params![hook, e.uuid, e.published.0])?;
+                }
             }
             for ceremony in &c.ceremonies {
                 tx.prepare_cached(sql::INSERT_CEREMONY)?.execute(params![
@@ -599,22 +634,21 @@ impl Store for SqliteStore {
         let a = *a;
         self.write(move |tx| {
             let (subject, kind) = (&a.subject.0[..], a.authenticator.key());
-            let counted = tx.prepare_cached(sql::RESERVE_ATTEMPT)?.execute(params![
-                a.limit,
-                a.lock_until.0,
-                a.now.0,
-                subject,
-                kind
-            ])? == 1
-                || tx.prepare_cached(sql::FIRST_ATTEMPT)?.execute(params![
-                    subject,
-                    kind,
-                    a.limit,
-                    a.lock_until.0,
-                    a.now.0
-                ])? == 1;
-            if counted {
-                return Ok(Reservation::Granted);
+            // Counted: the row's new lock (set when this attempt was the last in a row).
+            let lock = |r: &Row<'_>| r.get::<_, Option<i64>>(0);
+            let counted = match tx
+                .prepare_cached(sql::RESERVE_ATTEMPT)?
+                .query_row(params![a.limit, a.lock_until.0, a.now.0, subject, kind], lock)
+                .optional()?
+            {
+                Some(locked) => Some(locked),
+                None => tx
+                    .prepare_cached(sql::FIRST_ATTEMPT)?
+                    .query_row(params![subject, kind, a.limit, a.lock_until.0, a.now.0], lock)
+                    .optional()?,
+            };
+            if let Some(locked) = counted {
+                return Ok(Reservation::Granted { locks: locked.is_some() });
             }
             let until: Option<i64> =
                 tx.prepare_cached(sql::LOCKOUT)?.query_row(params![subject, kind], |r| r.get(1))?;
@@ -818,20 +852,156 @@ impl Store for SqliteStore {
         self.read(|c| {
             let rows = c
                 .prepare_cached(sql::EVENTS_AFTER)?
-                .query_map(params![after, limit], |r| {
-                    Ok((
-                        r.get(0)?,
-                        StoredEvent {
-                            uuid: r.get(1)?,
-                            published: Timestamp(r.get(2)?),
-                            event_type: r.get(3)?,
-                            body: r.get(4)?,
-                        },
-                    ))
-                })?
+                .query_map(params![after, limit], stored_event)?
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(rows)
         })
+    }
+
+    async fn event_range(&self, r: &EventRange) -> Result<Vec<(i64, StoredEvent)>, StoreError> {
+        let (since, until) = (r.since.map_or(i64::MIN, |t| t.0), r.until.map_or(i64::MAX, |t| t.0));
+        self.read(|c| {
+            let bound: Option<i64> = match (r.after, r.descending) {
+                (Some(after), _) => Some(after),
+                (None, false) => c
+                    .prepare_cached(sql::FIRST_EVENT_SINCE)?
+                    .query_row([since], |row| row.get::<_, Option<i64>>(0))?
+                    .map(|first| first - 1),
+                (None, true) => c
+                    .prepare_cached(sql::LAST_EVENT_BEFORE)?
+                    .query_row([until], |row| row.get::<_, Option<i64>>(0))?
+                    .map(|last| last + 1),
+            };
+            let Some(bound) = bound else { return Ok(vec![]) };
+            let statement = if r.descending { sql::EVENTS_DOWN } else { sql::EVENTS_UP };
+            let rows = c
+                .prepare_cached(statement)?
+                .query_map(params![bound, since, until, r.limit], stored_event)?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+    }
+
+    async fn hook_sync(&self, name: &str, url: &str) -> Result<(), StoreError> {
+        let (name, url) = (name.to_owned(), url.to_owned());
+        self.write(move |tx| {
+            tx.prepare_cached(sql::HOOK_SYNC)?.execute(params![name, url])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn hook_lease(
+        &self,
+        name: &str,
+        owner: &str,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> Result<Option<HookState>, StoreError> {
+        let (name, owner) = (name.to_owned(), owner.to_owned());
+        self.write(move |tx| {
+            Ok(tx
+                .prepare_cached(sql::HOOK_LEASE)?
+                .query_row(params![owner, until.0, name, now.0], |r| hook_state(r, 0))
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn hook_batch(&self, name: &str, new_id: &str, max: u32) -> Result<(String, Vec<String>), StoreError> {
+        let (name, new_id) = (name.to_owned(), new_id.to_owned());
+        self.write(move |tx| {
+            let current: Option<String> =
+                tx.prepare_cached(sql::HOOK_CURRENT_BATCH)?.query_row([&name], |r| r.get(0)).optional()?.flatten();
+            let batch = match current {
+                Some(batch) => batch,
+                None => {
+                    if tx.prepare_cached(sql::HOOK_BATCH_ASSIGN)?.execute(params![new_id, name, max])? == 0 {
+                        return Ok((new_id, vec![]));
+                    }
+                    tx.prepare_cached(sql::HOOK_BATCH_SET)?.execute(params![new_id, name])?;
+                    new_id
+                }
+            };
+            let bodies = tx
+                .prepare_cached(sql::HOOK_BATCH_EVENTS)?
+                .query_map([&batch], |r| r.get(0))?
+                .collect::<Result<Vec<String>, _>>()?;
+            Ok((batch, bodies))
+        })
+        .await
+    }
+
+    async fn hook_record(
+        &self,
+        name: &str,
+        attempt: Option<&HookAttempt>,
+        update: &HookUpdate,
+    ) -> Result<(), StoreError> {
+        let (name, attempt, update) = (name.to_owned(), attempt.cloned(), update.clone());
+        self.write(move |tx| {
+            if let Some(a) = attempt {
+                tx.prepare_cached(sql::INSERT_HOOK_ATTEMPT)?.execute(params![
+                    a.hook,
+                    a.webhook_id,
+                    a.at.0,
+                    a.events,
+                    a.status,
+                    a.latency_ms,
+                    a.error
+                ])?;
+            }
+            match update {
+                HookUpdate::Verified { at } => tx.prepare_cached(sql::HOOK_VERIFIED)?.execute(params![at.0, name])?,
+                HookUpdate::Unverified { reason, retry_at } => {
+                    tx.prepare_cached(sql::HOOK_UNVERIFIED)?.execute(params![reason, retry_at.0, name])?
+                }
+                HookUpdate::Delivered { batch } => {
+                    tx.prepare_cached(sql::HOOK_BATCH_DELIVERED)?.execute([&batch])?;
+                    tx.prepare_cached(sql::HOOK_DELIVERED)?.execute([&name])?
+                }
+                HookUpdate::Failed { now, next_attempt_at, status, reason } => tx
+                    .prepare_cached(sql::HOOK_FAILED)?
+                    .execute(params![next_attempt_at.0, now.0, status, reason, name])?,
+            };
+            Ok(())
+        })
+        .await
+    }
+
+    async fn hooks(&self) -> Result<Vec<HookState>, StoreError> {
+        self.read(|c| {
+            Ok(c.prepare_cached(sql::HOOKS)?
+                .query_map([], |r| {
+                    let mut state = hook_state(r, 0)?;
+                    state.pending = r.get::<_, i64>(11)?.max(0) as u64;
+                    Ok(state)
+                })?
+                .collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    async fn hook_attempts(&self, name: &str, limit: u32) -> Result<Vec<HookAttempt>, StoreError> {
+        self.read(|c| {
+            Ok(c.prepare_cached(sql::HOOK_ATTEMPTS)?
+                .query_map(params![name, limit], |r| {
+                    Ok(HookAttempt {
+                        hook: r.get(0)?,
+                        webhook_id: r.get(1)?,
+                        at: Timestamp(r.get(2)?),
+                        events: r.get(3)?,
+                        status: r.get(4)?,
+                        latency_ms: r.get(5)?,
+                        error: r.get(6)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    async fn hook_retry_now(&self, name_or_batch: &str) -> Result<bool, StoreError> {
+        let key = name_or_batch.to_owned();
+        self.write(move |tx| Ok(tx.prepare_cached(sql::HOOK_RETRY_NOW)?.execute([&key])? > 0)).await
     }
 
     async fn passkeys_of(&self, user_id: &str) -> Result<Vec<StoredPasskey>, StoreError> {

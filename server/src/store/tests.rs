@@ -48,7 +48,15 @@ impl PgSchema {
 /// Keeps what the server keeps, as of `now`.
 fn retention(now: Timestamp) -> Retention {
     let day = std::time::Duration::from_secs(24 * 3600);
-    Retention { now, used_codes: day, lockout_counts: day, events: day * 90, families: day * 91, mails: day }
+    Retention {
+        now,
+        used_codes: day,
+        lockout_counts: day,
+        events: day * 90,
+        families: day * 91,
+        mails: day,
+        hook_attempts: day * 7,
+    }
 }
 
 fn flow(id: &str, handle: &str) -> StoredFlow {
@@ -175,6 +183,7 @@ async fn suite(store: Arc<dyn Store>) {
         published: Timestamp(i64::from(n)),
         event_type: "user.session.start".into(),
         body: "{}".into(),
+        hooks: vec![],
     };
     store.commit(Commit { events: vec![event(1), event(2), event(3)], ..Commit::default() }).await.unwrap();
     let page = store.events(0, 2).await.unwrap();
@@ -414,33 +423,32 @@ async fn credentials(store: Arc<dyn Store>) {
         async move { store.lockout(&subject, AuthenticatorKind::Password).await.unwrap() }
     };
     assert_eq!(lockout(a).await, Lockout::default());
-    assert_eq!(reserve(a, 3, 100).await, Reservation::Granted);
-    assert_eq!(reserve(b, 3, 100).await, Reservation::Granted);
-    assert_eq!(reserve(a, 3, 100).await, Reservation::Granted);
+    assert_eq!(reserve(a, 3, 100).await, Reservation::Granted { locks: false });
+    assert_eq!(reserve(b, 3, 100).await, Reservation::Granted { locks: false });
+    assert_eq!(reserve(a, 3, 100).await, Reservation::Granted { locks: false });
     assert_eq!(lockout(a).await, Lockout { failures: 2, locked_until: None });
     assert_eq!(lockout(b).await, Lockout { failures: 1, locked_until: None }, "an address without an account too");
     assert_eq!(store.lockout(&a, AuthenticatorKind::Email).await.unwrap(), Lockout::default(), "per authenticator");
-    assert_eq!(reserve(a, 3, 100).await, Reservation::Granted, "the third is checked, and locks");
+    assert_eq!(reserve(a, 3, 100).await, Reservation::Granted { locks: true }, "the third is checked, and locks");
     assert_eq!(lockout(a).await, Lockout { failures: 0, locked_until: Some(Timestamp(900)) });
     assert_eq!(reserve(a, 3, 200).await, Reservation::Locked { until: Timestamp(900) });
     assert_eq!(lockout(a).await, Lockout { failures: 0, locked_until: Some(Timestamp(900)) }, "not counted");
-    assert_eq!(reserve(a, 3, 900).await, Reservation::Granted, "the lock is over");
+    assert_eq!(reserve(a, 3, 900).await, Reservation::Granted { locks: false }, "the lock is over");
     let cleared = Commit { cleared_lockouts: vec![(b, AuthenticatorKind::Password)], ..Commit::default() };
     store.commit(cleared).await.unwrap();
     assert_eq!(lockout(b).await, Lockout::default());
     // A limit of one locks at once.
-    assert_eq!(reserve(b, 1, 100).await, Reservation::Granted);
+    assert_eq!(reserve(b, 1, 100).await, Reservation::Granted { locks: true });
     assert_eq!(lockout(b).await, Lockout { failures: 0, locked_until: Some(Timestamp(900)) });
     // A right answer lifts the lock its own reservation set.
     let cleared = Commit { cleared_lockouts: vec![(b, AuthenticatorKind::Password)], ..Commit::default() };
     store.commit(cleared).await.unwrap();
-    assert_eq!(reserve(b, 1, 101).await, Reservation::Granted);
+    assert_eq!(reserve(b, 1, 101).await, Reservation::Granted { locks: true });
 
     // A burst of concurrent attempts: no more than the limit is ever checked.
     let c = sha256(b"burst@x.io");
     let burst: Vec<_> = (0..40).map(|_| reserve(c, 5, 100)).collect();
-    let granted =
-        futures_util::future::join_all(burst).await.into_iter().filter(|r| *r == Reservation::Granted).count();
+    let granted = futures_util::future::join_all(burst).await.into_iter().filter(|r| r.granted()).count();
     assert_eq!(granted, 5, "only `attempts` answers of a burst are checked");
 
     // Counts are forgotten a day after the last attempt (no lock lasts longer).
@@ -633,6 +641,7 @@ async fn rate_limits(store: Arc<dyn Store>) {
                 published: Timestamp(1),
                 event_type: "t".into(),
                 body: "{}".into(),
+                hooks: vec![],
             };
             let c = Commit {
                 rate_hits: vec![RateHit { key: mail_key, limit, now: Timestamp(60_000) }],
@@ -673,6 +682,7 @@ async fn retention_purges(store: Arc<dyn Store>) {
         published: Timestamp(at),
         event_type: "t".into(),
         body: "{}".into(),
+        hooks: vec![],
     };
     let family = |id: &str, at: i64| StoredFamily {
         id: id.into(),
@@ -746,6 +756,7 @@ async fn the_sqlite_wal_stays_bounded_under_load() {
                 published: Timestamp(1),
                 event_type: "t".into(),
                 body: body.clone(),
+                hooks: vec![],
             })
             .collect();
         store.commit(Commit { events, ..Commit::default() }).await.unwrap();
@@ -758,4 +769,113 @@ async fn the_sqlite_wal_stays_bounded_under_load() {
     }
     // 12 MB written through a 2 MB limit (checked after each batch).
     assert!(biggest < 2 * limit, "the WAL reached {biggest} bytes (limit {limit})");
+}
+
+/// The system log read by time range in both directions, and the event hook outbox:
+/// rows written with their events, one instance at a time (the lease), a batch that
+/// keeps its webhook-id through retries, and rows gone once delivered.
+async fn event_hooks(store: Arc<dyn Store>) {
+    let event = |uuid: &str, at: i64, hooks: &[&str]| StoredEvent {
+        uuid: uuid.into(),
+        published: Timestamp(at),
+        event_type: "user.session.start".into(),
+        body: format!(r#"{{"uuid":"{uuid}"}}"#),
+        hooks: hooks.iter().map(|h| (*h).to_owned()).collect(),
+    };
+    store.hook_sync("siem", "https://siem.example/in").await.unwrap();
+    store
+        .commit(Commit {
+            events: vec![
+                event("a", 1_000, &["siem"]),
+                event("b", 2_000, &[]),
+                event("c", 3_000, &["siem"]),
+                event("d", 4_000, &["siem"]),
+            ],
+            ..Commit::default()
+        })
+        .await
+        .unwrap();
+
+    let range = |since: Option<i64>, until: Option<i64>, descending: bool| EventRange {
+        after: None,
+        since: since.map(Timestamp),
+        until: until.map(Timestamp),
+        descending,
+        limit: 10,
+    };
+    let uuids = |rows: Vec<(i64, StoredEvent)>| rows.into_iter().map(|(_, e)| e.uuid).collect::<Vec<_>>();
+    assert_eq!(uuids(store.event_range(&range(Some(2_000), Some(4_000), false)).await.unwrap()), ["b", "c"]);
+    assert_eq!(uuids(store.event_range(&range(None, Some(4_000), true)).await.unwrap()), ["c", "b", "a"]);
+    assert!(store.event_range(&range(Some(5_000), None, false)).await.unwrap().is_empty());
+    let first = store.event_range(&range(None, None, false)).await.unwrap();
+    let after_b = EventRange { after: Some(first[1].0), ..range(None, None, false) };
+    assert_eq!(uuids(store.event_range(&after_b).await.unwrap()), ["c", "d"]);
+
+    // One instance delivers at a time; the lease passes on once it runs out.
+    let state = store.hook_lease("siem", "one", Timestamp(10), Timestamp(20)).await.unwrap().unwrap();
+    assert_eq!((state.status.as_str(), state.lease_owner.as_deref()), ("unverified", Some("one")));
+    assert_eq!(store.hooks().await.unwrap()[0].pending, 3);
+    assert_eq!(store.hook_lease("siem", "two", Timestamp(15), Timestamp(25)).await.unwrap(), None);
+    assert!(store.hook_lease("siem", "one", Timestamp(15), Timestamp(25)).await.unwrap().is_some(), "renewed");
+    assert!(store.hook_lease("siem", "two", Timestamp(25), Timestamp(35)).await.unwrap().is_some(), "taken over");
+
+    // A batch keeps its id and its events until delivered.
+    let (id, bodies) = store.hook_batch("siem", "wh-1", 2).await.unwrap();
+    assert_eq!((id.as_str(), bodies), ("wh-1", vec![r#"{"uuid":"a"}"#.to_owned(), r#"{"uuid":"c"}"#.to_owned()]));
+    let attempt = HookAttempt {
+        hook: "siem".into(),
+        webhook_id: "wh-1".into(),
+        at: Timestamp(30),
+        events: 2,
+        status: Some(503),
+        latency_ms: 12,
+        error: Some("503 Service Unavailable".into()),
+    };
+    let failed = HookUpdate::Failed {
+        now: Timestamp(30),
+        next_attempt_at: Timestamp(1_030),
+        status: "failing",
+        reason: "503".into(),
+    };
+    store.hook_record("siem", Some(&attempt), &failed).await.unwrap();
+    let (again, bodies) = store.hook_batch("siem", "wh-2", 2).await.unwrap();
+    assert_eq!((again.as_str(), bodies.len()), ("wh-1", 2), "a retry sends the same batch");
+    let state = &store.hooks().await.unwrap()[0];
+    assert_eq!(
+        (state.status.as_str(), state.attempts, state.next_attempt_at, state.failing_since),
+        ("failing", 1, Timestamp(1_030), Some(Timestamp(30)))
+    );
+    assert!(store.hook_retry_now("wh-1").await.unwrap());
+    assert!(!store.hook_retry_now("nothing").await.unwrap());
+    assert_eq!(store.hooks().await.unwrap()[0].next_attempt_at, Timestamp(0));
+
+    store.hook_record("siem", None, &HookUpdate::Delivered { batch: "wh-1".into() }).await.unwrap();
+    let state = &store.hooks().await.unwrap()[0];
+    assert_eq!(
+        (state.status.as_str(), state.pending, state.batch.clone(), state.failing_since),
+        ("active", 1, None, None)
+    );
+    let (next, bodies) = store.hook_batch("siem", "wh-3", 2).await.unwrap();
+    assert_eq!((next.as_str(), bodies), ("wh-3", vec![r#"{"uuid":"d"}"#.to_owned()]));
+    store.hook_record("siem", None, &HookUpdate::Delivered { batch: "wh-3".into() }).await.unwrap();
+    assert!(store.hook_batch("siem", "wh-4", 2).await.unwrap().1.is_empty(), "nothing waits");
+
+    assert_eq!(store.hook_attempts("siem", 10).await.unwrap(), [attempt]);
+    // A new URL must prove itself again.
+    store.hook_record("siem", None, &HookUpdate::Verified { at: Timestamp(40) }).await.unwrap();
+    store.hook_sync("siem", "https://siem.example/in").await.unwrap();
+    assert_eq!(store.hooks().await.unwrap()[0].verified_at, Some(Timestamp(40)), "same URL: still verified");
+    store.hook_sync("siem", "https://other.example/in").await.unwrap();
+    let state = &store.hooks().await.unwrap()[0];
+    assert_eq!((state.status.as_str(), state.verified_at), ("unverified", None));
+}
+
+#[tokio::test]
+async fn event_hooks_on_each_backend() {
+    let (store, _dir) = sqlite().await;
+    event_hooks(store).await;
+    if let Some((store, schema)) = postgres().await {
+        event_hooks(store).await;
+        schema.drop_schema().await;
+    }
 }

@@ -5,6 +5,7 @@ use super::{Caller, UserTokens, corrupt, log, refresh_token_for, sign_user_token
 use crate::app::AppState;
 use crate::config::App;
 use crate::crypto::{SystemEntropy, random_token, sha256};
+use crate::engine::EventType;
 use crate::engine::{Grant, LogOutcome, User};
 use crate::oidc::OAuthError;
 use crate::oidc::token::{self, TokenRequest, TokenResponse};
@@ -35,7 +36,8 @@ pub(super) async fn exchange(
                 app.store.revoke_family(&f, now).await.map_err(store_error)?;
             }
             let event = log(
-                "app.oauth2.as.token.detect_reuse",
+                app,
+                EventType::TokenDetectReuse,
                 LogOutcome::Failure,
                 None,
                 "Authorization code used twice; its tokens were revoked",
@@ -97,7 +99,8 @@ pub(super) async fn exchange(
         },
     );
     commit.events.push(log(
-        "app.oauth2.token.grant.id_token",
+        app,
+        EventType::TokenGrantIdToken,
         LogOutcome::Success,
         Some(&user),
         "ID token and access token issued",

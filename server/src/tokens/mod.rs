@@ -24,8 +24,8 @@ pub use userinfo::{UserinfoError, userinfo};
 
 use crate::app::AppState;
 use crate::config::{App, GrantType};
-use crate::crypto::{SystemEntropy, random_token, uuid_v4};
-use crate::engine::{Grant, LogEntry, LogOutcome, Severity, Timestamp, User};
+use crate::crypto::{SystemEntropy, random_token};
+use crate::engine::{EventType, Grant, LogEntry, LogOutcome, Timestamp, User};
 use crate::events::{self, ClientInfo};
 use crate::oidc::claims::{self, AccessTokenInput, IdTokenInput};
 use crate::oidc::client_auth::{self, Credentials};
@@ -145,8 +145,10 @@ fn refresh_token_for(client: &App, scope: &str) -> Option<String> {
     (offline && client.allows(GrantType::RefreshToken)).then(|| random_token(&mut SystemEntropy, 32))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn log(
-    event_type: &'static str,
+    app: &AppState,
+    event_type: EventType,
     outcome: LogOutcome,
     user: Option<&User>,
     message: &str,
@@ -154,16 +156,12 @@ fn log(
     caller: &Caller<'_>,
     now: Timestamp,
 ) -> StoredEvent {
-    let entry = LogEntry {
-        event_type,
-        severity: if outcome == LogOutcome::Success { Severity::Info } else { Severity::Warn },
-        outcome,
-        reason: None,
-        actor: user.map(|u| (u.id.clone(), u.email.clone())),
-        message: message.into(),
-    };
-    let ctx = events::Context { client_id, flow_id: "", client: caller.client };
-    events::record(&entry, &ctx, uuid_v4(&mut SystemEntropy), now)
+    let mut entry = LogEntry::new(event_type, outcome, message);
+    if let Some(u) = user {
+        entry = entry.actor(u.id.clone(), u.email.clone());
+    }
+    let ctx = events::Context::request(caller.client).app(client_id);
+    app.events.record(&entry, &ctx, now)
 }
 
 fn store_error(e: StoreError) -> OAuthError {

@@ -7,6 +7,7 @@ use super::{Caller, UserTokens, corrupt, log, sign_user_tokens, store_error};
 use crate::app::AppState;
 use crate::config::App;
 use crate::crypto::{SystemEntropy, random_token, sha256};
+use crate::engine::EventType;
 use crate::engine::{Grant, LogOutcome};
 use crate::oidc::OAuthError;
 use crate::oidc::token::{self, TokenRequest, TokenResponse};
@@ -48,7 +49,8 @@ pub(super) async fn exchange(
         RefreshUse::Rotated(grant, family) => (grant, family),
         RefreshUse::Reused(_) => {
             let event = log(
-                "app.oauth2.as.token.detect_reuse",
+                app,
+                EventType::TokenDetectReuse,
                 LogOutcome::Failure,
                 None,
                 "Refresh token used twice; its family was revoked",
@@ -86,7 +88,8 @@ pub(super) async fn exchange(
         },
     );
     let event = log(
-        "app.oauth2.token.grant.refresh_token",
+        app,
+        EventType::TokenGrantRefreshToken,
         LogOutcome::Success,
         Some(&user),
         "Tokens refreshed",

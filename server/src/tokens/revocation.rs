@@ -7,6 +7,7 @@
 use super::{Caller, authenticate, corrupt, log, store_error, verify_access_token};
 use crate::app::AppState;
 use crate::crypto::sha256;
+use crate::engine::EventType;
 use crate::engine::{Grant, LogOutcome};
 use crate::oidc::OAuthError;
 use crate::store::Commit;
@@ -39,7 +40,8 @@ pub async fn revoke(
         }
     }
     if let Some(message) = revoked {
-        let event = log("app.oauth2.token.revoke", LogOutcome::Success, None, message, &client.client_id, caller, now);
+        let event =
+            log(app, EventType::TokenRevoke, LogOutcome::Success, None, message, &client.client_id, caller, now);
         app.store.commit(Commit { events: vec![event], ..Commit::default() }).await.map_err(store_error)?;
     }
     Ok(())

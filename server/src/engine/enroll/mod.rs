@@ -15,7 +15,7 @@ pub(super) use password::create as create_password;
 pub(super) use totp::secret as totp_secret;
 
 use super::finish::{self, SignIn};
-use super::{Effect, Enrollment, Env, Flow, LogEntry, LogOutcome, Notice, Outcome, Severity, Step, World};
+use super::{Effect, Enrollment, Env, EventType, Flow, LogEntry, LogOutcome, Notice, Outcome, Step, Target, World};
 use super::{forms, methods, text_of};
 use crate::authenticators::AuthenticatorKind;
 
@@ -148,15 +148,14 @@ pub(super) enum Made {
 }
 
 /// The system log entry of a new authenticator.
-fn activated(user_id: String, email: String, what: &str, message: &str) -> Effect {
-    Effect::Log(LogEntry {
-        event_type: "user.mfa.factor.activate",
-        severity: Severity::Info,
-        outcome: LogOutcome::Success,
-        reason: Some(what.into()),
-        actor: Some((user_id, email)),
-        message: message.into(),
-    })
+fn activated(user_id: String, email: String, target: Target, kind: AuthenticatorKind, message: &str) -> Effect {
+    Effect::Log(
+        LogEntry::new(EventType::UserMfaFactorActivate, LogOutcome::Success, message)
+            .reason(kind.key())
+            .actor(user_id, email)
+            .target(target)
+            .credential(kind),
+    )
 }
 
 /// `skip`: no authenticator now. Offered only while everything on offer is optional

@@ -3,6 +3,7 @@
 
 use super::{Made, activated};
 use crate::authenticators::AuthenticatorKind;
+use crate::engine::Target;
 use crate::engine::ceremony::{self, Ceremony, CeremonyKind, CeremonyOutcome};
 use crate::engine::{Effect, Env, Flow, NewPasskey, Notice, Outcome, Proof, Step, World};
 
@@ -29,7 +30,13 @@ pub(in crate::engine) fn create(mut flow: Flow, world: &World, env: &mut Env<'_>
                     passkey: passkey.clone(),
                     created_at: env.now,
                 }),
-                activated(user_id, email, "passkey", "Passkey enrolled"),
+                activated(
+                    user_id,
+                    email,
+                    Target::Passkey { id: cred_id.clone(), name: flow.requester.browser.clone() },
+                    AuthenticatorKind::Passkey,
+                    "Passkey enrolled",
+                ),
             ];
             flow.proofs.retain(|p| p.authenticator != AuthenticatorKind::Passkey);
             flow.proofs.push(Proof { authenticator: AuthenticatorKind::Passkey, at: env.now });

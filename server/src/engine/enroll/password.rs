@@ -5,6 +5,7 @@ use passway_protocol::Submission;
 use super::{Made, activated};
 use crate::authenticators::AuthenticatorKind;
 use crate::authenticators::password;
+use crate::engine::Target;
 use crate::engine::{Effect, Env, Flow, Notice, Outcome, Proof, text_of};
 
 /// Saves the password typed (and counts it as proven), or says what is wrong with it.
@@ -25,7 +26,13 @@ pub(in crate::engine) fn create(
     let hash = password::hash(typed, env.settings.passwords.cost, env.rng);
     let effects = vec![
         Effect::SetPassword { user_id: user_id.clone(), hash, at: env.now },
-        activated(user_id, email, "password", "Password set"),
+        activated(
+            user_id.clone(),
+            email,
+            Target::Authenticator { kind: AuthenticatorKind::Password, user_id },
+            AuthenticatorKind::Password,
+            "Password set",
+        ),
     ];
     flow.proofs.retain(|p| p.authenticator != AuthenticatorKind::Password);
     flow.proofs.push(Proof { authenticator: AuthenticatorKind::Password, at: env.now });

@@ -8,6 +8,7 @@ use super::{Made, activated};
 use crate::authenticators::AuthenticatorKind;
 use crate::authenticators::totp::{self, TotpSecret};
 use crate::crypto::random_token;
+use crate::engine::Target;
 use crate::engine::{Effect, Env, Flow, Notice, Outcome, Proof, Step, text_of};
 
 /// The enrolment step, with a new secret.
@@ -42,7 +43,13 @@ pub(in crate::engine) fn create(mut flow: Flow, values: &Submission, env: &mut E
     let email = flow.subject.as_ref().map(|s| s.email.clone()).unwrap_or_default();
     let effects = vec![
         Effect::SaveTotp { user_id: user_id.clone(), totp: TotpSecret { secret, last_step: step }, at: env.now },
-        activated(user_id, email, "totp", "Authenticator app enrolled"),
+        activated(
+            user_id.clone(),
+            email,
+            Target::Authenticator { kind: AuthenticatorKind::Totp, user_id },
+            AuthenticatorKind::Totp,
+            "Authenticator app enrolled",
+        ),
     ];
     flow.proofs.retain(|p| p.authenticator != AuthenticatorKind::Totp);
     flow.proofs.push(Proof { authenticator: AuthenticatorKind::Totp, at: env.now });

@@ -307,12 +307,13 @@ impl Journey {
         if let Some(until) = l.until(self.now) {
             return Reservation::Locked { until };
         }
-        if l.failures + 1 >= policy.attempts {
+        let locks = l.failures + 1 >= policy.attempts;
+        if locks {
             *l = Lockout { failures: 0, locked_until: Some(self.now.plus(policy.duration)) };
         } else {
             *l = Lockout { failures: l.failures + 1, locked_until: None };
         }
-        Reservation::Granted
+        Reservation::Granted { locks }
     }
 
     fn act(&mut self, action: Action) -> &mut Self {
@@ -548,9 +549,10 @@ fn sign_in_with_emailed_code() {
           effect send_email to=ada@example.com purpose=SignIn
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
-          attempt email: Granted
+          attempt email: Granted { locks: false }
           step completed offers []
           effect answer_accepted email
+          effect log user.authentication.verify Success
           effect start_session id=I9f0KxzcHw1JLr11btD-gA user=u-ada proofs=["email"]
           effect issue_code user=u-ada amr=["email"] scope="openid email" sid=I9f0KxzcHw1JLr11btD-gA
           effect log user.session.start Success
@@ -608,9 +610,10 @@ fn magic_link_in_another_browser_only_shows_the_code() {
         > challenge-poll 
           step email_challenge attempts_left=5 offers [challenge-authenticator, challenge-poll, resend]
         > challenge-authenticator code=<mailed>
-          attempt email: Granted
+          attempt email: Granted { locks: false }
           step completed offers []
           effect answer_accepted email
+          effect log user.authentication.verify Success
           effect start_session id=I9f0KxzcHw1JLr11btD-gA user=u-ada proofs=["email"]
           effect issue_code user=u-ada amr=["email"] scope="openid email" sid=I9f0KxzcHw1JLr11btD-gA
           effect log user.session.start Success
@@ -631,10 +634,11 @@ fn unknown_email_gets_the_same_challenge_then_registers() {
           effect send_email to=new@example.com purpose=Register
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
-          attempt email: Granted
+          attempt email: Granted { locks: false }
           step enroll_profile (email proven) offers [enroll-profile, select-identify]
           info register.email_verified
           effect answer_accepted email
+          effect log user.authentication.verify Success
         > enroll-profile given_name= 
           step enroll_profile (email proven) offers [enroll-profile, select-identify]
           error field.required @given_name
@@ -642,6 +646,7 @@ fn unknown_email_gets_the_same_challenge_then_registers() {
           step completed offers []
           effect create_user email=new@example.com profile={"family_name": "Hopper", "given_name": "Grace"}
           effect log user.registration.create Success
+          effect log user.lifecycle.create Success
           effect start_session id=quifwPA-KVmuTXAagMw5FQ user=f0a0278e-4372-459c-8a61-59cd5e71cfee proofs=["email"]
           effect issue_code user=f0a0278e-4372-459c-8a61-59cd5e71cfee amr=["email"] scope="openid email" sid=quifwPA-KVmuTXAagMw5FQ
           effect log user.session.start Success
@@ -679,11 +684,13 @@ fn register_first_then_prove_email() {
           effect send_email to=grace@example.com purpose=Register
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
-          attempt email: Granted
+          attempt email: Granted { locks: false }
           step completed offers []
           effect answer_accepted email
+          effect log user.authentication.verify Success
           effect create_user email=grace@example.com profile={"given_name": "Grace"}
           effect log user.registration.create Success
+          effect log user.lifecycle.create Success
           effect start_session id=quifwPA-KVmuTXAagMw5FQ user=f0a0278e-4372-459c-8a61-59cd5e71cfee proofs=["email"]
           effect issue_code user=f0a0278e-4372-459c-8a61-59cd5e71cfee amr=["email"] scope="openid email" sid=quifwPA-KVmuTXAagMw5FQ
           effect log user.session.start Success
@@ -705,10 +712,11 @@ fn registering_an_existing_email_signs_into_that_account() {
           effect send_email to=ada@example.com purpose=SignIn
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
-          attempt email: Granted
+          attempt email: Granted { locks: false }
           step completed offers []
           info register.account_exists
           effect answer_accepted email
+          effect log user.authentication.verify Success
           effect start_session id=I9f0KxzcHw1JLr11btD-gA user=u-ada proofs=["email"]
           effect issue_code user=u-ada amr=["email"] scope="openid email" sid=I9f0KxzcHw1JLr11btD-gA
           effect log user.session.start Success
@@ -735,27 +743,27 @@ fn five_wrong_codes_end_the_challenge() {
           step email_challenge attempts_left=5 offers [challenge-authenticator, challenge-poll, resend]
           error email.code.malformed @code
         > challenge-authenticator code=000000
-          attempt email: Granted
+          attempt email: Granted { locks: false }
           step email_challenge attempts_left=4 offers [challenge-authenticator, challenge-poll, resend]
           error email.code.wrong @code attempts=4
           effect log user.authentication.verify Failure
         > challenge-authenticator code=000000
-          attempt email: Granted
+          attempt email: Granted { locks: false }
           step email_challenge attempts_left=3 offers [challenge-authenticator, challenge-poll, resend]
           error email.code.wrong @code attempts=3
           effect log user.authentication.verify Failure
         > challenge-authenticator code=000000
-          attempt email: Granted
+          attempt email: Granted { locks: false }
           step email_challenge attempts_left=2 offers [challenge-authenticator, challenge-poll, resend]
           error email.code.wrong @code attempts=2
           effect log user.authentication.verify Failure
         > challenge-authenticator code=000000
-          attempt email: Granted
+          attempt email: Granted { locks: false }
           step email_challenge attempts_left=1 offers [challenge-authenticator, challenge-poll, resend]
           error email.code.wrong @code attempts=1
           effect log user.authentication.verify Failure
         > challenge-authenticator code=000000
-          attempt email: Granted
+          attempt email: Granted { locks: false }
           step identify offers [identify, select-enroll-profile]
           error email.code.exhausted
           effect log user.authentication.verify Failure
@@ -792,7 +800,7 @@ fn resend_has_a_cooldown_and_replaces_the_code() {
           effect send_email to=ada@example.com purpose=SignIn
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
-          attempt email: Granted
+          attempt email: Granted { locks: false }
           step email_challenge attempts_left=4 offers [challenge-authenticator, challenge-poll, resend]
           error email.code.wrong @code attempts=4
           effect log user.authentication.verify Failure
@@ -800,9 +808,10 @@ fn resend_has_a_cooldown_and_replaces_the_code() {
           step email_challenge attempts_left=4 offers [challenge-authenticator, challenge-poll, resend]
           link page: Invalid
         > challenge-authenticator code=<mailed>
-          attempt email: Granted
+          attempt email: Granted { locks: false }
           step completed offers []
           effect answer_accepted email
+          effect log user.authentication.verify Success
           effect start_session id=quifwPA-KVmuTXAagMw5FQ user=u-ada proofs=["email"]
           effect issue_code user=u-ada amr=["email"] scope="openid email" sid=quifwPA-KVmuTXAagMw5FQ
           effect log user.session.start Success
@@ -861,10 +870,11 @@ fn closed_registration_says_so_only_after_the_email_is_proven() {
           effect send_email to=new@example.com purpose=Register
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
-          attempt email: Granted
+          attempt email: Granted { locks: false }
           step identify offers [identify]
           error identify.no_account
           effect answer_accepted email
+          effect log user.authentication.verify Success
     "#]]);
 }
 
@@ -899,9 +909,10 @@ fn protocol_misuse_is_rejected_and_changes_nothing() {
           effect send_email to=ada@example.com purpose=SignIn
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
-          attempt email: Granted
+          attempt email: Granted { locks: false }
           step completed offers []
           effect answer_accepted email
+          effect log user.authentication.verify Success
           effect start_session id=I9f0KxzcHw1JLr11btD-gA user=u-ada proofs=["email"]
           effect issue_code user=u-ada amr=["email"] scope="openid email" sid=I9f0KxzcHw1JLr11btD-gA
           effect log user.session.start Success
@@ -1004,6 +1015,7 @@ fn identifier_first_passkey_then_another_way() {
         > challenge-authenticator credential=<asserted c1 of u-ada>
           step completed offers []
           effect passkey_used cred=c1 updated=true
+          effect log user.authentication.verify Success
           effect start_session id=X9G3nr3vlhmleRajv8JktQ user=u-ada proofs=["passkey"]
           effect issue_code user=u-ada amr=["pop"] scope="openid email" sid=X9G3nr3vlhmleRajv8JktQ
           effect log user.session.start Success
@@ -1027,6 +1039,7 @@ fn a_possibly_cloned_passkey_is_refused_and_logged() {
           error passkey.error.possible_clone @credential
           effect begin_ceremony Authenticate { user_id: u-ada }
           effect log user.authentication.verify Failure
+          effect log security.authenticator.possible_clone Failure
     "#]]);
 }
 
@@ -1045,9 +1058,10 @@ fn accounts_without_passkeys_are_offered_one_after_email_sign_in() {
           effect send_email to=ada@example.com purpose=SignIn
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
-          attempt email: Granted
+          attempt email: Granted { locks: false }
           step enroll_select ["passkey"] offers [select-authenticator-enroll, skip]
           effect answer_accepted email
+          effect log user.authentication.verify Success
         > select-authenticator-enroll authenticator=passkey
           step enroll_passkey offers [enroll-authenticator, skip]
           effect begin_ceremony Register { user_id: u-ada, email: ada@example.com, display_name: ada@example.com }
@@ -1077,9 +1091,10 @@ fn optional_enrollment_can_be_skipped() {
           effect send_email to=ada@example.com purpose=SignIn
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
-          attempt email: Granted
+          attempt email: Granted { locks: false }
           step enroll_select ["passkey"] offers [select-authenticator-enroll, skip]
           effect answer_accepted email
+          effect log user.authentication.verify Success
         > skip 
           step completed offers []
           effect start_session id=quifwPA-KVmuTXAagMw5FQ user=u-ada proofs=["email"]
@@ -1100,9 +1115,10 @@ fn required_enrollment_offers_no_skip() {
           effect send_email to=ada@example.com purpose=SignIn
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
-          attempt email: Granted
+          attempt email: Granted { locks: false }
           step enroll_select ["passkey"] (required) offers [select-authenticator-enroll]
           effect answer_accepted email
+          effect log user.authentication.verify Success
         > skip 
           rejected: the remediation `skip` is not offered at this step
     "#]]);
@@ -1121,11 +1137,13 @@ fn new_accounts_are_offered_a_passkey_after_registering() {
           effect send_email to=grace@example.com purpose=Register
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
-          attempt email: Granted
+          attempt email: Granted { locks: false }
           step enroll_select ["passkey"] offers [select-authenticator-enroll, skip]
           effect answer_accepted email
+          effect log user.authentication.verify Success
           effect create_user email=grace@example.com profile={"given_name": "Grace"}
           effect log user.registration.create Success
+          effect log user.lifecycle.create Success
         > select-authenticator-enroll authenticator=passkey
           step enroll_passkey offers [enroll-authenticator, skip]
           effect begin_ceremony Register { user_id: f0a0278e-4372-459c-8a61-59cd5e71cfee, email: grace@example.com, display_name: Grace }
@@ -1221,9 +1239,10 @@ fn consent_is_asked_once_and_remembered() {
           effect send_email to=ada@example.com purpose=SignIn
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
-          attempt email: Granted
+          attempt email: Granted { locks: false }
           step consent offers [consent]
           effect answer_accepted email
+          effect log user.authentication.verify Success
         > consent decision=allow
           step completed offers []
           effect remember_consent user=u-ada scope="openid email"
@@ -1271,9 +1290,10 @@ fn consent_asks_again_for_new_scopes_or_prompt_consent_and_can_be_refused() {
           effect send_email to=ada@example.com purpose=SignIn
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
-          attempt email: Granted
+          attempt email: Granted { locks: false }
           step consent offers [consent]
           effect answer_accepted email
+          effect log user.authentication.verify Success
         > consent decision=maybe
           step consent offers [consent]
           error field.invalid @decision

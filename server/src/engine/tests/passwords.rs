@@ -18,9 +18,10 @@ fn sign_in_with_a_password() {
         > identify identifier=ada@example.com
           step password_challenge offers [challenge-authenticator, select-authenticator-authenticate, select-identify-recovery]
         > challenge-authenticator password=correct horse battery staple
-          attempt password: Granted
+          attempt password: Granted { locks: false }
           step completed offers []
           effect answer_accepted password
+          effect log user.authentication.verify Success
           effect start_session id=I9f0KxzcHw1JLr11btD-gA user=u-ada proofs=["password"]
           effect issue_code user=u-ada amr=["pwd"] scope="openid email" sid=I9f0KxzcHw1JLr11btD-gA
           effect log user.session.start Success
@@ -47,7 +48,7 @@ fn a_password_challenge_says_nothing_about_the_account() {
         > identify identifier=EMAIL
           step password_challenge offers [challenge-authenticator, select-authenticator-authenticate, select-identify-recovery]
         > challenge-authenticator password=guess
-          attempt password: Granted
+          attempt password: Granted { locks: false }
           step password_challenge offers [challenge-authenticator, select-authenticator-authenticate, select-identify-recovery]
           error password.error.wrong @password
           effect log user.authentication.verify Failure
@@ -72,24 +73,26 @@ fn wrong_passwords_lock_the_address_for_a_while_and_email_still_works() {
         > identify identifier=ada@example.com
           step password_challenge offers [challenge-authenticator, select-authenticator-authenticate, select-identify-recovery]
         > challenge-authenticator password=wrong one
-          attempt password: Granted
+          attempt password: Granted { locks: false }
           step password_challenge offers [challenge-authenticator, select-authenticator-authenticate, select-identify-recovery]
           error password.error.wrong @password
           effect log user.authentication.verify Failure
         > challenge-authenticator password=wrong two
-          attempt password: Granted
+          attempt password: Granted { locks: true }
           step password_challenge offers [challenge-authenticator, select-authenticator-authenticate, select-identify-recovery]
           error password.error.wrong @password
           effect log user.authentication.verify Failure
+          effect log user.account.lock Failure
         > challenge-authenticator password=correct horse battery staple
           attempt password: Locked { until: 2027-01-15T08:15:00Z }
           step password_challenge offers [challenge-authenticator, select-authenticator-authenticate, select-identify-recovery]
           error password.error.locked @password minutes=15
         … 900s later
         > challenge-authenticator password=correct horse battery staple
-          attempt password: Granted
+          attempt password: Granted { locks: false }
           step completed offers []
           effect answer_accepted password
+          effect log user.authentication.verify Success
           effect start_session id=I9f0KxzcHw1JLr11btD-gA user=u-ada proofs=["password"]
           effect issue_code user=u-ada amr=["pwd"] scope="openid email" sid=I9f0KxzcHw1JLr11btD-gA
           effect log user.session.start Success
@@ -134,11 +137,13 @@ fn registration_requires_a_password_that_meets_the_policy() {
           effect send_email to=grace@example.com purpose=Register
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
-          attempt email: Granted
+          attempt email: Granted { locks: false }
           step enroll_password (required) offers [enroll-authenticator]
           effect answer_accepted email
+          effect log user.authentication.verify Success
           effect create_user email=grace@example.com profile={"given_name": "Grace"}
           effect log user.registration.create Success
+          effect log user.lifecycle.create Success
         > skip 
           rejected: the remediation `skip` is not offered at this step
         > enroll-authenticator password=short
@@ -176,9 +181,10 @@ fn an_optional_password_is_offered_once_with_skip() {
           effect send_email to=ada@example.com purpose=SignIn
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
-          attempt email: Granted
+          attempt email: Granted { locks: false }
           step enroll_password offers [enroll-authenticator, skip]
           effect answer_accepted email
+          effect log user.authentication.verify Success
         > skip 
           step completed offers []
           effect start_session id=I9f0KxzcHw1JLr11btD-gA user=u-ada proofs=["email"]

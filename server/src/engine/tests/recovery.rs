@@ -32,9 +32,10 @@ fn forgot_password_by_email_then_a_new_password() {
           effect send_email to=ada@example.com purpose=Recover
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
-          attempt email: Granted
+          attempt email: Granted { locks: false }
           step reset_password offers [reset-authenticator]
           effect answer_accepted email
+          effect log user.authentication.verify Success
         > reset-authenticator password=password1234
           step reset_password offers [reset-authenticator]
           error password.error.common @password
@@ -86,15 +87,18 @@ fn a_stronger_recovery_needs_email_and_the_authenticator_app() {
           effect send_email to=ada@example.com purpose=Recover
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
-          attempt email: Granted
+          attempt email: Granted { locks: false }
           step totp_challenge offers [challenge-authenticator]
           info recovery.another_check
           effect answer_accepted email
+          effect log user.authentication.verify Success
         > challenge-authenticator code=768147
-          attempt totp: Granted
+          attempt totp: Granted { locks: false }
           step reset_password offers [reset-authenticator]
           effect totp_used user=u-ada step=60000000
           effect answer_accepted totp
+          effect log user.authentication.verify Success
+          effect log user.authentication.auth_via_mfa Success
         > reset-authenticator password=a brand new passphrase
           step completed offers []
           info recovery.done
@@ -118,7 +122,7 @@ fn a_stronger_recovery_needs_email_and_the_authenticator_app() {
     j.type_mailed_code();
     assert!(
         j.trace.ends_with(
-            "step cannot_recover offers []\n  effect answer_accepted email\n  effect log user.account.recovery.refuse Deny\n"
+            "step cannot_recover offers []\n  effect answer_accepted email\n  effect log user.authentication.verify Success\n  effect log user.account.recovery.refuse Deny\n"
         ),
         "{}",
         j.trace
@@ -156,10 +160,11 @@ fn a_lost_passkey_is_replaced_in_an_app_without_passwords() {
           effect send_email to=ada@example.com purpose=SignIn
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
-          attempt email: Granted
+          attempt email: Granted { locks: false }
           step passkey_challenge of u-ada offers [challenge-authenticator, select-identify-recovery]
           info policy.step_up
           effect answer_accepted email
+          effect log user.authentication.verify Success
           effect log policy.evaluate_sign_on Challenge
           effect begin_ceremony Authenticate { user_id: u-ada }
         > select-identify-recovery 
@@ -170,9 +175,10 @@ fn a_lost_passkey_is_replaced_in_an_app_without_passwords() {
           effect send_email to=ada@example.com purpose=Recover
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
-          attempt email: Granted
+          attempt email: Granted { locks: false }
           step reset_passkey offers [reset-authenticator]
           effect answer_accepted email
+          effect log user.authentication.verify Success
           effect begin_ceremony Register { user_id: u-ada, email: ada@example.com, display_name: ada@example.com }
         > reset-authenticator credential=<registered cred-2>
           step completed offers []

@@ -32,15 +32,18 @@ fn an_email_link_alone_starts_no_session_when_the_policy_says_so() {
           effect send_email to=ada@example.com purpose=SignIn
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
-          attempt email: Granted
+          attempt email: Granted { locks: false }
           step password_challenge offers [challenge-authenticator, select-identify-recovery]
           info policy.step_up
           effect answer_accepted email
+          effect log user.authentication.verify Success
           effect log policy.evaluate_session Challenge
         > challenge-authenticator password=correct horse battery staple
-          attempt password: Granted
+          attempt password: Granted { locks: false }
           step completed offers []
           effect answer_accepted password
+          effect log user.authentication.verify Success
+          effect log user.authentication.auth_via_mfa Success
           effect start_session id=quifwPA-KVmuTXAagMw5FQ user=u-ada proofs=["email", "password"]
           effect issue_code user=u-ada amr=["email", "pwd"] scope="openid email" sid=quifwPA-KVmuTXAagMw5FQ
           effect log user.session.start Success
@@ -63,10 +66,11 @@ fn without_a_password_yet_one_is_set_before_the_session() {
           effect send_email to=ada@example.com purpose=SignIn
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
-          attempt email: Granted
+          attempt email: Granted { locks: false }
           step enroll_password (required) offers [enroll-authenticator]
           info policy.step_up
           effect answer_accepted email
+          effect log user.authentication.verify Success
           effect log policy.evaluate_session Challenge
     "#]]);
 

@@ -36,21 +36,24 @@ fn a_password_then_a_code_from_the_app() {
         > identify identifier=ada@example.com
           step password_challenge offers [challenge-authenticator, select-authenticator-authenticate, select-identify-recovery]
         > challenge-authenticator password=correct horse battery staple
-          attempt password: Granted
+          attempt password: Granted { locks: false }
           step totp_challenge offers [challenge-authenticator, select-authenticator-authenticate]
           info policy.step_up
           effect answer_accepted password
+          effect log user.authentication.verify Success
           effect log policy.evaluate_sign_on Challenge
         > challenge-authenticator code=000000
-          attempt totp: Granted
+          attempt totp: Granted { locks: false }
           step totp_challenge offers [challenge-authenticator, select-authenticator-authenticate]
           error totp.error.wrong @code
           effect log user.authentication.verify Failure
         > challenge-authenticator code=768147
-          attempt totp: Granted
+          attempt totp: Granted { locks: false }
           step completed offers []
           effect totp_used user=u-ada step=60000000
           effect answer_accepted totp
+          effect log user.authentication.verify Success
+          effect log user.authentication.auth_via_mfa Success
           effect start_session id=I9f0KxzcHw1JLr11btD-gA user=u-ada proofs=["password", "totp"]
           effect issue_code user=u-ada amr=["pwd", "otp"] scope="openid email" sid=I9f0KxzcHw1JLr11btD-gA
           effect log user.session.start Success
@@ -94,17 +97,20 @@ fn a_required_app_is_set_up_with_a_first_code_before_success() {
         > identify identifier=ada@example.com
           step password_challenge offers [challenge-authenticator, select-authenticator-authenticate, select-identify-recovery]
         > challenge-authenticator password=correct horse battery staple
-          attempt password: Granted
+          attempt password: Granted { locks: false }
           step email_challenge attempts_left=5 offers [challenge-authenticator, challenge-poll, resend]
           info policy.step_up
           effect answer_accepted password
+          effect log user.authentication.verify Success
           effect log policy.evaluate_sign_on Challenge
           effect send_email to=ada@example.com purpose=SignIn
           effect log user.authentication.challenge.sent Success
         > challenge-authenticator code=<mailed>
-          attempt email: Granted
+          attempt email: Granted { locks: false }
           step enroll_totp (required) offers [enroll-authenticator]
           effect answer_accepted email
+          effect log user.authentication.verify Success
+          effect log user.authentication.auth_via_mfa Success
         > enroll-authenticator code=12345
           step enroll_totp (required) offers [enroll-authenticator]
           error totp.error.malformed @code

@@ -1,0 +1,240 @@
+//! System log entries as the engine (and the shell around it) describe them: what
+//! happened, to whom, with what outcome. `events/` adds the request's client, an id and
+//! the time, and writes them as Okta LogEvents. [`EventType`] is the catalogue: every
+//! event Passway writes, and when.
+
+use serde::{Deserialize, Serialize};
+
+use crate::authenticators::AuthenticatorKind;
+
+/// A system log entry, before the shell adds the request's client, an id and the time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEntry {
+    pub event_type: EventType,
+    pub severity: Severity,
+    pub outcome: LogOutcome,
+    pub reason: Option<String>,
+    /// The user concerned, when known: (id, email). Left out, the shell names the person
+    /// the flow is about, if any.
+    pub actor: Option<(String, String)>,
+    /// What it was done to, besides the app (which the shell adds).
+    pub targets: Vec<Target>,
+    /// The authenticator the event is about (`authenticationContext.credentialType`).
+    pub credential: Option<AuthenticatorKind>,
+    pub message: String,
+    /// Details for whoever debugs (`debugContext.debugData`): never a secret, a code or a
+    /// token.
+    pub debug: Vec<(&'static str, String)>,
+}
+
+impl LogEntry {
+    /// An entry with the severity its outcome suggests (INFO on success, WARN otherwise).
+    pub fn new(event_type: EventType, outcome: LogOutcome, message: impl Into<String>) -> LogEntry {
+        LogEntry {
+            event_type,
+            severity: if outcome == LogOutcome::Success { Severity::Info } else { Severity::Warn },
+            outcome,
+            reason: None,
+            actor: None,
+            targets: vec![],
+            credential: None,
+            message: message.into(),
+            debug: vec![],
+        }
+    }
+
+    pub fn reason(mut self, reason: impl Into<String>) -> LogEntry {
+        self.reason = Some(reason.into());
+        self
+    }
+
+    pub fn actor(mut self, id: impl Into<String>, email: impl Into<String>) -> LogEntry {
+        self.actor = Some((id.into(), email.into()));
+        self
+    }
+
+    pub fn target(mut self, target: Target) -> LogEntry {
+        self.targets.push(target);
+        self
+    }
+
+    pub fn credential(mut self, kind: AuthenticatorKind) -> LogEntry {
+        self.credential = Some(kind);
+        self
+    }
+
+    pub fn severity(mut self, severity: Severity) -> LogEntry {
+        self.severity = severity;
+        self
+    }
+
+    pub fn debug(mut self, key: &'static str, value: impl Into<String>) -> LogEntry {
+        self.debug.push((key, value.into()));
+        self
+    }
+}
+
+/// What an event was done to (`target[]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    User {
+        id: String,
+        email: String,
+    },
+    Passkey {
+        id: String,
+        name: String,
+    },
+    /// A password or an authenticator app, by the account it belongs to.
+    Authenticator {
+        kind: AuthenticatorKind,
+        user_id: String,
+    },
+    Session {
+        id: String,
+    },
+    /// A refresh token family.
+    TokenFamily {
+        id: String,
+    },
+    /// An event hook.
+    EventHook {
+        name: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Severity {
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Debug => "DEBUG",
+            Severity::Info => "INFO",
+            Severity::Warn => "WARN",
+            Severity::Error => "ERROR",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum LogOutcome {
+    Success,
+    Failure,
+    /// A policy refused.
+    Deny,
+    /// A policy asked for more.
+    Challenge,
+}
+
+impl LogOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogOutcome::Success => "SUCCESS",
+            LogOutcome::Failure => "FAILURE",
+            LogOutcome::Deny => "DENY",
+            LogOutcome::Challenge => "CHALLENGE",
+        }
+    }
+}
+
+macro_rules! event_types {
+    ($($variant:ident = $name:literal, $when:literal;)*) => {
+        /// Every event type Passway writes. Okta's names where one fits.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum EventType { $($variant,)* }
+
+        impl EventType {
+            pub const ALL: &[EventType] = &[$(EventType::$variant,)*];
+
+            pub fn name(self) -> &'static str {
+                match self { $(EventType::$variant => $name,)* }
+            }
+
+            /// When it fires (the README's catalogue).
+            pub fn when(self) -> &'static str {
+                match self { $(EventType::$variant => $when,)* }
+            }
+        }
+    };
+}
+
+event_types! {
+    UserRegistrationCreate = "user.registration.create",
+        "A person registered: a new email proven in a registration flow (actor and target: the new account).";
+    UserLifecycleCreate = "user.lifecycle.create",
+        "An account was created, with the registration (target: the account).";
+    UserAuthenticationChallengeSent = "user.authentication.challenge.sent",
+        "An email with a code and a magic link was sent (or, for recovery of an unknown address, an email saying there is no account).";
+    UserAuthenticationVerify = "user.authentication.verify",
+        "An answer to a challenge was checked: SUCCESS, or FAILURE with the reason (wrong code, wrong password, magic link opened in another browser, challenge ended).";
+    UserAuthenticationAuthViaMfa = "user.authentication.auth_via_mfa",
+        "A further authenticator was proven in a flow that already had a proof (step-up or a second factor).";
+    UserAccountLock = "user.account.lock",
+        "Too many wrong answers: the address is locked out of an authenticator for a while.";
+    UserAuthenticationSso = "user.authentication.sso",
+        "A person signed in to an app with an existing session (no new proof).";
+    UserSessionStart = "user.session.start",
+        "A new session started: a person signed in.";
+    UserSessionEnd = "user.session.end",
+        "A session ended: the person signed out (RP-initiated logout).";
+    UserAuthenticationAnonymous = "user.authentication.anonymous",
+        "An app whose rule lets anyone in got a code for an anonymous guest.";
+    PolicyEvaluateSignOn = "policy.evaluate_sign_on",
+        "The app's sign-on policy denied a sign-in or asked for a step-up (outcome DENY or CHALLENGE, the rule in the reason).";
+    PolicyEvaluateSession = "policy.evaluate_session",
+        "The global session policy refused to start a session with what was proven.";
+    UserAccountUpdateProfile = "user.account.update_profile",
+        "Progressive profiling: a signed-in person filled in attributes an app needs.";
+    UserMfaFactorActivate = "user.mfa.factor.activate",
+        "An authenticator was enrolled: a passkey, a password or an authenticator app (target: it).";
+    UserAccountRecoveryStart = "user.account.recovery.start",
+        "A person started account recovery.";
+    UserAccountRecoveryRefuse = "user.account.recovery.refuse",
+        "Recovery was refused: the recovery policy offers this account no way back.";
+    UserAccountResetPassword = "user.account.reset_password",
+        "Recovery ended: the account proved itself and reset its authenticators.";
+    ConsentGrant = "app.oauth2.as.consent.grant",
+        "A person allowed an app the scopes it asked for.";
+    ConsentDeny = "app.oauth2.as.consent.deny",
+        "A person refused an app the scopes it asked for.";
+    TokenGrantIdToken = "app.oauth2.token.grant.id_token",
+        "An authorization code was exchanged for tokens (target: the app and the token family).";
+    TokenGrantRefreshToken = "app.oauth2.token.grant.refresh_token",
+        "A refresh token was rotated for new tokens.";
+    TokenDetectReuse = "app.oauth2.as.token.detect_reuse",
+        "A spent authorization code or refresh token was presented again: what it issued is revoked.";
+    TokenRevoke = "app.oauth2.token.revoke",
+        "An app revoked a token (RFC 7009).";
+    PasskeyPossibleClone = "security.authenticator.possible_clone",
+        "A passkey answered with a signature counter that went backwards: it may have been cloned. The answer is refused.";
+    RequestBlocked = "security.request.blocked",
+        "A rate limit refused requests (once per burst, per limit and key).";
+    EventHookVerified = "event_hook.verified",
+        "An event hook's endpoint echoed its one-time verification challenge: deliveries start.";
+    EventHookVerificationFailed = "event_hook.verification_failed",
+        "An event hook's endpoint did not echo its verification challenge: it gets nothing until it does.";
+    EventHookFailing = "event_hook.delivery.failing",
+        "An event hook's deliveries have failed for a day: it is marked failing (deliveries keep being retried, hourly).";
+    EventHookRecovered = "event_hook.delivery.recovered",
+        "A failing event hook took a delivery again: it is active, and the backlog follows.";
+}
+
+impl EventType {
+    pub fn from_name(name: &str) -> Option<EventType> {
+        EventType::ALL.iter().copied().find(|t| t.name() == name)
+    }
+}
+
+impl std::fmt::Display for EventType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
