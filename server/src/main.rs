@@ -51,6 +51,29 @@ enum Command {
         #[command(subcommand)]
         action: KeysAction,
     },
+    /// The system log, one event per line (or JSON), oldest first.
+    Logs {
+        /// From: a duration before now (`30m`, `1h`, `2d`) or an RFC 3339 instant.
+        #[arg(long, default_value = "1h")]
+        since: String,
+        /// Okta's SCIM filter subset, e.g. `eventType eq "user.session.start"`.
+        #[arg(long)]
+        filter: Option<String>,
+        /// Keywords every event shown must contain.
+        #[arg(long)]
+        q: Option<String>,
+        /// Keep printing events as they arrive (a couple of seconds behind).
+        #[arg(long, short)]
+        follow: bool,
+        /// Print each LogEvent as JSON (one per line).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Event hooks: their health, their deliveries, a retry now.
+    Hooks {
+        #[command(subcommand)]
+        action: HooksAction,
+    },
     /// Sign-on policies.
     Policy {
         #[command(subcommand)]
@@ -97,6 +120,16 @@ enum PolicyAction {
 }
 
 #[derive(Subcommand)]
+enum HooksAction {
+    /// Each configured hook: verified or not, its backlog, its failures.
+    List,
+    /// A hook's latest delivery attempts, newest first.
+    Deliveries { name: String },
+    /// Try a hook's waiting batch (by hook name or webhook-id) now.
+    Retry { name_or_webhook_id: String },
+}
+
+#[derive(Subcommand)]
 enum KeysAction {
     /// List the stored keys and what each does now.
     List,
@@ -140,6 +173,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys { action } => keys(&cli.config, action).await,
+        Command::Logs { since, filter, q, follow, json } => {
+            logs(&cli.config, &since, filter.as_deref(), q.as_deref(), follow, json).await
+        }
+        Command::Hooks { action } => hooks(&cli.config, action).await,
         Command::Policy {
             action:
                 PolicyAction::Explain {
@@ -191,6 +228,106 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve { listen, stop_on_stdin_eof } => serve(&cli.config, listen, stop_on_stdin_eof).await,
+    }
+}
+
+async fn logs(
+    path: &std::path::Path,
+    since: &str,
+    filter: Option<&str>,
+    q: Option<&str>,
+    follow: bool,
+    json: bool,
+) -> anyhow::Result<()> {
+    use passway_server::events::{filter::Filter, line::one_line, query};
+    let config = Config::load(path)?;
+    let store = passway_server::store::open(&config.store_url).await?;
+    let now = Clock::System.now();
+    let mut ask = query::LogQuery {
+        since: Some(query::parse_instant(since, now).map_err(anyhow::Error::msg).context("--since")?),
+        // Without --follow, the log up to now, all of it.
+        until: (!follow).then_some(now),
+        limit: query::MAX_LIMIT,
+        filter: filter.map(Filter::parse).transpose().context("--filter")?,
+        keywords: q.unwrap_or("").split_whitespace().map(str::to_owned).collect(),
+        ..query::LogQuery::default()
+    };
+    loop {
+        let page = query::page(&*store, &ask, Clock::System.now()).await?;
+        for (_, body) in &page.events {
+            if json {
+                println!("{body}");
+            } else {
+                println!("{}", one_line(&serde_json::from_str(body)?));
+            }
+        }
+        match page.next {
+            Some(next) => ask.after = Some(next),
+            None if follow => {}
+            None => return Ok(()),
+        }
+        if follow && page.events.is_empty() {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+    }
+}
+
+async fn hooks(path: &std::path::Path, action: HooksAction) -> anyhow::Result<()> {
+    let config = Config::load(path)?;
+    let store = passway_server::store::open(&config.store_url).await?;
+    let known = |name: &str| {
+        config
+            .hooks
+            .events
+            .iter()
+            .any(|h| h.name == name)
+            .then_some(())
+            .with_context(|| format!("no event hook is named {name:?}"))
+    };
+    match action {
+        HooksAction::List => {
+            let stored = store.hooks().await?;
+            for hook in &config.hooks.events {
+                let Some(s) = stored.iter().find(|s| s.name == hook.name) else {
+                    println!("{} {} unverified (no server has started its delivery yet)", hook.name, hook.url);
+                    continue;
+                };
+                print!("{} {} {} pending={} attempts={}", s.name, s.url, s.status, s.pending, s.attempts);
+                if let Some(reason) = &s.reason {
+                    print!(" reason={reason:?}");
+                }
+                if s.attempts > 0 {
+                    print!(" next_attempt={}", s.next_attempt_at.rfc3339());
+                }
+                println!();
+            }
+            Ok(())
+        }
+        HooksAction::Deliveries { name } => {
+            known(&name)?;
+            for a in store.hook_attempts(&name, 50).await? {
+                let status = a.status.map_or("-".to_owned(), |s| s.to_string());
+                let error = a.error.map(|e| format!(" error={e:?}")).unwrap_or_default();
+                println!(
+                    "{} {} events={} status={status} {} ms{error}",
+                    a.at.rfc3339(),
+                    a.webhook_id,
+                    a.events,
+                    a.latency_ms
+                );
+            }
+            Ok(())
+        }
+        HooksAction::Retry { name_or_webhook_id } => {
+            if store.hook_retry_now(&name_or_webhook_id).await? {
+                println!("{name_or_webhook_id}: tried again within a second by the instance delivering it");
+                Ok(())
+            } else {
+                anyhow::bail!(
+                    "{name_or_webhook_id:?}: no hook by that name and no batch with that webhook-id is waiting"
+                )
+            }
+        }
     }
 }
 

@@ -59,6 +59,7 @@ pub async fn serve_with(
 
     let housekeeping = tokio::spawn(purge_expired(app.clone()));
     let keys = tokio::spawn(maintain_keys(app.clone()));
+    crate::hooks::worker::spawn(&app);
     let router = crate::http::router(app).layer(tower_http::timeout::TimeoutLayer::with_status_code(
         axum::http::StatusCode::REQUEST_TIMEOUT,
         timeouts.request,

@@ -83,3 +83,49 @@ fn dev_mode_refuses_to_listen_beyond_this_machine() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("listens on loopback only"), "{stderr}");
 }
+
+#[test]
+fn logs_prints_the_system_log_one_event_per_line_or_as_json() {
+    use passway_server::engine::{EventType, LogEntry, LogOutcome};
+    use passway_server::events::{ClientInfo, Context, Recorder};
+    let dir = tempfile::tempdir().unwrap();
+    let path = config(dir.path(), "");
+    let config = passway_server::config::Config::load(&path).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let store = passway_server::store::open(&config.store_url).await.unwrap();
+        let client = ClientInfo { ip: "203.0.113.9".into(), user_agent: String::new(), ip_chain: vec![] };
+        let now = passway_server::clock::Clock::System.now();
+        let events = [
+            LogEntry::new(EventType::UserSessionStart, LogOutcome::Success, "User signed in")
+                .actor("u-1", "ada@example.com"),
+            LogEntry::new(EventType::UserAccountLock, LogOutcome::Failure, "Password locked")
+                .actor("u-2", "bob@example.com")
+                .reason("5 wrong answers"),
+        ]
+        .map(|e| Recorder::default().record(&e, &Context::request(&client), now));
+        let commit = passway_server::store::Commit { events: events.into(), ..Default::default() };
+        store.commit(commit).await.unwrap();
+    });
+
+    let lines = passway(&path, &["logs", "--since", "10m"]);
+    assert_eq!(lines.lines().count(), 2, "{lines}");
+    assert!(
+        lines.contains(" INFO  user.session.start SUCCESS ada@example.com 203.0.113.9 \"User signed in\""),
+        "{lines}"
+    );
+    let locked = passway(&path, &["logs", "--json", "--filter", r#"eventType eq "user.account.lock""#]);
+    let event: serde_json::Value = serde_json::from_str(locked.trim()).expect("one LogEvent");
+    assert_eq!(event["outcome"]["reason"], "5 wrong answers");
+    assert!(passway(&path, &["logs", "--q", "carol"]).is_empty());
+
+    let out = Command::new(env!("CARGO_BIN_EXE_passway"))
+        .arg("--config")
+        .arg(&path)
+        .args(["logs", "--filter", "eventType eq"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("at character"), "{stderr}");
+}

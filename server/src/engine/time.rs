@@ -33,6 +33,15 @@ impl Timestamp {
             time::OffsetDateTime::from_unix_timestamp(self.unix_seconds()).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
         t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
     }
+
+    /// RFC 3339 in UTC with milliseconds, as the system log's `published`.
+    pub fn rfc3339_millis(self) -> String {
+        let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000_000)
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        let format =
+            time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+        t.format(&format).unwrap_or_default()
+    }
 }
 
 impl fmt::Debug for Timestamp {

@@ -9,6 +9,7 @@
 
 mod client;
 pub mod filter;
+pub mod line;
 pub mod query;
 
 pub use client::{ClientInfo, describe_browser};
@@ -101,7 +102,7 @@ pub fn log_event(entry: &LogEntry, ctx: &Context<'_>, uuid: &str, now: Timestamp
         entry.debug.iter().map(|(k, v)| ((*k).to_owned(), Value::String(v.clone()))).collect();
     json!({
         "uuid": uuid,
-        "published": now.rfc3339(),
+        "published": now.rfc3339_millis(),
         "eventType": entry.event_type.name(),
         "version": "0",
         "severity": entry.severity.as_str(),

@@ -5,7 +5,10 @@
 //! applied to the events read, in memory: a page reads at most [`SCAN`] events, and
 //! when that is not enough to fill it, it ends early with a cursor to go on from.
 //! Without `until`, ascending pages always have a next cursor: polling it returns the
-//! events that arrived since (Okta's polling requests).
+//! events that arrived since (Okta's polling requests). Polling reads only events
+//! published more than [`POLL_LAG`] ago: an event's sequence number is taken before
+//! its commit, so one that commits a moment after a later one would otherwise be
+//! passed by the cursor and never seen.
 
 use serde_json::Value;
 
@@ -18,6 +21,8 @@ pub const SCAN: usize = 10_000;
 const BATCH: u32 = 500;
 pub const MAX_LIMIT: u32 = 1000;
 pub const DEFAULT_LIMIT: u32 = 100;
+/// How far behind now polling reads (see the module doc).
+pub const POLL_LAG: std::time::Duration = std::time::Duration::from_secs(2);
 /// Without `since` or a cursor, a query starts this long before `until` (or now).
 pub const DEFAULT_WINDOW: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
 
@@ -30,7 +35,7 @@ pub struct LogQuery {
     pub limit: u32,
     pub descending: bool,
     pub filter: Option<Filter>,
-    /// Keywords: an event matches when its JSON contains every one (ignoring case).
+    /// Keywords: an event matches when its values contain every one (ignoring case).
     pub keywords: Vec<String>,
 }
 
@@ -40,6 +45,8 @@ pub struct Page {
     pub events: Vec<(i64, String)>,
     /// Where the next page starts, when there may be one (always, when polling).
     pub next: Option<i64>,
+    /// Where the query started when it named no `since` (the default window).
+    pub since: Option<Timestamp>,
 }
 
 impl LogQuery {
@@ -48,16 +55,36 @@ impl LogQuery {
     }
 
     fn matches(&self, body: &str) -> bool {
+        if self.keywords.is_empty() && self.filter.is_none() {
+            return true;
+        }
+        let Ok(event) = serde_json::from_str::<Value>(body) else { return false };
         if !self.keywords.is_empty() {
-            let lower = body.to_lowercase();
-            if !self.keywords.iter().all(|k| lower.contains(&k.to_lowercase())) {
+            let mut text = String::new();
+            values(&event, &mut text);
+            if !self.keywords.iter().all(|k| text.contains(&k.to_lowercase())) {
                 return false;
             }
         }
-        match &self.filter {
-            None => true,
-            Some(filter) => serde_json::from_str::<Value>(body).is_ok_and(|event| filter.matches(&event)),
+        self.filter.as_ref().is_none_or(|filter| filter.matches(&event))
+    }
+}
+
+/// The event's values (not its field names), lowercased, one per line: what keywords
+/// are looked for in.
+fn values(v: &Value, out: &mut String) {
+    match v {
+        Value::String(s) => {
+            out.push_str(&s.to_lowercase());
+            out.push('\n');
         }
+        Value::Number(n) => {
+            out.push_str(&n.to_string());
+            out.push('\n');
+        }
+        Value::Array(items) => items.iter().for_each(|i| values(i, out)),
+        Value::Object(fields) => fields.values().for_each(|f| values(f, out)),
+        Value::Bool(_) | Value::Null => {}
     }
 }
 
@@ -69,12 +96,13 @@ pub async fn page(store: &dyn Store, q: &LogQuery, now: Timestamp) -> Result<Pag
             Timestamp(end.0 - DEFAULT_WINDOW.as_millis() as i64)
         })
     });
+    let until = if q.polling() { Some(Timestamp(now.0 - POLL_LAG.as_millis() as i64)) } else { q.until };
     let mut cursor = q.after;
     let mut events = vec![];
     let mut scanned = 0;
     let mut exhausted = false;
     while events.len() < limit && scanned < SCAN {
-        let range = EventRange { after: cursor, since, until: q.until, descending: q.descending, limit: BATCH };
+        let range = EventRange { after: cursor, since, until, descending: q.descending, limit: BATCH };
         let batch = store.event_range(&range).await?;
         let full = batch.len() == BATCH as usize;
         for (seq, event) in batch {
@@ -93,7 +121,7 @@ pub async fn page(store: &dyn Store, q: &LogQuery, now: Timestamp) -> Result<Pag
         }
     }
     let next = if q.polling() || !exhausted { cursor.or(q.after) } else { None };
-    Ok(Page { events, next })
+    Ok(Page { events, next, since })
 }
 
 /// `1h`, `30m`, `15s`, `2d` before `now`, or an RFC 3339 instant.

@@ -69,7 +69,7 @@ fn an_enrolled_passkey_names_who_what_where_and_the_flow() {
                 "reason": null,
                 "result": "SUCCESS"
               },
-              "published": "2026-05-28T20:26:40Z",
+              "published": "2026-05-28T20:26:40.000Z",
               "request": {
                 "ipChain": [
                   {
@@ -116,52 +116,52 @@ fn a_hook_event_outside_a_flow_is_the_system_acting_on_the_hook() {
         entry,
         Context::request(&client),
         expect![[r#"
-        {
-          "actor": {
-            "alternateId": "system@passway",
-            "displayName": "Passway",
-            "id": "passway",
-            "type": "SystemPrincipal"
-          },
-          "authenticationContext": {
-            "authenticationProvider": "PASSWAY",
-            "authenticationStep": 0,
-            "credentialType": null,
-            "externalSessionId": null
-          },
-          "client": {
-            "device": "Unknown",
-            "ipAddress": null,
-            "userAgent": null
-          },
-          "debugContext": {
-            "debugData": {}
-          },
-          "displayMessage": "Event hook deliveries failing",
-          "eventType": "event_hook.delivery.failing",
-          "outcome": {
-            "reason": "503 Service Unavailable",
-            "result": "FAILURE"
-          },
-          "published": "2026-05-28T20:26:40Z",
-          "request": {
-            "ipChain": []
-          },
-          "severity": "WARN",
-          "target": [
             {
-              "alternateId": "siem",
-              "displayName": "siem",
-              "id": "siem",
-              "type": "EventHook"
-            }
-          ],
-          "transaction": {
-            "id": null,
-            "type": "WEB"
-          },
-          "uuid": "3f1c6a0e-0000-4000-8000-000000000000",
-          "version": "0"
-        }"#]],
+              "actor": {
+                "alternateId": "system@passway",
+                "displayName": "Passway",
+                "id": "passway",
+                "type": "SystemPrincipal"
+              },
+              "authenticationContext": {
+                "authenticationProvider": "PASSWAY",
+                "authenticationStep": 0,
+                "credentialType": null,
+                "externalSessionId": null
+              },
+              "client": {
+                "device": "Unknown",
+                "ipAddress": null,
+                "userAgent": null
+              },
+              "debugContext": {
+                "debugData": {}
+              },
+              "displayMessage": "Event hook deliveries failing",
+              "eventType": "event_hook.delivery.failing",
+              "outcome": {
+                "reason": "503 Service Unavailable",
+                "result": "FAILURE"
+              },
+              "published": "2026-05-28T20:26:40.000Z",
+              "request": {
+                "ipChain": []
+              },
+              "severity": "WARN",
+              "target": [
+                {
+                  "alternateId": "siem",
+                  "displayName": "siem",
+                  "id": "siem",
+                  "type": "EventHook"
+                }
+              ],
+              "transaction": {
+                "id": null,
+                "type": "WEB"
+              },
+              "uuid": "3f1c6a0e-0000-4000-8000-000000000000",
+              "version": "0"
+            }"#]],
     );
 }

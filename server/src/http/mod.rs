@@ -74,7 +74,11 @@ pub fn json_api(app: Option<&AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(oidc::webauthn_origins))
         .routes(routes!(openapi::document))
         .routes(routes!(dev_mailbox::messages))
-        .routes(routes!(admin::explain))
+        .routes(routes!(admin::policy::explain))
+        .routes(routes!(admin::logs::list))
+        .routes(routes!(admin::hooks::list))
+        .routes(routes!(admin::hooks::deliveries))
+        .routes(routes!(admin::hooks::retry))
 }
 
 /// Starting a flow: counted per address, also over a flow lifetime.

@@ -1,21 +1,18 @@
-//! The admin API, behind a bearer token whose digest is configured
-//! (`[admin] token_hashes`); without one configured, it does not exist (404).
-//!
 //! `GET /api/v1/admin/policy/explain?app=…&user=…[&groups=a,b&ip=…&platform=…&device=new|known&session=email&acr_values=…&risk=high]`:
 //! the same dry run as `passway policy explain`.
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::context::RequestContext;
-use super::error::AppError;
+use super::authorize;
 use crate::app::AppState;
-use crate::crypto::sha256;
+use crate::http::context::RequestContext;
+use crate::http::error::AppError;
 use crate::journey::explain::{self, Ask, ExplainError};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -45,10 +42,7 @@ pub async fn explain(
     ctx: RequestContext,
     query: Result<Query<ExplainQuery>, QueryRejection>,
 ) -> Result<Response, AppError> {
-    if app.config.admin_tokens.is_empty() {
-        return Err(AppError::not_found("the admin API is off: no [admin] token_hashes are configured"));
-    }
-    authorize(&app, ctx.authorization.as_deref())?;
+    authorize(&app, &ctx)?;
     let Query(q) = query.map_err(|e| AppError::bad_request("invalid_request", e.body_text()))?;
     let new_device = match q.device.as_deref() {
         None => None,
@@ -87,14 +81,4 @@ pub async fn explain(
     let mut response = Json(json!({ "outcome": explanation.outcome, "lines": explanation.lines })).into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
-}
-
-/// A bearer token whose digest is configured.
-fn authorize(app: &AppState, authorization: Option<&str>) -> Result<(), AppError> {
-    let presented = authorization.and_then(|h| h.strip_prefix("Bearer ")).map(|t| sha256(t.trim().as_bytes()));
-    if presented.is_some_and(|p| p.matches_any(&app.config.admin_tokens)) {
-        Ok(())
-    } else {
-        Err(AppError::new(StatusCode::UNAUTHORIZED, "unauthorized", "an admin bearer token is required"))
-    }
 }

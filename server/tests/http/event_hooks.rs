@@ -1,0 +1,166 @@
+//! Event hooks, delivered to a receiver on loopback: verified first, signed (Standard
+//! Webhooks), retried with the same webhook-id until the receiver takes them, and only
+//! the events subscribed to.
+
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::http::HeaderMap;
+use axum::routing::get;
+use base64::Engine as _;
+use passway_server::hooks::signature;
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+/// A receiver that echoes verification challenges and answers deliveries with `status`.
+#[derive(Clone, Default)]
+struct Receiver {
+    status: Arc<AtomicU16>,
+    verifications: Arc<Mutex<u32>>,
+    deliveries: Arc<Mutex<Vec<(HeaderMap, String)>>>,
+}
+
+impl Receiver {
+    async fn start(status: u16) -> (Receiver, String) {
+        let receiver = Receiver::default();
+        receiver.status.store(status, Ordering::SeqCst);
+        let (verify, deliver) = (receiver.clone(), receiver.clone());
+        let router = Router::new().route(
+            "/hook",
+            get(move |headers: HeaderMap| async move {
+                *verify.verifications.lock().unwrap() += 1;
+                let challenge = headers["x-passway-verification-challenge"].to_str().unwrap().to_owned();
+                axum::Json(json!({ "verification": challenge }))
+            })
+            .post(move |headers: HeaderMap, body: Bytes| async move {
+                deliver.deliveries.lock().unwrap().push((headers, String::from_utf8(body.to_vec()).unwrap()));
+                axum::http::StatusCode::from_u16(deliver.status.load(Ordering::SeqCst)).unwrap()
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        (receiver, url)
+    }
+
+    fn deliveries(&self) -> Vec<(HeaderMap, String)> {
+        self.deliveries.lock().unwrap().clone()
+    }
+}
+
+/// A `whsec_` secret in a file, as an operator keeps it.
+fn secret_file(dir: &tempfile::TempDir) -> String {
+    let path = dir.path().join("hook.secret");
+    std::fs::write(&path, format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode([42u8; 32]))).unwrap();
+    path.display().to_string()
+}
+
+/// Waits (moving the server's clock past backoffs) until `done`.
+async fn until(server: &TestServer, what: &str, mut done: impl AsyncFnMut() -> bool) {
+    for _ in 0..100 {
+        if done().await {
+            return;
+        }
+        server.advance(1);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_reach_a_verified_receiver_signed_once_it_answers() {
+    let (receiver, url) = Receiver::start(503).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = secret_file(&dir);
+    let secret = std::fs::read_to_string(&path).unwrap();
+    let extra = format!(
+        r#"
+[[hooks.events]]
+name = "siem"
+url = "{url}"
+events = ["user.lifecycle.create", "user.session.start"]
+secret = {{ file = "{}" }}
+"#,
+        path
+    );
+    let server = &TestServer::with(&extra, None).await;
+    passway_server::hooks::worker::spawn(&server.app);
+    server.register("ada@example.com", "Ada").await;
+
+    until(server, "a first (refused) delivery", async || !receiver.deliveries().is_empty()).await;
+    assert_eq!(*receiver.verifications.lock().unwrap(), 1, "verified before anything is sent");
+    receiver.status.store(204, Ordering::SeqCst);
+    until(server, "a retry", async || receiver.deliveries().len() >= 2).await;
+    until(server, "the outbox to empty", async || {
+        let hooks = server.app.store.hooks().await.unwrap();
+        hooks[0].pending == 0 && hooks[0].status == "active"
+    })
+    .await;
+
+    let deliveries = receiver.deliveries();
+    let (first, retry) = (&deliveries[0], &deliveries[1]);
+    assert_eq!(first.0["webhook-id"], retry.0["webhook-id"], "a retry is the same message");
+    assert_eq!(first.1, retry.1);
+    let secret = signature::parse_secret(&secret).unwrap();
+    let now = server.clock.now().unix_seconds();
+    for (headers, body) in &deliveries {
+        let h = |name: &str| headers[name].to_str().unwrap();
+        assert!(signature::verify(
+            &secret,
+            h("webhook-id"),
+            h("webhook-timestamp"),
+            h("webhook-signature"),
+            body,
+            now + 200
+        ));
+        assert!(!signature::verify(
+            &secret,
+            h("webhook-id"),
+            h("webhook-timestamp"),
+            h("webhook-signature"),
+            &body.replace("ada", "eve"),
+            now + 200
+        ));
+    }
+    let body: Value = serde_json::from_str(&retry.1).unwrap();
+    assert_eq!(body["type"], "passway.events");
+    let events = body["data"]["events"].as_array().unwrap();
+    let types: Vec<&str> = events.iter().map(|e| e["eventType"].as_str().unwrap()).collect();
+    assert_eq!(types, ["user.lifecycle.create", "user.session.start"], "only what it subscribed to");
+    assert!(events.iter().all(|e| e["actor"]["alternateId"] == "ada@example.com"));
+
+    let attempts = server.app.store.hook_attempts("siem", 10).await.unwrap();
+    let statuses: Vec<Option<u16>> = attempts.iter().map(|a| a.status).collect();
+    assert_eq!(&statuses[statuses.len() - 3..], [Some(204), Some(503), Some(200)], "{attempts:?}");
+    let logged: Vec<String> =
+        server.app.store.events(0, 100).await.unwrap().into_iter().map(|(_, e)| e.event_type).collect();
+    assert!(logged.iter().any(|t| t == "event_hook.verified"), "{logged:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_that_does_not_echo_the_challenge_gets_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let router = Router::new().route("/hook", get(|| async { "hello" }).post(|| async { "ok" }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let extra = format!(
+        "[[hooks.events]]\nname = \"lazy\"\nurl = \"{url}\"\nevents = [\"user.session.start\"]\nsecret = {{ file = \"{}\" }}\n",
+        secret_file(&dir)
+    );
+    let server = &TestServer::with(&extra, None).await;
+    passway_server::hooks::worker::spawn(&server.app);
+    server.register("ada@example.com", "Ada").await;
+    until(server, "a failed verification", async || {
+        server.app.store.hooks().await.unwrap().first().is_some_and(|h| h.reason.is_some())
+    })
+    .await;
+    let hook = &server.app.store.hooks().await.unwrap()[0];
+    assert_eq!((hook.status.as_str(), hook.pending), ("unverified", 1));
+    assert!(hook.reason.as_deref().unwrap().contains("verification"), "{hook:?}");
+    assert!(server.app.store.hook_attempts("lazy", 10).await.unwrap().iter().all(|a| a.webhook_id == "verification"));
+}
