@@ -52,6 +52,8 @@ pub struct AppState {
     pub events: crate::events::Recorder,
     /// The HTTP client for calls out (event hooks).
     pub outbound: crate::hooks::outbound::Outbound,
+    /// Deliveries to the dev hook inbox (dev mode; see `http::dev_hooks`).
+    pub dev_hooks: crate::http::dev_hooks::Inbox,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -120,6 +122,7 @@ impl AppState {
             hashing: Arc::new(hashing),
             streams: Arc::default(),
             refused: Arc::default(),
+            dev_hooks: Default::default(),
             events,
             outbound,
         })

@@ -46,6 +46,9 @@ enum Command {
     /// Print a new client secret, and the digest to put in the app's
     /// `client_secret_hashes` (only the digest is ever configured).
     ClientSecret,
+    /// Print a new event hook secret (`whsec_…`, Standard Webhooks), to keep in a file
+    /// or an environment variable the hook's `secret` names.
+    HookSecret,
     /// Signing keys: list them, or rotate now.
     Keys {
         #[command(subcommand)]
@@ -173,6 +176,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys { action } => keys(&cli.config, action).await,
+        Command::HookSecret => {
+            println!("{}", passway_server::hooks::signature::new_secret());
+            Ok(())
+        }
         Command::Logs { since, filter, q, follow, json } => {
             logs(&cli.config, &since, filter.as_deref(), q.as_deref(), follow, json).await
         }

@@ -17,7 +17,7 @@ mod tools;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use sh::Run;
 
 fn main() {
@@ -67,11 +67,23 @@ fn build(release: bool) -> Result<tools::Env> {
 fn run() -> Result<()> {
     let env = build(true)?;
     let root = root();
+    let passway = root.join("target/release/passway");
+    // The demo's event hook signs with a secret made here once, kept out of the repository.
+    let secret = root.join(".passway/dev-hook.secret");
+    if !secret.exists() {
+        std::fs::create_dir_all(root.join(".passway"))?;
+        let made = env
+            .cmd(passway.to_str().expect("utf-8 path"))
+            .arg("hook-secret")
+            .output_text()
+            .context("passway hook-secret failed")?;
+        std::fs::write(&secret, made.trim())?;
+    }
     sh::step("starting the demo on http://localhost:8080 (Ctrl-C stops it)");
     println!(
-        "\n  Acme Shop (embedded widget):   http://localhost:8080/demo/website/\n  Globex Portal (hosted page):   http://localhost:8080/demo/app/\n  Dev mailbox:                   http://localhost:8080/dev/mailbox\n"
+        "\n  Acme Shop (embedded widget):   http://localhost:8080/demo/website/\n  Globex Portal (hosted page):   http://localhost:8080/demo/app/\n  Dev mailbox:                   http://localhost:8080/dev/mailbox\n  Dev hook inbox:                http://localhost:8080/dev/hooks\n"
     );
-    env.cmd(root.join("target/release/passway").to_str().expect("utf-8 path"))
+    env.cmd(passway.to_str().expect("utf-8 path"))
         .args(["--config", "examples/demo/passway.toml", "serve"])
         .current_dir(&root)
         .run()

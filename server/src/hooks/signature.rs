@@ -18,6 +18,13 @@ pub fn parse_secret(text: &str) -> Option<Secret> {
     (24..=64).contains(&bytes.len()).then_some(Secret(bytes))
 }
 
+/// A new random secret, as `whsec_` and the base64 of 32 bytes.
+pub fn new_secret() -> String {
+    let mut bytes = [0u8; 32];
+    crate::crypto::Entropy::fill(&mut crate::crypto::SystemEntropy, &mut bytes);
+    format!("whsec_{}", STANDARD.encode(bytes))
+}
+
 /// The `webhook-signature` header for a delivery.
 pub fn sign(secret: &Secret, id: &str, timestamp: i64, body: &str) -> String {
     let key = hmac::Key::new(hmac::HMAC_SHA256, &secret.0);
@@ -43,6 +50,13 @@ pub fn verify(secret: &Secret, id: &str, timestamp: &str, signatures: &str, body
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_new_secret_parses_and_differs_each_time() {
+        let (a, b) = (new_secret(), new_secret());
+        assert_ne!(a, b);
+        assert_eq!(parse_secret(&a).map(|s| s.0.len()), Some(32));
+    }
 
     /// The example of the Standard Webhooks spec and its libraries' tests.
     #[test]

@@ -7,6 +7,7 @@ mod body;
 mod client_ip;
 mod context;
 mod cors;
+pub mod dev_hooks;
 mod dev_mailbox;
 pub mod error;
 mod flow_events;
@@ -107,7 +108,10 @@ pub fn router(app: AppState) -> Router {
     if app.config.dev_mode {
         router = router
             .route("/dev/mailbox", get(dev_mailbox::page))
-            .route("/dev/mailbox/messages/{id}/html", get(dev_mailbox::message_html));
+            .route("/dev/mailbox/messages/{id}/html", get(dev_mailbox::message_html))
+            .route("/dev/hooks", get(dev_hooks::page))
+            .route("/dev/hooks/deliveries", get(dev_hooks::deliveries))
+            .route(dev_hooks::INBOX, get(dev_hooks::verify).post(dev_hooks::receive));
     }
     if let Some(dir) = &app.config.demo_dir {
         router = router

@@ -164,3 +164,33 @@ async fn a_receiver_that_does_not_echo_the_challenge_gets_nothing() {
     assert!(hook.reason.as_deref().unwrap().contains("verification"), "{hook:?}");
     assert!(server.app.store.hook_attempts("lazy", 10).await.unwrap().iter().all(|a| a.webhook_id == "verification"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dev_hook_inbox_shows_verified_deliveries() {
+    // The hook points at the server's own inbox, served on a loopback socket.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let extra = format!(
+        "[[hooks.events]]\nname = \"dev-inbox\"\nurl = \"http://{}/dev/hooks/inbox\"\nevents = [\"user.session.start\"]\nsecret = {{ file = \"{}\" }}\n",
+        listener.local_addr().unwrap(),
+        secret_file(&dir)
+    );
+    let server = &TestServer::with(&extra, None).await;
+    let router = passway_server::http::router(server.app.clone());
+    tokio::spawn(async move {
+        axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap()
+    });
+    passway_server::hooks::worker::spawn(&server.app);
+    server.register("ada@example.com", "Ada").await;
+    let mut received = Value::Null;
+    until(server, "a delivery in the inbox", async || {
+        received = server.get("/dev/hooks/deliveries").await.json();
+        received.as_array().is_some_and(|a| !a.is_empty())
+    })
+    .await;
+    assert_eq!(received[0]["verified"], true, "{received}");
+    assert_eq!(received[0]["hook"], "dev-inbox");
+    assert_eq!(received[0]["body"]["data"]["events"][0]["eventType"], "user.session.start");
+    let page = server.get("/dev/hooks").await.text();
+    assert!(page.contains("signature verified") && page.contains("user.session.start"), "{page}");
+}

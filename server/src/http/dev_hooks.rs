@@ -1,0 +1,131 @@
+//! The dev hook inbox (dev mode only), beside the dev mailbox: an event hook receiver
+//! served by Passway itself, so that a newcomer sees deliveries arrive.
+//!
+//! - `GET /dev/hooks/inbox` answers the verification challenge, as a receiver must;
+//! - `POST /dev/hooks/inbox` takes a delivery and checks its signature against the
+//!   secret of the configured hook that points here (the last [`KEPT`] are kept, in
+//!   memory: this process only);
+//! - `GET /dev/hooks` shows them, headers, verdict and events; `/dev/hooks/deliveries`
+//!   as JSON.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::error::AppError;
+use super::pages::{self, Page};
+use crate::app::AppState;
+use crate::branding::DEFAULT_BRAND;
+use crate::hooks::signature;
+use crate::hooks::worker::CHALLENGE_HEADER;
+use crate::html::escape;
+
+/// Deliveries kept.
+pub const KEPT: usize = 20;
+/// The inbox's path: a hook whose URL ends with it is the one whose secret checks it.
+pub const INBOX: &str = "/dev/hooks/inbox";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Received {
+    pub webhook_id: String,
+    pub webhook_timestamp: String,
+    pub webhook_signature: String,
+    /// Whether the signature is right under a configured hook's secret.
+    pub verified: bool,
+    pub hook: Option<String>,
+    pub body: Value,
+}
+
+/// The inbox: a bounded queue, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct Inbox(Arc<Mutex<VecDeque<Received>>>);
+
+impl Inbox {
+    fn push(&self, r: Received) {
+        let mut q = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        q.push_front(r);
+        q.truncate(KEPT);
+    }
+
+    fn list(&self) -> Vec<Received> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned().collect()
+    }
+}
+
+fn dev_only(app: &AppState) -> Result<(), AppError> {
+    if app.config.dev_mode { Ok(()) } else { Err(AppError::not_found("the dev hook inbox is served in dev mode only")) }
+}
+
+/// `GET /dev/hooks/inbox`: echoes the verification challenge.
+pub async fn verify(State(app): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
+    dev_only(&app)?;
+    let challenge = headers.get(CHALLENGE_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    Ok(Json(json!({ "verification": challenge })).into_response())
+}
+
+/// `POST /dev/hooks/inbox`: a delivery.
+pub async fn receive(State(app): State<AppState>, headers: HeaderMap, body: String) -> Result<Response, AppError> {
+    dev_only(&app)?;
+    let h = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let (id, timestamp, signatures) = (h("webhook-id"), h("webhook-timestamp"), h("webhook-signature"));
+    let now = app.clock.now().unix_seconds();
+    let hook = app.config.hooks.events.iter().find(|hook| {
+        hook.url.ends_with(INBOX) && signature::verify(&hook.secret, &id, &timestamp, &signatures, &body, now)
+    });
+    app.dev_hooks.push(Received {
+        webhook_id: id,
+        webhook_timestamp: timestamp,
+        webhook_signature: signatures,
+        verified: hook.is_some(),
+        hook: hook.map(|h| h.name.clone()),
+        body: serde_json::from_str(&body).unwrap_or(Value::String(body)),
+    });
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `GET /dev/hooks/deliveries`: the deliveries as JSON, newest first.
+pub async fn deliveries(State(app): State<AppState>) -> Result<Json<Vec<Received>>, AppError> {
+    dev_only(&app)?;
+    Ok(Json(app.dev_hooks.list()))
+}
+
+/// `GET /dev/hooks`.
+pub async fn page(State(app): State<AppState>) -> Result<Response, AppError> {
+    dev_only(&app)?;
+    let brand = app.brands.get(DEFAULT_BRAND).expect("default brand");
+    let mut body =
+        String::from("<div class=\"pw-root\"><div class=\"pw-card\"><h1 class=\"pw-title\">Dev hook inbox</h1>");
+    body.push_str(&format!(
+        "<p class=\"pw-subtitle\">Event hook deliveries Passway sent to {INBOX}, newest first (the last {KEPT}, in this process's memory). Reload to see new ones.</p>"
+    ));
+    let received = app.dev_hooks.list();
+    if received.is_empty() {
+        body.push_str(
+            "<p>No delivery yet. Sign up or sign in from a demo app: deliveries follow within a second or two.</p>",
+        );
+    }
+    for r in &received {
+        let events = r.body["data"]["events"].as_array().cloned().unwrap_or_default();
+        let types: Vec<&str> = events.iter().filter_map(|e| e["eventType"].as_str()).collect();
+        body.push_str(&format!(
+            "<article class=\"pw-message\"><h2 class=\"pw-label\">{verdict} · {n} event(s): {types}</h2>\
+             <p class=\"pw-field-error\">webhook-id: {id}<br>webhook-timestamp: {ts}<br>webhook-signature: {sig}</p>\
+             <details><summary>Body</summary><pre>{json}</pre></details></article>",
+            verdict = if r.verified { "✔ signature verified" } else { "✘ signature NOT verified" },
+            n = events.len(),
+            types = escape(&types.join(", ")),
+            id = escape(&r.webhook_id),
+            ts = escape(&r.webhook_timestamp),
+            sig = escape(&r.webhook_signature),
+            json = escape(&serde_json::to_string_pretty(&r.body).unwrap_or_default()),
+        ));
+    }
+    body.push_str("</div></div>");
+    Ok(pages::render(StatusCode::OK, Page { brand, lang: "en", title: "Dev hook inbox", body, scripts: &[] }))
+}
