@@ -165,3 +165,12 @@ fn a_hook_event_outside_a_flow_is_the_system_acting_on_the_hook() {
             }"#]],
     );
 }
+
+#[test]
+fn the_readme_catalogue_lists_every_event_type_with_when_it_fires() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    for t in EventType::ALL {
+        let row = format!("| `{}` | {} |", t.name(), t.when());
+        assert!(readme.contains(&row), "README.md lacks the row\n{row}");
+    }
+}

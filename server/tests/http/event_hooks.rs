@@ -194,3 +194,40 @@ async fn the_dev_hook_inbox_shows_verified_deliveries() {
     let page = server.get("/dev/hooks").await.text();
     assert!(page.contains("signature verified") && page.contains("user.session.start"), "{page}");
 }
+
+/// The README's receivers (`examples/hooks/verify.{mjs,py}`) accept Passway's signature
+/// and refuse a body changed by one byte.
+#[test]
+fn the_example_receivers_verify_a_signature_in_node_and_python() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret_text = std::fs::read_to_string(secret_file(&dir)).unwrap();
+    let secret = signature::parse_secret(&secret_text).unwrap();
+    let body = r#"{"type":"passway.events","data":{"events":[{"eventType":"user.session.start"}]}}"#;
+    let now = passway_server::clock::Clock::System.now().unix_seconds();
+    let headers = json!({
+        "webhook-id": "msg_1",
+        "webhook-timestamp": now.to_string(),
+        "webhook-signature": signature::sign(&secret, "msg_1", now, body),
+    })
+    .to_string();
+    let examples = repo().join("examples/hooks");
+    for (program, script, yes) in [("node", "verify.mjs", "true"), ("python3", "verify.py", "True")] {
+        for (text, expected) in [(body.to_owned(), yes), (body.replace("start", "Start"), "")] {
+            let file = dir.path().join("body.json");
+            std::fs::write(&file, &text).unwrap();
+            let out = std::process::Command::new(program)
+                .arg(examples.join(script))
+                .args([&secret_text, &headers])
+                .arg(&file)
+                .output()
+                .unwrap_or_else(|e| panic!("{program}: {e}"));
+            let said = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+            assert!(out.status.success(), "{program} {script}: {}", String::from_utf8_lossy(&out.stderr));
+            if expected.is_empty() {
+                assert_ne!(said.to_lowercase(), "true", "{program} accepted a changed body");
+            } else {
+                assert_eq!(said, expected, "{program} {script}");
+            }
+        }
+    }
+}
