@@ -18,9 +18,14 @@ pub const ATTRIBUTES: &[&str] = &[
     "actor.id",
     "actor.alternateId",
     "target.id",
+    "target.type",
+    "target.alternateId",
     "severity",
     "client.ipAddress",
+    "request.ipChain.ip",
     "transaction.id",
+    "outcome.reason",
+    "displayMessage",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,17 +81,23 @@ fn compare(actual: &str, op: Op, wanted: &str) -> bool {
     }
 }
 
-/// The attribute's values in an event (`target.id`: one per target).
+/// The attribute's values in an event: a path through an array takes every element
+/// (`target.id`: one per target; `request.ipChain.ip`: one per address).
 fn values<'e>(event: &'e Value, attribute: &str) -> Box<dyn Iterator<Item = &'e str> + 'e> {
-    if attribute == "target.id" {
-        let targets = event["target"].as_array().map(|t| t.as_slice()).unwrap_or_default();
-        return Box::new(targets.iter().filter_map(|t| t["id"].as_str()));
-    }
-    let mut at = event;
+    let mut at: Vec<&'e Value> = vec![event];
     for part in attribute.split('.') {
-        at = &at[part];
+        at = at
+            .into_iter()
+            .flat_map(|v| match v {
+                Value::Array(items) => items.iter().map(|i| &i[part]).collect::<Vec<_>>(),
+                other => vec![&other[part]],
+            })
+            .collect();
     }
-    Box::new(at.as_str().into_iter())
+    Box::new(at.into_iter().flat_map(|v| match v {
+        Value::Array(items) => items.iter().filter_map(Value::as_str).collect::<Vec<_>>(),
+        other => other.as_str().into_iter().collect(),
+    }))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -255,8 +266,8 @@ mod tests {
                    "actor": {"id": "u1", "alternateId": "Ann@Example.com"}, "target": [{"id": "u1"}, {"id": "demo"}],
                    "client": {"ipAddress": "10.0.0.1"}, "transaction": {"id": "f1"}}),
             json!({"eventType": "user.authentication.verify", "severity": "WARN", "outcome": {"result": "FAILURE"},
-                   "actor": {"id": "unknown", "alternateId": "bob@corp.example"}, "target": [{"id": "shop"}],
-                   "client": {"ipAddress": "192.0.2.7"}, "transaction": {"id": null}}),
+                   "actor": {"id": "unknown", "alternateId": "bob@corp.example"}, "target": [{"id": "shop", "type": "AppInstance", "alternateId": "shop"}],
+                   "client": {"ipAddress": "192.0.2.7"}, "request": {"ipChain": [{"ip": "192.0.2.7"}, {"ip": "10.9.9.9"}]}, "transaction": {"id": null}}),
         ];
         let actual = match Filter::parse(filter) {
             Ok(f) => events.iter().map(|e| if f.matches(e) { "match" } else { "-" }).collect::<Vec<_>>().join(" "),
@@ -272,6 +283,8 @@ mod tests {
         check(r#"actor.alternateId co "EXAMPLE""#, expect!["match match"]);
         check(r#"actor.alternateId eq "ann@example.com""#, expect!["match -"]);
         check(r#"target.id eq "demo""#, expect!["match -"]);
+        check(r#"target.type eq "AppInstance""#, expect!["- match"]);
+        check(r#"request.ipChain.ip eq "10.9.9.9""#, expect!["- match"]);
         check(r#"client.ipAddress sw "192.0.2.""#, expect!["- match"]);
         check(r#"transaction.id eq "f1""#, expect!["match -"]);
         check(r#"severity eq "warn""#, expect!["- match"]);
@@ -293,7 +306,7 @@ mod tests {
         check(
             r#"password eq "x""#,
             expect![[
-                r#"filter: at character 0: unknown attribute "password"; one of eventType, outcome.result, actor.id, actor.alternateId, target.id, severity, client.ipAddress, transaction.id"#
+                r#"filter: at character 0: unknown attribute "password"; one of eventType, outcome.result, actor.id, actor.alternateId, target.id, target.type, target.alternateId, severity, client.ipAddress, request.ipChain.ip, transaction.id, outcome.reason, displayMessage"#
             ]],
         );
         check(r#"eventType eq "x"#, expect!["filter: at character 13: a string that never ends"]);

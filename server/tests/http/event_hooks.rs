@@ -231,3 +231,118 @@ fn the_example_receivers_verify_a_signature_in_node_and_python() {
         }
     }
 }
+
+/// A use case's event hooks (with its `[lockout]` and `[rate_limits]`) from
+/// `examples/use-cases/`, pointed at `url` and a test secret.
+fn use_case(file: &str, url: &str, dir: &tempfile::TempDir) -> String {
+    let text = std::fs::read_to_string(repo().join("examples/use-cases").join(file)).unwrap();
+    let mut doc: toml::Table = text.parse().unwrap();
+    let mut hooks = doc.remove("hooks").expect("a use case with hooks");
+    for hook in hooks["events"].as_array_mut().unwrap() {
+        hook["url"] = url.into();
+        hook["secret"] = toml::Value::Table(toml::Table::from_iter([("file".to_owned(), secret_file(dir).into())]));
+    }
+    let mut extra = toml::Table::from_iter([("hooks".to_owned(), hooks)]);
+    for table in ["lockout", "rate_limits"] {
+        if let Some(v) = doc.remove(table) {
+            extra.insert(table.to_owned(), v);
+        }
+    }
+    toml::to_string(&extra).unwrap()
+}
+
+/// Every event the receiver got, in order.
+fn received(receiver: &Receiver) -> Vec<Value> {
+    receiver
+        .deliveries()
+        .iter()
+        .flat_map(|(_, body)| {
+            serde_json::from_str::<Value>(body).unwrap()["data"]["events"].as_array().unwrap().clone()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn use_case_push_each_new_registration_to_a_marketing_system() {
+    let (receiver, url) = Receiver::start(204).await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = &TestServer::with(&use_case("hook-marketing.toml", &url, &dir), None).await;
+    passway_server::hooks::worker::spawn(&server.app);
+    server.register("ada@example.com", "Ada").await;
+    server.sign_in("ada@example.com").await; // a sign-in is not a registration
+    server.register("bob@example.com", "Bob").await;
+    until(server, "two registrations", async || received(&receiver).len() >= 2).await;
+    let events = received(&receiver);
+    let who: Vec<(&str, &str)> = events
+        .iter()
+        .map(|e| (e["eventType"].as_str().unwrap(), e["target"][0]["alternateId"].as_str().unwrap()))
+        .collect();
+    assert_eq!(who, [("user.registration.create", "ada@example.com"), ("user.registration.create", "bob@example.com")]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn use_case_alert_on_call_on_lockouts_and_floods() {
+    let (receiver, url) = Receiver::start(204).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut extra = use_case("hook-on-call.toml", &url, &dir);
+    extra = extra.replace("[rate_limits]\n", "[rate_limits]\ntrusted_proxies = [\"0.0.0.0/32\"]\n");
+    let server = &TestServer::with(&extra, None).await;
+    passway_server::hooks::worker::spawn(&server.app);
+    // A flood of flows from one address…
+    for _ in 0..6 {
+        let req = axum::http::Request::post("/api/v1/flows")
+            .header("content-type", "application/json")
+            .header("x-forwarded-for", "198.51.100.7")
+            .body(axum::body::Body::from(
+                json!({"client_id": "shop", "redirect_uri": REDIRECT, "code_challenge": CHALLENGE, "code_challenge_method": "S256"})
+                    .to_string(),
+            ))
+            .unwrap();
+        server.send(req).await;
+    }
+    // …and wrong codes for one address, until it locks (three, in this use case).
+    for _ in 0..3 {
+        let flow = server.start().await;
+        let flow = server.submit(&flow, "identify", json!({ "identifier": "ada@example.com" })).await.flow();
+        let (code, _) = server.mailed("ada@example.com").await;
+        let wrong = if code == "000000" { "111111" } else { "000000" };
+        server.submit(&flow, "challenge-authenticator", json!({ "code": wrong })).await;
+    }
+    until(server, "two alerts", async || received(&receiver).len() >= 2).await;
+    let events = received(&receiver);
+    let alerts: Vec<&str> = events.iter().map(|e| e["eventType"].as_str().unwrap()).collect();
+    assert_eq!(alerts, ["security.request.blocked", "user.account.lock"], "{events:?}");
+    assert_eq!(events[0]["client"]["ipAddress"], "198.51.100.7");
+    assert_eq!(events[1]["actor"]["alternateId"], "ada@example.com");
+    assert_eq!(events[1]["severity"], "WARN");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn use_case_send_a_welcome_email_from_your_own_system() {
+    let (receiver, url) = Receiver::start(204).await;
+    let dir = tempfile::tempdir().unwrap();
+    let extra = format!(
+        "{}\n[[apps]]\nclient_id = \"intranet\"\nname = \"Intranet\"\nredirect_uris = [\"{REDIRECT}\"]\n",
+        use_case("hook-welcome-email.toml", &url, &dir)
+    );
+    let server = &TestServer::with(&extra, None).await;
+    passway_server::hooks::worker::spawn(&server.app);
+    // A sign-up to the intranet gets no welcome from the shop (the hook's filter)…
+    let flow = server.start_with(json!({ "client_id": "intranet" })).await;
+    let flow = server.submit(&flow, "identify", json!({ "identifier": "eve@example.com" })).await.flow();
+    let (code, _) = server.mailed("eve@example.com").await;
+    let flow = server.submit(&flow, "challenge-authenticator", json!({ "code": code })).await.flow();
+    server.submit(&flow, "enroll-profile", json!({ "email": "eve@example.com", "given_name": "Eve" })).await;
+    // …a sign-up to the shop does.
+    server.register("ada@example.com", "Ada").await;
+    until(server, "a welcome", async || !received(&receiver).is_empty()).await;
+    for _ in 0..5 {
+        server.advance(1);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let events = received(&receiver);
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["eventType"], "user.lifecycle.create");
+    assert_eq!(events[0]["target"][0]["alternateId"], "ada@example.com");
+    assert!(events[0]["target"].as_array().unwrap().iter().any(|t| t["id"] == "shop"));
+}
