@@ -17,6 +17,7 @@ pub mod hooks;
 pub mod html;
 pub mod http;
 pub mod i18n;
+pub mod import;
 pub mod journey;
 pub mod limits;
 pub mod mail;

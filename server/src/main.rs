@@ -77,6 +77,11 @@ enum Command {
         #[command(subcommand)]
         action: HooksAction,
     },
+    /// Accounts: import them from another system.
+    Users {
+        #[command(subcommand)]
+        action: UsersAction,
+    },
     /// Sign-on policies.
     Policy {
         #[command(subcommand)]
@@ -120,6 +125,14 @@ enum PolicyAction {
         #[arg(long)]
         risk: Option<String>,
     },
+}
+
+#[derive(Subcommand)]
+enum UsersAction {
+    /// Create accounts from a file of JSON lines: {"email", "profile", "password_hash"}.
+    /// Without password_hash, the first sign-in with a password asks the
+    /// password_import inline hook, then stores Passway's own hash.
+    Import { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -184,6 +197,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             logs(&cli.config, &since, filter.as_deref(), q.as_deref(), follow, json).await
         }
         Command::Hooks { action } => hooks(&cli.config, action).await,
+        Command::Users { action: UsersAction::Import { file } } => {
+            let config = Config::load(&cli.config)?;
+            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let store = passway_server::store::open(&config.store_url).await?;
+            let now = passway_server::clock::Clock::System.now();
+            let summary = passway_server::import::import(
+                store.as_ref(),
+                &config.engine.profile,
+                &text,
+                now,
+                &mut passway_server::crypto::SystemEntropy,
+            )
+            .await?;
+            println!("{} account(s) created", summary.created);
+            for email in summary.skipped {
+                println!("{email}: already has an account, left as it is");
+            }
+            Ok(())
+        }
         Command::Policy {
             action:
                 PolicyAction::Explain {
@@ -307,6 +339,17 @@ async fn hooks(path: &std::path::Path, action: HooksAction) -> anyhow::Result<()
                     print!(" next_attempt={}", s.next_attempt_at.rfc3339());
                 }
                 println!();
+            }
+            for hook in &config.hooks.inline {
+                let apps = hook.apps.as_ref().map_or("every app".to_owned(), |a| a.join(", "));
+                println!(
+                    "{} {} inline {} on_failure={} timeout={}s apps: {apps}",
+                    hook.name,
+                    hook.url,
+                    hook.point.name(),
+                    hook.on_failure.name(),
+                    hook.timeout.as_secs()
+                );
             }
             Ok(())
         }

@@ -53,6 +53,7 @@ pub trait Authenticator {
 }
 
 /// What a verification may use besides the challenge and the answer.
+#[derive(Clone, Copy)]
 pub struct VerifyContext<'a> {
     pub flow_id: &'a str,
     pub now: Timestamp,

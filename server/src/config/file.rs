@@ -66,7 +66,26 @@ pub struct Hooks {
     #[serde(default)]
     pub events: Vec<Spanned<EventHookEntry>>,
     #[serde(default)]
+    pub inline: Vec<Spanned<InlineHookEntry>>,
+    #[serde(default)]
     pub allow_link_local: bool,
+}
+
+/// `[[hooks.inline]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InlineHookEntry {
+    pub name: Spanned<String>,
+    /// The hook point: `registration`, `progressive_profile`, `sign_in`,
+    /// `password_import` or `token`.
+    #[serde(rename = "type")]
+    pub point: Spanned<String>,
+    pub url: Spanned<String>,
+    pub secret: Spanned<toml::Value>,
+    pub on_failure: Spanned<String>,
+    pub timeout_seconds: Option<Spanned<u32>>,
+    /// The apps (client ids) that call it; every app when absent.
+    pub apps: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// `[[hooks.events]]`.

@@ -88,6 +88,8 @@ pub struct App {
     pub sign_on: SignOnPolicy,
     /// Profile attributes the app asks for once signed in, when the profile lacks them.
     pub profile_update: Vec<AppAttribute>,
+    /// The inline hooks it calls, by point (`[[hooks.inline]]`).
+    pub inline_hooks: crate::engine::hook::InlineHooks,
     /// When the app is an API (resource server): its identifier, the `aud` of access
     /// tokens for it. Such an app may introspect them.
     pub resource: Option<String>,
@@ -254,6 +256,7 @@ impl Config {
             consent: app.consent,
             sign_on: app.sign_on.clone(),
             profile_update: app.profile_update.clone(),
+            hooks: app.inline_hooks.clone(),
         }
     }
 }

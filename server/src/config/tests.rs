@@ -530,3 +530,68 @@ fn rate_limits_proxies_and_retention() {
     let c = load("dev_mode = true\n[rate_limits]\ntrusted_proxies = [\"127.0.0.1\"]\n").unwrap();
     assert_eq!(c.trusted_proxies.len(), 1, "also accepted in [rate_limits]");
 }
+
+#[test]
+fn hooks_are_refused_with_file_line_and_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("hook.secret");
+    std::fs::write(&secret, crate::hooks::signature::new_secret()).unwrap();
+    let secret = format!("{{ file = \"{}\" }}", secret.display());
+    let event = |url: &str, events: &str, secret: &str| {
+        format!("[[hooks.events]]\nname = \"siem\"\nurl = \"{url}\"\nevents = [{events}]\nsecret = {secret}\n")
+    };
+    let inline = |name: &str, point: &str, url: &str, on_failure: &str, more: &str| {
+        format!(
+            "[[hooks.inline]]\nname = \"{name}\"\ntype = \"{point}\"\nurl = \"{url}\"\nsecret = {secret}\non_failure = \"{on_failure}\"\n{more}"
+        )
+    };
+    let ok = event("https://siem.example/in", "\"user.session.start\"", &secret);
+    let dev = format!("dev_mode = true\n{APP}");
+    assert_eq!(load(&format!("{dev}{ok}")).unwrap().hooks.events.len(), 1);
+    check_err(
+        &format!("{dev}{}", event("https://siem.example/in", "\"user.session.start\"", "\"whsec_abc\"")),
+        "DIR/passway.toml:10:10: hooks.events[0].secret: a secret may not be written in the config: write { env = \"NAME\" } or { file = \"PATH\" } and keep the secret there",
+    );
+    check_err(
+        &format!("{dev}{}", event("https://siem.example/in", "\"user.sesion.start\"", &secret)),
+        "DIR/passway.toml:9:11: hooks.events[0].events: unknown event type \"user.sesion.start\" (the README lists them, under \"The system log\")",
+    );
+    check_err(
+        &format!("{dev}{}", event("http://siem.example/in", "\"user.session.start\"", &secret)),
+        "DIR/passway.toml:8:7: hooks.events[0].url: plain http is only for loopback addresses in dev mode: use https",
+    );
+
+    let registration = inline("signup-check", "registration", "https://crm.example/check", "deny", "");
+    let c = load(&format!("{dev}{registration}")).unwrap();
+    let rule = &c.app("shop").unwrap().inline_hooks[&crate::engine::hook::HookPoint::Registration];
+    assert_eq!((rule.name.as_str(), rule.on_failure), ("signup-check", crate::engine::hook::OnFailure::Deny));
+    assert_eq!(c.hooks.inline[0].timeout, std::time::Duration::from_secs(3), "3 s unless configured");
+    check_err(
+        &format!("{dev}{}", inline("x", "pre-registration", "https://crm.example/check", "deny", "")),
+        "DIR/passway.toml:8:8: hooks.inline[0].type: unknown hook point \"pre-registration\": expected one of registration, progressive_profile, sign_in, password_import, token",
+    );
+    check_err(
+        &format!("{dev}{}", inline("x", "registration", "http://crm.example/check", "deny", "")),
+        "DIR/passway.toml:9:7: hooks.inline[0].url: plain http is only for loopback addresses in dev mode: use https",
+    );
+    check_err(
+        &format!("{dev}{}", inline("x", "registration", "https://crm.example/check", "maybe", "")),
+        "DIR/passway.toml:11:14: hooks.inline[0].on_failure: expected \"allow\" or \"deny\", found \"maybe\"",
+    );
+    check_err(
+        &format!("{dev}{}", inline("x", "password_import", "https://old.example/check", "allow", "")),
+        "DIR/passway.toml:11:14: hooks.inline[0].on_failure: a password import hook that fails cannot let a password in: write on_failure = \"deny\"",
+    );
+    check_err(
+        &format!("{dev}{}", inline("x", "registration", "https://crm.example/check", "deny", "timeout_seconds = 60\n")),
+        "DIR/passway.toml:12:19: hooks.inline[0].timeout_seconds: expected 1 to 10, found 60",
+    );
+    check_err(
+        &format!("{dev}{}", inline("x", "registration", "https://crm.example/check", "deny", "apps = [\"shpo\"]\n")),
+        "DIR/passway.toml:12:9: hooks.inline[0].apps: no app has client_id \"shpo\"",
+    );
+    check_err(
+        &format!("{dev}{registration}{}", inline("other", "registration", "https://crm.example/b", "allow", "")),
+        "DIR/passway.toml:13:8: hooks.inline[1]: the app \"shop\" already calls \"signup-check\" as its registration hook: one hook per point and app",
+    );
+}

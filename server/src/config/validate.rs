@@ -187,6 +187,12 @@ pub fn validate(text: &str, path: &Path) -> Result<Config, ConfigError> {
     let trusted_proxies = super::limits::trusted_proxies(&c, &file)?;
     let events_retention = super::limits::events_retention(&c, &file.events)?;
     let hooks = super::hooks::hooks(&c, &file.hooks, path, file.dev_mode)?;
+    let client_ids: Vec<String> = apps.keys().cloned().collect();
+    for (client_id, points) in super::hooks::app_hooks(&c, &file.hooks, &hooks.inline, &client_ids)? {
+        if let Some(app) = apps.get_mut(&client_id) {
+            app.inline_hooks = points;
+        }
+    }
 
     Ok(Config {
         admin_tokens,
@@ -718,6 +724,7 @@ fn app(
         require_pkce,
         sign_on: SignOnPolicy::default(),
         profile_update: vec![],
+        inline_hooks: Default::default(),
         client_id: id.clone(),
         name: a.name.clone().unwrap_or_else(|| id.clone()),
         brand,

@@ -7,6 +7,7 @@ use passway_protocol::{Intent, Submission, names};
 
 use super::ceremony::CeremonyFailure;
 use super::ceremony::{self, CeremonyKind, CeremonyOutcome};
+use super::hook::{self, Commands, Decision, HookPoint};
 use super::{
     Challenge, Effect, Env, EventType, Flow, LinkReply, LogEntry, LogOutcome, Notice, Outcome, OutgoingEmail, Proof,
     Reply,
@@ -126,7 +127,10 @@ pub(super) fn submit_answer(mut flow: Flow, values: &Submission, world: &World, 
         attempt: world.attempt,
         totp: world.totp.as_ref(),
     };
-    let verdict = challenge.verify(values, &ctx);
+    let (verdict, imported) = match (&challenge, world.password.as_deref()) {
+        (Challenge::Password(_), Some(hook::IMPORT)) => import_password(&flow, values, world, env, &ctx),
+        _ => (challenge.verify(values, &ctx), vec![]),
+    };
     let kind = challenge.kind();
     let locks_out = challenge.locks_out();
     let field = challenge.answer_fields().first().map(|f| f.name.clone()).unwrap_or_default();
@@ -151,7 +155,7 @@ pub(super) fn submit_answer(mut flow: Flow, values: &Submission, world: &World, 
             }
             flow.step = Step::Challenge(challenge);
             let mut out = after_proof(flow, kind, world, env);
-            out.effects.splice(0..0, used.into_iter().chain(logged));
+            out.effects.splice(0..0, imported.into_iter().chain(used).chain(logged));
             out
         }
         Verdict::Retry { key, params, failed_attempt } => {
@@ -162,6 +166,7 @@ pub(super) fn submit_answer(mut flow: Flow, values: &Submission, world: &World, 
             notice.params = params;
             let mut out = Outcome::invalid(flow, names::CHALLENGE_AUTHENTICATOR, values, vec![notice]);
             out.effects.extend(renewed.map(Effect::BeginCeremony));
+            out.effects.extend(imported);
             if failed_attempt {
                 let reason = match &world.ceremony {
                     Some(CeremonyOutcome::Failed(failure)) => failure.reason(),
@@ -205,6 +210,53 @@ pub(super) fn submit_answer(mut flow: Flow, values: &Submission, world: &World, 
             out
         }
     }
+}
+
+/// A password answer for an account migrated without a password hash: the
+/// `password_import` hook asks the old system. A password it verifies is stored as
+/// argon2id (so the hook is never asked again for this account); the effects are that
+/// and the call's log entry. No hook, or a hook that fails, verifies nothing.
+fn import_password(
+    flow: &Flow,
+    values: &Submission,
+    world: &World,
+    env: &mut Env<'_>,
+    ctx: &VerifyContext<'_>,
+) -> (Verdict, Vec<Effect>) {
+    let typed = text_of(values, "password");
+    let (Some(rule), Some(user)) = (env.app.hooks.get(&HookPoint::PasswordImport), &world.user) else {
+        return (password_verdict(ctx, values), vec![]);
+    };
+    if typed.is_empty() || ctx.attempt.minutes_locked(env.now).is_some() {
+        return (password_verdict(ctx, values), vec![]);
+    }
+    let (decision, entry) =
+        hook::decide(rule, HookPoint::PasswordImport, world.hook.as_ref(), &flow.requester.locale, |c| {
+            match c.verified {
+                Some(_) => Ok(()),
+                None => Err("no password.verified command".into()),
+            }
+        });
+    let logged = Effect::Log(entry.actor(user.id.clone(), user.email.clone()));
+    match decision {
+        Decision::Allow(Commands { verified: Some(true), .. }) => {
+            let hash = password::hash(typed, env.settings.passwords.cost, env.rng);
+            (Verdict::Proven, vec![Effect::SetPassword { user_id: user.id.clone(), hash, at: env.now }, logged])
+        }
+        Decision::Allow(_) => {
+            (Verdict::Retry { key: "password.error.wrong", params: vec![], failed_attempt: true }, vec![logged])
+        }
+        Decision::Deny(_) => {
+            (Verdict::Retry { key: "hook.unavailable", params: vec![], failed_attempt: false }, vec![logged])
+        }
+    }
+}
+
+/// The password authenticator's own verdict (with no hash to check: the decoy's work,
+/// and "wrong"), for answers the import hook is not asked about.
+fn password_verdict(ctx: &VerifyContext<'_>, values: &Submission) -> Verdict {
+    let mut challenge = Challenge::Password(PasswordChallenge {});
+    challenge.verify(values, &VerifyContext { password: None, ..*ctx })
 }
 
 /// `select-authenticator-authenticate`: prove it another way.

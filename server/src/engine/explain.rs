@@ -3,6 +3,7 @@
 //! answers every challenge and picks the first thing offered. No store, no clock: the
 //! caller hands in the account (if any), the instant and the randomness.
 
+use super::hook::{self, Commands, HookAnswer, HookPoint, HookReply};
 use passway_protocol::{FieldValue, Intent, Submission, names};
 
 use super::ceremony::CeremonyOutcome;
@@ -172,6 +173,26 @@ pub fn explain(
     for _ in 0..MAX_STEPS {
         let Some((action, ceremony)) = runner.next_action(&q.email, app, &settings, now, keys) else { break };
         runner.world.ceremony = ceremony;
+        // Where the journey would call an inline hook, say so; the dry run takes its
+        // answer as "allow", with the question's risk for a sign-in context hook.
+        runner.world.hook = hook::due(&runner.flow, &action, &runner.world, app, &settings, now).map(|call| {
+            let asked: Vec<&str> =
+                call.data.as_object().map(|o| o.keys().map(|k| k.as_str()).collect()).unwrap_or_default();
+            let risk = (call.point == HookPoint::SignIn).then_some(q.risk);
+            runner.lines.push(format!(
+                "→ calls the {} inline hook {:?} with {} (the dry run takes its answer as allow{})",
+                call.point.name(),
+                call.hook,
+                asked.join(", "),
+                risk.map(|r| format!(", risk {}", r.name())).unwrap_or_default()
+            ));
+            HookAnswer {
+                hook: call.hook,
+                point: call.point,
+                took_ms: 0,
+                reply: HookReply::Answered(Commands { risk, ..Commands::default() }),
+            }
+        });
         let mut env = Env { now, rng, keys, app, settings: &settings };
         match super::step(&runner.flow, action, &runner.world, &mut env) {
             Ok(out) => {
@@ -191,6 +212,12 @@ pub fn explain(
                 break;
             }
         }
+    }
+    if let (Some(rule), Reply::Success { .. }) = (app.hooks.get(&HookPoint::Token), &outcome.reply) {
+        runner.lines.push(format!(
+            "→ the token endpoint calls the token inline hook {:?} with app, request, user, scope, amr (claims it may add)",
+            rule.name
+        ));
     }
     let result = match (&runner.flow.step, &outcome.reply) {
         (Step::Completed, Reply::Success { .. }) => "allowed",

@@ -10,6 +10,7 @@
 use passway_protocol::{Intent, Submission, names};
 
 use super::ceremony::{self, CeremonyKind, CeremonyOutcome};
+use super::hook::{self, Decision, HookPoint};
 use super::{AppSettings, Effect, Env, EventType, Flow, LogEntry, LogOutcome, Notice, Outcome, Step, Subject, World};
 use super::{challenge, methods, text_of, validate};
 use crate::authenticators::AuthenticatorKind;
@@ -21,8 +22,52 @@ pub(super) fn submit(mut flow: Flow, values: &Submission, world: &World, env: &m
         Ok(email) => email,
         Err(key) => return Outcome::invalid(flow, names::IDENTIFY, values, vec![Notice::error(key).on("identifier")]),
     };
+    // A sign-in context hook says how risky this request is (for the sign-on policy), or
+    // refuses it.
+    let hook_log = match sign_in_hook(&mut flow, world, env) {
+        Ok(entry) => entry,
+        Err(denied) => return denied.with_form(values),
+    };
     set_subject(&mut flow, email);
     flow.autofill = None;
+    let mut out = identified(flow, world, env);
+    out.effects.extend(hook_log.map(Effect::Log));
+    out
+}
+
+/// A refusal by a sign-in context hook: the identify step again, with its message.
+struct Denied(Box<Outcome>);
+
+impl Denied {
+    fn with_form(self, values: &Submission) -> Outcome {
+        Outcome { echo: Some((names::IDENTIFY, values.clone())), ..*self.0 }
+    }
+}
+
+/// Asks the app's sign-in context hook's answer (if it has one): sets the request's
+/// risk, or refuses. Returns the call's log entry.
+fn sign_in_hook(flow: &mut Flow, world: &World, env: &mut Env<'_>) -> Result<Option<LogEntry>, Denied> {
+    let Some(rule) = env.app.hooks.get(&HookPoint::SignIn) else { return Ok(None) };
+    let (decision, entry) =
+        hook::decide(rule, HookPoint::SignIn, world.hook.as_ref(), &flow.requester.locale, |_| Ok(()));
+    match decision {
+        Decision::Allow(commands) => {
+            flow.requester.risk = commands.risk.unwrap_or_default();
+            Ok(Some(entry))
+        }
+        Decision::Deny(notice) => {
+            let mut flow = flow.clone();
+            let effects = offer_autofill(&mut flow, env.app, env.rng);
+            let mut out = Outcome::new(flow).notice(notice);
+            out.effects = effects;
+            out.effects.push(Effect::Log(entry));
+            Err(Denied(Box::new(out)))
+        }
+    }
+}
+
+/// The identify step's answer once the email is known (the subject set).
+fn identified(mut flow: Flow, world: &World, env: &mut Env<'_>) -> Outcome {
     // A passkey challenge says the account exists (as in every identifier-first
     // passkey design); a password challenge says nothing: every address gets it.
     if let Some(user) = world.user.as_ref().filter(|_| methods::usable(AuthenticatorKind::Passkey, &flow, world, env)) {
@@ -47,12 +92,17 @@ pub(super) fn submit(mut flow: Flow, values: &Submission, world: &World, env: &m
 pub(super) fn passkey_first(mut flow: Flow, world: &World, env: &mut Env<'_>) -> Outcome {
     match (&world.ceremony, &world.user) {
         (Some(CeremonyOutcome::Asserted { user_id, cred_id, updated }), Some(user)) if user.id == *user_id => {
+            let hook_log = match sign_in_hook(&mut flow, world, env) {
+                Ok(entry) => entry,
+                Err(Denied(out)) => return *out,
+            };
             set_subject(&mut flow, user.email.clone());
             flow.autofill = None;
             flow.authenticators = vec![AuthenticatorKind::Passkey, AuthenticatorKind::Email];
             let used = Effect::PasskeyUsed { cred_id: cred_id.clone(), updated: updated.clone(), at: env.now };
             let mut out = challenge::after_proof(flow, AuthenticatorKind::Passkey, world, env);
             out.effects.insert(0, used);
+            out.effects.extend(hook_log.map(Effect::Log));
             out
         }
         (Some(CeremonyOutcome::Failed(failure)), _) => {

@@ -101,6 +101,9 @@ pub enum Target {
     EventHook {
         name: String,
     },
+    InlineHook {
+        name: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -225,6 +228,8 @@ event_types! {
         "An event hook's deliveries have failed for a day: it is marked failing (deliveries keep being retried, hourly).";
     EventHookRecovered = "event_hook.delivery.recovered",
         "A failing event hook took a delivery again: it is active, and the backlog follows.";
+    InlineHookExecuted = "inline_hook.executed",
+        "An inline hook was called: SUCCESS (its commands were applied), DENY (it refused), or FAILURE (no answer in time, not 2xx, garbage, a command it may not give; the reason says which, and what `on_failure` did), with its duration in `debugContext.durationMs`.";
 }
 
 impl EventType {

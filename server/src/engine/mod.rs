@@ -23,6 +23,7 @@ pub mod explain;
 mod finish;
 mod flow;
 pub mod forms;
+pub mod hook;
 mod identify;
 pub mod log;
 mod methods;
@@ -104,6 +105,8 @@ pub struct World {
     /// How many times that account skipped enrolling each authenticator (loaded for
     /// apps with a skip limit).
     pub skips: std::collections::BTreeMap<crate::authenticators::AuthenticatorKind, u32>,
+    /// The answer of the inline hook the step needs (see [`hook::due`]), as the shell got it.
+    pub hook: Option<hook::HookAnswer>,
 }
 
 /// Something the person (or their mailbox) did.

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use passway_protocol::{Submission, names};
 
 use super::finish::{self, SignIn};
+use super::hook::{self, Decision, HookPoint};
 use super::register;
 use super::{
     Attribute, Effect, Env, EventType, Flow, LogEntry, LogOutcome, Notice, Outcome, Step, Target, User, World,
@@ -43,15 +44,23 @@ pub(super) fn attribute<'e>(
     Some((attr, required))
 }
 
-pub(super) fn submit(mut flow: Flow, values: &Submission, world: &World, env: &mut Env<'_>) -> Outcome {
-    let Step::EnrollProfileUpdate { attributes } = flow.step.clone() else {
+/// The answers in `values` to the attributes being asked for, or the notices of what
+/// is wrong with them.
+pub(super) fn answers(
+    flow: &Flow,
+    values: &Submission,
+    app: &super::AppSettings,
+    settings: &super::EngineSettings,
+    now: super::Timestamp,
+) -> Result<BTreeMap<String, String>, Vec<Notice>> {
+    let Step::EnrollProfileUpdate { attributes } = &flow.step else {
         unreachable!("offered only while asking for profile attributes")
     };
     let mut answers = BTreeMap::new();
     let mut notices = vec![];
-    for name in &attributes {
-        let Some((attr, required)) = attribute(name, env.app, &env.settings.profile) else { continue };
-        match register::check(attr, required, values, env.now) {
+    for name in attributes {
+        let Some((attr, required)) = attribute(name, app, &settings.profile) else { continue };
+        match register::check(attr, required, values, now) {
             Ok(v) if !v.is_empty() => {
                 answers.insert(name.clone(), v);
             }
@@ -59,12 +68,40 @@ pub(super) fn submit(mut flow: Flow, values: &Submission, world: &World, env: &m
             Err(key) => notices.push(Notice::error(key).on(name.clone())),
         }
     }
-    if !notices.is_empty() {
-        return Outcome::invalid(flow, names::ENROLL_PROFILE_UPDATE, values, notices);
+    if notices.is_empty() { Ok(answers) } else { Err(notices) }
+}
+
+pub(super) fn submit(mut flow: Flow, values: &Submission, world: &World, env: &mut Env<'_>) -> Outcome {
+    let mut answers = match answers(&flow, values, env.app, env.settings, env.now) {
+        Ok(a) => a,
+        Err(notices) => return Outcome::invalid(flow, names::ENROLL_PROFILE_UPDATE, values, notices),
+    };
+    // A progressive-profile hook may refuse what was submitted, or change it (only the
+    // attributes being asked for, within the schema).
+    let mut hook_log = None;
+    if let Some(rule) = env.app.hooks.get(&HookPoint::ProgressiveProfile) {
+        let Step::EnrollProfileUpdate { attributes } = &flow.step else { unreachable!("checked by answers") };
+        let allowed: Vec<&Attribute> =
+            attributes.iter().filter_map(|n| attribute(n, env.app, &env.settings.profile).map(|(a, _)| a)).collect();
+        let locale = flow.requester.locale.clone();
+        let (decision, entry) = hook::decide(rule, HookPoint::ProgressiveProfile, world.hook.as_ref(), &locale, |c| {
+            hook::checked_profile(&c.profile, &allowed, env.now)
+        });
+        match decision {
+            Decision::Deny(notice) => {
+                let mut out = Outcome::invalid(flow, names::ENROLL_PROFILE_UPDATE, values, vec![notice]);
+                out.effects.push(Effect::Log(entry));
+                return out;
+            }
+            Decision::Allow(commands) => answers.extend(commands.profile),
+        }
+        hook_log = Some(Effect::Log(entry));
     }
     // Nothing given for optional questions is the same as skipping them.
     if answers.is_empty() {
-        return skip(flow, world, env);
+        let mut out = skip(flow, world, env);
+        out.effects.extend(hook_log);
+        return out;
     }
     flow.profile.extend(answers.clone());
     let user_id = flow.account.clone().expect("the profile is updated after sign-in");
@@ -84,7 +121,7 @@ pub(super) fn submit(mut flow: Flow, values: &Submission, world: &World, env: &m
     );
     let how = how(&flow);
     let mut out = finish::signed_in(flow, how, &world, env);
-    out.effects.splice(0..0, [update, log]);
+    out.effects.splice(0..0, hook_log.into_iter().chain([update, log]));
     out
 }
 

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use passway_protocol::{FieldValue, Intent, Submission, names};
 
+use super::hook::{self, Decision, HookPoint};
 use super::{
     Attribute, AttributeKind, Effect, Env, EventType, Flow, LogEntry, LogOutcome, NewUser, Notice, Outcome, Step,
     Target, World,
@@ -20,12 +21,22 @@ pub(super) fn select(mut flow: Flow) -> Outcome {
     Outcome::new(flow)
 }
 
-pub(super) fn submit(mut flow: Flow, values: &Submission, world: &World, env: &mut Env<'_>) -> Outcome {
+/// The email typed (`None` when the flow proved one already), and the attributes.
+pub(super) type Answers = (Option<String>, BTreeMap<String, String>);
+
+/// The registration answers in `values`: the email (unless this flow proved one
+/// already) and the attributes; or the notices of what is wrong with them.
+pub(super) fn answers(
+    flow: &Flow,
+    values: &Submission,
+    settings: &super::EngineSettings,
+    now: super::Timestamp,
+) -> Result<Answers, Vec<Notice>> {
     let proven = flow.has_proven_subject();
     let mut answers = BTreeMap::new();
     let mut email = None;
     let mut notices = vec![];
-    for attr in env.settings.profile.attributes.iter().filter(|a| a.at_registration) {
+    for attr in settings.profile.attributes.iter().filter(|a| a.at_registration) {
         if attr.name == "email" {
             if !proven {
                 match validate::email(text_of(values, "email")) {
@@ -35,7 +46,7 @@ pub(super) fn submit(mut flow: Flow, values: &Submission, world: &World, env: &m
             }
             continue;
         }
-        match check(attr, attr.required, values, env.now) {
+        match check(attr, attr.required, values, now) {
             Ok(v) if !v.is_empty() => {
                 answers.insert(attr.name.clone(), v);
             }
@@ -43,17 +54,46 @@ pub(super) fn submit(mut flow: Flow, values: &Submission, world: &World, env: &m
             Err(key) => notices.push(Notice::error(key).on(attr.name.clone())),
         }
     }
-    if !notices.is_empty() {
-        return Outcome::invalid(flow, names::ENROLL_PROFILE, values, notices);
+    if notices.is_empty() { Ok((email, answers)) } else { Err(notices) }
+}
+
+pub(super) fn submit(mut flow: Flow, values: &Submission, world: &World, env: &mut Env<'_>) -> Outcome {
+    let proven = flow.has_proven_subject();
+    let (email, mut answers) = match answers(&flow, values, env.settings, env.now) {
+        Ok(a) => a,
+        Err(notices) => return Outcome::invalid(flow, names::ENROLL_PROFILE, values, notices),
+    };
+    // A registration hook may refuse, or change the answers (only registration's own
+    // attributes, within the schema), before anything is sent or made.
+    let mut hook_log = None;
+    if let Some(rule) = env.app.hooks.get(&HookPoint::Registration) {
+        let allowed: Vec<&Attribute> =
+            env.settings.profile.attributes.iter().filter(|a| a.at_registration && a.name != "email").collect();
+        let (decision, entry) =
+            hook::decide(rule, HookPoint::Registration, world.hook.as_ref(), &flow.requester.locale, |c| {
+                hook::checked_profile(&c.profile, &allowed, env.now)
+            });
+        match decision {
+            Decision::Deny(notice) => {
+                let mut out = Outcome::invalid(flow, names::ENROLL_PROFILE, values, vec![notice]);
+                out.effects.push(Effect::Log(entry));
+                return out;
+            }
+            Decision::Allow(commands) => answers.extend(commands.profile),
+        }
+        hook_log = Some(Effect::Log(entry));
     }
     flow.profile = answers;
     flow.intent = Intent::Register;
-    if proven {
-        return challenge::after_proof(flow, crate::authenticators::AuthenticatorKind::Email, world, env);
-    }
-    identify::set_subject(&mut flow, email.expect("validated above"));
-    let purpose = if world.user.is_some() { Purpose::SignIn } else { Purpose::Register };
-    challenge::send(flow, purpose, world, env)
+    let mut out = if proven {
+        challenge::after_proof(flow, crate::authenticators::AuthenticatorKind::Email, world, env)
+    } else {
+        identify::set_subject(&mut flow, email.expect("validated above"));
+        let purpose = if world.user.is_some() { Purpose::SignIn } else { Purpose::Register };
+        challenge::send(flow, purpose, world, env)
+    };
+    out.effects.extend(hook_log);
+    out
 }
 
 /// The submitted value of `attr` (empty when not given and not `required`), or the i18n

@@ -26,6 +26,8 @@ pub struct AppSettings {
     pub sign_on: SignOnPolicy,
     /// Profile attributes this app needs before success (progressive profiling).
     pub profile_update: Vec<AppAttribute>,
+    /// The inline hooks this app calls, by point.
+    pub hooks: super::hook::InlineHooks,
 }
 
 /// A profile attribute an app asks for once signed in, if the profile lacks it.

@@ -156,6 +156,9 @@ fn target(t: &Target) -> Value {
         Target::EventHook { name } => {
             json!({ "id": name, "type": "EventHook", "alternateId": name, "displayName": name })
         }
+        Target::InlineHook { name } => {
+            json!({ "id": name, "type": "InlineHook", "alternateId": name, "displayName": name })
+        }
     }
 }
 

@@ -1,4 +1,5 @@
-//! Event hooks: the system log's events sent to other systems as they occur.
+//! Event hooks: the system log's events sent to other systems as they occur; and
+//! inline hooks, called during a journey (`inline.rs`).
 //!
 //! - `mod.rs`: hooks as configured, and which events each is due (`Subscriptions`,
 //!   pure: it runs where events are recorded, so deliveries are written to the outbox
@@ -10,6 +11,7 @@
 //! - `worker.rs`: verifies each hook once, then delivers its outbox in batches, at least
 //!   once, one instance at a time per hook (a lease), retrying with backoff.
 
+pub mod inline;
 pub mod outbound;
 pub mod signature;
 pub mod worker;
@@ -25,6 +27,8 @@ use crate::events::filter::Filter;
 #[derive(Debug, Clone, Default)]
 pub struct HookConfig {
     pub events: Vec<EventHook>,
+    /// `[[hooks.inline]]` (see `inline.rs`).
+    pub inline: Vec<inline::InlineHook>,
     /// Calls to link-local addresses (cloud metadata services live there) are refused
     /// unless this is set.
     pub allow_link_local: bool,
@@ -111,6 +115,7 @@ mod tests {
                 hook("shop-only", &[EventType::UserSessionStart], Some(r#"target.id eq "shop""#)),
             ],
             allow_link_local: false,
+            inline: vec![],
         };
         let subs = Subscriptions::new(&config);
         let due = |event: Value| subs.due(&event).join(",");

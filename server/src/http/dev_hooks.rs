@@ -5,8 +5,11 @@
 //! - `POST /dev/hooks/inbox` takes a delivery and checks its signature against the
 //!   secret of the configured hook that points here (the last [`KEPT`] are kept, in
 //!   memory: this process only);
-//! - `GET /dev/hooks` shows them, headers, verdict and events; `/dev/hooks/deliveries`
-//!   as JSON.
+//! - `POST /dev/hooks/registration` is the demo's inline registration hook: it refuses
+//!   addresses at `blocked.example` (in English and French) and lets others through; a
+//!   call whose signature does not verify under the hook's secret gets 401;
+//! - `GET /dev/hooks` shows deliveries and calls, headers, verdict and events;
+//!   `/dev/hooks/deliveries` as JSON.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -30,6 +33,10 @@ use crate::html::escape;
 pub const KEPT: usize = 20;
 /// The inbox's path: a hook whose URL ends with it is the one whose secret checks it.
 pub const INBOX: &str = "/dev/hooks/inbox";
+/// The demo registration hook's path (likewise).
+pub const REGISTRATION: &str = "/dev/hooks/registration";
+/// The domain the demo registration hook refuses.
+pub const BLOCKED_DOMAIN: &str = "blocked.example";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Received {
@@ -89,6 +96,40 @@ pub async fn receive(State(app): State<AppState>, headers: HeaderMap, body: Stri
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// `POST /dev/hooks/registration`: the demo's inline registration hook.
+pub async fn registration(State(app): State<AppState>, headers: HeaderMap, body: String) -> Result<Response, AppError> {
+    dev_only(&app)?;
+    let h = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let (id, timestamp, signatures) = (h("webhook-id"), h("webhook-timestamp"), h("webhook-signature"));
+    let now = app.clock.now().unix_seconds();
+    let hook = app.config.hooks.inline.iter().find(|hook| {
+        hook.url.ends_with(REGISTRATION) && signature::verify(&hook.secret, &id, &timestamp, &signatures, &body, now)
+    });
+    let request: Value = serde_json::from_str(&body).unwrap_or(Value::String(body));
+    app.dev_hooks.push(Received {
+        webhook_id: id,
+        webhook_timestamp: timestamp,
+        webhook_signature: signatures,
+        verified: hook.is_some(),
+        hook: hook.map(|h| h.name.clone()),
+        body: request.clone(),
+    });
+    if hook.is_none() {
+        return Ok(StatusCode::UNAUTHORIZED.into_response());
+    }
+    let email = request["data"]["user"]["email"].as_str().unwrap_or_default();
+    let blocked = email.rsplit_once('@').is_some_and(|(_, domain)| domain.eq_ignore_ascii_case(BLOCKED_DOMAIN));
+    Ok(Json(if blocked {
+        json!({ "error": {
+            "message": format!("Addresses at {BLOCKED_DOMAIN} cannot sign up here. Use another email address."),
+            "messages": { "fr": format!("Les adresses {BLOCKED_DOMAIN} ne peuvent pas s'inscrire ici. Utilisez une autre adresse.") },
+        } })
+    } else {
+        json!({ "commands": [{ "type": "allow" }] })
+    })
+    .into_response())
+}
+
 /// `GET /dev/hooks/deliveries`: the deliveries as JSON, newest first.
 pub async fn deliveries(State(app): State<AppState>) -> Result<Json<Vec<Received>>, AppError> {
     dev_only(&app)?;
@@ -102,7 +143,7 @@ pub async fn page(State(app): State<AppState>) -> Result<Response, AppError> {
     let mut body =
         String::from("<div class=\"pw-root\"><div class=\"pw-card\"><h1 class=\"pw-title\">Dev hook inbox</h1>");
     body.push_str(&format!(
-        "<p class=\"pw-subtitle\">Event hook deliveries Passway sent to {INBOX}, newest first (the last {KEPT}, in this process's memory). Reload to see new ones.</p>"
+        "<p class=\"pw-subtitle\">Event hook deliveries Passway sent to {INBOX}, and its calls to the inline registration hook at {REGISTRATION}, newest first (the last {KEPT}, in this process's memory). Reload to see new ones.</p>"
     ));
     let received = app.dev_hooks.list();
     if received.is_empty() {
@@ -112,13 +153,19 @@ pub async fn page(State(app): State<AppState>) -> Result<Response, AppError> {
     }
     for r in &received {
         let events = r.body["data"]["events"].as_array().cloned().unwrap_or_default();
-        let types: Vec<&str> = events.iter().filter_map(|e| e["eventType"].as_str()).collect();
+        let mut types: Vec<&str> = events.iter().filter_map(|e| e["eventType"].as_str()).collect();
+        let what = match r.body["type"].as_str() {
+            Some(inline) => {
+                types = vec![inline];
+                "inline hook call".to_owned()
+            }
+            None => format!("{} event(s)", events.len()),
+        };
         body.push_str(&format!(
-            "<article class=\"pw-message\"><h2 class=\"pw-label\">{verdict} · {n} event(s): {types}</h2>\
+            "<article class=\"pw-message\"><h2 class=\"pw-label\">{verdict} · {what}: {types}</h2>\
              <p class=\"pw-field-error\">webhook-id: {id}<br>webhook-timestamp: {ts}<br>webhook-signature: {sig}</p>\
              <details><summary>Body</summary><pre>{json}</pre></details></article>",
             verdict = if r.verified { "✔ signature verified" } else { "✘ signature NOT verified" },
-            n = events.len(),
             types = escape(&types.join(", ")),
             id = escape(&r.webhook_id),
             ts = escape(&r.webhook_timestamp),

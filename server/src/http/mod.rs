@@ -111,7 +111,8 @@ pub fn router(app: AppState) -> Router {
             .route("/dev/mailbox/messages/{id}/html", get(dev_mailbox::message_html))
             .route("/dev/hooks", get(dev_hooks::page))
             .route("/dev/hooks/deliveries", get(dev_hooks::deliveries))
-            .route(dev_hooks::INBOX, get(dev_hooks::verify).post(dev_hooks::receive));
+            .route(dev_hooks::INBOX, get(dev_hooks::verify).post(dev_hooks::receive))
+            .route(dev_hooks::REGISTRATION, axum::routing::post(dev_hooks::registration));
     }
     if let Some(dir) = &app.config.demo_dir {
         router = router

@@ -337,6 +337,11 @@ async fn run(
         world.attempt = app.store.reserve_attempt(&attempt).await?;
     }
 
+    // An inline hook the step needs is called here, before the engine decides on its answer.
+    if let Some(call) = engine::hook::due(flow, &action, &world, &settings, &app.config.engine, now) {
+        world.hook = Some(crate::hooks::inline::call(app, &call, now).await);
+    }
+
     let hashes = matches!(&action, Action::Submit { remediation, .. } if engine::hashes_password(flow, remediation));
     let out = if hashes {
         // Tens of milliseconds of argon2id: off the async threads, one per core at most,

@@ -122,6 +122,45 @@ pub fn access_token(i: &AccessTokenInput<'_>) -> Value {
     c
 }
 
+/// Claims a token hook may not set: what verifiers rely on (registered JWT and OpenID
+/// claims, the token's own bookkeeping) and what Passway vouches for (the proven email).
+const HOOK_REFUSED: &[&str] = &[
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "iat",
+    "nbf",
+    "jti",
+    "auth_time",
+    "nonce",
+    "acr",
+    "amr",
+    "azp",
+    "sid",
+    "at_hash",
+    "c_hash",
+    "s_hash",
+    "scope",
+    "client_id",
+    "cnf",
+    "typ",
+    "email",
+    "email_verified",
+    FAMILY_CLAIM,
+];
+
+/// Why a token hook may not set the claim `name`, if it may not.
+pub fn refuses_hook_claim(name: &str) -> Option<&'static str> {
+    if HOOK_REFUSED.contains(&name) {
+        Some("is a registered claim: hooks cannot set it")
+    } else if name.is_empty() || name.len() > 100 {
+        Some("is not a claim name")
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

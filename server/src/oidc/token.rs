@@ -147,6 +147,7 @@ mod tests {
             api_scopes: api_scopes.iter().map(|s| s.to_string()).collect(),
             sign_on: Default::default(),
             profile_update: vec![],
+            inline_hooks: Default::default(),
             resource: None,
             audience: None,
             require_pkce: true,

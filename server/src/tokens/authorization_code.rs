@@ -85,6 +85,14 @@ pub(super) async fn exchange(
             expires_at: now.plus(app.config.lifetimes.refresh_token).min(grant.refresh_until.unwrap_or(now)),
         });
     }
+    let (extra, hook_event) =
+        match super::hook::ask(app, caller, client, &grant, "authorization_code", &user, now).await {
+            Ok(asked) => asked,
+            Err((refused, event)) => {
+                app.store.commit(Commit { events: vec![event], ..Commit::default() }).await.map_err(store_error)?;
+                return Err(refused);
+            }
+        };
     let tokens = sign_user_tokens(
         app,
         UserTokens {
@@ -96,8 +104,10 @@ pub(super) async fn exchange(
             refresh_token: refresh,
             with_nonce: true,
             now,
+            extra: &extra,
         },
     );
+    commit.events.extend(hook_event);
     commit.events.push(log(
         app,
         EventType::TokenGrantIdToken,

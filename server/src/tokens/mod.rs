@@ -12,6 +12,7 @@
 mod access;
 mod authorization_code;
 mod client_credentials;
+mod hook;
 mod introspection;
 mod refresh_token;
 mod revocation;
@@ -93,6 +94,8 @@ struct UserTokens<'a> {
     /// Only the answer to the authorization request repeats its `nonce`.
     with_nonce: bool,
     now: Timestamp,
+    /// Claims the app's token hook added.
+    extra: &'a hook::ExtraClaims,
 }
 
 fn sign_user_tokens(app: &AppState, t: UserTokens<'_>) -> TokenResponse {
@@ -112,7 +115,9 @@ fn sign_user_tokens(app: &AppState, t: UserTokens<'_>) -> TokenResponse {
         auth_time: Some(t.grant.auth_time),
         family: Some(t.family),
     };
-    let access_token = keys.sign(alg, t.now, ACCESS_TOKEN_TYP, &claims::access_token(&access));
+    let mut access_claims = claims::access_token(&access);
+    crate::hooks::inline::add_claims(&mut access_claims, &t.extra.access_token);
+    let access_token = keys.sign(alg, t.now, ACCESS_TOKEN_TYP, &access_claims);
     let id = IdTokenInput {
         issuer: &app.issuer,
         grant: t.grant,
@@ -122,7 +127,9 @@ fn sign_user_tokens(app: &AppState, t: UserTokens<'_>) -> TokenResponse {
         access_token: &access_token,
         with_nonce: t.with_nonce,
     };
-    let id_token = keys.sign(alg, t.now, "JWT", &claims::id_token(&id));
+    let mut id_claims = claims::id_token(&id);
+    crate::hooks::inline::add_claims(&mut id_claims, &t.extra.id_token);
+    let id_token = keys.sign(alg, t.now, "JWT", &id_claims);
     TokenResponse {
         access_token,
         token_type: "Bearer".into(),

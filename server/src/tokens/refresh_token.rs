@@ -74,6 +74,13 @@ pub(super) async fn exchange(
         .await
         .map_err(store_error)?
         .ok_or_else(|| OAuthError::invalid_grant("the account no longer exists"))?;
+    let (extra, hook_event) = match super::hook::ask(app, caller, client, &grant, "refresh_token", &user, now).await {
+        Ok(asked) => asked,
+        Err((refused, event)) => {
+            app.store.commit(Commit { events: vec![event], ..Commit::default() }).await.map_err(store_error)?;
+            return Err(refused);
+        }
+    };
     let tokens = sign_user_tokens(
         app,
         UserTokens {
@@ -85,6 +92,7 @@ pub(super) async fn exchange(
             refresh_token: Some(next),
             with_nonce: false,
             now,
+            extra: &extra,
         },
     );
     let event = log(
@@ -97,6 +105,7 @@ pub(super) async fn exchange(
         caller,
         now,
     );
-    app.store.commit(Commit { events: vec![event], ..Commit::default() }).await.map_err(store_error)?;
+    let events = hook_event.into_iter().chain([event]).collect();
+    app.store.commit(Commit { events, ..Commit::default() }).await.map_err(store_error)?;
     Ok(tokens)
 }

@@ -1,6 +1,7 @@
 //! Journey tests: each drives the pure engine through a whole journey and compares a
 //! readable trace with the expected one (`UPDATE_EXPECT=1 cargo test` rewrites them).
 
+mod hooks;
 mod passwords;
 mod profile;
 mod recovery;
@@ -47,6 +48,8 @@ pub(super) struct Journey {
     new_device: Option<bool>,
     /// What the shell would say of another email to the address in play (its share used).
     pub(super) email_wait: Option<Duration>,
+    /// The answers the shell would get from inline hooks, in order (see `hooks.rs`).
+    pub(super) hook_replies: std::collections::VecDeque<crate::engine::hook::HookReply>,
     pub(super) trace: String,
 }
 
@@ -89,6 +92,7 @@ pub(super) fn app(passkeys: bool, enrollments: Enrollments) -> AppSettings {
         consent: false,
         sign_on: Default::default(),
         profile_update: vec![],
+        hooks: Default::default(),
     }
 }
 
@@ -239,6 +243,7 @@ impl Journey {
             mailed: None,
             new_device: place.new_device,
             email_wait: None,
+            hook_replies: Default::default(),
             trace: String::new(),
         };
         if let Some(s) = &session {
@@ -339,7 +344,7 @@ impl Journey {
         };
         let totp = user.as_ref().and_then(|u| self.totps.get(&u.id)).cloned();
         let skips = user.as_ref().and_then(|u| self.skips.get(&u.id)).cloned().unwrap_or_default();
-        let world = World {
+        let mut world = World {
             user,
             passkeys,
             ceremony,
@@ -350,7 +355,15 @@ impl Journey {
             email_wait: self.email_wait,
             totp,
             skips,
+            hook: None,
         };
+        // As the shell does: the inline hook the step needs is called first.
+        if let Some(call) = crate::engine::hook::due(&self.flow, &action, &world, &self.app, &self.settings, self.now) {
+            let reply = self.hook_replies.pop_front().expect("a scripted hook reply");
+            self.trace.push_str(&format!("  hook {} {} asked {}\n", call.point.name(), call.hook, call.data));
+            world.hook =
+                Some(crate::engine::hook::HookAnswer { hook: call.hook, point: call.point, took_ms: 7, reply });
+        }
         let mut env =
             Env { now: self.now, rng: &mut self.rng, keys: &self.keys, app: &self.app, settings: &self.settings };
         match step(&self.flow, action, &world, &mut env) {
@@ -476,6 +489,9 @@ fn describe_effect(e: &Effect) -> String {
         Effect::RememberConsent { user_id, scope, .. } => format!("remember_consent user={user_id} scope={scope:?}"),
         Effect::UpdateProfile { user_id, profile, .. } => format!("update_profile user={user_id} profile={profile:?}"),
         Effect::RememberDevice { user_id, .. } => format!("remember_device user={user_id}"),
+        Effect::Log(l) if l.event_type == crate::engine::EventType::InlineHookExecuted => {
+            format!("log {} {:?} reason={:?}", l.event_type, l.outcome, l.reason.as_deref().unwrap_or(""))
+        }
         Effect::Log(l) => format!("log {} {:?}", l.event_type, l.outcome),
         Effect::BeginCeremony(c) => format!("begin_ceremony {:?}", c.kind).replace("\"", ""),
         Effect::SavePasskey(p) => format!("save_passkey user={} cred={} name={:?}", p.user_id, p.cred_id, p.name),
