@@ -53,7 +53,7 @@ impl Receiver {
 }
 
 /// A `whsec_` secret in a file, as an operator keeps it.
-fn secret_file(dir: &tempfile::TempDir) -> String {
+pub(crate) fn secret_file(dir: &tempfile::TempDir) -> String {
     let path = dir.path().join("hook.secret");
     std::fs::write(&path, format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode([42u8; 32]))).unwrap();
     path.display().to_string()

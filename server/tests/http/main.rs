@@ -7,6 +7,7 @@ mod cors_and_assets;
 mod credentials;
 mod event_hooks;
 mod hardening;
+mod inline_hooks;
 mod interop;
 mod journeys;
 mod oidc;
