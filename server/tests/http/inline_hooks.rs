@@ -503,3 +503,49 @@ async fn hooks_that_fail_follow_on_failure_and_say_why() {
     assert!(!signed_up);
     assert!(logged.starts_with("call failed: connect"), "{logged}");
 }
+
+/// The demo's inline registration hook, served by Passway itself (dev mode): it
+/// refuses `@blocked.example` in the person's language, and its calls show in the dev
+/// hook inbox, verified; a call it cannot verify gets 401.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_refuses_blocked_example_through_its_own_inline_hook() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = secret_file(&dir);
+    // The router also listens on a socket, where its own hook calls reach it.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}{}", listener.local_addr().unwrap(), passway_server::http::dev_hooks::REGISTRATION);
+    let extra = format!(
+        "[[hooks.inline]]\nname = \"demo-registration\"\ntype = \"registration\"\nurl = \"{url}\"\nsecret = {{ file = \"{secret}\" }}\non_failure = \"deny\"\n"
+    );
+    let server = &TestServer::with(&extra, None).await;
+    let app = server.app.clone();
+    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (shutdown, _) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        passway_server::serve::serve(listener, app, shutdown, async move {
+            let _ = stopped.await;
+        })
+        .await
+        .unwrap();
+    });
+    for (locale, expected) in [("en", "cannot sign up here"), ("fr", "ne peuvent pas s'inscrire ici")] {
+        let flow = to_registration(server, "shop", "eve@blocked.example", locale).await;
+        let refused = server.submit(&flow, "enroll-profile", json!({ "given_name": "Eve" })).await.flow();
+        assert!(messages(&refused).contains(expected), "{}", messages(&refused));
+    }
+    assert!(account(server, "eve@blocked.example").await.is_none());
+    server.register("ada@example.com", "Ada").await;
+    assert!(account(server, "ada@example.com").await.is_some());
+
+    let calls = server.get("/dev/hooks/deliveries").await.json();
+    let calls = calls.as_array().unwrap();
+    assert_eq!(calls.len(), 3);
+    assert!(calls.iter().all(|c| c["verified"] == true && c["hook"] == "demo-registration"), "{calls:?}");
+    assert_eq!(calls[0]["body"]["type"], "com.passway.inline.registration");
+    let page = server.get("/dev/hooks").await.text();
+    assert!(page.contains("inline hook call: com.passway.inline.registration"), "{page}");
+
+    let forged =
+        server.post_json("/dev/hooks/registration", &json!({ "data": { "user": { "email": "x@example.com" } } })).await;
+    assert_eq!(forged.status.as_u16(), 401);
+}
