@@ -12,6 +12,9 @@
 //! - `enumeration`: the same steps for a known and an unknown address — identify, and
 //!   identify-recovery in an app with passwords — to compare their timing.
 //! - `flood`: one address starting flows as fast as it can (most get `429`).
+//! - `signup`: a complete registration of a new address each time: start flow →
+//!   identify → read the code → submit it → the registration form → exchange the code
+//!   (what a registration inline hook and most event hooks see).
 //!
 //! `--spread-ips` sends every iteration from another client address (in
 //! `X-Forwarded-For`, for a server that trusts the bench as its proxy), and
@@ -41,6 +44,7 @@ enum Scenario {
     ClientCredentials,
     Enumeration,
     Flood,
+    Signup,
 }
 
 impl Scenario {
@@ -54,9 +58,10 @@ impl Scenario {
             "client_credentials" => Scenario::ClientCredentials,
             "enumeration" => Scenario::Enumeration,
             "flood" => Scenario::Flood,
+            "signup" => Scenario::Signup,
             other => bail!(
                 "unknown scenario {other:?}: expected email, password, passkey, authorization_code, refresh_token, \
-                 client_credentials, enumeration or flood"
+                 client_credentials, enumeration, flood or signup"
             ),
         })
     }
@@ -71,6 +76,7 @@ impl Scenario {
             Scenario::ClientCredentials => "client_credentials",
             Scenario::Enumeration => "enumeration",
             Scenario::Flood => "flood",
+            Scenario::Signup => "signup",
         }
     }
 
@@ -84,6 +90,7 @@ impl Scenario {
             Scenario::ClientCredentials => &["token: client_credentials"],
             Scenario::Enumeration => &["identify: known", "identify: unknown", "recovery: known", "recovery: unknown"],
             Scenario::Flood => &["start flow (one address)"],
+            Scenario::Signup => &["start flow", "identify", "read code", "submit code", "registration form", "token"],
         }
     }
 
@@ -199,6 +206,8 @@ enum Worker {
     Credentials,
     /// A known account, and how many unknown addresses were tried.
     Enumeration(String, u64),
+    /// The worker's address, and how many sign-ups it made from it.
+    Signup(String, u64),
     /// How many flow starts were refused, counted from the instant given (after the
     /// warm-up).
     Flood(u64, Instant),
@@ -532,7 +541,32 @@ impl Client {
                 Worker::Refresh(tokens["refresh_token"].as_str().context("no refresh_token")?.to_owned())
             }
             Scenario::ClientCredentials => Worker::Credentials,
+            Scenario::Signup => Worker::Signup(email, 0),
         })
+    }
+
+    /// One complete registration of a new address; the duration of each step.
+    async fn sign_up(&self, email: &str) -> Result<Vec<Duration>> {
+        let mut t = vec![Duration::ZERO; 6];
+        let clock = Instant::now();
+        let flow = self.start().await?;
+        t[0] = clock.elapsed();
+        let clock = Instant::now();
+        let flow = self.post_bound(&flow, "identify", json!({ "identifier": email })).await?;
+        t[1] = clock.elapsed();
+        let clock = Instant::now();
+        let code = self.latest_code(email).await?;
+        t[2] = clock.elapsed();
+        let clock = Instant::now();
+        let flow = self.post_bound(&flow, "challenge-authenticator", json!({ "code": code })).await?;
+        t[3] = clock.elapsed();
+        let clock = Instant::now();
+        let done = self.post_bound(&flow, "enroll-profile", json!({ "email": email, "given_name": "Bench" })).await?;
+        t[4] = clock.elapsed();
+        let clock = Instant::now();
+        self.token(&done).await?;
+        t[5] = clock.elapsed();
+        Ok(t)
     }
 
     /// One iteration of the scenario; the duration of each step.
@@ -561,6 +595,11 @@ impl Client {
                 Ok(vec![clock.elapsed()])
             }
             Worker::Password(email) => self.password_sign_in(email).await,
+            Worker::Signup(email, made) => {
+                *made += 1;
+                let new = email.replacen('@', &format!(".new{made}@"), 1);
+                self.sign_up(&new).await
+            }
             Worker::Passkey(key) => self.passkey_sign_in(key).await,
             Worker::Session(session) => {
                 let clock = Instant::now();

@@ -36,6 +36,12 @@ pub fn bench(args: &[String]) -> Result<()> {
 
     let dir = std::env::temp_dir().join(format!("passway-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
+    if args.iter().any(|a| a == "--hooks") {
+        // Only the hooks' cost, on SQLite.
+        let markdown = hooks(&root, &dir, &duration, &concurrency)?;
+        let _ = std::fs::remove_dir_all(&dir);
+        return write_report(&root, &markdown);
+    }
     let store = if postgres {
         let url = std::env::var("PASSWAY_TEST_POSTGRES_URL").context("--postgres needs PASSWAY_TEST_POSTGRES_URL")?;
         reset_postgres_schema(&env, &root, &url)?
@@ -101,17 +107,111 @@ pub fn bench(args: &[String]) -> Result<()> {
     let passkey_load = measure(&root, &base, server.id(), &duration, &concurrency, "passkey", &[]);
     drop(server.stdin.take());
     let _ = server.wait();
-    let _ = std::fs::remove_dir_all(&dir);
     let passkey_load = passkey_load?;
+    let hooks = if postgres { String::new() } else { hooks(&root, &dir, &duration, &concurrency)? };
+    let _ = std::fs::remove_dir_all(&dir);
 
     let mut markdown = render(&load, &password, &passkey_load, &grants, &sizes, postgres, &concurrency);
     markdown.push_str(&render_limits(&limited, &flood, &enumeration, &concurrency));
+    markdown.push_str(&hooks);
+    write_report(&root, &markdown)
+}
+
+fn write_report(root: &Path, markdown: &str) -> Result<()> {
     println!("\n{markdown}");
     let out = root.join("target/bench");
     std::fs::create_dir_all(&out)?;
-    std::fs::write(out.join("results.md"), &markdown)?;
+    std::fs::write(out.join("results.md"), markdown)?;
     eprintln!("written to {}", out.join("results.md").display());
     Ok(())
+}
+
+/// Event types the bench's event hook subscribes to: what a CRM or a SIEM would take
+/// (four to six events per sign-up, two to three per sign-in).
+const HOOKED_EVENTS: &str = r#"["user.registration.create", "user.lifecycle.create", "user.session.start", "user.authentication.verify", "app.oauth2.token.grant.id_token"]"#;
+
+/// Sign-ups and sign-ins without hooks, then with an event hook and a registration
+/// inline hook on a receiver on loopback: the server CPU the hooks add per iteration,
+/// and how fast the events are delivered (during the load, and the backlog's drain).
+fn hooks(root: &Path, dir: &Path, duration: &str, concurrency: &str) -> Result<String> {
+    let receiver = crate::receiver::Receiver::start()?;
+    let secret = dir.join("hook.secret");
+    let made = Command::new(root.join("target/release/passway")).arg("hook-secret").output()?;
+    std::fs::write(&secret, &made.stdout)?;
+    let mut runs = vec![];
+    for (name, extra) in [
+        ("no hooks", String::new()),
+        (
+            "event hook + registration inline hook",
+            format!(
+                "[[hooks.events]]\nname = \"bench-events\"\nurl = \"{url}/events\"\nevents = {HOOKED_EVENTS}\nsecret = {{ file = \"{secret}\" }}\n\
+                 [[hooks.inline]]\nname = \"bench-registration\"\ntype = \"registration\"\nurl = \"{url}/inline\"\nsecret = {{ file = \"{secret}\" }}\non_failure = \"deny\"\n",
+                url = receiver.url,
+                secret = secret.display(),
+            ),
+        ),
+    ] {
+        sh::step(&format!("starting Passway (release, SQLite, rate limits off): {name}"));
+        let config = dir.join(format!("hooks-{}.toml", runs.len()));
+        let store = format!("sqlite://{}/bench-hooks-{}.db", dir.display(), runs.len());
+        std::fs::write(&config, config_text(root, dir, &store) + LIMITS_OFF + &extra)?;
+        let (mut server, base) = start_server(root, &config)?;
+        let pid = server.id();
+        let result = (|| -> Result<_> {
+            let before = (receiver.events(), receiver.started.elapsed().as_secs_f64());
+            let signup = measure(root, &base, pid, duration, concurrency, "signup", &[])?;
+            let email = measure(root, &base, pid, duration, concurrency, "email", &[])?;
+            let after = (receiver.events(), receiver.started.elapsed().as_secs_f64());
+            // The backlog: wait until nothing arrived for 3 s (at most a minute).
+            let mut waited = 0;
+            while !extra.is_empty()
+                && waited < 60
+                && receiver.started.elapsed().as_secs_f64() - receiver.last_delivery() < 3.0
+            {
+                std::thread::sleep(std::time::Duration::from_secs(1));
+                waited += 1;
+            }
+            let drained = (receiver.events(), receiver.last_delivery() - after.1);
+            Ok((signup, email, before, after, drained))
+        })();
+        drop(server.stdin.take());
+        let _ = server.wait();
+        runs.push((name, result?));
+    }
+    let f = |v: &Value| v.as_f64().unwrap_or_default();
+    let mut md = format!(
+        "\n### Hooks: an event hook ({} event types) and a registration inline hook, both on a receiver on loopback (SQLite, {concurrency} concurrent clients)\n\n\
+         | scenario | hooks | per second | server CPU per iteration | p99 |\n|---|---|---|---|---|\n",
+        HOOKED_EVENTS.matches(',').count() + 1
+    );
+    for (scenario, pick) in [("sign-up (new address, registration form)", 0), ("email sign-in", 1)] {
+        let base_cpu = f(&if pick == 0 { &runs[0].1.0 } else { &runs[0].1.1 }["server_cpu_ms_per_iteration"]);
+        for (name, (signup, email, ..)) in &runs {
+            let load = if pick == 0 { signup } else { email };
+            let cpu = f(&load["server_cpu_ms_per_iteration"]);
+            let added =
+                if *name == "no hooks" { String::new() } else { format!(" ({:+.1}%)", (cpu / base_cpu - 1.0) * 100.0) };
+            md.push_str(&format!(
+                "| {scenario} | {name} | {:.0} | {cpu:.3} ms{added} | {:.2} ms |\n",
+                f(&load["per_s"]),
+                f(&load["p99_ms"])
+            ));
+        }
+    }
+    let (_, (signup, email, before, after, drained)) = &runs[1];
+    let load_seconds = after.1 - before.1;
+    let delivered_during = after.0 - before.0;
+    md.push_str(&format!(
+        "\nEvent deliveries: {delivered_during} events delivered during the {load_seconds:.0} s of load ({:.0} events/s, \
+         while the load made {:.0} sign-ups/s and {:.0} sign-ins/s); the backlog was delivered {:.1} s after the load \
+         ended, {} events in all.\n",
+        delivered_during as f64 / load_seconds,
+        f(&signup["per_s"]),
+        f(&email["per_s"]),
+        drained.1.max(0.0),
+        drained.0 - before.0,
+    ));
+    Ok(md)
 }
 
 /// The engine alone: no rate limit (the server says so loudly at start).

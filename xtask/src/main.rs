@@ -11,6 +11,7 @@
 
 mod bench;
 mod fuzz;
+mod receiver;
 mod schemathesis;
 mod sh;
 mod tools;

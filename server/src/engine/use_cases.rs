@@ -22,8 +22,7 @@ fn journey_with(
     session: Option<super::Session>,
     edit: impl FnOnce(&mut AuthRequest),
 ) -> Journey {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/use-cases").join(name);
-    let config = Config::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let config = load(name);
     let app = config.app_settings(config.app(client_id).expect("the use case has the app"));
     Journey::begin_in(place, intent, app, config.engine.clone(), edit, session, &[])
 }
@@ -262,9 +261,22 @@ fn deny_from_outside_a_network_zone() {
 }
 
 /// `passway policy explain` for the use case `name`: the dry run's lines.
-fn check_explain(name: &str, client_id: &str, q: super::explain::Question, expect: expect_test::Expect) {
+/// The use case's configuration; the hook secrets it names (kept next to the file by
+/// those who run it) are made up in a temporary folder.
+fn load(name: &str) -> Config {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/use-cases").join(name);
-    let config = Config::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    let secrets = tempfile::tempdir().unwrap();
+    for line in text.clone().lines().filter(|l| l.starts_with("secret = { file = ")) {
+        let file = secrets.path().join(line.split('"').nth(1).unwrap());
+        std::fs::write(&file, crate::hooks::signature::new_secret()).unwrap();
+        text = text.replace(line, &format!("secret = {{ file = \"{}\" }}", file.display()));
+    }
+    Config::parse(&text, &path).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn check_explain(name: &str, client_id: &str, q: super::explain::Question, expect: expect_test::Expect) {
+    let config = load(name);
     let app = config.app_settings(config.app(client_id).expect("the use case has the app"));
     let keys = crate::crypto::Keyring::from_master(&[1; 32]);
     let mut rng = crate::crypto::entropy::testing::CountingEntropy(0);
@@ -564,4 +576,40 @@ fn require_a_stronger_factor_to_reset_a_password() {
     j.password("u-ada", "correct horse battery staple");
     j.submit("identify-recovery", &[("identifier", "ada@example.com")]).type_mailed_code();
     assert_eq!(j.flow.step, Step::CannotRecover, "{}", j.trace);
+}
+
+#[test]
+fn explain_shows_where_inline_hooks_are_called() {
+    check_explain(
+        "inline-risk-step-up.toml",
+        "bank",
+        super::explain::Question { password: true, risk: crate::policy::RiskLevel::High, ..ada(0) },
+        expect![[r#"
+            context: groups [], address unknown, new device, platform linux, risk high
+            account: u-ada (0 passkey(s), a password)
+            rule "High risk: two factor types" applies: allow with 2 factor type(s)
+            → asks who it is (identify)
+            → calls the sign_in inline hook "risk" with app, identifier, request (the dry run takes its answer as allow, risk high)
+            → challenges the password
+            policy: rule "High risk: two factor types" needs 1 more factor type(s)
+            → challenges the email (magic link or code)
+            → signs in (proven: password, email; acr urn:passway:loa:2fa)
+            outcome: allowed
+        "#]],
+    );
+    check_explain(
+        "inline-crm-tier.toml",
+        "portal",
+        ada(0),
+        expect![[r#"
+        context: groups [], address unknown, new device, platform linux, risk low
+        account: u-ada (0 passkey(s))
+        rule "Default" applies: allow with 1 factor type(s)
+        → asks who it is (identify)
+        → challenges the email (magic link or code)
+        → signs in (proven: email; acr urn:passway:loa:1fa)
+        → the token endpoint calls the token inline hook "crm-tier" with app, request, user, scope, amr (claims it may add)
+        outcome: allowed
+    "#]],
+    );
 }
