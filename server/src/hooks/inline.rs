@@ -61,10 +61,14 @@ pub async fn call(app: &AppState, call: &HookCall, now: Timestamp) -> HookAnswer
                 ("webhook-timestamp", timestamp.to_string()),
                 ("webhook-signature", signature::sign(&hook.secret, &id, timestamp, &body)),
             ];
-            let post = || app.outbound.post(&hook.url, &headers, body.clone(), hook.timeout);
-            let result = match post().await {
-                // Nothing reached the hook: once more, at once.
-                Err(e) if e.is_connect() => post().await,
+            let post = |timeout| app.outbound.post(&hook.url, &headers, body.clone(), timeout);
+            // Nothing reached the hook: once more, at once, within what is left of the
+            // timeout (a person is waiting: the two together never take longer).
+            let result = match post(hook.timeout).await {
+                Err(e) if e.is_connect() => match hook.timeout.checked_sub(started.elapsed()) {
+                    Some(left) if !left.is_zero() => post(left).await,
+                    _ => Err(e),
+                },
                 other => other,
             };
             match result {
