@@ -140,8 +140,9 @@ pub async fn deliveries(State(app): State<AppState>) -> Result<Json<Vec<Received
 pub async fn page(State(app): State<AppState>) -> Result<Response, AppError> {
     dev_only(&app)?;
     let brand = app.brands.get(DEFAULT_BRAND).expect("default brand");
-    let mut body =
-        String::from("<div class=\"pw-root\"><div class=\"pw-card\"><h1 class=\"pw-title\">Dev hook inbox</h1>");
+    let mut body = String::from(
+        "<div class=\"pw-root\"><div class=\"pw-card pw-inbox\"><h1 class=\"pw-title\">Dev hook inbox</h1>",
+    );
     body.push_str(&format!(
         "<p class=\"pw-subtitle\">Event hook deliveries Passway sent to {INBOX}, and its calls to the inline registration hook at {REGISTRATION}, newest first (the last {KEPT}, in this process's memory). Reload to see new ones.</p>"
     ));
@@ -154,7 +155,7 @@ pub async fn page(State(app): State<AppState>) -> Result<Response, AppError> {
     for r in &received {
         let events = r.body["data"]["events"].as_array().cloned().unwrap_or_default();
         let mut types: Vec<&str> = events.iter().filter_map(|e| e["eventType"].as_str()).collect();
-        let what = match r.body["type"].as_str() {
+        let what = match r.body["type"].as_str().filter(|t| t.starts_with("com.passway.inline.")) {
             Some(inline) => {
                 types = vec![inline];
                 "inline hook call".to_owned()
@@ -163,7 +164,7 @@ pub async fn page(State(app): State<AppState>) -> Result<Response, AppError> {
         };
         body.push_str(&format!(
             "<article class=\"pw-message\"><h2 class=\"pw-label\">{verdict} · {what}: {types}</h2>\
-             <p class=\"pw-field-error\">webhook-id: {id}<br>webhook-timestamp: {ts}<br>webhook-signature: {sig}</p>\
+             <p class=\"pw-subtitle\">webhook-id: {id}<br>webhook-timestamp: {ts}<br>webhook-signature: {sig}</p>\
              <details><summary>Body</summary><pre>{json}</pre></details></article>",
             verdict = if r.verified { "✔ signature verified" } else { "✘ signature NOT verified" },
             types = escape(&types.join(", ")),

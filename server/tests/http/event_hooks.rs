@@ -192,7 +192,8 @@ async fn the_dev_hook_inbox_shows_verified_deliveries() {
     assert_eq!(received[0]["hook"], "dev-inbox");
     assert_eq!(received[0]["body"]["data"]["events"][0]["eventType"], "user.session.start");
     let page = server.get("/dev/hooks").await.text();
-    assert!(page.contains("signature verified") && page.contains("user.session.start"), "{page}");
+    assert!(page.contains("signature verified · 1 event(s): user.session.start"), "{page}");
+    assert!(!page.contains("inline hook call"), "a delivery is not an inline call: {page}");
 }
 
 /// The README's receivers (`examples/hooks/verify.{mjs,py}`) accept Passway's signature
