@@ -139,17 +139,20 @@ fn hooks(root: &Path, dir: &Path, duration: &str, concurrency: &str) -> Result<S
     let made = Command::new(root.join("target/release/passway")).arg("hook-secret").output()?;
     std::fs::write(&secret, &made.stdout)?;
     let mut runs = vec![];
+    let event_hook = format!(
+        "[[hooks.events]]\nname = \"bench-events\"\nurl = \"{url}/events\"\nevents = {HOOKED_EVENTS}\nsecret = {{ file = \"{secret}\" }}\n",
+        url = receiver.url,
+        secret = secret.display(),
+    );
+    let inline_hook = format!(
+        "[[hooks.inline]]\nname = \"bench-registration\"\ntype = \"registration\"\nurl = \"{url}/inline\"\nsecret = {{ file = \"{secret}\" }}\non_failure = \"deny\"\n",
+        url = receiver.url,
+        secret = secret.display(),
+    );
     for (name, extra) in [
         ("no hooks", String::new()),
-        (
-            "event hook + registration inline hook",
-            format!(
-                "[[hooks.events]]\nname = \"bench-events\"\nurl = \"{url}/events\"\nevents = {HOOKED_EVENTS}\nsecret = {{ file = \"{secret}\" }}\n\
-                 [[hooks.inline]]\nname = \"bench-registration\"\ntype = \"registration\"\nurl = \"{url}/inline\"\nsecret = {{ file = \"{secret}\" }}\non_failure = \"deny\"\n",
-                url = receiver.url,
-                secret = secret.display(),
-            ),
-        ),
+        ("event hook", event_hook.clone()),
+        ("event hook + registration inline hook", event_hook + &inline_hook),
     ] {
         sh::step(&format!("starting Passway (release, SQLite, rate limits off): {name}"));
         let config = dir.join(format!("hooks-{}.toml", runs.len()));
@@ -198,7 +201,7 @@ fn hooks(root: &Path, dir: &Path, duration: &str, concurrency: &str) -> Result<S
             ));
         }
     }
-    let (_, (signup, email, before, after, drained)) = &runs[1];
+    let (_, (signup, email, before, after, drained)) = &runs[2];
     let load_seconds = after.1 - before.1;
     let delivered_during = after.0 - before.0;
     md.push_str(&format!(
