@@ -49,6 +49,16 @@ fuzz_target!(|data: &[u8]| {
         consent: true,
         sign_on: Default::default(),
         profile_update: vec![],
+        // The registration hook is never answered here: every decision takes its
+        // on_failure path (the journey tests and the HTTP tests answer it).
+        hooks: [(
+            passway_server::engine::hook::HookPoint::Registration,
+            passway_server::engine::hook::HookRule {
+                name: "fuzz".into(),
+                on_failure: passway_server::engine::hook::OnFailure::Allow,
+            },
+        )]
+        .into(),
     };
     let mut rng = Counter(0);
     let mut now = Timestamp::from_unix_seconds(1_800_000_000);
