@@ -217,6 +217,37 @@ pub fn decide(
     }
 }
 
+/// What a profile hook (registration, progressive profile) makes of `answers`: changed
+/// (only the `allowed` attributes, within the schema), or refused — the form again, with
+/// the hook's message. `Ok` carries the call's log effect (none without a hook).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn on_profile(
+    point: HookPoint,
+    flow: &Flow,
+    form: &'static str,
+    values: &Submission,
+    answers: &mut BTreeMap<String, String>,
+    allowed: &[&super::Attribute],
+    world: &World,
+    env: &super::Env<'_>,
+) -> Result<Option<super::Effect>, Box<super::Outcome>> {
+    let Some(rule) = env.app.hooks.get(&point) else { return Ok(None) };
+    let (decision, entry) = decide(rule, point, world.hook.as_ref(), &flow.requester.locale, |c| {
+        checked_profile(&c.profile, allowed, env.now)
+    });
+    match decision {
+        Decision::Deny(notice) => {
+            let mut out = super::Outcome::invalid(flow.clone(), form, values, vec![notice]);
+            out.effects.push(super::Effect::Log(entry));
+            Err(Box::new(out))
+        }
+        Decision::Allow(commands) => {
+            answers.extend(commands.profile);
+            Ok(Some(super::Effect::Log(entry)))
+        }
+    }
+}
+
 /// The hook a step needs answered before it runs, if any (see the module doc). `world`
 /// is what the shell loaded for the step.
 pub fn due(

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use passway_protocol::{Submission, names};
 
 use super::finish::{self, SignIn};
-use super::hook::{self, Decision, HookPoint};
+use super::hook::{self, HookPoint};
 use super::register;
 use super::{
     Attribute, Effect, Env, EventType, Flow, LogEntry, LogOutcome, Notice, Outcome, Step, Target, User, World,
@@ -78,25 +78,22 @@ pub(super) fn submit(mut flow: Flow, values: &Submission, world: &World, env: &m
     };
     // A progressive-profile hook may refuse what was submitted, or change it (only the
     // attributes being asked for, within the schema).
-    let mut hook_log = None;
-    if let Some(rule) = env.app.hooks.get(&HookPoint::ProgressiveProfile) {
-        let Step::EnrollProfileUpdate { attributes } = &flow.step else { unreachable!("checked by answers") };
-        let allowed: Vec<&Attribute> =
-            attributes.iter().filter_map(|n| attribute(n, env.app, &env.settings.profile).map(|(a, _)| a)).collect();
-        let locale = flow.requester.locale.clone();
-        let (decision, entry) = hook::decide(rule, HookPoint::ProgressiveProfile, world.hook.as_ref(), &locale, |c| {
-            hook::checked_profile(&c.profile, &allowed, env.now)
-        });
-        match decision {
-            Decision::Deny(notice) => {
-                let mut out = Outcome::invalid(flow, names::ENROLL_PROFILE_UPDATE, values, vec![notice]);
-                out.effects.push(Effect::Log(entry));
-                return out;
-            }
-            Decision::Allow(commands) => answers.extend(commands.profile),
-        }
-        hook_log = Some(Effect::Log(entry));
-    }
+    let Step::EnrollProfileUpdate { attributes } = &flow.step else { unreachable!("checked by answers") };
+    let allowed: Vec<&Attribute> =
+        attributes.iter().filter_map(|n| attribute(n, env.app, &env.settings.profile).map(|(a, _)| a)).collect();
+    let hook_log = match hook::on_profile(
+        HookPoint::ProgressiveProfile,
+        &flow,
+        names::ENROLL_PROFILE_UPDATE,
+        values,
+        &mut answers,
+        &allowed,
+        world,
+        env,
+    ) {
+        Ok(logged) => logged,
+        Err(refused) => return *refused,
+    };
     // Nothing given for optional questions is the same as skipping them.
     if answers.is_empty() {
         let mut out = skip(flow, world, env);

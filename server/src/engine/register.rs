@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use passway_protocol::{FieldValue, Intent, Submission, names};
 
-use super::hook::{self, Decision, HookPoint};
+use super::hook::{self, HookPoint};
 use super::{
     Attribute, AttributeKind, Effect, Env, EventType, Flow, LogEntry, LogOutcome, NewUser, Notice, Outcome, Step,
     Target, World,
@@ -65,24 +65,21 @@ pub(super) fn submit(mut flow: Flow, values: &Submission, world: &World, env: &m
     };
     // A registration hook may refuse, or change the answers (only registration's own
     // attributes, within the schema), before anything is sent or made.
-    let mut hook_log = None;
-    if let Some(rule) = env.app.hooks.get(&HookPoint::Registration) {
-        let allowed: Vec<&Attribute> =
-            env.settings.profile.attributes.iter().filter(|a| a.at_registration && a.name != "email").collect();
-        let (decision, entry) =
-            hook::decide(rule, HookPoint::Registration, world.hook.as_ref(), &flow.requester.locale, |c| {
-                hook::checked_profile(&c.profile, &allowed, env.now)
-            });
-        match decision {
-            Decision::Deny(notice) => {
-                let mut out = Outcome::invalid(flow, names::ENROLL_PROFILE, values, vec![notice]);
-                out.effects.push(Effect::Log(entry));
-                return out;
-            }
-            Decision::Allow(commands) => answers.extend(commands.profile),
-        }
-        hook_log = Some(Effect::Log(entry));
-    }
+    let allowed: Vec<&Attribute> =
+        env.settings.profile.attributes.iter().filter(|a| a.at_registration && a.name != "email").collect();
+    let hook_log = match hook::on_profile(
+        HookPoint::Registration,
+        &flow,
+        names::ENROLL_PROFILE,
+        values,
+        &mut answers,
+        &allowed,
+        world,
+        env,
+    ) {
+        Ok(logged) => logged,
+        Err(refused) => return *refused,
+    };
     flow.profile = answers;
     flow.intent = Intent::Register;
     let mut out = if proven {

@@ -25,8 +25,8 @@ use super::error::AppError;
 use super::pages::{self, Page};
 use crate::app::AppState;
 use crate::branding::DEFAULT_BRAND;
-use crate::hooks::signature;
 use crate::hooks::worker::CHALLENGE_HEADER;
+use crate::hooks::{Secret, signature};
 use crate::html::escape;
 
 /// Deliveries kept.
@@ -79,42 +79,42 @@ pub async fn verify(State(app): State<AppState>, headers: HeaderMap) -> Result<R
 /// `POST /dev/hooks/inbox`: a delivery.
 pub async fn receive(State(app): State<AppState>, headers: HeaderMap, body: String) -> Result<Response, AppError> {
     dev_only(&app)?;
+    let secrets = app.config.hooks.events.iter().filter(|h| h.url.ends_with(INBOX)).map(|h| (&h.name, &h.secret));
+    keep(&app, &headers, body, secrets);
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Keeps a call in the inbox, with whether its signature is right under one of the
+/// `secrets` of the hooks that point here; returns it.
+fn keep<'h>(
+    app: &AppState,
+    headers: &HeaderMap,
+    body: String,
+    mut secrets: impl Iterator<Item = (&'h String, &'h Secret)>,
+) -> Received {
     let h = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     let (id, timestamp, signatures) = (h("webhook-id"), h("webhook-timestamp"), h("webhook-signature"));
     let now = app.clock.now().unix_seconds();
-    let hook = app.config.hooks.events.iter().find(|hook| {
-        hook.url.ends_with(INBOX) && signature::verify(&hook.secret, &id, &timestamp, &signatures, &body, now)
-    });
-    app.dev_hooks.push(Received {
+    let hook = secrets.find(|(_, secret)| signature::verify(secret, &id, &timestamp, &signatures, &body, now));
+    let received = Received {
         webhook_id: id,
         webhook_timestamp: timestamp,
         webhook_signature: signatures,
         verified: hook.is_some(),
-        hook: hook.map(|h| h.name.clone()),
+        hook: hook.map(|(name, _)| name.clone()),
         body: serde_json::from_str(&body).unwrap_or(Value::String(body)),
-    });
-    Ok(StatusCode::NO_CONTENT.into_response())
+    };
+    app.dev_hooks.push(received.clone());
+    received
 }
 
 /// `POST /dev/hooks/registration`: the demo's inline registration hook.
 pub async fn registration(State(app): State<AppState>, headers: HeaderMap, body: String) -> Result<Response, AppError> {
     dev_only(&app)?;
-    let h = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-    let (id, timestamp, signatures) = (h("webhook-id"), h("webhook-timestamp"), h("webhook-signature"));
-    let now = app.clock.now().unix_seconds();
-    let hook = app.config.hooks.inline.iter().find(|hook| {
-        hook.url.ends_with(REGISTRATION) && signature::verify(&hook.secret, &id, &timestamp, &signatures, &body, now)
-    });
-    let request: Value = serde_json::from_str(&body).unwrap_or(Value::String(body));
-    app.dev_hooks.push(Received {
-        webhook_id: id,
-        webhook_timestamp: timestamp,
-        webhook_signature: signatures,
-        verified: hook.is_some(),
-        hook: hook.map(|h| h.name.clone()),
-        body: request.clone(),
-    });
-    if hook.is_none() {
+    let secrets =
+        app.config.hooks.inline.iter().filter(|h| h.url.ends_with(REGISTRATION)).map(|h| (&h.name, &h.secret));
+    let Received { verified, body: request, .. } = keep(&app, &headers, body, secrets);
+    if !verified {
         return Ok(StatusCode::UNAUTHORIZED.into_response());
     }
     let email = request["data"]["user"]["email"].as_str().unwrap_or_default();
