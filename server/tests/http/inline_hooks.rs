@@ -549,3 +549,60 @@ async fn the_demo_refuses_blocked_example_through_its_own_inline_hook() {
         server.post_json("/dev/hooks/registration", &json!({ "data": { "user": { "email": "x@example.com" } } })).await;
     assert_eq!(forged.status.as_u16(), 401);
 }
+
+/// The token hook is asked again at each refresh, and a hook that refuses ends the
+/// refresh (the token presented is spent; the person signs in again).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_hook_is_asked_at_refresh_too() {
+    let refuse = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let refusing = refuse.clone();
+    let (receiver, url) = Receiver::start(move |call| {
+        if refusing.load(std::sync::atomic::Ordering::SeqCst) {
+            return Answer::Json(json!({ "commands": [{ "type": "deny" }] }));
+        }
+        let tier = if call["data"]["request"]["grantType"] == "refresh_token" { "platinum" } else { "gold" };
+        Answer::Json(json!({ "commands": [{ "type": "claims.set", "value": { "id_token": { "crm_tier": tier } } }] }))
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let (extra, _) = use_case("inline-crm-tier.toml", &url, &dir);
+    let extra = extra.replace(
+        "client_id = \"portal\"",
+        "client_id = \"portal\"\ngrant_types = [\"authorization_code\", \"refresh_token\"]",
+    );
+    let server = &TestServer::with(&extra, None).await;
+    server.register("ada@example.com", "Ada").await;
+    let flow = server.start_with(json!({ "client_id": "portal", "scope": "openid email offline_access" })).await;
+    let flow = server.submit(&flow, "identify", json!({ "identifier": "ada@example.com" })).await.flow();
+    let (code, _) = server.mailed("ada@example.com").await;
+    let done = server.submit(&flow, "challenge-authenticator", json!({ "code": code })).await.flow();
+    let code = done.success.unwrap().code.unwrap();
+    let first = server
+        .post_form(
+            "/oauth2/v1/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT),
+                ("client_id", "portal"),
+                ("code_verifier", VERIFIER),
+            ],
+        )
+        .await
+        .json();
+    assert_eq!(claims(first["id_token"].as_str().unwrap())["crm_tier"], "gold");
+    let refresh = |token: String| async move {
+        server
+            .post_form(
+                "/oauth2/v1/token",
+                &[("grant_type", "refresh_token"), ("refresh_token", &token), ("client_id", "portal")],
+            )
+            .await
+    };
+    let second = refresh(first["refresh_token"].as_str().unwrap().to_owned()).await.json();
+    assert_eq!(claims(second["id_token"].as_str().unwrap())["crm_tier"], "platinum");
+    refuse.store(true, std::sync::atomic::Ordering::SeqCst);
+    let refused = refresh(second["refresh_token"].as_str().unwrap().to_owned()).await;
+    assert_eq!(refused.error(), (400, "access_denied".to_owned()), "{}", refused.text());
+    assert_eq!(receiver.data().len(), 3);
+}
