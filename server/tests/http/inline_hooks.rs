@@ -606,3 +606,61 @@ async fn the_token_hook_is_asked_at_refresh_too() {
     assert_eq!(refused.error(), (400, "access_denied".to_owned()), "{}", refused.text());
     assert_eq!(receiver.data().len(), 3);
 }
+
+/// The README's example receiver (`examples/hooks/registration.mjs`) answers Passway's
+/// own calls — signed now, by the real client — and refuses an unsigned one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_example_registration_hook_in_node_answers_passways_calls() {
+    use std::io::BufRead as _;
+    let dir = tempfile::tempdir().unwrap();
+    let secret = secret_file(&dir);
+    /// Stops the receiver whatever happens to the test.
+    struct Stopped(std::process::Child);
+    impl Drop for Stopped {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut node = Stopped(
+        std::process::Command::new("node")
+            .arg(repo().join("examples/hooks/registration.mjs"))
+            .env("HOOK_SECRET_FILE", &secret)
+            .env("PORT", "0")
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("node"),
+    );
+    let mut line = String::new();
+    std::io::BufReader::new(node.0.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let port = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("{line}")).to_owned();
+    let url = format!("http://127.0.0.1:{port}/");
+    let (extra, _) = use_case("inline-disposable-email.toml", &url, &dir);
+    let server = &TestServer::with(&extra, None).await;
+    let ask = async |email: &str| {
+        let call = passway_server::engine::hook::HookCall {
+            point: passway_server::engine::hook::HookPoint::Registration,
+            hook: "disposable-email".into(),
+            data: json!({ "user": { "email": email }, "profile": { "given_name": "Tim" } }),
+        };
+        passway_server::hooks::inline::call(&server.app, &call, passway_server::clock::Clock::System.now()).await.reply
+    };
+    let refused = ask("tim@mailinator.com").await;
+    let passway_server::engine::hook::HookReply::Answered(commands) = refused else { panic!("{refused:?}") };
+    assert!(commands.deny);
+    assert!(commands.error.unwrap().for_locale("fr").starts_with("Les adresses jetables"));
+    let allowed = ask("tim@example.com").await;
+    assert!(matches!(allowed, passway_server::engine::hook::HookReply::Answered(ref c) if !c.deny), "{allowed:?}");
+    // Signed at the server's (test) clock, years from now: out of the receiver's tolerance.
+    let late = passway_server::hooks::inline::call(
+        &server.app,
+        &passway_server::engine::hook::HookCall {
+            point: passway_server::engine::hook::HookPoint::Registration,
+            hook: "disposable-email".into(),
+            data: json!({ "user": { "email": "tim@example.com" } }),
+        },
+        server.clock.now(),
+    )
+    .await;
+    assert_eq!(late.reply, passway_server::engine::hook::HookReply::Failed("answered HTTP 401".into()));
+}
