@@ -77,6 +77,12 @@ enum Command {
         #[command(subcommand)]
         action: HooksAction,
     },
+    /// Themes: check them on their own (exit 0: fine, 1: problems, listed with
+    /// file:line; 2: could not run).
+    Theme {
+        #[command(subcommand)]
+        action: ThemeAction,
+    },
     /// Accounts: import them from another system.
     Users {
         #[command(subcommand)]
@@ -128,6 +134,13 @@ enum PolicyAction {
 }
 
 #[derive(Subcommand)]
+enum ThemeAction {
+    /// Check every theme of DIR (default: the configuration's `[themes] dir`, or
+    /// ./themes without a configuration): colours and contrast, strings, logo, CSS values.
+    Check { dir: Option<PathBuf> },
+}
+
+#[derive(Subcommand)]
 enum UsersAction {
     /// Create accounts from a file of JSON lines: {"email", "profile", "password_hash"}.
     /// Without password_hash, the first sign-in with a password asks the
@@ -156,12 +169,51 @@ enum KeysAction {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Theme { action: ThemeAction::Check { dir } }) = &cli.command {
+        return theme_check(&cli.config, dir.as_deref());
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("passway: error: {e:#}");
             ExitCode::from(2)
+        }
+    }
+}
+
+/// `passway theme check`: every problem of every theme, then an exit code CI can use.
+fn theme_check(config: &std::path::Path, dir: Option<&std::path::Path>) -> ExitCode {
+    let (dir, catalog) = match dir {
+        Some(d) => (d.to_owned(), passway_server::i18n::Catalog::builtin()),
+        None if config.is_file() => match Config::load(config) {
+            Ok(c) => {
+                let catalog = passway_server::i18n::Catalog::builtin().with_profile_labels(&c.engine.profile);
+                (c.themes_dir, catalog)
+            }
+            Err(e) => {
+                eprintln!("passway: error: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => (PathBuf::from("themes"), passway_server::i18n::Catalog::builtin()),
+    };
+    if !dir.is_dir() {
+        eprintln!("passway: error: {} is not a folder of themes", dir.display());
+        return ExitCode::from(2);
+    }
+    match passway_server::branding::Brands::load(&dir, catalog) {
+        Ok(brands) => {
+            let ids: Vec<&str> = brands.ids().collect();
+            println!("{}: OK ({} themes: {})", dir.display(), ids.len(), ids.join(", "));
+            ExitCode::SUCCESS
+        }
+        Err(problems) => {
+            for p in &problems {
+                println!("{p}");
+            }
+            eprintln!("{} problem(s) in {}", problems.len(), dir.display());
+            ExitCode::from(1)
         }
     }
 }
@@ -197,6 +249,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             logs(&cli.config, &since, filter.as_deref(), q.as_deref(), follow, json).await
         }
         Command::Hooks { action } => hooks(&cli.config, action).await,
+        Command::Theme { .. } => unreachable!("answered in main, with its own exit codes"),
         Command::Users { action: UsersAction::Import { file } } => {
             let config = Config::load(&cli.config)?;
             let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;

@@ -129,3 +129,34 @@ fn logs_prints_the_system_log_one_event_per_line_or_as_json() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("at character"), "{stderr}");
 }
+
+/// `passway theme check`: 0 for good themes, 1 with each problem at file:line, 2 when
+/// there is nothing to check.
+#[test]
+fn theme_check_lists_problems_with_exit_codes_ci_can_use() {
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_passway")).args(args).output().expect("run passway");
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let themes = Path::new(env!("CARGO_MANIFEST_DIR")).join("../themes");
+    let (code, out) = run(&["theme", "check", themes.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("OK (3 themes: acme, default, globex)"), "{out}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let default = dir.path().join("default");
+    std::fs::create_dir_all(&default).unwrap();
+    for entry in std::fs::read_dir(themes.join("default")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), default.join(entry.file_name())).unwrap();
+    }
+    let bad = dir.path().join("bad");
+    std::fs::create_dir_all(&bad).unwrap();
+    std::fs::write(bad.join("theme.toml"), "name = \"Bad\"\n[colors]\nprimry = \"#000000\"\n").unwrap();
+    let (code, out) = run(&["theme", "check", dir.path().to_str().unwrap()]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("bad/theme.toml:3:10: colors.primry: unknown"), "{out}");
+
+    let (code, _) = run(&["theme", "check", dir.path().join("nowhere").to_str().unwrap()]);
+    assert_eq!(code, Some(2));
+}
