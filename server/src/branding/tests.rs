@@ -121,3 +121,56 @@ fn missing_logo_is_reported() {
         ["T/broken/theme.toml:1:8: logo: expected a file name in the theme folder, like \"logo.svg\""]
     );
 }
+
+/// Writes a `broken` brand whose logo is the SVG `svg`, and returns the load errors.
+fn errors_for_svg(svg: &str) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let default = dir.path().join("default");
+    std::fs::create_dir_all(&default).unwrap();
+    for f in ["theme.toml", "logo.svg"] {
+        std::fs::copy(repo_themes().join("default").join(f), default.join(f)).unwrap();
+    }
+    let broken = dir.path().join("broken");
+    std::fs::create_dir_all(&broken).unwrap();
+    std::fs::write(broken.join("theme.toml"), "logo = \"logo.svg\"\n").unwrap();
+    std::fs::write(broken.join("logo.svg"), svg).unwrap();
+    match Brands::load(dir.path(), Catalog::builtin()) {
+        Ok(_) => vec![],
+        Err(es) => es.iter().map(|e| e.to_string().replace(&dir.path().display().to_string(), "T")).collect(),
+    }
+}
+
+/// An SVG logo is served from Passway's own origin: one that could run a script there,
+/// or call out when shown, is refused with the theme's file and line.
+#[test]
+fn a_logo_that_could_run_a_script_or_call_out_is_refused() {
+    let svg = |inner: &str| format!("<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 10 10\">{inner}</svg>");
+    for (inner, why) in [
+        ("<script>alert(document.cookie)</script>", "a <script> element"),
+        ("<SCRIPT xlink:href=\"data:,alert(1)\"/>", "a <script> element"),
+        ("<rect width=\"10\" height=\"10\" onload=\"alert(1)\"/>", "an event handler attribute"),
+        ("<rect width=\"10\" height=\"10\"\n ONCLICK = 'x()'/>", "an event handler attribute"),
+        ("<a href=\"javascript:alert(1)\"><rect/></a>", "a javascript: URL"),
+        ("<image href=\"https://tracker.example/p.png\"/>", "an external reference"),
+        ("<use xlink:href=\"http://evil.example/s.svg#x\"/>", "an external reference"),
+        ("<rect style=\"fill: url(https://evil.example/x)\"/>", "an external reference"),
+        ("<style>@import 'https://evil.example/x.css';</style>", "an @import"),
+        ("<foreignObject><iframe src=\"/\"></iframe></foreignObject>", "a <foreignObject>"),
+    ] {
+        let errors = errors_for_svg(&svg(inner));
+        assert_eq!(errors.len(), 1, "{inner}: {errors:?}");
+        assert!(
+            errors[0].starts_with("T/broken/theme.toml:1:8: logo: logo.svg holds ") && errors[0].contains(why),
+            "{inner}: {}",
+            errors[0]
+        );
+    }
+    let doctype = "<?xml version=\"1.0\"?><!DOCTYPE svg [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><svg>&x;</svg>";
+    assert!(errors_for_svg(doctype)[0].contains("a DOCTYPE"), "{:?}", errors_for_svg(doctype));
+    // What logos are made of stays allowed: gradients, internal references, data images.
+    let fine =
+        svg("<defs><linearGradient id=\"g\"><stop offset=\"0\" stop-color=\"#0b6e4f\"/></linearGradient></defs>\
+         <rect width=\"10\" height=\"10\" fill=\"url(#g)\"/><use href=\"#g\"/>\
+         <image href=\"data:image/png;base64,iVBORw0KGgo=\"/><text font-family=\"Georgia\">Acme</text>");
+    assert_eq!(errors_for_svg(&fine), Vec::<String>::new());
+}

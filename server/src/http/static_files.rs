@@ -73,16 +73,27 @@ pub async fn theme(
     if file == "theme.css" {
         Ok(serve(&brand.css, &headers))
     } else if file == brand.logo_file {
-        Ok(serve(&brand.logo, &headers))
+        Ok(logo(&brand.logo, &headers))
     } else {
         Err(AppError::not_found(format!("brand {:?} has no file {file:?}", brand.id)))
     }
 }
 
+/// A logo, opened on its own, is a document of Passway's origin: it gets a CSP that
+/// runs nothing and loads nothing (its SVG was checked when the theme loaded, too).
+fn logo(asset: &Asset, request: &HeaderMap) -> Response {
+    let mut response = serve(asset, request);
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"),
+    );
+    response
+}
+
 /// `/favicon.ico`: the default brand's logo.
 pub async fn favicon(State(app): State<AppState>, headers: HeaderMap) -> Response {
     match app.brands.get(crate::branding::DEFAULT_BRAND) {
-        Some(brand) => serve(&brand.logo, &headers),
+        Some(brand) => logo(&brand.logo, &headers),
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }

@@ -74,7 +74,12 @@ async fn theme_css_and_logo() {
     assert_eq!(css.status, 200);
     assert!(css.text().contains("--pw-color-primary: #b93c0b;"));
     assert!(css.header("etag").is_some());
-    assert_eq!(s.get("/themes/acme/logo.svg").await.header("content-type"), Some("image/svg+xml"));
+    let logo = s.get("/themes/acme/logo.svg").await;
+    assert_eq!(logo.header("content-type"), Some("image/svg+xml"));
+    // Opened on its own, a logo runs nothing and loads nothing.
+    let csp = logo.header("content-security-policy").unwrap_or_default();
+    assert!(csp.contains("default-src 'none'") && csp.ends_with("sandbox"), "{csp}");
+    assert!(s.get("/favicon.ico").await.header("content-security-policy").is_some_and(|c| c.contains("sandbox")));
     assert_eq!(s.get("/themes/nope/theme.css").await.status, 404);
     assert_eq!(s.get("/themes/acme/../../passway.toml").await.status, 404);
 }
