@@ -1,5 +1,6 @@
 //! Interface text: a catalog per locale shipped with the server (`en` is complete,
-//! others fall back to it key by key), and locale negotiation.
+//! others fall back key by key: a region to its language, then to `en`), and locale
+//! negotiation (a region's own catalog when there is one, else its language's).
 //!
 //! The widget carries no text of its own: every label and message reaches it
 //! resolved, so adding a language or a brand override never touches the widget.
@@ -46,12 +47,14 @@ impl Catalog {
         self
     }
 
-    /// Text for `key` in `locale`, falling back to English.
+    /// Text for `key` in `locale`, falling back key by key to its language, then to
+    /// English: `pt-BR`, then `pt`, then `en`. One missing key never turns the whole
+    /// page into another language.
     pub fn get(&self, locale: &str, key: &str) -> Option<&str> {
-        self.locales
-            .get(locale)
-            .and_then(|l| l.get(key))
-            .or_else(|| self.locales[DEFAULT_LOCALE].get(key))
+        let language = locale.split(['-', '_']).next().unwrap_or(locale);
+        [locale, language, DEFAULT_LOCALE]
+            .into_iter()
+            .find_map(|l| self.locales.get(l).and_then(|texts| texts.get(key)))
             .map(String::as_str)
     }
 
@@ -91,7 +94,12 @@ impl Catalog {
             .collect();
         prefs.sort_by(|a, b| b.0.total_cmp(&a.0));
         for (_, tag) in prefs {
-            let primary = tag.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
+            // The tag itself (`pt-BR`, any case, `_` or `-`), else its language (`pt`).
+            let tag = tag.replace('_', "-");
+            if let Some(locale) = self.locales.keys().find(|l| l.eq_ignore_ascii_case(&tag)) {
+                return Some(locale);
+            }
+            let primary = tag.split('-').next().unwrap_or("").to_ascii_lowercase();
             if let Some((locale, _)) = self.locales.get_key_value(primary.as_str()) {
                 return Some(locale);
             }
@@ -129,6 +137,33 @@ mod tests {
         assert_eq!(c.get("fr", "link.used.title"), Some("This link was already used"));
         assert_eq!(c.get("xx", "action.next"), Some("Next"));
         assert_eq!(c.get("en", "nope"), None);
+    }
+
+    /// A regional catalog (here: profile labels a configuration gives per locale) falls
+    /// back to its language, then to English, key by key.
+    #[test]
+    fn regions_fall_back_to_their_language_then_english() {
+        let mut schema = crate::engine::ProfileSchema::default();
+        let mut city = crate::engine::Attribute {
+            name: "locality".into(),
+            label: "City".into(),
+            ..crate::engine::Attribute::email()
+        };
+        city.labels = [("pt".to_owned(), "Cidade".to_owned())].into();
+        let mut street = crate::engine::Attribute {
+            name: "street".into(),
+            label: "Street".into(),
+            ..crate::engine::Attribute::email()
+        };
+        street.labels = [("pt".to_owned(), "Rua".to_owned()), ("pt-BR".to_owned(), "Logradouro".to_owned())].into();
+        schema.attributes.extend([city.clone(), street.clone()]);
+        let c = Catalog::builtin().with_profile_labels(&schema);
+        assert_eq!(c.negotiate("pt-br, en;q=0.5"), "pt-BR");
+        assert_eq!(c.negotiate("pt_PT"), "pt");
+        assert_eq!(c.get("pt-BR", &street.label_key()), Some("Logradouro"));
+        assert_eq!(c.get("pt-BR", &city.label_key()), Some("Cidade"), "pt-BR → pt");
+        assert_eq!(c.get("pt-BR", "action.next"), Some("Next"), "pt-BR → pt → en");
+        assert_eq!(c.get("fr-CA", "action.next"), Some("Suivant"), "fr-CA → fr");
     }
 
     #[test]
