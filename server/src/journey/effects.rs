@@ -157,6 +157,7 @@ fn render(app: &AppState, email: &crate::engine::OutgoingEmail, locale: &str) ->
         code: &email.code,
         link: &link,
         logo_url: &logo_url,
+        locale,
     };
     Ok(render_challenge(&challenge, brand, &app.brands.texts(&config_app.brand, locale)))
 }

@@ -19,6 +19,8 @@ pub struct ChallengeEmail<'a> {
     pub link: &'a str,
     /// Absolute URL of the brand's logo.
     pub logo_url: &'a str,
+    /// The language it is written in (the `lang` of its HTML).
+    pub locale: &'a str,
 }
 
 pub fn render_challenge(email: &ChallengeEmail<'_>, brand: &Brand, texts: &dyn Texts) -> RenderedEmail {
@@ -50,7 +52,7 @@ pub fn render_challenge(email: &ChallengeEmail<'_>, brand: &Brand, texts: &dyn T
     let c = |name: &str| brand.colors.get(name).cloned().unwrap_or_default();
     let html = format!(
         r#"<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>{subject}</title></head>
+<html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>{subject}</title></head>
 <body style="margin:0;padding:24px;background:{bg};font-family:{font};color:{text}">
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="max-width:480px;margin:0 auto;background:{surface};border:1px solid {border};border-radius:12px">
 <tr><td style="padding:32px">
@@ -62,6 +64,7 @@ pub fn render_challenge(email: &ChallengeEmail<'_>, brand: &Brand, texts: &dyn T
 <p style="max-width:480px;margin:16px auto 0;font-size:12px;color:{muted};text-align:center">{footer}</p>
 </body></html>
 "#,
+        lang = escape(email.locale),
         subject = escape(&subject),
         bg = c("background"),
         font = escape(&brand.font_family),
@@ -112,6 +115,7 @@ mod tests {
             code: "012345",
             link: "https://auth.example/email/verify?t=f.s&x=1",
             logo_url: "https://auth.example/themes/acme/logo.svg",
+            locale: "en",
         };
         let m = render_challenge(&email, brands.get("acme").unwrap(), &brands.texts("acme", "en"));
         assert_eq!(m.subject, "Sign in to Shop <&>");
@@ -122,6 +126,10 @@ mod tests {
         assert!(m.html.contains("Shop &lt;&amp;&gt;") && !m.html.contains("Shop <&>"));
         assert!(m.html.contains("background:#b93c0b"), "brand primary colour");
         assert!(m.html.contains(">012345</strong>"));
+        assert!(m.html.contains("<html lang=\"en\">"));
+        let french = ChallengeEmail { locale: "fr", ..email };
+        let m = render_challenge(&french, brands.get("acme").unwrap(), &brands.texts("acme", "fr"));
+        assert!(m.html.contains("<html lang=\"fr\">"), "the language it is written in");
         let subject = |purpose| {
             let email = ChallengeEmail { purpose, ..email };
             render_challenge(&email, brands.get("acme").unwrap(), &brands.texts("acme", "en")).subject
