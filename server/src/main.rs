@@ -138,6 +138,16 @@ enum ThemeAction {
     /// Check every theme of DIR (default: the configuration's `[themes] dir`, or
     /// ./themes without a configuration): colours and contrast, strings, logo, CSS values.
     Check { dir: Option<PathBuf> },
+    /// Write a new brand NAME (a folder of DIR, default as for `check`) from one colour:
+    /// light and dark palettes that pass WCAG AA by construction, and a placeholder logo.
+    New {
+        name: String,
+        /// The brand colour, `#RRGGBB`.
+        #[arg(long)]
+        primary: String,
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -169,8 +179,21 @@ enum KeysAction {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Some(Command::Theme { action: ThemeAction::Check { dir } }) = &cli.command {
-        return theme_check(&cli.config, dir.as_deref());
+    match &cli.command {
+        Some(Command::Theme { action: ThemeAction::Check { dir } }) => return theme_check(&cli.config, dir.as_deref()),
+        Some(Command::Theme { action: ThemeAction::New { name, primary, dir } }) => {
+            return match theme_new(&cli.config, name, primary, dir.as_deref()) {
+                Ok(folder) => {
+                    println!("{}: written (theme.toml, logo.svg); `passway theme check` checks it", folder.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("passway: error: {e:#}");
+                    ExitCode::from(2)
+                }
+            };
+        }
+        _ => {}
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     match runtime.block_on(run(cli)) {
@@ -180,6 +203,39 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The themes folder: given, else the configuration's, else `./themes`.
+fn themes_dir(config: &std::path::Path, dir: Option<&std::path::Path>) -> anyhow::Result<PathBuf> {
+    Ok(match dir {
+        Some(d) => d.to_owned(),
+        None if config.is_file() => Config::load(config)?.themes_dir,
+        None => PathBuf::from("themes"),
+    })
+}
+
+/// `passway theme new`: a brand folder from one colour (see `branding::palette`).
+fn theme_new(
+    config: &std::path::Path,
+    name: &str,
+    primary: &str,
+    dir: Option<&std::path::Path>,
+) -> anyhow::Result<PathBuf> {
+    use passway_server::branding::{Rgb, palette};
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        anyhow::bail!("a brand name may only hold letters, digits, '-' and '_', found {name:?}");
+    }
+    let colour = Rgb::parse(primary)
+        .filter(|_| primary.len() == 7)
+        .with_context(|| format!("--primary: expected #RRGGBB, found {primary:?}"))?;
+    let folder = themes_dir(config, dir)?.join(name);
+    if folder.exists() {
+        anyhow::bail!("{} exists already: choose another name, or edit it", folder.display());
+    }
+    std::fs::create_dir_all(&folder).with_context(|| format!("cannot create {}", folder.display()))?;
+    std::fs::write(folder.join("theme.toml"), palette::theme_toml(name, colour))?;
+    std::fs::write(folder.join("logo.svg"), palette::logo_svg(name, colour))?;
+    Ok(folder)
 }
 
 /// `passway theme check`: every problem of every theme, then an exit code CI can use.

@@ -160,3 +160,30 @@ fn theme_check_lists_problems_with_exit_codes_ci_can_use() {
     let (code, _) = run(&["theme", "check", dir.path().join("nowhere").to_str().unwrap()]);
     assert_eq!(code, Some(2));
 }
+
+/// `passway theme new` writes a brand from one colour that `passway theme check` accepts,
+/// and refuses to overwrite one or to take something that is not a colour.
+#[test]
+fn theme_new_writes_a_brand_that_passes_its_checks() {
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_passway")).args(args).output().expect("run passway");
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let themes = dir.path().to_str().unwrap();
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../themes/default");
+    std::fs::create_dir_all(dir.path().join("default")).unwrap();
+    for f in ["theme.toml", "logo.svg"] {
+        std::fs::copy(shipped.join(f), dir.path().join("default").join(f)).unwrap();
+    }
+    let (code, out) = run(&["theme", "new", "sunny", "--primary", "#ffd700", "--dir", themes]);
+    assert_eq!(code, Some(0), "{out}");
+    let (code, out) = run(&["theme", "check", themes]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("OK (2 themes: default, sunny)"), "{out}");
+    let (code, out) = run(&["theme", "new", "sunny", "--primary", "#ffd700", "--dir", themes]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("exists already"), "{out}");
+    let (code, out) = run(&["theme", "new", "other", "--primary", "gold", "--dir", themes]);
+    assert_eq!((code, out.contains("expected #RRGGBB")), (Some(2), true), "{out}");
+}

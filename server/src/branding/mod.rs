@@ -9,6 +9,7 @@
 
 mod contrast;
 mod css;
+pub mod palette;
 mod svg;
 mod theme;
 
