@@ -351,22 +351,37 @@ impl Client {
 
     /// One complete email sign-in; the duration of each step.
     async fn sign_in(&self, email: &str) -> Result<Vec<Duration>> {
-        let mut t = vec![Duration::ZERO; 5];
-        let clock = Instant::now();
+        self.by_email(email, false).await
+    }
+
+    /// One complete registration of a new address; the duration of each step.
+    async fn sign_up(&self, email: &str) -> Result<Vec<Duration>> {
+        self.by_email(email, true).await
+    }
+
+    /// Start flow → identify → read the code → submit it → (the registration form, for a
+    /// new address) → token; the duration of each step, in that order.
+    async fn by_email(&self, email: &str, register: bool) -> Result<Vec<Duration>> {
+        let mut t = vec![];
+        let mut clock = Instant::now();
+        let mut lap = |t: &mut Vec<Duration>| {
+            t.push(clock.elapsed());
+            clock = Instant::now();
+        };
         let flow = self.start().await?;
-        t[0] = clock.elapsed();
-        let clock = Instant::now();
+        lap(&mut t);
         let flow = self.post_bound(&flow, "identify", json!({ "identifier": email })).await?;
-        t[1] = clock.elapsed();
-        let clock = Instant::now();
+        lap(&mut t);
         let code = self.latest_code(email).await?;
-        t[2] = clock.elapsed();
-        let clock = Instant::now();
-        let done = self.post_bound(&flow, "challenge-authenticator", json!({ "code": code })).await?;
-        t[3] = clock.elapsed();
-        let clock = Instant::now();
+        lap(&mut t);
+        let mut done = self.post_bound(&flow, "challenge-authenticator", json!({ "code": code })).await?;
+        lap(&mut t);
+        if register {
+            done = self.post_bound(&done, "enroll-profile", json!({ "email": email, "given_name": "Bench" })).await?;
+            lap(&mut t);
+        }
         self.token(&done).await?;
-        t[4] = clock.elapsed();
+        lap(&mut t);
         Ok(t)
     }
 
@@ -543,30 +558,6 @@ impl Client {
             Scenario::ClientCredentials => Worker::Credentials,
             Scenario::Signup => Worker::Signup(email, 0),
         })
-    }
-
-    /// One complete registration of a new address; the duration of each step.
-    async fn sign_up(&self, email: &str) -> Result<Vec<Duration>> {
-        let mut t = vec![Duration::ZERO; 6];
-        let clock = Instant::now();
-        let flow = self.start().await?;
-        t[0] = clock.elapsed();
-        let clock = Instant::now();
-        let flow = self.post_bound(&flow, "identify", json!({ "identifier": email })).await?;
-        t[1] = clock.elapsed();
-        let clock = Instant::now();
-        let code = self.latest_code(email).await?;
-        t[2] = clock.elapsed();
-        let clock = Instant::now();
-        let flow = self.post_bound(&flow, "challenge-authenticator", json!({ "code": code })).await?;
-        t[3] = clock.elapsed();
-        let clock = Instant::now();
-        let done = self.post_bound(&flow, "enroll-profile", json!({ "email": email, "given_name": "Bench" })).await?;
-        t[4] = clock.elapsed();
-        let clock = Instant::now();
-        self.token(&done).await?;
-        t[5] = clock.elapsed();
-        Ok(t)
     }
 
     /// One iteration of the scenario; the duration of each step.

@@ -130,6 +130,15 @@ fn logs_prints_the_system_log_one_event_per_line_or_as_json() {
     assert!(stderr.contains("at character"), "{stderr}");
 }
 
+/// Copies the shipped `default` theme (every theme inherits from it) into `dir`.
+fn shipped_default_theme_in(dir: &Path) {
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../themes/default");
+    std::fs::create_dir_all(dir.join("default")).unwrap();
+    for f in ["theme.toml", "logo.svg"] {
+        std::fs::copy(shipped.join(f), dir.join("default").join(f)).unwrap();
+    }
+}
+
 /// `passway theme check`: 0 for good themes, 1 with each problem at file:line, 2 when
 /// there is nothing to check.
 #[test]
@@ -144,12 +153,7 @@ fn theme_check_lists_problems_with_exit_codes_ci_can_use() {
     assert!(out.contains("OK (3 themes: acme, default, globex)"), "{out}");
 
     let dir = tempfile::tempdir().unwrap();
-    let default = dir.path().join("default");
-    std::fs::create_dir_all(&default).unwrap();
-    for entry in std::fs::read_dir(themes.join("default")).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), default.join(entry.file_name())).unwrap();
-    }
+    shipped_default_theme_in(dir.path());
     let bad = dir.path().join("bad");
     std::fs::create_dir_all(&bad).unwrap();
     std::fs::write(bad.join("theme.toml"), "name = \"Bad\"\n[colors]\nprimry = \"#000000\"\n").unwrap();
@@ -171,11 +175,7 @@ fn theme_new_writes_a_brand_that_passes_its_checks() {
     };
     let dir = tempfile::tempdir().unwrap();
     let themes = dir.path().to_str().unwrap();
-    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../themes/default");
-    std::fs::create_dir_all(dir.path().join("default")).unwrap();
-    for f in ["theme.toml", "logo.svg"] {
-        std::fs::copy(shipped.join(f), dir.path().join("default").join(f)).unwrap();
-    }
+    shipped_default_theme_in(dir.path());
     let (code, out) = run(&["theme", "new", "sunny", "--primary", "#ffd700", "--dir", themes]);
     assert_eq!(code, Some(0), "{out}");
     let (code, out) = run(&["theme", "check", themes]);

@@ -279,17 +279,19 @@ fn compile(id: &str, t: &ThemeSource, catalog: &Catalog) -> Result<Brand, Vec<Co
             let folder = l.file.parent().unwrap_or(Path::new("."));
             let file_name = Path::new(&l.value).file_name().and_then(|n| n.to_str()).filter(|n| *n == l.value);
             match file_name.map(|n| (n, std::fs::read(folder.join(n)))) {
-                Some((name, Ok(bytes)))
-                    if content_type_for(name) == "image/svg+xml" && svg::refused(&bytes).is_some() =>
-                {
-                    let why = svg::refused(&bytes).unwrap_or_default();
-                    errors.push(l.error(
-                        "logo",
-                        format!("{name} holds {why}: a logo is served from Passway's origin, so it may not run or load anything"),
-                    ));
-                    None
+                Some((name, Ok(bytes))) => {
+                    let content_type = content_type_for(name);
+                    match (content_type == "image/svg+xml").then(|| svg::refused(&bytes)).flatten() {
+                        Some(why) => {
+                            errors.push(l.error(
+                                "logo",
+                                format!("{name} holds {why}: a logo is served from Passway's origin, so it may not run or load anything"),
+                            ));
+                            None
+                        }
+                        None => Some((name.to_owned(), Asset::new(content_type, bytes))),
+                    }
                 }
-                Some((name, Ok(bytes))) => Some((name.to_owned(), Asset::new(content_type_for(name), bytes))),
                 Some((_, Err(e))) => {
                     errors.push(l.error("logo", format!("cannot read {}: {e}", folder.join(&l.value).display())));
                     None

@@ -41,6 +41,13 @@ fn shipped_themes_pass_their_checks() {
 /// Writes the shipped default theme plus a `broken` brand with `theme_toml`, and
 /// returns the load errors as text with the folder replaced by `T`.
 fn errors_for(theme_toml: &str, with_logo: bool) -> Vec<String> {
+    let logo: &[(&str, &[u8])] = if with_logo { &[("brand.png", &[0x89, b'P', b'N', b'G'])] } else { &[] };
+    load_with_broken(theme_toml, logo)
+}
+
+/// The load errors of the shipped default theme beside a `broken` brand made of
+/// `theme_toml` and `files`, with the folder replaced by `T`.
+fn load_with_broken(theme_toml: &str, files: &[(&str, &[u8])]) -> Vec<String> {
     let dir = tempfile::tempdir().unwrap();
     let default = dir.path().join("default");
     std::fs::create_dir_all(&default).unwrap();
@@ -50,8 +57,8 @@ fn errors_for(theme_toml: &str, with_logo: bool) -> Vec<String> {
     let broken = dir.path().join("broken");
     std::fs::create_dir_all(&broken).unwrap();
     std::fs::write(broken.join("theme.toml"), theme_toml).unwrap();
-    if with_logo {
-        std::fs::write(broken.join("brand.png"), [0x89, b'P', b'N', b'G']).unwrap();
+    for (name, bytes) in files {
+        std::fs::write(broken.join(name), bytes).unwrap();
     }
     match Brands::load(dir.path(), Catalog::builtin()) {
         Ok(_) => vec![],
@@ -122,22 +129,9 @@ fn missing_logo_is_reported() {
     );
 }
 
-/// Writes a `broken` brand whose logo is the SVG `svg`, and returns the load errors.
+/// The load errors of a `broken` brand whose logo is the SVG `svg`.
 fn errors_for_svg(svg: &str) -> Vec<String> {
-    let dir = tempfile::tempdir().unwrap();
-    let default = dir.path().join("default");
-    std::fs::create_dir_all(&default).unwrap();
-    for f in ["theme.toml", "logo.svg"] {
-        std::fs::copy(repo_themes().join("default").join(f), default.join(f)).unwrap();
-    }
-    let broken = dir.path().join("broken");
-    std::fs::create_dir_all(&broken).unwrap();
-    std::fs::write(broken.join("theme.toml"), "logo = \"logo.svg\"\n").unwrap();
-    std::fs::write(broken.join("logo.svg"), svg).unwrap();
-    match Brands::load(dir.path(), Catalog::builtin()) {
-        Ok(_) => vec![],
-        Err(es) => es.iter().map(|e| e.to_string().replace(&dir.path().display().to_string(), "T")).collect(),
-    }
+    load_with_broken("logo = \"logo.svg\"\n", &[("logo.svg", svg.as_bytes())])
 }
 
 /// An SVG logo is served from Passway's own origin: one that could run a script there,

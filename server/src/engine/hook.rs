@@ -316,7 +316,7 @@ pub fn due(
 pub const IMPORT: &str = "$passway-import$";
 
 /// The app, in a hook's request.
-pub fn app_data(app: &AppSettings) -> Value {
+fn app_data(app: &AppSettings) -> Value {
     json!({ "id": app.client_id, "name": app.name })
 }
 
@@ -333,7 +333,7 @@ fn request_data(flow: &Flow) -> Value {
 
 /// Profile changes a hook asked for, checked against what the step may set (`allowed`
 /// attributes and their limits); `Err` says why the answer is refused.
-pub fn checked_profile(
+fn checked_profile(
     changes: &BTreeMap<String, String>,
     allowed: &[&super::Attribute],
     now: Timestamp,
