@@ -384,7 +384,7 @@ pub fn redact(url: &str) -> String {
 }
 
 /// Every file under the widget folder, by path relative to it.
-fn load_widget(dir: &Path) -> HashMap<String, Asset> {
+pub fn load_widget(dir: &Path) -> HashMap<String, Asset> {
     let mut files = HashMap::new();
     let mut pending = vec![dir.to_owned()];
     while let Some(d) = pending.pop() {

@@ -83,6 +83,19 @@ enum Command {
         #[command(subcommand)]
         action: ThemeAction,
     },
+    /// The theme studio: every step, page and email in every brand and language,
+    /// updated as theme files are saved. Needs no database.
+    Studio {
+        /// The themes folder (default: the configuration's, else `./themes`).
+        #[arg(long)]
+        themes: Option<PathBuf>,
+        /// Where to listen (`127.0.0.1:0` picks a free port).
+        #[arg(long, default_value = "127.0.0.1:8090")]
+        listen: SocketAddr,
+        /// Stop when standard input closes (for test harnesses).
+        #[arg(long)]
+        stop_on_stdin_eof: bool,
+    },
     /// Accounts: import them from another system.
     Users {
         #[command(subcommand)]
@@ -238,6 +251,48 @@ fn theme_new(
     Ok(folder)
 }
 
+/// `passway studio`: the studio on its own, with the configuration's profile schema
+/// and widget folder when there is a configuration.
+async fn studio(
+    config: &std::path::Path,
+    themes: Option<&std::path::Path>,
+    listen: SocketAddr,
+    stop_on_stdin_eof: bool,
+) -> anyhow::Result<()> {
+    use passway_server::http::studio;
+    init_logging();
+    let loaded = if config.is_file() { Some(Config::load(config)?) } else { None };
+    let themes = match (themes, &loaded) {
+        (Some(t), _) => t.to_owned(),
+        (None, Some(c)) => c.themes_dir.clone(),
+        (None, None) => PathBuf::from("themes"),
+    };
+    anyhow::ensure!(themes.join("default").is_dir(), "{} has no default theme: give --themes DIR", themes.display());
+    let (settings, widget_dir) = match &loaded {
+        Some(c) => (c.engine.clone(), c.widget_dir.clone()),
+        None => (studio::sample_settings(), PathBuf::from("dist/widget")),
+    };
+    let catalog = passway_server::i18n::Catalog::builtin().with_profile_labels(&settings.profile);
+    let widget = passway_server::app::load_widget(&widget_dir);
+    if widget.is_empty() {
+        tracing::warn!(dir = %widget_dir.display(), "no widget bundle: build it with `cargo xtask build`");
+    }
+    let router = studio::standalone(studio::Studio::new(themes.clone(), catalog, settings), std::sync::Arc::new(widget));
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    println!("Passway studio for {}: http://{addr}/studio", themes.display());
+    let stop = async move {
+        if stop_on_stdin_eof {
+            let mut sink = Vec::new();
+            let _ = tokio::io::AsyncReadExt::read_to_end(&mut tokio::io::stdin(), &mut sink).await;
+        } else {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    };
+    axum::serve(listener, router).with_graceful_shutdown(stop).await?;
+    Ok(())
+}
+
 /// `passway theme check`: every problem of every theme, then an exit code CI can use.
 fn theme_check(config: &std::path::Path, dir: Option<&std::path::Path>) -> ExitCode {
     let (dir, catalog) = match dir {
@@ -306,6 +361,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Hooks { action } => hooks(&cli.config, action).await,
         Command::Theme { .. } => unreachable!("answered in main, with its own exit codes"),
+        Command::Studio { themes, listen, stop_on_stdin_eof } => {
+            studio(&cli.config, themes.as_deref(), listen, stop_on_stdin_eof).await
+        }
         Command::Users { action: UsersAction::Import { file } } => {
             let config = Config::load(&cli.config)?;
             let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
@@ -518,13 +576,18 @@ async fn keys(path: &std::path::Path, action: KeysAction) -> anyhow::Result<()> 
     Ok(())
 }
 
-async fn serve(path: &std::path::Path, listen: Option<SocketAddr>, stop_on_stdin_eof: bool) -> anyhow::Result<()> {
+/// Log lines to standard error, `RUST_LOG` deciding which.
+fn init_logging() {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "passway_server=info,warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
+}
+
+async fn serve(path: &std::path::Path, listen: Option<SocketAddr>, stop_on_stdin_eof: bool) -> anyhow::Result<()> {
+    init_logging();
     let config = Config::load(path)?;
     let address = listen.unwrap_or(config.listen);
     if config.dev_mode && !address.ip().is_loopback() {

@@ -42,6 +42,10 @@ pub struct FlowResponse {
     /// keyed by stable i18n key (e.g. `email.challenge.title`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub strings: BTreeMap<String, String>,
+    /// The language `strings` and messages are in (a BCP 47 tag such as `ar` or
+    /// `pt-BR`): a client sets its `lang`, and `dir` for right-to-left scripts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
 }
 
 impl FlowResponse {

@@ -27,3 +27,29 @@ pub const CONSENT: &str = "consent";
 pub const CANCEL: &str = "cancel";
 /// Sign in with a passkey without typing an identifier (autofill or a button).
 pub const CHALLENGE_WEBAUTHN_AUTOFILL: &str = "challenge-webauthn-autofillui-authenticator";
+
+/// Every remediation name, for clients and tests that must know them all.
+pub const ALL: &[&str] = &[
+    IDENTIFY,
+    SELECT_IDENTIFY,
+    SELECT_ENROLL_PROFILE,
+    ENROLL_PROFILE,
+    SELECT_AUTHENTICATOR_AUTHENTICATE,
+    CHALLENGE_AUTHENTICATOR,
+    CHALLENGE_POLL,
+    RESEND,
+    SELECT_AUTHENTICATOR_ENROLL,
+    ENROLL_AUTHENTICATOR,
+    ENROLL_PROFILE_UPDATE,
+    SELECT_IDENTIFY_RECOVERY,
+    IDENTIFY_RECOVERY,
+    RESET_AUTHENTICATOR,
+    SKIP,
+    REDIRECT_IDP,
+    CONSENT,
+    CANCEL,
+    CHALLENGE_WEBAUTHN_AUTOFILL,
+];
+
+/// Names reserved for what the engine does not do yet (`redirect-idp`: federation).
+pub const NOT_YET_PRODUCED: &[&str] = &[REDIRECT_IDP];

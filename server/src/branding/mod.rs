@@ -54,16 +54,67 @@ impl Brands {
     /// Loads every folder of `dir` that has a `theme.toml`. All problems of all
     /// themes are returned together.
     pub fn load(dir: &Path, catalog: Catalog) -> Result<Brands, Vec<ConfigError>> {
+        let (loaded, mut errors) = Brands::load_each(dir, &catalog);
+        let mut brands = BTreeMap::new();
+        for (id, result) in loaded {
+            match result {
+                Ok(brand) => {
+                    brands.insert(id, brand);
+                }
+                Err(mut es) => errors.append(&mut es),
+            }
+        }
+        if errors.is_empty() { Ok(Brands { brands, catalog }) } else { Err(errors) }
+    }
+
+    /// No brand yet: what [`Brands::reload`] starts from when nothing was loaded.
+    pub fn empty(catalog: Catalog) -> Brands {
+        Brands { brands: BTreeMap::new(), catalog }
+    }
+
+    /// Loads `dir` again: a theme that fails its checks keeps its last good version
+    /// (the problems say why), the others are replaced, and a new folder appears.
+    pub fn reload(&self, dir: &Path) -> (Brands, Vec<ConfigError>) {
+        let (loaded, mut errors) = Brands::load_each(dir, &self.catalog);
+        let mut brands = if errors.is_empty() { BTreeMap::new() } else { self.brands.clone() };
+        for (id, result) in loaded {
+            match result {
+                Ok(brand) => {
+                    brands.insert(id, brand);
+                }
+                Err(mut es) => {
+                    if let Some(last_good) = self.brands.get(&id) {
+                        brands.insert(id, last_good.clone());
+                    }
+                    errors.append(&mut es);
+                }
+            }
+        }
+        (Brands { brands, catalog: self.catalog.clone() }, errors)
+    }
+
+    /// Each brand folder of `dir`, built or refused, and the problems that concern
+    /// them all (the default theme, a folder's name).
+    #[allow(clippy::type_complexity)]
+    fn load_each(
+        dir: &Path,
+        catalog: &Catalog,
+    ) -> (BTreeMap<String, Result<Brand, Vec<ConfigError>>>, Vec<ConfigError>) {
         let default_folder = dir.join(DEFAULT_BRAND);
-        let default = ThemeSource::read(&default_folder).map_err(|e| vec![e])?;
+        let default = match ThemeSource::read(&default_folder) {
+            Ok(d) => d,
+            Err(e) => return (BTreeMap::new(), vec![e]),
+        };
         let mut errors = vec![];
         let mut brands = BTreeMap::new();
         let mut folders: Vec<_> = std::fs::read_dir(dir)
-            .map_err(|e| vec![ConfigError::io(dir, e)])?
-            .filter_map(|e| e.ok())
-            .map(|e| e.path())
-            .filter(|p| p.join("theme.toml").is_file())
-            .collect();
+            .map_err(|e| vec![ConfigError::io(dir, e)])
+            .map(|entries| entries.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+            .unwrap_or_else(|mut e| {
+                errors.append(&mut e);
+                vec![]
+            });
+        folders.retain(|p: &std::path::PathBuf| p.join("theme.toml").is_file());
         folders.sort();
         for folder in folders {
             let id = folder.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
@@ -77,14 +128,10 @@ impl Brands {
                 continue;
             }
             let source = if id == DEFAULT_BRAND { Ok(default.clone()) } else { ThemeSource::read(&folder) };
-            match source.map_err(|e| vec![e]).and_then(|s| Brands::build(&default, &id, s, &catalog)) {
-                Ok(brand) => {
-                    brands.insert(id, brand);
-                }
-                Err(mut es) => errors.append(&mut es),
-            }
+            let built = source.map_err(|e| vec![e]).and_then(|s| Brands::build(&default, &id, s, catalog));
+            brands.insert(id, built);
         }
-        if errors.is_empty() { Ok(Brands { brands, catalog }) } else { Err(errors) }
+        (brands, errors)
     }
 
     /// One brand from its parsed theme: merged over `default`, checked, compiled.
@@ -128,6 +175,14 @@ impl Texts for BrandTexts<'_> {
             .or_else(|| brand(crate::i18n::DEFAULT_LOCALE))
             .or_else(|| self.catalog.get(crate::i18n::DEFAULT_LOCALE, key))
             .map(str::to_owned)
+    }
+
+    fn fill(&self, text: &str, params: &[(&str, String)]) -> String {
+        self.catalog.fill(self.locale, text, params)
+    }
+
+    fn locale(&self) -> &str {
+        self.locale
     }
 }
 

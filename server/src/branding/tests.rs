@@ -29,7 +29,7 @@ fn shipped_themes_pass_their_checks() {
     assert_eq!(texts.get("action.next").as_deref(), Some("Suivant"), "catalog in locale");
     assert_eq!(
         brands.texts("acme", "fr").get("identify.subtitle").as_deref(),
-        Some("Saisissez votre e-mail : nous vous enverrons un lien et un code de connexion.")
+        Some("Saisissez votre e-mail\u{a0}: nous vous enverrons un lien et un code de connexion.")
     );
     assert_eq!(
         brands.texts("acme", "en").get("identify.subtitle").as_deref(),

@@ -17,6 +17,10 @@ use crate::authenticators::totp;
 /// Interface text by i18n key, for the person's locale and the app's brand.
 pub trait Texts {
     fn get(&self, key: &str) -> Option<String>;
+    /// `text` with its `{placeholders}` (and plural parts) filled, by the locale's rules.
+    fn fill(&self, text: &str, params: &[(&str, String)]) -> String;
+    /// The locale the texts are looked up in.
+    fn locale(&self) -> &str;
 }
 
 /// What the presentation needs beyond the flow.
@@ -131,12 +135,12 @@ pub fn render(
     let mut strings: BTreeMap<String, String> = keys
         .iter()
         .chain(extra)
-        .filter_map(|k| p.texts.get(k).map(|t| ((*k).to_owned(), substitute(&t, &params))))
+        .filter_map(|k| p.texts.get(k).map(|t| ((*k).to_owned(), p.texts.fill(&t, &params))))
         .collect();
     // `title` and `subtitle` are what a generic client shows for any step.
     for (generic, key) in [("title", Some(title)), ("subtitle", subtitle)] {
         if let Some(t) = key.and_then(|k| p.texts.get(k)) {
-            strings.insert(generic.into(), substitute(&t, &params));
+            strings.insert(generic.into(), p.texts.fill(&t, &params));
         }
     }
 
@@ -197,7 +201,7 @@ pub fn render(
             let text = p.text(n.key, n.key);
             let mut all = params.clone();
             all.extend(n.params.iter().map(|(k, v)| (*k, v.clone())));
-            Message { key: n.key.to_owned(), text: substitute(&text, &all), level: n.level, field: n.field.clone() }
+            Message { key: n.key.to_owned(), text: p.texts.fill(&text, &all), level: n.level, field: n.field.clone() }
         })
         .collect();
 
@@ -215,6 +219,7 @@ pub fn render(
         cancel: if success.is_some() { None } else { cancel },
         success,
         strings,
+        locale: Some(p.texts.locale().to_owned()),
     }
 }
 
@@ -296,11 +301,3 @@ fn success(flow: &Flow, result: Result<&str, (&str, &str)>, issuer: &str) -> Suc
     }
 }
 
-/// Replaces `{name}` placeholders; unknown placeholders are left for the client.
-pub fn substitute(text: &str, params: &[(&str, String)]) -> String {
-    let mut out = text.to_owned();
-    for (name, value) in params {
-        out = out.replace(&format!("{{{name}}}"), value);
-    }
-    out
-}

@@ -11,7 +11,7 @@ use super::error::AppError;
 use super::pages::{self, Page};
 use crate::app::AppState;
 use crate::branding::DEFAULT_BRAND;
-use crate::engine::{Texts, view::substitute};
+use crate::engine::{Texts};
 use crate::html::escape;
 use crate::journey::{self, JourneyError};
 
@@ -45,18 +45,23 @@ pub async fn page(
     // `ui_locales` of the authorization request wins over the browser's languages.
     let locale = loaded.flow.request.ui_locale.as_deref().unwrap_or(&ctx.locale);
     let noscript = app.brands.texts(&brand.id, locale).get("hosted.noscript").unwrap_or_default();
-    let body = format!(
-        "<h1 class=\"pw-visually-hidden\">{name}</h1><passway-signin flow=\"{flow}\" base-url=\"{base}\" brand=\"{brand}\"></passway-signin><noscript><p>{noscript}</p></noscript>",
-        name = escape(&config_app.name),
-        flow = escape(&handle),
-        base = escape(&app.issuer),
-        brand = escape(&brand.id),
-        noscript = escape(&noscript),
-    );
+    let body = body(&config_app.name, &handle, &app.issuer, &brand.id, &noscript);
     Ok(pages::render(
         StatusCode::OK,
         Page { brand, lang: locale, title: &config_app.name, body, scripts: &["/widget/passway.js"] },
     ))
+}
+
+/// The hosted page's content: the widget resuming the flow `handle` of `base_url`.
+pub fn body(app_name: &str, handle: &str, base_url: &str, brand: &str, noscript: &str) -> String {
+    format!(
+        "<h1 class=\"pw-visually-hidden\">{name}</h1><passway-signin flow=\"{flow}\" base-url=\"{base}\" brand=\"{brand}\"></passway-signin><noscript><p>{noscript}</p></noscript>",
+        name = escape(app_name),
+        flow = escape(handle),
+        base = escape(base_url),
+        brand = escape(brand),
+        noscript = escape(noscript),
+    )
 }
 
 /// The page for a flow that cannot go on here (`key`: the texts saying why), branded
@@ -70,7 +75,7 @@ async fn cannot_go_on(app: &AppState, ctx: &RequestContext, handle: &str, status
     let brand = app.brands.get(brand_id).expect("configured brands are loaded");
     let texts = app.brands.texts(brand_id, &ctx.locale);
     let params = [("app", config_app.map_or_else(|| "the app".to_owned(), |a| a.name.clone()))];
-    let t = |k: &str| substitute(&texts.get(k).unwrap_or_default(), &params);
+    let t = |k: &str| texts.fill(&texts.get(k).unwrap_or_default(), &params);
     let title = t(&format!("{key}.title"));
     let body = pages::card(brand, &title, &t(&format!("{key}.body")), "");
     pages::render(status, Page { brand, lang: &ctx.locale, title: &title, body, scripts: &[] })

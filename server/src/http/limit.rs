@@ -22,7 +22,7 @@ use super::error::AppError;
 use super::pages::{self, Page};
 use crate::app::AppState;
 use crate::branding::DEFAULT_BRAND;
-use crate::engine::{EventType, LogEntry, LogOutcome, Texts, view::substitute};
+use crate::engine::{EventType, LogEntry, LogOutcome, Texts};
 use crate::events::ClientInfo;
 use crate::limits::{self, Kind, Verdict};
 use crate::store::{Commit, RateHit};
@@ -125,7 +125,7 @@ pub fn minutes(d: Duration) -> u64 {
 pub fn error(app: &AppState, locale: &str, limited: Limited) -> AppError {
     let texts = app.brands.texts(DEFAULT_BRAND, locale);
     let text = texts.get("widget.error.rate_limited").unwrap_or_default();
-    let message = substitute(&text, &[("minutes", minutes(limited.retry_after).to_string())]);
+    let message = texts.fill(&text, &[("minutes", minutes(limited.retry_after).to_string())]);
     AppError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message).retry_after(limited.retry_after)
 }
 
@@ -135,7 +135,7 @@ pub fn page(app: &AppState, locale: &str, limited: Limited) -> Response {
     let texts = app.brands.texts(DEFAULT_BRAND, locale);
     let title = texts.get("hosted.rate_limited.title").unwrap_or_default();
     let text = texts.get("widget.error.rate_limited").unwrap_or_default();
-    let body = substitute(&text, &[("minutes", minutes(limited.retry_after).to_string())]);
+    let body = texts.fill(&text, &[("minutes", minutes(limited.retry_after).to_string())]);
     let html = pages::card(brand, &title, &body, "");
     let mut response = pages::render(
         StatusCode::TOO_MANY_REQUESTS,

@@ -10,13 +10,18 @@ use super::error::AppError;
 use super::pages::{self, Page};
 use crate::app::AppState;
 use crate::branding::DEFAULT_BRAND;
-use crate::engine::{LinkReply, Texts, view::substitute};
+use crate::engine::{LinkReply, Texts};
 use crate::html::escape;
 use crate::journey::{self, JourneyError};
 
 #[derive(Deserialize)]
 pub struct LinkQuery {
     t: Option<String>,
+}
+
+/// The code a link opened in another browser shows, to type where the flow started.
+pub fn code_block(code: &str) -> String {
+    format!("<p class=\"pw-code\" aria-label=\"{0}\">{0}</p>", escape(code))
 }
 
 pub async fn open(
@@ -38,14 +43,10 @@ pub async fn open(
     if let Some(f) = &flow {
         params.push(("browser", f.requester.browser.clone()));
     }
-    let t = |key: &str| substitute(&texts.get(key).unwrap_or_default(), &params);
+    let t = |key: &str| texts.fill(&texts.get(key).unwrap_or_default(), &params);
     let (status, key, extra) = match &reply {
         LinkReply::Proven => (StatusCode::OK, "link.proven", String::new()),
-        LinkReply::OtherDevice { code } => (
-            StatusCode::OK,
-            "link.other_device",
-            format!("<p class=\"pw-code\" aria-label=\"{0}\">{0}</p>", escape(code)),
-        ),
+        LinkReply::OtherDevice { code } => (StatusCode::OK, "link.other_device", code_block(code)),
         LinkReply::AlreadyUsed => (StatusCode::GONE, "link.used", String::new()),
         LinkReply::Expired => (StatusCode::GONE, "link.expired", String::new()),
         LinkReply::Invalid => (StatusCode::NOT_FOUND, "link.invalid", String::new()),

@@ -17,7 +17,7 @@ use super::session;
 use crate::app::AppState;
 use crate::branding::DEFAULT_BRAND;
 use crate::crypto::b64url;
-use crate::engine::{EventType, LogEntry, LogOutcome, Target, Texts, view::substitute};
+use crate::engine::{EventType, LogEntry, LogOutcome, Target, Texts};
 use crate::html::escape;
 use crate::journey::sessions;
 use crate::oidc::logout::{self, Logout, LogoutParams};
@@ -141,7 +141,7 @@ fn page(
     let brand = app.brands.get(brand_id).or_else(|| app.brands.get(DEFAULT_BRAND)).expect("default brand");
     let texts = app.brands.texts(&brand.id, &ctx.locale);
     let params = [("app", client.map_or_else(|| brand.display_name.clone(), |a| a.name.clone()))];
-    let text = |key: &str| texts.get(key).map_or_else(|| key.to_owned(), |t| substitute(&t, &params));
+    let text = |key: &str| texts.get(key).map_or_else(|| key.to_owned(), |t| texts.fill(&t, &params));
     let title = text(title);
     let html = pages::card(brand, &title, &text(body), extra);
     pages::render(status, Page { brand, lang: &ctx.locale, title: &title, body: html, scripts: &[] })

@@ -21,6 +21,7 @@ pub mod openapi;
 mod pages;
 mod session;
 mod static_files;
+pub mod studio;
 mod token;
 mod userinfo;
 
@@ -112,7 +113,12 @@ pub fn router(app: AppState) -> Router {
             .route("/dev/hooks", get(dev_hooks::page))
             .route("/dev/hooks/deliveries", get(dev_hooks::deliveries))
             .route(dev_hooks::INBOX, get(dev_hooks::verify).post(dev_hooks::receive))
-            .route(dev_hooks::REGISTRATION, axum::routing::post(dev_hooks::registration));
+            .route(dev_hooks::REGISTRATION, axum::routing::post(dev_hooks::registration))
+            .merge(studio::router(studio::Studio::new(
+                app.config.themes_dir.clone(),
+                app.brands.catalog.clone(),
+                app.config.engine.clone(),
+            )));
     }
     if let Some(dir) = &app.config.demo_dir {
         router = router

@@ -22,19 +22,7 @@ pub struct Page<'a> {
 }
 
 pub fn render(status: StatusCode, page: Page<'_>) -> Response {
-    let scripts: String =
-        page.scripts.iter().map(|s| format!("<script type=\"module\" src=\"{}\"></script>", escape(s))).collect();
-    let html = format!(
-        "<!doctype html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-<title>{title}</title><link rel=\"stylesheet\" href=\"/themes/{brand}/theme.css\"><link rel=\"icon\" href=\"/themes/{brand}/{logo}\">{scripts}</head>\
-<body class=\"pw-theme pw-page\"><main>{body}</main></body></html>\n",
-        lang = escape(page.lang),
-        title = escape(page.title),
-        brand = escape(&page.brand.id),
-        logo = escape(&page.brand.logo_file),
-        body = page.body,
-    );
-    let mut response = (status, Html(html)).into_response();
+    let mut response = (status, Html(html(&page))).into_response();
     let h = response.headers_mut();
     h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -42,6 +30,23 @@ pub fn render(status: StatusCode, page: Page<'_>) -> Response {
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     response
+}
+
+/// The page's HTML document.
+pub fn html(page: &Page<'_>) -> String {
+    let scripts: String =
+        page.scripts.iter().map(|s| format!("<script type=\"module\" src=\"{}\"></script>", escape(s))).collect();
+    format!(
+        "<!doctype html>\n<html lang=\"{lang}\" dir=\"{dir}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+<title>{title}</title><link rel=\"stylesheet\" href=\"/themes/{brand}/theme.css\"><link rel=\"icon\" href=\"/themes/{brand}/{logo}\">{scripts}</head>\
+<body class=\"pw-theme pw-page\"><main>{body}</main></body></html>\n",
+        lang = escape(page.lang),
+        dir = crate::i18n::direction(page.lang),
+        title = escape(page.title),
+        brand = escape(&page.brand.id),
+        logo = escape(&page.brand.logo_file),
+        body = page.body,
+    )
 }
 
 /// A card with the brand's logo, a heading and a paragraph (already escaped parts).

@@ -5,21 +5,68 @@
 //! The widget carries no text of its own: every label and message reaches it
 //! resolved, so adding a language or a brand override never touches the widget.
 
+pub mod format;
+
 use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use icu_plurals::PluralRules;
 
 /// Built-in catalogs.
-const SOURCES: &[(&str, &str)] = &[("en", include_str!("en.toml")), ("fr", include_str!("fr.toml"))];
+/// Built-in catalogs: Okta's widget languages, plus English, Arabic and Hebrew. Each
+/// is complete (a test checks it); lookups still fall back key by key, for the labels
+/// and overrides that configurations and themes add.
+const SOURCES: &[(&str, &str)] = &[
+    ("ar", include_str!("ar.toml")),
+    ("cs", include_str!("cs.toml")),
+    ("da", include_str!("da.toml")),
+    ("de", include_str!("de.toml")),
+    ("el", include_str!("el.toml")),
+    ("en", include_str!("en.toml")),
+    ("es", include_str!("es.toml")),
+    ("eu", include_str!("eu.toml")),
+    ("fi", include_str!("fi.toml")),
+    ("fr", include_str!("fr.toml")),
+    ("he", include_str!("he.toml")),
+    ("hu", include_str!("hu.toml")),
+    ("id", include_str!("id.toml")),
+    ("it", include_str!("it.toml")),
+    ("ja", include_str!("ja.toml")),
+    ("ko", include_str!("ko.toml")),
+    ("ms", include_str!("ms.toml")),
+    ("nb", include_str!("nb.toml")),
+    ("nl", include_str!("nl.toml")),
+    ("pl", include_str!("pl.toml")),
+    ("pt-BR", include_str!("pt-BR.toml")),
+    ("ro", include_str!("ro.toml")),
+    ("ru", include_str!("ru.toml")),
+    ("sv", include_str!("sv.toml")),
+    ("th", include_str!("th.toml")),
+    ("tr", include_str!("tr.toml")),
+    ("uk", include_str!("uk.toml")),
+    ("vi", include_str!("vi.toml")),
+    ("zh-CN", include_str!("zh-CN.toml")),
+    ("zh-TW", include_str!("zh-TW.toml")),
+];
 
 pub const DEFAULT_LOCALE: &str = "en";
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Catalog {
     locales: BTreeMap<String, BTreeMap<String, String>>,
+    /// CLDR plural rules of each catalog's locale, made once.
+    plural_rules: BTreeMap<String, Arc<PluralRules>>,
+}
+
+impl std::fmt::Debug for Catalog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Catalog").field("locales", &self.locales.keys()).finish_non_exhaustive()
+    }
 }
 
 impl Catalog {
     pub fn builtin() -> Catalog {
-        let locales = SOURCES
+        let locales: BTreeMap<String, BTreeMap<String, String>> = SOURCES
             .iter()
             .map(|(locale, text)| {
                 let table: toml::Table = toml::from_str(text).unwrap_or_else(|e| panic!("i18n/{locale}.toml: {e}"));
@@ -28,7 +75,17 @@ impl Catalog {
                 ((*locale).to_owned(), flat)
             })
             .collect();
-        Catalog { locales }
+        let plural_rules = locales.keys().map(|l| (l.clone(), Arc::new(format::rules(l)))).collect();
+        Catalog { locales, plural_rules }
+    }
+
+    /// `text` filled with `params` by `locale`'s plural rules ([`format::fill`]).
+    pub fn fill(&self, locale: &str, text: &str, params: &[(&str, String)]) -> String {
+        let language = locale.split(['-', '_']).next().unwrap_or(locale);
+        match self.plural_rules.get(locale).or_else(|| self.plural_rules.get(language)) {
+            Some(rules) => format::fill(rules, text, params),
+            None => format::fill(&format::rules(locale), text, params),
+        }
     }
 
     /// With the profile attributes' labels: the English one and those per locale from
@@ -103,6 +160,21 @@ impl Catalog {
             if let Some((locale, _)) = self.locales.get_key_value(primary.as_str()) {
                 return Some(locale);
             }
+            // A language whose catalog is regional: Traditional Chinese (`zh-Hant`,
+            // `zh-HK`) reads `zh-TW`, other Chinese `zh-CN`, Portuguese `pt-BR`,
+            // Norwegian `nb`.
+            let traditional =
+                tag.split('-').skip(1).any(|s| ["hant", "tw", "hk", "mo"].iter().any(|t| s.eq_ignore_ascii_case(t)));
+            let regional = match primary.as_str() {
+                "zh" if traditional => "zh-TW",
+                "zh" => "zh-CN",
+                "pt" => "pt-BR",
+                "no" | "nn" => "nb",
+                _ => continue,
+            };
+            if let Some((locale, _)) = self.locales.get_key_value(regional) {
+                return Some(locale);
+            }
         }
         None
     }
@@ -121,9 +193,13 @@ fn flatten(prefix: &str, table: &toml::Table, out: &mut BTreeMap<String, String>
     }
 }
 
-/// The `{name}` placeholders in a text.
-pub fn placeholders(text: &str) -> Vec<&str> {
-    text.split('{').skip(1).filter_map(|rest| rest.split_once('}').map(|(name, _)| name)).collect()
+pub use format::placeholders;
+
+/// The writing direction of a locale's script: `rtl` for Arabic, Hebrew, Persian and
+/// Urdu, else `ltr` (the `dir` of pages, emails and the widget).
+pub fn direction(locale: &str) -> &'static str {
+    let language = locale.split(['-', '_']).next().unwrap_or(locale);
+    if ["ar", "he", "fa", "ur"].iter().any(|l| language.eq_ignore_ascii_case(l)) { "rtl" } else { "ltr" }
 }
 
 #[cfg(test)]
@@ -134,7 +210,6 @@ mod tests {
     fn lookup_falls_back_per_key() {
         let c = Catalog::builtin();
         assert_eq!(c.get("fr", "action.next"), Some("Suivant"));
-        assert_eq!(c.get("fr", "link.used.title"), Some("This link was already used"));
         assert_eq!(c.get("xx", "action.next"), Some("Next"));
         assert_eq!(c.get("en", "nope"), None);
     }
@@ -156,13 +231,18 @@ mod tests {
             ..crate::engine::Attribute::email()
         };
         street.labels = [("pt".to_owned(), "Rua".to_owned()), ("pt-BR".to_owned(), "Logradouro".to_owned())].into();
-        schema.attributes.extend([city.clone(), street.clone()]);
+        let nickname = crate::engine::Attribute {
+            name: "nickname".into(),
+            label: "Nickname".into(),
+            ..crate::engine::Attribute::email()
+        };
+        schema.attributes.extend([city.clone(), street.clone(), nickname.clone()]);
         let c = Catalog::builtin().with_profile_labels(&schema);
         assert_eq!(c.negotiate("pt-br, en;q=0.5"), "pt-BR");
         assert_eq!(c.negotiate("pt_PT"), "pt");
         assert_eq!(c.get("pt-BR", &street.label_key()), Some("Logradouro"));
         assert_eq!(c.get("pt-BR", &city.label_key()), Some("Cidade"), "pt-BR → pt");
-        assert_eq!(c.get("pt-BR", "action.next"), Some("Next"), "pt-BR → pt → en");
+        assert_eq!(c.get("pt-BR", &nickname.label_key()), Some("Nickname"), "pt-BR → pt → en");
         assert_eq!(c.get("fr-CA", "action.next"), Some("Suivant"), "fr-CA → fr");
     }
 
@@ -171,8 +251,18 @@ mod tests {
         let c = Catalog::builtin();
         for (prefs, expected) in [
             ("fr-CA,fr;q=0.9,en;q=0.8", "fr"),
-            ("de-DE,de;q=0.9", "en"),
-            ("de, fr;q=0.5", "fr"),
+            ("de-DE,de;q=0.9", "de"),
+            ("xx-YY, de;q=0.5", "de"),
+            ("zh", "zh-CN"),
+            ("zh-Hans-CN", "zh-CN"),
+            ("zh-Hant", "zh-TW"),
+            ("zh-HK", "zh-TW"),
+            ("zh-tw", "zh-TW"),
+            ("pt-PT", "pt-BR"),
+            ("no", "nb"),
+            ("ar-EG", "ar"),
+            ("iw, he;q=0.8", "he"),
+            ("tlh", "en"),
             ("en;q=0.4, fr;q=0.6", "fr"),
             ("fr en", "fr"),
             ("", "en"),
@@ -181,17 +271,72 @@ mod tests {
         }
     }
 
+    /// Every shipped catalog: not empty, only English keys and every one of them, the
+    /// placeholders English has, and plural parts on the same arguments with exactly
+    /// the locale's CLDR categories.
     #[test]
-    fn translations_use_only_the_placeholders_english_has() {
+    fn every_catalog_is_complete_and_well_formed() {
         let c = Catalog::builtin();
-        for locale in c.locales() {
-            for (key, text) in &c.locales[locale] {
-                let english = c.get("en", key).unwrap_or_else(|| panic!("{locale}: {key} is not an English key"));
-                for p in placeholders(text) {
-                    assert!(placeholders(english).contains(&p), "{locale}: {key} uses {{{p}}}");
+        let english = &c.locales["en"];
+        assert!(english.len() > 150, "the English catalog lost its keys");
+        assert!(c.locales.len() >= 30, "{} locales", c.locales.len());
+        let mut problems = vec![];
+        for (locale, texts) in &c.locales {
+            let categories = format::categories(locale);
+            for key in english.keys().filter(|k| !texts.contains_key(*k)) {
+                problems.push(format!("{locale}: {key} is missing"));
+            }
+            for (key, text) in texts {
+                let Some(en) = english.get(key) else {
+                    problems.push(format!("{locale}: {key} is not an English key"));
+                    continue;
+                };
+                if text.trim().is_empty() {
+                    problems.push(format!("{locale}: {key} is empty"));
+                }
+                if placeholders(text) != placeholders(en) {
+                    problems.push(format!(
+                        "{locale}: {key} has placeholders {:?}, English {:?}",
+                        placeholders(text),
+                        placeholders(en)
+                    ));
+                }
+                let args = |t: &str| format::plurals(t).iter().map(|p| p.name.to_owned()).collect::<Vec<_>>();
+                if args(text) != args(en) {
+                    problems.push(format!("{locale}: {key} has plurals of {:?}, English {:?}", args(text), args(en)));
+                }
+                for plural in format::plurals(text) {
+                    let mut given: Vec<&str> = plural.branches.iter().map(|(c, _)| *c).collect();
+                    given.sort_by_key(|c| format::CATEGORIES.iter().position(|x| x == c));
+                    if given != categories {
+                        problems.push(format!("{locale}: {key} gives {given:?}, {locale} has {categories:?}"));
+                    }
                 }
             }
         }
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
+    /// The text a person reads for a number follows their language's rules.
+    #[test]
+    fn plurals_follow_the_locale() {
+        let c = Catalog::builtin();
+        let wrong = |locale: &str, n: u32| {
+            c.fill(locale, c.get(locale, "email.code.wrong").unwrap(), &[("attempts", n.to_string())])
+        };
+        assert_eq!(wrong("en", 1), "That code is not right. 1 attempt left.");
+        assert_eq!(wrong("en", 3), "That code is not right. 3 attempts left.");
+        assert_ne!(wrong("pl", 2).replace('2', ""), wrong("pl", 5).replace('5', ""), "Polish: few, many");
+        assert_ne!(wrong("ru", 1).replace('1', ""), wrong("ru", 2).replace('2', ""), "Russian: one, few");
+        assert_ne!(wrong("ar", 2).replace('2', ""), wrong("ar", 3).replace('3', ""), "Arabic: two, few");
+    }
+
+    #[test]
+    fn right_to_left() {
+        assert_eq!(direction("ar"), "rtl");
+        assert_eq!(direction("he-IL"), "rtl");
+        assert_eq!(direction("en"), "ltr");
+        assert_eq!(direction("fr"), "ltr");
     }
 }
 

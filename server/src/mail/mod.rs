@@ -6,7 +6,7 @@
 //! retries with backoff; the secret they carry is never written to the store.
 
 pub mod smtp;
-mod template;
+pub mod template;
 
 pub use smtp::SmtpSender;
 pub use template::{ChallengeEmail, render_challenge};

@@ -4,7 +4,6 @@ use super::RenderedEmail;
 use crate::authenticators::email::Purpose;
 use crate::branding::Brand;
 use crate::engine::Texts;
-use crate::engine::view::substitute;
 use crate::html::escape;
 
 /// What the email needs beyond the engine's [`crate::engine::OutgoingEmail`].
@@ -25,7 +24,7 @@ pub struct ChallengeEmail<'a> {
 
 pub fn render_challenge(email: &ChallengeEmail<'_>, brand: &Brand, texts: &dyn Texts) -> RenderedEmail {
     let params = [("app", email.app_name.to_owned()), ("code", email.code.to_owned())];
-    let t = |key: &str| substitute(&texts.get(key).unwrap_or_default(), &params);
+    let t = |key: &str| texts.fill(&texts.get(key).unwrap_or_default(), &params);
     let wording = match email.purpose {
         Purpose::SignIn => "sign_in",
         Purpose::Register => "register",
@@ -52,7 +51,7 @@ pub fn render_challenge(email: &ChallengeEmail<'_>, brand: &Brand, texts: &dyn T
     let c = |name: &str| brand.colors.get(name).cloned().unwrap_or_default();
     let html = format!(
         r#"<!doctype html>
-<html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>{subject}</title></head>
+<html lang="{lang}" dir="{dir}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>{subject}</title></head>
 <body style="margin:0;padding:24px;background:{bg};font-family:{font};color:{text}">
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="max-width:480px;margin:0 auto;background:{surface};border:1px solid {border};border-radius:12px">
 <tr><td style="padding:32px">
@@ -65,6 +64,7 @@ pub fn render_challenge(email: &ChallengeEmail<'_>, brand: &Brand, texts: &dyn T
 </body></html>
 "#,
         lang = escape(email.locale),
+        dir = crate::i18n::direction(email.locale),
         subject = escape(&subject),
         bg = c("background"),
         font = escape(&brand.font_family),
@@ -126,10 +126,13 @@ mod tests {
         assert!(m.html.contains("Shop &lt;&amp;&gt;") && !m.html.contains("Shop <&>"));
         assert!(m.html.contains("background:#b93c0b"), "brand primary colour");
         assert!(m.html.contains(">012345</strong>"));
-        assert!(m.html.contains("<html lang=\"en\">"));
+        assert!(m.html.contains("<html lang=\"en\" dir=\"ltr\">"));
         let french = ChallengeEmail { locale: "fr", ..email };
         let m = render_challenge(&french, brands.get("acme").unwrap(), &brands.texts("acme", "fr"));
-        assert!(m.html.contains("<html lang=\"fr\">"), "the language it is written in");
+        assert!(m.html.contains("<html lang=\"fr\" dir=\"ltr\">"), "the language it is written in");
+        let arabic = ChallengeEmail { locale: "ar", ..email };
+        let m = render_challenge(&arabic, brands.get("acme").unwrap(), &brands.texts("acme", "ar"));
+        assert!(m.html.contains("<html lang=\"ar\" dir=\"rtl\">"), "Arabic reads right to left");
         let subject = |purpose| {
             let email = ChallengeEmail { purpose, ..email };
             render_challenge(&email, brands.get("acme").unwrap(), &brands.texts("acme", "en")).subject

@@ -183,7 +183,7 @@ async fn ui_locales_choose_the_language() {
     let s = TestServer::with(APPS, None).await;
     let b = Browser::new(&s);
     let r = b
-        .get(&format!("/oauth2/v1/authorize?{}", authorize_query("shop", SHOP, "openid", "&ui_locales=de%20fr-CA")))
+        .get(&format!("/oauth2/v1/authorize?{}", authorize_query("shop", SHOP, "openid", "&ui_locales=tlh%20fr-CA")))
         .await;
     let handle = r.header("location").unwrap().strip_prefix("/signin?flow=").unwrap().to_owned();
     let flow = b.get(&format!("/api/v1/flows/{handle}")).await.flow();

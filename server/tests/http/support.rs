@@ -192,7 +192,13 @@ impl TestServer {
     pub async fn mailed(&self, to: &str) -> (String, String) {
         let mails: Value = self.get(&format!("/dev/mailbox/messages?to={to}")).await.json();
         let text = mails[0]["text"].as_str().unwrap_or_else(|| panic!("no email to {to}: {mails}"));
-        let code = text.split("code: ").nth(1).unwrap()[..6].to_owned();
+        // The six digits, whatever the language says around them.
+        let code = text
+            .split_whitespace()
+            .map(|w| w.trim_matches(|c: char| !c.is_ascii_alphanumeric()))
+            .find(|w| w.len() == 6 && w.bytes().all(|b| b.is_ascii_digit()))
+            .unwrap_or_else(|| panic!("no code in {text}"))
+            .to_owned();
         let link = text.split_whitespace().find(|w| w.starts_with(ISSUER)).unwrap();
         (code, link.strip_prefix(ISSUER).unwrap().to_owned())
     }

@@ -29,6 +29,12 @@ pub fn App(config: Config) -> impl IntoView {
             brand.set(f.app.brand.clone());
         }
     });
+    // The language the server wrote the step in: screen readers and right-to-left
+    // scripts follow it.
+    let locale = move || match w.screen.get() {
+        Screen::Flow(f) => f.locale.clone(),
+        _ => None,
+    };
     let stylesheet = move || format!("{base}/themes/{}/theme.css", brand.get());
     let styled = RwSignal::new(false);
     let card: NodeRef<leptos::html::Div> = NodeRef::new();
@@ -56,7 +62,7 @@ pub fn App(config: Config) -> impl IntoView {
 
     view! {
         <link rel="stylesheet" href=stylesheet on:load=move |_| styled.set(true) on:error=move |_| styled.set(true) />
-        <div class="pw-root" hidden=move || !styled.get()>
+        <div class="pw-root" hidden=move || !styled.get() lang=locale dir=move || direction(&locale().unwrap_or_default())>
             <div class="pw-card" node_ref=card aria-busy=move || if w.busy.get() { "true" } else { "false" }>
                 {move || step::header(w)}
                 <div class="pw-messages" role="status" aria-live="polite">
@@ -67,6 +73,12 @@ pub fn App(config: Config) -> impl IntoView {
         </div>
         <p class="pw-visually-hidden" aria-live="polite">{move || if styled.get() { "" } else { text::LOADING }}</p>
     }
+}
+
+/// `rtl` for the right-to-left scripts the server has catalogs for.
+fn direction(locale: &str) -> &'static str {
+    let language = locale.split('-').next().unwrap_or_default();
+    if matches!(language, "ar" | "he" | "fa" | "ur") { "rtl" } else { "ltr" }
 }
 
 /// The card element, for views that move the focus.
