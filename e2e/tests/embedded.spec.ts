@@ -133,3 +133,21 @@ test('resend waits for its cooldown', async ({ page, passway }) => {
   await page.getByRole('button', { name: 'Start over' }).click();
   await expect(page.getByRole('heading', { name: 'Welcome to Acme Shop' })).toBeVisible();
 });
+
+test('the widget speaks the language it is given, else the browser\'s, right to left for Arabic', async ({ page, passway, browser }) => {
+  await page.goto(`${passway.baseUrl}/demo/website/?lang=ar`);
+  const title = page.locator('passway-signin .pw-title');
+  await expect(title).toHaveText('تسجيل الدخول إلى Acme Shop');
+  await expect(page.getByRole('button', { name: 'التالي' })).toBeVisible();
+  const root = page.locator('passway-signin .pw-root');
+  await expect(root).toHaveAttribute('lang', 'ar');
+  expect(await root.evaluate((el) => getComputedStyle(el).direction)).toBe('rtl');
+
+  // No language given: the browser's (German here), left to right.
+  const german = await browser.newContext({ locale: 'de-DE' });
+  const p = await german.newPage();
+  await p.goto(`${passway.baseUrl}/demo/website/`);
+  await expect(p.getByRole('button', { name: 'Weiter' })).toBeVisible();
+  expect(await p.locator('passway-signin .pw-root').evaluate((el) => getComputedStyle(el).direction)).toBe('ltr');
+  await german.close();
+});

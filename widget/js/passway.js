@@ -31,6 +31,7 @@ class PasswaySignin extends HTMLElement {
       loginHint: attr('login-hint'),
       responseType: attr('response-type'),
       brand: attr('brand'),
+      language: attr('language'),
       onSuccess: emit('passway:success'),
       onError: emit('passway:error'),
     }).catch((error) => emit('passway:error')({ error: 'widget_failed', message: String(error) }));

@@ -17,6 +17,7 @@ struct Options {
     login_hint: Option<String>,
     response_type: Option<String>,
     brand: Option<String>,
+    language: Option<String>,
 }
 
 /// How the flow begins.
@@ -49,6 +50,9 @@ pub struct Config {
     /// The brand to style with before the server names one (saves a stylesheet load).
     pub brand: String,
     pub start: Start,
+    /// The interface language asked for (BCP 47, e.g. `fr` or `pt-BR`), sent as the new
+    /// flow's `ui_locales`: over the browser's languages, under the app's request's.
+    pub language: Option<String>,
     pub response_type: ResponseType,
     pub on_success: Option<Function>,
     pub on_error: Option<Function>,
@@ -83,6 +87,7 @@ impl Config {
             base_url,
             brand,
             start,
+            language: o.language.filter(|l| !l.is_empty()),
             response_type,
             on_success: callback("onSuccess"),
             on_error: callback("onError"),

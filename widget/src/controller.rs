@@ -155,7 +155,7 @@ impl Widget {
             prompt: None,
             max_age: None,
             acr_values: None,
-            ui_locales: None,
+            ui_locales: self.config.with_value(|c| c.language.clone()),
             resource: None,
         };
         self.pkce.set_value(Some((verifier, state)));

@@ -1,6 +1,7 @@
 //! `cargo xtask <command>`: everything the README promises in two commands.
 //!
 //! - `run`   install what is missing, build widget and server, start the demo
+//! - `studio` the same build, then the theme studio over `themes/` (no database)
 //! - `test`  formatting, clippy, unit + integration tests (PostgreSQL too when
 //!   PASSWAY_TEST_POSTGRES_URL is set), browser tests
 //! - `bench` throughput and latency of complete sign-ins, widget bytes
@@ -25,6 +26,7 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("run") => run(),
+        Some("studio") => studio(),
         Some("test") => test(&args[1..]),
         Some("bench") => bench::bench(&args[1..]),
         Some("build") => build(false).map(|_| ()),
@@ -33,7 +35,7 @@ fn main() {
         Some("fuzz") => fuzz_for(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run | test | bench | build | setup | fuzz [SECONDS] [TARGET…] | api-fuzz [SECONDS]>"
+                "usage: cargo xtask <run | studio | test | bench | build | setup | fuzz [SECONDS] [TARGET…] | api-fuzz [SECONDS]>"
             );
             std::process::exit(2);
         }
@@ -86,6 +88,17 @@ fn run() -> Result<()> {
     );
     env.cmd(passway.to_str().expect("utf-8 path"))
         .args(["--config", "examples/demo/passway.toml", "serve"])
+        .current_dir(&root)
+        .run()
+}
+
+/// The theme studio over the repository's themes, with the demo's profile schema.
+fn studio() -> Result<()> {
+    let env = build(false)?;
+    let root = root();
+    sh::step("starting the theme studio on http://127.0.0.1:8090/studio (Ctrl-C stops it)");
+    env.cmd(root.join("target/debug/passway").to_str().expect("utf-8 path"))
+        .args(["--config", "examples/demo/passway.toml", "studio", "--themes", "themes"])
         .current_dir(&root)
         .run()
 }

@@ -20,7 +20,7 @@ pub fn view(a: Activation, f: &FlowResponse) -> impl IntoView + use<> {
                 </svg>
             </a>
             <p class="pw-activation-text">{type_secret}</p>
-            <code class="pw-secret">{a.shared_secret}</code>
+            <code class="pw-secret" dir="ltr">{a.shared_secret}</code>
         </div>
     }
 }

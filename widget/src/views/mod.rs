@@ -30,7 +30,7 @@ pub fn App(config: Config) -> impl IntoView {
         }
     });
     // The language the server wrote the step in: screen readers and right-to-left
-    // scripts follow it.
+    // scripts follow it. Before any step (an error first), the page's own direction.
     let locale = move || match w.screen.get() {
         Screen::Flow(f) => f.locale.clone(),
         _ => None,
@@ -62,7 +62,7 @@ pub fn App(config: Config) -> impl IntoView {
 
     view! {
         <link rel="stylesheet" href=stylesheet on:load=move |_| styled.set(true) on:error=move |_| styled.set(true) />
-        <div class="pw-root" hidden=move || !styled.get() lang=locale dir=move || direction(&locale().unwrap_or_default())>
+        <div class="pw-root" hidden=move || !styled.get() lang=locale dir=move || locale().map(|l| direction(&l))>
             <div class="pw-card" node_ref=card aria-busy=move || if w.busy.get() { "true" } else { "false" }>
                 {move || step::header(w)}
                 <div class="pw-messages" role="status" aria-live="polite">

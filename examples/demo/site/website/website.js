@@ -4,6 +4,9 @@
 const signin = document.getElementById('signin');
 const here = `${location.origin}/demo/website/`;
 signin.setAttribute('redirect-uri', here);
+// `?lang=ar` (any of Passway's languages) shows the widget in that language.
+const lang = new URLSearchParams(location.search).get('lang');
+if (lang) signin.setAttribute('language', lang);
 const passway = new URL(document.querySelector('script[src$="/widget/passway.js"]').src).origin;
 let idToken = null;
 

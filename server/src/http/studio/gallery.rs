@@ -421,12 +421,13 @@ pub static ENTRIES: &[Entry] = &[
     }),
     Entry { name: "rate-limited", title: "Rate limited", group: "Policy", show: Show::RateLimited },
     step!("success", "Done", "Signed in", |s| {
+        // Embedded: the widget exchanges the code (at the studio's stand-in token
+        // endpoint) and shows that the person is signed in, where a hosted page would
+        // leave for the app.
         let mut flow = s.ada(Step::Completed);
-        flow.origin = Origin::Hosted;
         flow.proofs = vec![s.proven(AuthenticatorKind::Email)];
+        flow.request.state = None;
         let mut scene = s.scene(flow, vec![]);
-        // Where the hosted page would send the browser: here, nowhere.
-        scene.flow.request.redirect_uri = "about:blank".into();
         scene.reply = Reply::Success { code: "studio".into(), session: None };
         scene
     }),

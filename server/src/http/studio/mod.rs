@@ -166,6 +166,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(studio: Shared) -> Router<S> {
     Router::new()
         .route("/studio", get(page))
         .route("/studio/studio.js", get(|| async { asset("text/javascript; charset=utf-8", include_str!("studio.js")) }))
+        .route("/studio/frame.js", get(|| async { asset("text/javascript; charset=utf-8", include_str!("frame.js")) }))
         .route("/studio/studio.css", get(|| async { asset("text/css; charset=utf-8", include_str!("studio.css")) }))
         .route("/studio/gallery.json", get(gallery_json))
         .route("/studio/events", get(events))
@@ -174,6 +175,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(studio: Shared) -> Router<S> {
         .route("/studio/s/{brand}/{locale}/{scheme}/{app}/api/v1/flows/{entry}/events", get(flow_events))
         .route("/studio/s/{brand}/{locale}/{scheme}/{app}/api/v1/flows/{entry}/{remediation}", axum::routing::post(submit))
         .route("/studio/s/{brand}/{locale}/{scheme}/{app}/themes/{theme}/{file}", get(theme_file))
+        .route("/studio/s/{brand}/{locale}/{scheme}/{app}/oauth2/v1/token", axum::routing::post(token))
         .route("/studio/email/{brand}/{locale}/{app}/{entry}/{part}", get(email))
         .with_state(studio)
 }
@@ -258,6 +260,12 @@ async fn events(State(studio): State<Shared>) -> Sse<impl Stream<Item = Result<E
 
 /// What a studio URL names: the brand, locale, scheme and app name a frame shows,
 /// and (by route) the entry, the remediation or the theme file.
+/// The success step's code exchange: tokens that are only words.
+async fn token() -> Response {
+    let tokens = json!({ "access_token": "studio", "token_type": "Bearer", "expires_in": 3600, "id_token": "studio" });
+    ([(header::CACHE_CONTROL, "no-store")], axum::Json(tokens)).into_response()
+}
+
 #[derive(serde::Deserialize)]
 struct StudioPath {
     brand: String,
@@ -335,7 +343,8 @@ async fn frame(State(studio): State<Shared>, Path(p): Path<StudioPath>) -> Resul
     let (title, body, scripts): (String, String, &[&str]) = match &entry.show {
         Show::Step(_) | Show::RateLimited | Show::HostedPage => {
             let noscript = texts.get("hosted.noscript").unwrap_or_default();
-            (app.clone(), super::hosted::body(app, entry.name, &base, &brand.id, &noscript), &["/widget/passway.js"])
+            let body = super::hosted::body(app, entry.name, &base, &brand.id, &noscript);
+            (app.clone(), body, &["/studio/frame.js", "/widget/passway.js"])
         }
         Show::Page(shown) => {
             let title = t(&format!("{}.title", shown.key));

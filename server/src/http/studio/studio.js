@@ -82,6 +82,7 @@ function render() {
       cell.append(label, frame);
       if (entry.kind === 'email') {
         const text = document.createElement('pre');
+        text.dir = 'auto';
         cell.style.height = 'auto';
         fetch(`/studio/email/${brand}/${locale}/${app}/${entry.name}/text`).then((r) => r.text()).then((t) => { text.textContent = t; });
         cell.append(text);
