@@ -277,7 +277,8 @@ async fn studio(
     if widget.is_empty() {
         tracing::warn!(dir = %widget_dir.display(), "no widget bundle: build it with `cargo xtask build`");
     }
-    let router = studio::standalone(studio::Studio::new(themes.clone(), catalog, settings), std::sync::Arc::new(widget));
+    let router =
+        studio::standalone(studio::Studio::watching(themes.clone(), catalog, settings), std::sync::Arc::new(widget));
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     println!("Passway studio for {}: http://{addr}/studio", themes.display());
@@ -315,7 +316,7 @@ fn theme_check(config: &std::path::Path, dir: Option<&std::path::Path>) -> ExitC
     }
     match passway_server::branding::Brands::load(&dir, catalog) {
         Ok(brands) => {
-            let ids: Vec<&str> = brands.ids().collect();
+            let ids = brands.ids();
             println!("{}: OK ({} themes: {})", dir.display(), ids.len(), ids.join(", "));
             ExitCode::SUCCESS
         }

@@ -59,6 +59,10 @@ pub async fn serve_with(
 
     let housekeeping = tokio::spawn(purge_expired(app.clone()));
     let keys = tokio::spawn(maintain_keys(app.clone()));
+    // Themes are reloaded as they are saved: at once for a designer (dev mode), within
+    // a few seconds in production.
+    let period = Duration::from_millis(if app.config.dev_mode { 250 } else { 3000 });
+    let themes = tokio::spawn(crate::branding::watch(app.brands.clone(), app.config.themes_dir.clone(), period));
     crate::hooks::worker::spawn(&app);
     let router = crate::http::router(app).layer(tower_http::timeout::TimeoutLayer::with_status_code(
         axum::http::StatusCode::REQUEST_TIMEOUT,
@@ -108,6 +112,7 @@ pub async fn serve_with(
     }
     housekeeping.abort();
     keys.abort();
+    themes.abort();
     Ok(())
 }
 

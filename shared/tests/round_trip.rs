@@ -83,6 +83,7 @@ fn flow_response_shape() {
         cancel: None,
         success: None,
         strings: [("k".to_string(), "v".to_string())].into(),
+        locale: Some("ar".into()),
     };
     let json = serde_json::to_value(&response).unwrap();
     assert_eq!(json["remediations"][0]["fields"][0]["type"], "email");

@@ -15,6 +15,8 @@ mod theme;
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 
 pub use contrast::{Rgb, ratio};
 pub use theme::{Located, ThemeSource};
@@ -44,10 +46,17 @@ pub struct Brand {
     pub email_footer: Option<String>,
 }
 
-#[derive(Debug, Clone)]
+/// The brands being served. Loaded at start, and again when a theme file changes
+/// ([`Brands::reload`]): a theme that fails its checks then keeps its last good version.
+#[derive(Debug)]
 pub struct Brands {
-    brands: BTreeMap<String, Brand>,
+    brands: RwLock<BTreeMap<String, Arc<Brand>>>,
     pub catalog: Catalog,
+    /// Problems of the last reload, each `file:line:column: …`.
+    problems: RwLock<Vec<String>>,
+    /// Counts reloads; each is announced on `changed`.
+    version: AtomicU64,
+    changed: tokio::sync::broadcast::Sender<u64>,
 }
 
 impl Brands {
@@ -59,38 +68,73 @@ impl Brands {
         for (id, result) in loaded {
             match result {
                 Ok(brand) => {
-                    brands.insert(id, brand);
+                    brands.insert(id, Arc::new(brand));
                 }
                 Err(mut es) => errors.append(&mut es),
             }
         }
-        if errors.is_empty() { Ok(Brands { brands, catalog }) } else { Err(errors) }
+        if errors.is_empty() { Ok(Brands::new(brands, catalog)) } else { Err(errors) }
     }
 
     /// No brand yet: what [`Brands::reload`] starts from when nothing was loaded.
     pub fn empty(catalog: Catalog) -> Brands {
-        Brands { brands: BTreeMap::new(), catalog }
+        Brands::new(BTreeMap::new(), catalog)
+    }
+
+    fn new(brands: BTreeMap<String, Arc<Brand>>, catalog: Catalog) -> Brands {
+        Brands {
+            brands: RwLock::new(brands),
+            catalog,
+            problems: RwLock::default(),
+            version: AtomicU64::new(1),
+            changed: tokio::sync::broadcast::channel(16).0,
+        }
     }
 
     /// Loads `dir` again: a theme that fails its checks keeps its last good version
-    /// (the problems say why), the others are replaced, and a new folder appears.
-    pub fn reload(&self, dir: &Path) -> (Brands, Vec<ConfigError>) {
+    /// (its problems are logged and kept, see [`Brands::problems`]), the others are
+    /// replaced, a new folder appears, a removed one goes.
+    pub fn reload(&self, dir: &Path) {
         let (loaded, mut errors) = Brands::load_each(dir, &self.catalog);
-        let mut brands = if errors.is_empty() { BTreeMap::new() } else { self.brands.clone() };
-        for (id, result) in loaded {
-            match result {
-                Ok(brand) => {
-                    brands.insert(id, brand);
-                }
-                Err(mut es) => {
-                    if let Some(last_good) = self.brands.get(&id) {
-                        brands.insert(id, last_good.clone());
+        {
+            let mut brands = self.brands.write().expect("not poisoned");
+            let mut next = if errors.is_empty() { BTreeMap::new() } else { brands.clone() };
+            for (id, result) in loaded {
+                match result {
+                    Ok(brand) => {
+                        next.insert(id, Arc::new(brand));
                     }
-                    errors.append(&mut es);
+                    Err(mut es) => {
+                        if let Some(last_good) = brands.get(&id) {
+                            next.insert(id, last_good.clone());
+                        }
+                        errors.append(&mut es);
+                    }
                 }
             }
+            *brands = next;
         }
-        (Brands { brands, catalog: self.catalog.clone() }, errors)
+        for e in &errors {
+            tracing::warn!(problem = %e, "theme not loaded: its last good version (if any) is served");
+        }
+        *self.problems.write().expect("not poisoned") = errors.iter().map(ToString::to_string).collect();
+        let version = self.version.fetch_add(1, Ordering::SeqCst) + 1;
+        let _ = self.changed.send(version);
+    }
+
+    /// The problems of the last reload (none after a clean one).
+    pub fn problems(&self) -> Vec<String> {
+        self.problems.read().expect("not poisoned").clone()
+    }
+
+    /// How many times the brands were loaded.
+    pub fn version(&self) -> u64 {
+        self.version.load(Ordering::SeqCst)
+    }
+
+    /// A reload's version, as it happens.
+    pub fn changes(&self) -> tokio::sync::broadcast::Receiver<u64> {
+        self.changed.subscribe()
     }
 
     /// Each brand folder of `dir`, built or refused, and the problems that concern
@@ -144,32 +188,74 @@ impl Brands {
         compile(id, &merge(default, source), catalog)
     }
 
-    pub fn get(&self, id: &str) -> Option<&Brand> {
-        self.brands.get(id)
+    /// The brand's current version.
+    pub fn get(&self, id: &str) -> Option<Arc<Brand>> {
+        self.brands.read().expect("not poisoned").get(id).cloned()
     }
 
-    pub fn ids(&self) -> impl Iterator<Item = &str> {
-        self.brands.keys().map(String::as_str)
+    pub fn ids(&self) -> Vec<String> {
+        self.brands.read().expect("not poisoned").keys().cloned().collect()
     }
 
     /// Interface text for a brand and locale.
     pub fn texts<'a>(&'a self, brand: &str, locale: &'a str) -> BrandTexts<'a> {
-        BrandTexts { brand: self.brands.get(brand), catalog: &self.catalog, locale }
+        BrandTexts { brand: self.get(brand), catalog: &self.catalog, locale }
     }
+}
+
+/// Reloads `brands` from `dir` whenever a file under it changes (checked every
+/// `period`), until the task is dropped. A running server keeps serving a theme's last
+/// good version when a save breaks it, and logs why.
+pub async fn watch(brands: Arc<Brands>, dir: std::path::PathBuf, period: std::time::Duration) {
+    let mut last = fingerprint(&dir);
+    loop {
+        tokio::time::sleep(period).await;
+        let d = dir.clone();
+        let Ok(now) = tokio::task::spawn_blocking(move || fingerprint(&d)).await else { continue };
+        if now != last {
+            last = now;
+            let (b, d) = (brands.clone(), dir.clone());
+            let _ = tokio::task::spawn_blocking(move || b.reload(&d)).await;
+        }
+    }
+}
+
+/// A digest of every file's path, size and modification time under `dir` (three
+/// levels deep): what a watcher compares to know a theme was saved.
+pub fn fingerprint(dir: &Path) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut files = vec![];
+    let mut pending = vec![(dir.to_owned(), 0)];
+    while let Some((d, depth)) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for entry in entries.flatten() {
+            let Ok(meta) = entry.metadata() else { continue };
+            if meta.is_dir() && depth < 3 {
+                pending.push((entry.path(), depth + 1));
+            } else if meta.is_file() {
+                files.push((entry.path(), meta.len(), meta.modified().ok()));
+            }
+        }
+    }
+    files.sort();
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    files.hash(&mut h);
+    h.finish()
 }
 
 /// Text lookup: brand override in the locale, built-in text in the locale, then the
 /// same two in English.
 pub struct BrandTexts<'a> {
-    brand: Option<&'a Brand>,
+    brand: Option<Arc<Brand>>,
     catalog: &'a Catalog,
     locale: &'a str,
 }
 
 impl Texts for BrandTexts<'_> {
     fn get(&self, key: &str) -> Option<String> {
-        let brand =
-            |locale: &str| self.brand.and_then(|b| b.text.get(locale)).and_then(|t| t.get(key)).map(String::as_str);
+        let brand = |locale: &str| {
+            self.brand.as_ref().and_then(|b| b.text.get(locale)).and_then(|t| t.get(key)).map(String::as_str)
+        };
         brand(self.locale)
             .or_else(|| self.catalog.get_exact(self.locale, key))
             .or_else(|| brand(crate::i18n::DEFAULT_LOCALE))

@@ -131,7 +131,7 @@ mod tests {
             std::fs::write(folder.join("logo.svg"), logo_svg("Brand", *c)).unwrap();
         }
         match Brands::load(dir.path(), Catalog::builtin()) {
-            Ok(brands) => assert_eq!(brands.ids().count(), colours.len() + 1),
+            Ok(brands) => assert_eq!(brands.ids().len(), colours.len() + 1),
             Err(errors) => panic!("{} problems, the first: {}", errors.len(), errors[0]),
         }
     }

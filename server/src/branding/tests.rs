@@ -10,7 +10,7 @@ fn repo_themes() -> PathBuf {
 fn shipped_themes_pass_their_checks() {
     let brands = Brands::load(&repo_themes(), Catalog::builtin())
         .unwrap_or_else(|e| panic!("{}", e.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")));
-    assert_eq!(brands.ids().collect::<Vec<_>>(), ["acme", "default", "globex"]);
+    assert_eq!(brands.ids(), ["acme", "default", "globex"]);
     let acme = brands.get("acme").unwrap();
     let css = String::from_utf8(acme.css.bytes.clone()).unwrap();
     assert!(css.contains("--pw-color-primary: #b93c0b;"), "brand token");

@@ -300,4 +300,3 @@ fn success(flow: &Flow, result: Result<&str, (&str, &str)>, issuer: &str) -> Suc
         },
     }
 }
-

@@ -175,5 +175,5 @@ pub async fn page(State(app): State<AppState>) -> Result<Response, AppError> {
         ));
     }
     body.push_str("</div></div>");
-    Ok(pages::render(StatusCode::OK, Page { brand, lang: "en", title: "Dev hook inbox", body, scripts: &[] }))
+    Ok(pages::render(StatusCode::OK, Page { brand: &brand, lang: "en", title: "Dev hook inbox", body, scripts: &[] }))
 }

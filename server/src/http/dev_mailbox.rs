@@ -80,7 +80,7 @@ pub async fn page(State(app): State<AppState>, Query(q): Query<MailQuery>) -> Re
         ));
     }
     body.push_str("</div></div>");
-    Ok(pages::render(StatusCode::OK, Page { brand, lang: "en", title: "Dev mailbox", body, scripts: &[] }))
+    Ok(pages::render(StatusCode::OK, Page { brand: &brand, lang: "en", title: "Dev mailbox", body, scripts: &[] }))
 }
 
 /// Escapes text, turns http(s) URLs into links and newlines into line breaks.

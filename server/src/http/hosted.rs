@@ -11,7 +11,7 @@ use super::error::AppError;
 use super::pages::{self, Page};
 use crate::app::AppState;
 use crate::branding::DEFAULT_BRAND;
-use crate::engine::{Texts};
+use crate::engine::Texts;
 use crate::html::escape;
 use crate::journey::{self, JourneyError};
 
@@ -48,7 +48,7 @@ pub async fn page(
     let body = body(&config_app.name, &handle, &app.issuer, &brand.id, &noscript);
     Ok(pages::render(
         StatusCode::OK,
-        Page { brand, lang: locale, title: &config_app.name, body, scripts: &["/widget/passway.js"] },
+        Page { brand: &brand, lang: locale, title: &config_app.name, body, scripts: &["/widget/passway.js"] },
     ))
 }
 
@@ -77,6 +77,6 @@ async fn cannot_go_on(app: &AppState, ctx: &RequestContext, handle: &str, status
     let params = [("app", config_app.map_or_else(|| "the app".to_owned(), |a| a.name.clone()))];
     let t = |k: &str| texts.fill(&texts.get(k).unwrap_or_default(), &params);
     let title = t(&format!("{key}.title"));
-    let body = pages::card(brand, &title, &t(&format!("{key}.body")), "");
-    pages::render(status, Page { brand, lang: &ctx.locale, title: &title, body, scripts: &[] })
+    let body = pages::card(&brand, &title, &t(&format!("{key}.body")), "");
+    pages::render(status, Page { brand: &brand, lang: &ctx.locale, title: &title, body, scripts: &[] })
 }

@@ -136,10 +136,10 @@ pub fn page(app: &AppState, locale: &str, limited: Limited) -> Response {
     let title = texts.get("hosted.rate_limited.title").unwrap_or_default();
     let text = texts.get("widget.error.rate_limited").unwrap_or_default();
     let body = texts.fill(&text, &[("minutes", minutes(limited.retry_after).to_string())]);
-    let html = pages::card(brand, &title, &body, "");
+    let html = pages::card(&brand, &title, &body, "");
     let mut response = pages::render(
         StatusCode::TOO_MANY_REQUESTS,
-        Page { brand, lang: locale, title: &title, body: html, scripts: &[] },
+        Page { brand: &brand, lang: locale, title: &title, body: html, scripts: &[] },
     );
     if let Ok(v) = HeaderValue::from_str(&limited.retry_after.as_secs().max(1).to_string()) {
         response.headers_mut().insert(header::RETRY_AFTER, v);

@@ -52,6 +52,6 @@ pub async fn open(
         LinkReply::Invalid => (StatusCode::NOT_FOUND, "link.invalid", String::new()),
     };
     let title = t(&format!("{key}.title"));
-    let body = pages::card(brand, &title, &t(&format!("{key}.body")), &extra);
-    Ok(pages::render(status, Page { brand, lang: &ctx.locale, title: &title, body, scripts: &[] }))
+    let body = pages::card(&brand, &title, &t(&format!("{key}.body")), &extra);
+    Ok(pages::render(status, Page { brand: &brand, lang: &ctx.locale, title: &title, body, scripts: &[] }))
 }

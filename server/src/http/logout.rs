@@ -143,6 +143,6 @@ fn page(
     let params = [("app", client.map_or_else(|| brand.display_name.clone(), |a| a.name.clone()))];
     let text = |key: &str| texts.get(key).map_or_else(|| key.to_owned(), |t| texts.fill(&t, &params));
     let title = text(title);
-    let html = pages::card(brand, &title, &text(body), extra);
-    pages::render(status, Page { brand, lang: &ctx.locale, title: &title, body: html, scripts: &[] })
+    let html = pages::card(&brand, &title, &text(body), extra);
+    pages::render(status, Page { brand: &brand, lang: &ctx.locale, title: &title, body: html, scripts: &[] })
 }

@@ -114,11 +114,7 @@ pub fn router(app: AppState) -> Router {
             .route("/dev/hooks/deliveries", get(dev_hooks::deliveries))
             .route(dev_hooks::INBOX, get(dev_hooks::verify).post(dev_hooks::receive))
             .route(dev_hooks::REGISTRATION, axum::routing::post(dev_hooks::registration))
-            .merge(studio::router(studio::Studio::new(
-                app.config.themes_dir.clone(),
-                app.brands.catalog.clone(),
-                app.config.engine.clone(),
-            )));
+            .merge(studio::router(studio::Studio::new(app.brands.clone(), app.config.engine.clone())));
     }
     if let Some(dir) = &app.config.demo_dir {
         router = router

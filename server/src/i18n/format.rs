@@ -181,11 +181,17 @@ mod tests {
         check("en", attempts, &[("attempts", "1"), ("app", "Acme")], "1 attempt left for Acme");
         check("en", attempts, &[("attempts", "3"), ("app", "Acme")], "3 attempts left for Acme");
         check("en", "Resend in {seconds}s", &[], "Resend in {seconds}s");
-        check("en", attempts, &[("app", "Acme")], "{attempts, plural, one {# attempt} other {# attempts}} left for Acme");
+        check(
+            "en",
+            attempts,
+            &[("app", "Acme")],
+            "{attempts, plural, one {# attempt} other {# attempts}} left for Acme",
+        );
         check("en", "{n, plural, one {one} other {#}}", &[("n", "many")], "many");
         check("en", "unbalanced {app", &[("app", "x")], "unbalanced {app");
         let pl = "{n, plural, one {# próba} few {# próby} many {# prób} other {# próby}}";
-        for (n, expect) in [("1", "1 próba"), ("2", "2 próby"), ("5", "5 prób"), ("22", "22 próby"), ("25", "25 prób")] {
+        for (n, expect) in [("1", "1 próba"), ("2", "2 próby"), ("5", "5 prób"), ("22", "22 próby"), ("25", "25 prób")]
+        {
             check("pl", pl, &[("n", n)], expect);
         }
         let ar = "{n, plural, zero {z} one {o} two {t} few {f} many {m} other {x}}";

@@ -159,5 +159,5 @@ fn render(app: &AppState, email: &crate::engine::OutgoingEmail, locale: &str) ->
         logo_url: &logo_url,
         locale,
     };
-    Ok(render_challenge(&challenge, brand, &app.brands.texts(&config_app.brand, locale)))
+    Ok(render_challenge(&challenge, &brand, &app.brands.texts(&config_app.brand, locale)))
 }

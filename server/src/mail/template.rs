@@ -117,7 +117,7 @@ mod tests {
             logo_url: "https://auth.example/themes/acme/logo.svg",
             locale: "en",
         };
-        let m = render_challenge(&email, brands.get("acme").unwrap(), &brands.texts("acme", "en"));
+        let m = render_challenge(&email, &brands.get("acme").unwrap(), &brands.texts("acme", "en"));
         assert_eq!(m.subject, "Sign in to Shop <&>");
         assert!(m.text.contains("https://auth.example/email/verify?t=f.s&x=1"));
         assert!(m.text.contains("Or type this code: 012345"));
@@ -128,20 +128,20 @@ mod tests {
         assert!(m.html.contains(">012345</strong>"));
         assert!(m.html.contains("<html lang=\"en\" dir=\"ltr\">"));
         let french = ChallengeEmail { locale: "fr", ..email };
-        let m = render_challenge(&french, brands.get("acme").unwrap(), &brands.texts("acme", "fr"));
+        let m = render_challenge(&french, &brands.get("acme").unwrap(), &brands.texts("acme", "fr"));
         assert!(m.html.contains("<html lang=\"fr\" dir=\"ltr\">"), "the language it is written in");
         let arabic = ChallengeEmail { locale: "ar", ..email };
-        let m = render_challenge(&arabic, brands.get("acme").unwrap(), &brands.texts("acme", "ar"));
+        let m = render_challenge(&arabic, &brands.get("acme").unwrap(), &brands.texts("acme", "ar"));
         assert!(m.html.contains("<html lang=\"ar\" dir=\"rtl\">"), "Arabic reads right to left");
         let subject = |purpose| {
             let email = ChallengeEmail { purpose, ..email };
-            render_challenge(&email, brands.get("acme").unwrap(), &brands.texts("acme", "en")).subject
+            render_challenge(&email, &brands.get("acme").unwrap(), &brands.texts("acme", "en")).subject
         };
         assert_eq!(subject(Purpose::Register), "Confirm your email for Shop <&>");
         assert_eq!(subject(Purpose::Recover), "Reset your password for Shop <&>");
         // An address without an account: told so, with nothing to open or type.
         let none = ChallengeEmail { purpose: Purpose::NoAccount, code: "", link: "", ..email };
-        let m = render_challenge(&none, brands.get("acme").unwrap(), &brands.texts("acme", "en"));
+        let m = render_challenge(&none, &brands.get("acme").unwrap(), &brands.texts("acme", "en"));
         assert_eq!(m.subject, "Reset your password for Shop <&>", "the same subject as for an account");
         assert!(m.text.contains("there is no Shop <&> account"), "{}", m.text);
         assert!(!m.text.contains("code") && !m.html.contains("href="), "{}", m.html);

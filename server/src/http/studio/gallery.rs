@@ -358,14 +358,8 @@ pub static ENTRIES: &[Entry] = &[
         Scene { app: AppSettings { consent: true, ..scene.app }, ..scene }
     }),
     step!("profile-update", "Profile", "Progressive profile", |s| {
-        let attributes: Vec<String> = s
-            .settings
-            .profile
-            .attributes
-            .iter()
-            .filter(|a| a.name != "email")
-            .map(|a| a.name.clone())
-            .collect();
+        let attributes: Vec<String> =
+            s.settings.profile.attributes.iter().filter(|a| a.name != "email").map(|a| a.name.clone()).collect();
         let mut flow = s.ada(Step::EnrollProfileUpdate { attributes: attributes.clone() });
         flow.proofs = vec![s.proven(AuthenticatorKind::Email)];
         let scene = s.scene(flow, vec![]);
@@ -482,15 +476,8 @@ pub fn present(
     texts: &dyn Texts,
 ) -> FlowResponse {
     let ceremonies = ceremonies();
-    let presenter = Presenter {
-        base_url,
-        handle,
-        texts,
-        app,
-        now: sample.now,
-        ceremonies: &ceremonies,
-        keys: &sample.keys,
-    };
+    let presenter =
+        Presenter { base_url, handle, texts, app, now: sample.now, ceremonies: &ceremonies, keys: &sample.keys };
     crate::engine::render(&scene.flow, &scene.notices, None, &scene.reply, &presenter, &scene.app, &sample.settings)
 }
 
@@ -520,11 +507,18 @@ mod tests {
     fn responses() -> Vec<(&'static str, FlowResponse)> {
         let sample = Sample::new("Studio", super::super::sample_settings());
         let texts = English(crate::i18n::Catalog::builtin());
-        let app = passway_protocol::AppInfo { id: "studio".into(), name: "Studio".into(), brand: "default".into(), logo_url: None };
+        let app = passway_protocol::AppInfo {
+            id: "studio".into(),
+            name: "Studio".into(),
+            brand: "default".into(),
+            logo_url: None,
+        };
         ENTRIES
             .iter()
             .filter_map(|e| match e.show {
-                Show::Step(build) => Some((e.name, present(&build(&sample), &sample, "http://studio", e.name, app.clone(), &texts))),
+                Show::Step(build) => {
+                    Some((e.name, present(&build(&sample), &sample, "http://studio", e.name, app.clone(), &texts)))
+                }
                 _ => None,
             })
             .collect()
@@ -553,7 +547,11 @@ mod tests {
                 assert_ne!(m.text, m.key, "{name}: message {} has no text", m.key);
                 assert!(!m.text.contains('{'), "{name}: {} left a placeholder: {}", m.key, m.text);
             }
-            assert!(r.strings.get("title").is_some_and(|t| !t.contains('{')), "{name}: title {:?}", r.strings.get("title"));
+            assert!(
+                r.strings.get("title").is_some_and(|t| !t.contains('{')),
+                "{name}: title {:?}",
+                r.strings.get("title")
+            );
         }
         let names: std::collections::BTreeSet<&str> = ENTRIES.iter().map(|e| e.name).collect();
         assert_eq!(names.len(), ENTRIES.len(), "entry names are unique");

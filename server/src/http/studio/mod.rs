@@ -9,16 +9,16 @@
 //! CSS with the colour scheme fixed, so light and dark show side by side whatever the
 //! designer's system prefers. Nothing of the studio is in the widget bundle.
 //!
-//! [`watch`] polls the themes folder; a theme that fails its checks keeps its last
-//! good version, and its problems (file:line:column) go to the page and the log.
+//! The brands are watched (`branding::watch`: the server's own beside a server); a
+//! theme that fails its checks keeps its last good version, and its problems
+//! (file:line:column) go to the page and the log.
 
 pub mod gallery;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -30,7 +30,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use futures_util::Stream;
 use serde_json::json;
-use tokio::sync::broadcast;
 
 use self::gallery::{ENTRIES, PageExtra, Sample, Show};
 use super::error::AppError;
@@ -42,103 +41,33 @@ use crate::html::escape;
 use crate::i18n::Catalog;
 use crate::mail::template::{ChallengeEmail, render_challenge};
 
-/// The studio's state: the themes as last loaded, and who is watching.
+/// The studio's state: the brands it shows (the server's own, beside a server), and
+/// the profile schema and password rules the steps show.
 pub struct Studio {
-    themes_dir: PathBuf,
     settings: EngineSettings,
-    brands: RwLock<Arc<Brands>>,
-    /// Problems of the last load, each `file:line:column: …`.
-    problems: RwLock<Vec<String>>,
-    version: AtomicU64,
-    changed: broadcast::Sender<u64>,
-    /// Whether [`watch`] runs: from the first studio page that listens, until none does.
-    watching: std::sync::atomic::AtomicBool,
+    brands: Arc<Brands>,
 }
 
 pub type Shared = Arc<Studio>;
 
 impl Studio {
-    /// Loads the themes of `themes_dir` (those that pass their checks; the others'
-    /// problems are shown). `settings` gives the profile schema and password rules.
-    pub fn new(themes_dir: PathBuf, catalog: Catalog, settings: EngineSettings) -> Shared {
-        let (brands, problems) = Brands::empty(catalog).reload(&themes_dir);
-        for p in &problems {
-            tracing::warn!(problem = %p, "theme not loaded");
-        }
-        Arc::new(Studio {
-            themes_dir,
-            settings,
-            brands: RwLock::new(Arc::new(brands)),
-            problems: RwLock::new(problems.iter().map(ToString::to_string).collect()),
-            version: AtomicU64::new(1),
-            changed: broadcast::channel(16).0,
-            watching: Default::default(),
-        })
+    /// Shows `brands`, which someone keeps up to date ([`crate::branding::watch`]).
+    pub fn new(brands: Arc<Brands>, settings: EngineSettings) -> Shared {
+        Arc::new(Studio { settings, brands })
+    }
+
+    /// On its own: loads the themes of `themes_dir` (those that pass their checks; the
+    /// others' problems are shown) and watches the folder while the process runs.
+    pub fn watching(themes_dir: PathBuf, catalog: Catalog, settings: EngineSettings) -> Shared {
+        let brands = Arc::new(Brands::empty(catalog));
+        brands.reload(&themes_dir);
+        tokio::spawn(crate::branding::watch(brands.clone(), themes_dir, Duration::from_millis(200)));
+        Studio::new(brands, settings)
     }
 
     fn brands(&self) -> Arc<Brands> {
-        self.brands.read().expect("not poisoned").clone()
+        self.brands.clone()
     }
-
-    /// Loads the themes again, keeping the last good version of any that fails.
-    pub fn reload(&self) {
-        let (brands, problems) = self.brands().reload(&self.themes_dir);
-        for p in &problems {
-            tracing::warn!(problem = %p, "theme kept at its last good version");
-        }
-        *self.brands.write().expect("not poisoned") = Arc::new(brands);
-        *self.problems.write().expect("not poisoned") = problems.iter().map(ToString::to_string).collect();
-        let version = self.version.fetch_add(1, Ordering::SeqCst) + 1;
-        let _ = self.changed.send(version);
-    }
-}
-
-/// Watches the themes folder (every 200 ms, by file times and sizes) and reloads on
-/// a change, while a studio page listens.
-fn watch(studio: Shared) {
-    if studio.watching.swap(true, Ordering::SeqCst) {
-        return;
-    }
-    tokio::spawn(async move {
-        let mut last = fingerprint(&studio.themes_dir);
-        loop {
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            if studio.changed.receiver_count() == 0 {
-                studio.watching.store(false, Ordering::SeqCst);
-                return;
-            }
-            let dir = studio.themes_dir.clone();
-            let now = tokio::task::spawn_blocking(move || fingerprint(&dir)).await.unwrap_or(last);
-            if now != last {
-                last = now;
-                let s = studio.clone();
-                let _ = tokio::task::spawn_blocking(move || s.reload()).await;
-            }
-        }
-    });
-}
-
-/// A digest of every file's path, size and modification time under `dir`.
-fn fingerprint(dir: &std::path::Path) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut files = vec![];
-    let mut pending = vec![(dir.to_owned(), 0)];
-    while let Some((d, depth)) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let Ok(meta) = entry.metadata() else { continue };
-            if meta.is_dir() && depth < 3 {
-                pending.push((path, depth + 1));
-            } else if meta.is_file() {
-                files.push((path, meta.len(), meta.modified().ok()));
-            }
-        }
-    }
-    files.sort();
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    files.hash(&mut h);
-    h.finish()
 }
 
 /// A profile schema for a studio run without a configuration: names, so the
@@ -156,7 +85,10 @@ pub fn sample_settings() -> EngineSettings {
         at_registration: true,
     };
     let mut settings = EngineSettings::default();
-    settings.profile.attributes.extend([text("given_name", "Given name", true), text("family_name", "Family name", false)]);
+    settings
+        .profile
+        .attributes
+        .extend([text("given_name", "Given name", true), text("family_name", "Family name", false)]);
     settings
 }
 
@@ -165,7 +97,10 @@ pub fn sample_settings() -> EngineSettings {
 pub fn router<S: Clone + Send + Sync + 'static>(studio: Shared) -> Router<S> {
     Router::new()
         .route("/studio", get(page))
-        .route("/studio/studio.js", get(|| async { asset("text/javascript; charset=utf-8", include_str!("studio.js")) }))
+        .route(
+            "/studio/studio.js",
+            get(|| async { asset("text/javascript; charset=utf-8", include_str!("studio.js")) }),
+        )
         .route("/studio/frame.js", get(|| async { asset("text/javascript; charset=utf-8", include_str!("frame.js")) }))
         .route("/studio/studio.css", get(|| async { asset("text/css; charset=utf-8", include_str!("studio.css")) }))
         .route("/studio/gallery.json", get(gallery_json))
@@ -173,7 +108,10 @@ pub fn router<S: Clone + Send + Sync + 'static>(studio: Shared) -> Router<S> {
         .route("/studio/frame/{brand}/{locale}/{scheme}/{app}/{entry}", get(frame))
         .route("/studio/s/{brand}/{locale}/{scheme}/{app}/api/v1/flows/{entry}", get(flow))
         .route("/studio/s/{brand}/{locale}/{scheme}/{app}/api/v1/flows/{entry}/events", get(flow_events))
-        .route("/studio/s/{brand}/{locale}/{scheme}/{app}/api/v1/flows/{entry}/{remediation}", axum::routing::post(submit))
+        .route(
+            "/studio/s/{brand}/{locale}/{scheme}/{app}/api/v1/flows/{entry}/{remediation}",
+            axum::routing::post(submit),
+        )
         .route("/studio/s/{brand}/{locale}/{scheme}/{app}/themes/{theme}/{file}", get(theme_file))
         .route("/studio/s/{brand}/{locale}/{scheme}/{app}/oauth2/v1/token", axum::routing::post(token))
         .route("/studio/email/{brand}/{locale}/{app}/{entry}/{part}", get(email))
@@ -238,21 +176,20 @@ async fn gallery_json(State(studio): State<Shared>) -> Response {
         .collect();
     let body = json!({
         "entries": entries,
-        "brands": brands.ids().collect::<Vec<_>>(),
+        "brands": brands.ids().into_iter().collect::<Vec<_>>(),
         "locales": brands.catalog.locales().collect::<Vec<_>>(),
-        "version": studio.version.load(Ordering::SeqCst),
-        "problems": *studio.problems.read().expect("not poisoned"),
+        "version": brands.version(),
+        "problems": brands.problems(),
     });
     ([(header::CACHE_CONTROL, "no-store")], axum::Json(body)).into_response()
 }
 
 /// `themes` events: a version and the problems, each time the themes were loaded again.
 async fn events(State(studio): State<Shared>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let changes = tokio_stream::wrappers::BroadcastStream::new(studio.changed.subscribe());
-    watch(studio.clone());
+    let changes = tokio_stream::wrappers::BroadcastStream::new(studio.brands.changes());
     let stream = futures_util::StreamExt::map(changes, move |version| {
-        let version = version.unwrap_or_else(|_| studio.version.load(Ordering::SeqCst));
-        let problems = studio.problems.read().expect("not poisoned").clone();
+        let version = version.unwrap_or_else(|_| studio.brands.version());
+        let problems = studio.brands.problems();
         Ok(Event::default().event("themes").data(json!({ "version": version, "problems": problems }).to_string()))
     });
     Sse::new(stream).keep_alive(KeepAlive::default())
@@ -285,7 +222,12 @@ fn light() -> String {
 
 impl StudioPath {
     fn shown(&self) -> Shown {
-        Shown { brand: self.brand.clone(), locale: self.locale.clone(), scheme: self.scheme.clone(), app: self.app.clone() }
+        Shown {
+            brand: self.brand.clone(),
+            locale: self.locale.clone(),
+            scheme: self.scheme.clone(),
+            app: self.app.clone(),
+        }
     }
 
     fn entry(&self) -> Result<&'static gallery::Entry, AppError> {
@@ -327,7 +269,6 @@ impl Shown {
     }
 }
 
-
 /// A gallery entry on a page of its own, as the browser would show it.
 async fn frame(State(studio): State<Shared>, Path(p): Path<StudioPath>) -> Result<Response, AppError> {
     let brands = studio.brands();
@@ -359,16 +300,15 @@ async fn frame(State(studio): State<Shared>, Path(p): Path<StudioPath>) -> Resul
                     escape(&t("hosted.logout.confirm"))
                 ),
             };
-            let body = pages::card(brand, &title, &t(&format!("{}.body", shown.key)), &extra);
+            let body = pages::card(&brand, &title, &t(&format!("{}.body", shown.key)), &extra);
             (title, body, &[])
         }
         Show::Email(_) => return Err(AppError::not_found("an email is at /studio/email/…")),
     };
-    let document = pages::html(&Page { brand, lang: &shown.locale, title: &title, body, scripts });
+    let document = pages::html(&Page { brand: &brand, lang: &shown.locale, title: &title, body, scripts });
     // The page's stylesheet and logo: the studio's, in the scheme shown.
     Ok(html(FRAME_CSP, document.replace("\"/themes/", &format!("\"{base}/themes/"))))
 }
-
 
 /// The flow API's answer for a gallery entry (the handle is the entry's name).
 async fn flow(State(studio): State<Shared>, Path(p): Path<StudioPath>) -> Result<Response, AppError> {
@@ -402,7 +342,6 @@ async fn flow(State(studio): State<Shared>, Path(p): Path<StudioPath>) -> Result
     Ok(([(header::CACHE_CONTROL, "no-store")], axum::Json(response)).into_response())
 }
 
-
 /// A submission changes nothing: the step is shown again.
 async fn submit(state: State<Shared>, path: Path<StudioPath>) -> Result<Response, AppError> {
     flow(state, path).await
@@ -412,7 +351,6 @@ async fn submit(state: State<Shared>, path: Path<StudioPath>) -> Result<Response
 async fn flow_events() -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     Sse::new(futures_util::stream::pending()).keep_alive(KeepAlive::default())
 }
-
 
 /// A brand's CSS with the colour scheme fixed, or its logo.
 async fn theme_file(State(studio): State<Shared>, Path(p): Path<StudioPath>) -> Result<Response, AppError> {
@@ -437,7 +375,6 @@ async fn theme_file(State(studio): State<Shared>, Path(p): Path<StudioPath>) -> 
     }
 }
 
-
 /// An email of the gallery: `html` or `text`.
 async fn email(State(studio): State<Shared>, Path(p): Path<StudioPath>) -> Result<Response, AppError> {
     let brands = studio.brands();
@@ -456,7 +393,7 @@ async fn email(State(studio): State<Shared>, Path(p): Path<StudioPath>) -> Resul
         logo_url: &logo,
         locale: &shown.locale,
     };
-    let rendered = render_challenge(&email, brand, &brands.texts(&brand.id, &shown.locale));
+    let rendered = render_challenge(&email, &brand, &brands.texts(&brand.id, &shown.locale));
     match p.part.as_deref().unwrap_or_default() {
         "html" => Ok(html(
             "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'self'",

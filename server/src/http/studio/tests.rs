@@ -22,7 +22,9 @@ fn themes() -> tempfile::TempDir {
 
 fn studio(dir: &std::path::Path) -> Shared {
     let settings = sample_settings();
-    Studio::new(dir.to_owned(), Catalog::builtin().with_profile_labels(&settings.profile), settings)
+    let brands = Arc::new(Brands::empty(Catalog::builtin().with_profile_labels(&settings.profile)));
+    brands.reload(dir);
+    Studio::new(brands, settings)
 }
 
 async fn get(studio: &Shared, uri: &str) -> (StatusCode, String) {
@@ -51,11 +53,14 @@ async fn every_entry_has_a_frame() {
         assert!(body.contains("dir=\"rtl\""), "{}: Arabic reads right to left", entry.name);
         match entry.show {
             Show::Step(_) | Show::RateLimited | Show::HostedPage => assert!(
-                body.contains("<passway-signin flow=\"") && body.contains("base-url=\"/studio/s/acme/ar/dark/Acme%20Shop\""),
+                body.contains("<passway-signin flow=\"")
+                    && body.contains("base-url=\"/studio/s/acme/ar/dark/Acme%20Shop\""),
                 "{}: {body}",
                 entry.name
             ),
-            Show::Page(_) => assert!(body.contains("href=\"/studio/s/acme/ar/dark/Acme%20Shop/themes/acme/theme.css"), "{body}"),
+            Show::Page(_) => {
+                assert!(body.contains("href=\"/studio/s/acme/ar/dark/Acme%20Shop/themes/acme/theme.css"), "{body}")
+            }
             Show::Email(_) => assert!(body.contains("Acme Shop"), "{body}"),
         }
     }
@@ -128,15 +133,18 @@ async fn a_broken_theme_keeps_its_last_good_version() {
         .collect::<Vec<_>>()
         .join("\n");
     std::fs::write(&globex, renamed).unwrap();
-    s.reload();
-    let problems = s.problems.read().unwrap().clone();
+    s.brands.reload(dir.path());
+    let problems = s.brands.problems();
     assert!(!problems.is_empty() && problems.iter().all(|p| p.contains("acme/theme.toml:")), "{problems:?}");
-    assert!(problems.iter().any(|p| p.split(':').nth(1).is_some_and(|line| line.parse::<u32>().is_ok())), "{problems:?}");
+    assert!(
+        problems.iter().any(|p| p.split(':').nth(1).is_some_and(|line| line.parse::<u32>().is_ok())),
+        "{problems:?}"
+    );
     assert_eq!(css(&s, "acme"), before, "acme keeps its last good version");
     assert_eq!(s.brands().get("globex").unwrap().display_name, "Globex Two", "the others are reloaded");
 
     std::fs::write(&acme, &good).unwrap();
-    s.reload();
-    assert!(s.problems.read().unwrap().is_empty());
-    assert_eq!(s.version.load(Ordering::SeqCst), 3);
+    s.brands.reload(dir.path());
+    assert!(s.brands.problems().is_empty());
+    assert_eq!(s.brands.version(), 4, "loaded, broken, fixed");
 }
