@@ -9,6 +9,7 @@
 
 mod contrast;
 mod css;
+pub mod emails;
 pub mod palette;
 mod svg;
 mod theme;
@@ -44,6 +45,8 @@ pub struct Brand {
     /// locale → key → text.
     pub text: BTreeMap<String, BTreeMap<String, String>>,
     pub email_footer: Option<String>,
+    /// Email templates, the default theme's under the brand's ([`emails`]).
+    pub emails: BTreeMap<String, emails::Template>,
 }
 
 /// The brands being served. Loaded at start, and again when a theme file changes
@@ -302,6 +305,11 @@ fn merge(default: &ThemeSource, brand: ThemeSource) -> ThemeSource {
         text,
         email_footer: brand.email_footer.or_else(|| default.email_footer.clone()),
         custom_css: brand.custom_css,
+        emails: {
+            let mut emails = default.emails.clone();
+            emails.extend(brand.emails);
+            emails
+        },
     }
 }
 
@@ -445,6 +453,9 @@ fn compile(id: &str, t: &ThemeSource, catalog: &Catalog) -> Result<Brand, Vec<Co
         }
     };
 
+    // Each brand answers for its own templates (the default theme's are checked with it).
+    let own = t.emails.iter().filter(|(_, tpl)| tpl.path.starts_with(&t.folder));
+    errors.extend(emails::check(&own.map(|(k, v)| (k.clone(), v.clone())).collect()));
     if !errors.is_empty() {
         errors.sort_by(|a, b| (&a.path, a.position).cmp(&(&b.path, b.position)));
         return Err(errors);
@@ -465,6 +476,7 @@ fn compile(id: &str, t: &ThemeSource, catalog: &Catalog) -> Result<Brand, Vec<Co
             .map(|(l, s)| (l.clone(), s.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect()))
             .collect(),
         email_footer: t.email_footer.clone(),
+        emails: t.emails.clone(),
     })
 }
 

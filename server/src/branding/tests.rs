@@ -168,3 +168,43 @@ fn a_logo_that_could_run_a_script_or_call_out_is_refused() {
          <image href=\"data:image/png;base64,iVBORw0KGgo=\"/><text font-family=\"Georgia\">Acme</text>");
     assert_eq!(errors_for_svg(&fine), Vec::<String>::new());
 }
+
+/// An email template that uses a variable emails do not have, or does not parse, is
+/// refused where it says so; a brand's template replaces the default's.
+#[test]
+fn email_templates_are_checked_and_inherited() {
+    let dir = tempfile::tempdir().unwrap();
+    let default = repo_themes().join("default");
+    std::fs::create_dir_all(dir.path().join("default/emails")).unwrap();
+    for f in ["theme.toml", "logo.svg", "emails/message.html", "emails/message.txt"] {
+        std::fs::copy(default.join(f), dir.path().join("default").join(f)).unwrap();
+    }
+    std::fs::create_dir_all(dir.path().join("shop/emails")).unwrap();
+    std::fs::write(dir.path().join("shop/theme.toml"), "name = \"Shop\"\n").unwrap();
+    std::fs::write(
+        dir.path().join("shop/emails/welcome.txt"),
+        "Hello from {{ app }}!\n\n{{ intro }}\n{{ unsubscribe_link }}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("shop/emails/notice.html"), "<p>{{ intro }\n").unwrap();
+    std::fs::write(dir.path().join("shop/emails/receipt.html"), "<p>{{ intro }}</p>\n").unwrap();
+    let problems = match Brands::load(dir.path(), Catalog::builtin()) {
+        Ok(_) => panic!("refused templates were accepted"),
+        Err(p) => p.iter().map(ToString::to_string).collect::<Vec<_>>(),
+    };
+    let shown = problems.join("\n");
+    assert!(shown.contains("shop/emails/welcome.txt:4:4: undefined value `unsubscribe_link`"), "{shown}");
+    assert!(shown.contains("undefined"), "{shown}");
+    assert!(shown.contains("shop/emails/notice.html:1:"), "{shown}");
+    assert!(shown.contains("shop/emails/receipt.html: unknown email template"), "{shown}");
+
+    std::fs::write(dir.path().join("shop/emails/welcome.txt"), "Hello from {{ app }}!\n\n{{ intro }}\n").unwrap();
+    std::fs::remove_file(dir.path().join("shop/emails/notice.html")).unwrap();
+    std::fs::remove_file(dir.path().join("shop/emails/receipt.html")).unwrap();
+    let brands = Brands::load(dir.path(), Catalog::builtin()).unwrap();
+    let shop = brands.get("shop").unwrap();
+    let ctx = crate::branding::emails::sample("welcome");
+    let (html, text) = crate::branding::emails::render(&shop.emails, &ctx).unwrap();
+    assert!(text.starts_with("Hello from Studio!"), "the brand's own welcome text: {text}");
+    assert!(html.contains("<html lang=\"en\""), "the default's HTML: {html}");
+}

@@ -72,6 +72,8 @@ pub struct ThemeSource {
     pub text: BTreeMap<String, BTreeMap<String, Located>>,
     pub email_footer: Option<String>,
     pub custom_css: Option<String>,
+    /// `emails/*.html` and `*.txt`, by file name.
+    pub emails: BTreeMap<String, super::emails::Template>,
 }
 
 impl ThemeSource {
@@ -129,6 +131,7 @@ impl ThemeSource {
             text: text_overrides,
             email_footer: file.email.footer,
             custom_css,
+            emails: super::emails::read(folder)?,
         })
     }
 }

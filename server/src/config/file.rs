@@ -446,6 +446,9 @@ pub struct AppEntry {
     #[serde(default)]
     pub client_secret_hashes: Vec<Spanned<String>>,
     pub grant_types: Option<Vec<Spanned<String>>>,
+    /// Notice emails this app's people get (none unless listed).
+    #[serde(default)]
+    pub emails: Vec<Spanned<String>>,
     /// `ES256` (default) or `RS256`.
     pub signing_alg: Option<Spanned<String>>,
     #[serde(default)]

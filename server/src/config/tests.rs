@@ -595,3 +595,16 @@ fn hooks_are_refused_with_file_line_and_why() {
         "DIR/passway.toml:13:8: hooks.inline[1]: the app \"shop\" already calls \"signup-check\" as its registration hook: one hook per point and app",
     );
 }
+
+/// Notice emails are named; an unknown one is refused where it is written.
+#[test]
+fn notice_emails_are_named() {
+    let with = |emails: &str| format!("dev_mode = true\n{}emails = [{emails}]\n", APP);
+    let c = load(&with("\"welcome\", \"new_device\", \"locked\"")).unwrap();
+    assert_eq!(c.apps.values().next().unwrap().emails, ["welcome", "new_device", "locked"]);
+    assert!(c.engine.remember_devices, "the new-browser notice needs browsers remembered");
+    check_err(
+        &with("\"welcome\", \"birthday\""),
+        "DIR/passway.toml:6:22: apps[0].emails[1]: expected one of welcome, new_device, password_changed, authenticator_added, locked, found \"birthday\"",
+    );
+}

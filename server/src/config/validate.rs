@@ -181,7 +181,10 @@ pub fn validate(text: &str, path: &Path) -> Result<Config, ConfigError> {
 
     engine.totp_in_use = engine.recovery.authenticators.contains(&crate::authenticators::AuthenticatorKind::Totp)
         || apps.values().any(|a: &App| a.enrollment.uses(crate::authenticators::AuthenticatorKind::Totp));
-    engine.remember_devices = apps.values().any(|a: &App| a.sign_on.rules.iter().any(|r| r.when.device.is_some()));
+    // Browsers are remembered when a rule or a "new browser" notice needs to know them.
+    engine.remember_devices = apps.values().any(|a: &App| {
+        a.sign_on.rules.iter().any(|r| r.when.device.is_some()) || a.emails.iter().any(|e| e == "new_device")
+    });
     let admin_tokens = secret_hashes(&c, &file.admin.token_hashes, "admin.token_hashes")?;
     let rate_limits = super::limits::rate_limits(&c, &file.rate_limits, engine.flow_lifetime)?;
     let trusted_proxies = super::limits::trusted_proxies(&c, &file)?;
@@ -634,6 +637,18 @@ fn app(
         allowed_origins.push(origin(c, o, &format!("{key}.allowed_origins[{j}]"))?);
     }
     let client_secrets = secret_hashes(c, &a.client_secret_hashes, &format!("{key}.client_secret_hashes"))?;
+    let mut emails = vec![];
+    for (j, e) in a.emails.iter().enumerate() {
+        let known = crate::mail::template::SENT_NOTICES;
+        if !known.contains(&e.get_ref().as_str()) {
+            return c.err(
+                e.span(),
+                format!("{key}.emails[{j}]"),
+                format!("expected one of {}, found {:?}", known.join(", "), e.get_ref()),
+            );
+        }
+        emails.push(e.get_ref().clone());
+    }
     let grant_types = match &a.grant_types {
         None if client_secrets.is_empty() => vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
         None => vec![GrantType::AuthorizationCode, GrantType::RefreshToken, GrantType::ClientCredentials],
@@ -738,6 +753,7 @@ fn app(
         consent: a.consent,
         post_logout_redirect_uris,
         api_scopes: a.api_scopes.clone(),
+        emails,
     })
 }
 

@@ -13,6 +13,11 @@ use crate::crypto::Digest;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     SendEmail(OutgoingEmail),
+    /// Tell the account's owner what happened (sent when the app has this notice on).
+    Notify {
+        to: String,
+        notice: AccountNotice,
+    },
     CreateUser(NewUser),
     IssueCode(Box<IssuedCode>),
     Log(LogEntry),
@@ -173,4 +178,21 @@ pub struct Grant {
     /// when the code is exchanged).
     #[serde(default)]
     pub refresh_until: Option<Timestamp>,
+}
+
+/// What a notice email tells an account's owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountNotice {
+    /// The account was just created.
+    Welcome,
+    /// A sign-in from a browser the account had not used.
+    NewDevice,
+    /// The password was reset.
+    PasswordChanged,
+    AuthenticatorAdded(crate::authenticators::AuthenticatorKind),
+    /// Too many wrong answers: signing in with it is paused for `minutes`.
+    Locked {
+        kind: crate::authenticators::AuthenticatorKind,
+        minutes: u64,
+    },
 }

@@ -27,6 +27,7 @@ pub mod hook;
 mod identify;
 pub mod log;
 mod methods;
+mod notices;
 mod profile_update;
 mod recover;
 mod register;
@@ -47,7 +48,7 @@ use passway_protocol::{Level, Submission, names};
 
 pub use ceremony::{Ceremony, CeremonyFailure, CeremonyKind, CeremonyOutcome};
 pub use challenge::poll_would_move_on;
-pub use effect::{Effect, Grant, IssuedCode, NewPasskey, NewSession, NewUser, OutgoingEmail};
+pub use effect::{AccountNotice, Effect, Grant, IssuedCode, NewPasskey, NewSession, NewUser, OutgoingEmail};
 pub use finish::{GUEST_PREFIX, is_guest};
 pub use flow::{AuthRequest, Challenge, Flow, Origin, Prompt, Proof, Requester, Step, Subject};
 pub use log::{EventType, LogEntry, LogOutcome, Severity, Target};
@@ -298,7 +299,16 @@ pub fn step(flow: &Flow, action: Action, world: &World, env: &mut Env<'_>) -> Re
     if env.now >= flow.expires_at {
         return Err(Rejection::Expired);
     }
-    let flow = flow.clone();
+    let before = flow.step.clone();
+    let mut out = answer(flow.clone(), action, world, env)?;
+    let lockout_minutes = env.settings.lockout.duration.as_secs().div_ceil(60);
+    let notices = notices::due(&before, &out, world, lockout_minutes);
+    out.effects.extend(notices);
+    Ok(out)
+}
+
+/// The step itself: the action handed to what handles it.
+fn answer(flow: Flow, action: Action, world: &World, env: &mut Env<'_>) -> Result<Outcome, Rejection> {
     match action {
         Action::OpenLink { secret, same_device } => Ok(challenge::open_link(flow, &secret, same_device, world, env)),
         Action::Submit { remediation, values } => {

@@ -47,6 +47,7 @@ fn register_with_an_email_only() {
           effect start_session id=quifwPA-KVmuTXAagMw5FQ user=f0a0278e-4372-459c-8a61-59cd5e71cfee proofs=["email"]
           effect issue_code user=f0a0278e-4372-459c-8a61-59cd5e71cfee amr=["email"] scope="openid email" sid=quifwPA-KVmuTXAagMw5FQ
           effect log user.session.start Success
+          effect notify new@example.com Welcome
           SUCCESS new session cookie
     "#]]);
 }
@@ -76,6 +77,7 @@ fn require_only_email_and_name_at_registration() {
           effect start_session id=quifwPA-KVmuTXAagMw5FQ user=f0a0278e-4372-459c-8a61-59cd5e71cfee proofs=["email"]
           effect issue_code user=f0a0278e-4372-459c-8a61-59cd5e71cfee amr=["email"] scope="openid email" sid=quifwPA-KVmuTXAagMw5FQ
           effect log user.session.start Success
+          effect notify new@example.com Welcome
           SUCCESS new session cookie
     "#]]);
 }
@@ -130,6 +132,7 @@ fn prompt_users_to_enrol_a_second_factor() {
           effect start_session id=bMFqvXDu-5DcC6DRT7CIYw user=u-ada proofs=["email", "passkey"]
           effect issue_code user=u-ada amr=["email", "pop"] scope="openid email" sid=bMFqvXDu-5DcC6DRT7CIYw
           effect log user.session.start Success
+          effect notify ada@example.com AuthenticatorAdded(Passkey)
           SUCCESS new session cookie
     "#]]);
     assert!(skipped.flow.is_finished(), "{}", skipped.trace);
@@ -187,6 +190,7 @@ fn step_up_creates_a_passkey_when_there_is_none() {
           effect start_session id=I9f0KxzcHw1JLr11btD-gA user=u-ada proofs=["email", "passkey"]
           effect issue_code user=u-ada amr=["email", "pop"] scope="openid email" sid=I9f0KxzcHw1JLr11btD-gA
           effect log user.session.start Success
+          effect notify ada@example.com AuthenticatorAdded(Passkey)
           SUCCESS new session cookie
     "#]]);
 }
@@ -508,6 +512,7 @@ fn ask_more_of_a_new_browser() {
           effect start_session id=y71fmQxTaE165lC0D8tWVg user=u-ada proofs=["email", "passkey"]
           effect issue_code user=u-ada amr=["email", "pop"] scope="openid email" sid=y71fmQxTaE165lC0D8tWVg
           effect log user.session.start Success
+          effect notify ada@example.com NewDevice
           SUCCESS new session cookie
     "#]]);
 }
@@ -569,6 +574,7 @@ fn require_a_stronger_factor_to_reset_a_password() {
           effect start_session id=bMFqvXDu-5DcC6DRT7CIYw user=u-ada proofs=["email", "totp", "password"]
           effect issue_code user=u-ada amr=["email", "otp", "pwd"] scope="openid email" sid=bMFqvXDu-5DcC6DRT7CIYw
           effect log user.session.start Success
+          effect notify ada@example.com PasswordChanged
           SUCCESS new session cookie
     "#]]);
     // The email alone, for an account without an authenticator app: no reset.

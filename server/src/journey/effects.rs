@@ -58,16 +58,11 @@ pub(super) async fn apply(
                     commit.rate_hits.push(RateHit { key, limit: limits.emails, now });
                 }
                 let rendered = render(app, email, &flow.requester.locale)?;
-                match &app.delivery {
-                    Delivery::Outbox => commit.mails.push(Mail {
-                        id: 0,
-                        to: rendered.to,
-                        subject: rendered.subject,
-                        text: rendered.text,
-                        html: rendered.html,
-                        sent_at: now,
-                    }),
-                    Delivery::Smtp(_) => smtp.push(rendered),
+                mail(app, &mut commit, &mut smtp, rendered, now);
+            }
+            Effect::Notify { to, notice } => {
+                if let Some(rendered) = render_notice_for(app, flow, to, notice, now) {
+                    mail(app, &mut commit, &mut smtp, rendered, now);
                 }
             }
             Effect::CreateUser(user) => commit.users.push(user.clone()),
@@ -143,6 +138,52 @@ pub(super) async fn apply(
         app.notifier.changed(&flow.id);
     }
     Ok(options)
+}
+
+/// An email into the commit (the dev outbox) or, after it, to SMTP.
+fn mail(app: &AppState, commit: &mut Commit, smtp: &mut Vec<RenderedEmail>, rendered: RenderedEmail, now: Timestamp) {
+    match &app.delivery {
+        Delivery::Outbox => commit.mails.push(Mail {
+            id: 0,
+            to: rendered.to,
+            subject: rendered.subject,
+            text: rendered.text,
+            html: rendered.html,
+            sent_at: now,
+        }),
+        Delivery::Smtp(_) => smtp.push(rendered),
+    }
+}
+
+/// The notice email, when the flow's app has that notice on.
+fn render_notice_for(
+    app: &AppState,
+    flow: &crate::engine::Flow,
+    to: &str,
+    notice: &crate::engine::AccountNotice,
+    now: Timestamp,
+) -> Option<RenderedEmail> {
+    use crate::engine::AccountNotice;
+    use crate::mail::template::{Notice, NoticeEmail, render_notice};
+    let config_app = app.config.app(&flow.client_id)?;
+    let notice = match notice {
+        AccountNotice::Welcome => Notice::Welcome,
+        AccountNotice::NewDevice => Notice::NewDevice { browser: flow.requester.browser.clone() },
+        AccountNotice::PasswordChanged => Notice::PasswordChanged,
+        AccountNotice::AuthenticatorAdded(kind) => Notice::AuthenticatorAdded { kind: kind.key() },
+        AccountNotice::Locked { kind, minutes } => Notice::Locked { kind: kind.key(), minutes: *minutes },
+    };
+    if !config_app.emails.iter().any(|e| e == notice.name()) {
+        return None;
+    }
+    let brand = app.brands.get(&config_app.brand)?;
+    let logo_url = format!("{}/themes/{}/{}", app.issuer, brand.id, brand.logo_file);
+    let locale = flow.requester.locale.as_str();
+    // "2030-03-17 17:46 UTC": plain, and the same in every language.
+    let time = now.rfc3339();
+    let time = format!("{} {} UTC", &time[..10], &time[11..16]);
+    let email = NoticeEmail { to, app_name: &config_app.name, logo_url: &logo_url, locale, time: &time, notice };
+    Some(render_notice(&email, &brand, &app.brands.texts(&config_app.brand, locale)))
 }
 
 fn render(app: &AppState, email: &crate::engine::OutgoingEmail, locale: &str) -> Result<RenderedEmail, JourneyError> {

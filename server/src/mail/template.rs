@@ -1,8 +1,11 @@
-//! The challenge email: a link and a code, in the app's brand and the person's language.
+//! What emails say, in the app's brand and the person's language: the challenge (a
+//! link and a code) and the notices about an account. How they look is the brand's
+//! templates' business (`branding::emails`).
 
 use super::RenderedEmail;
 use crate::authenticators::email::Purpose;
 use crate::branding::Brand;
+use crate::branding::emails::{self, Action, CodeLine, EmailContext};
 use crate::engine::Texts;
 use crate::html::escape;
 
@@ -31,69 +34,149 @@ pub fn render_challenge(email: &ChallengeEmail<'_>, brand: &Brand, texts: &dyn T
         Purpose::Recover => "recover",
         Purpose::NoAccount => "no_account",
     };
-    let (subject, intro) = (t(&format!("mail.{wording}.subject")), t(&format!("mail.{wording}.intro")));
-    let (button, code_line, expiry) = (t("mail.button"), t("mail.code"), t("mail.expiry"));
-    let footer = brand.email_footer.clone().unwrap_or_default();
-    // Nothing to open or type: the address has no account.
-    let no_account = email.purpose == Purpose::NoAccount;
-    let (button, code_line, expiry) = if no_account {
-        (String::new(), String::new(), t("mail.no_account.ignore"))
+    let mut ctx = context("challenge", email.to, email.app_name, email.logo_url, email.locale, brand);
+    ctx.subject = t(&format!("mail.{wording}.subject"));
+    ctx.intro = t(&format!("mail.{wording}.intro"));
+    if email.purpose == Purpose::NoAccount {
+        // Nothing to open or type: the address has no account.
+        ctx.notes = vec![t("mail.no_account.ignore")];
     } else {
-        (button, code_line, expiry)
-    };
+        ctx.action = Some(Action { url: email.link.to_owned(), label: t("mail.button") });
+        let line = t("mail.code");
+        let (before, after) = line.split_once(email.code).unwrap_or((line.as_str(), ""));
+        ctx.code = Some(CodeLine { before: before.to_owned(), code: email.code.to_owned(), after: after.to_owned() });
+        ctx.notes = vec![t("mail.expiry")];
+    }
+    rendered(email.to, &ctx, brand)
+}
 
-    let text = if no_account {
-        format!("{intro}\n\n{expiry}\n\n-- \n{footer}\n")
+/// A notice about the account, sent after what it tells of happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    /// The account was just created.
+    Welcome,
+    /// A sign-in from a browser the account had not used (described).
+    NewDevice {
+        browser: String,
+    },
+    PasswordChanged,
+    /// An authenticator was added (`mail.kind.*`: passkey, password, totp).
+    AuthenticatorAdded {
+        kind: &'static str,
+    },
+    AuthenticatorRemoved {
+        kind: &'static str,
+    },
+    /// Too many wrong answers: signing in with `kind` is paused for `minutes`.
+    Locked {
+        kind: &'static str,
+        minutes: u64,
+    },
+}
+
+impl Notice {
+    /// Its name in `[[apps]] emails` and in the studio.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Notice::Welcome => "welcome",
+            Notice::NewDevice { .. } => "new_device",
+            Notice::PasswordChanged => "password_changed",
+            Notice::AuthenticatorAdded { .. } => "authenticator_added",
+            Notice::AuthenticatorRemoved { .. } => "authenticator_removed",
+            Notice::Locked { .. } => "locked",
+        }
+    }
+}
+
+/// Every notice by name.
+pub const NOTICES: &[&str] =
+    &["welcome", "new_device", "password_changed", "authenticator_added", "authenticator_removed", "locked"];
+
+/// The notices something sends today, which `[[apps]] emails` may turn on (nothing
+/// removes an authenticator yet, so `authenticator_removed` waits for that).
+pub const SENT_NOTICES: &[&str] = &["welcome", "new_device", "password_changed", "authenticator_added", "locked"];
+
+/// What a notice email needs.
+pub struct NoticeEmail<'a> {
+    pub to: &'a str,
+    pub app_name: &'a str,
+    pub logo_url: &'a str,
+    pub locale: &'a str,
+    /// When it happened, as the person reads it (UTC).
+    pub time: &'a str,
+    pub notice: Notice,
+}
+
+pub fn render_notice(email: &NoticeEmail<'_>, brand: &Brand, texts: &dyn Texts) -> RenderedEmail {
+    let mut params =
+        vec![("app", email.app_name.to_owned()), ("email", email.to.to_owned()), ("time", email.time.to_owned())];
+    match &email.notice {
+        Notice::NewDevice { browser } => params.push(("browser", browser.clone())),
+        Notice::AuthenticatorAdded { kind } | Notice::AuthenticatorRemoved { kind } => {
+            params.push(("authenticator", texts.get(&format!("mail.kind.{kind}")).unwrap_or_default()))
+        }
+        Notice::Locked { kind, minutes } => {
+            params.push(("authenticator", texts.get(&format!("mail.kind.{kind}")).unwrap_or_default()));
+            params.push(("minutes", minutes.to_string()));
+        }
+        Notice::Welcome | Notice::PasswordChanged => {}
+    }
+    let t = |key: &str| texts.fill(&texts.get(key).unwrap_or_default(), &params);
+    let name = email.notice.name();
+    let kind = if email.notice == Notice::Welcome { "welcome" } else { "notice" };
+    let mut ctx = context(kind, email.to, email.app_name, email.logo_url, email.locale, brand);
+    ctx.subject = t(&format!("mail.{name}.subject"));
+    ctx.intro = t(&format!("mail.{name}.intro"));
+    ctx.notes = if email.notice == Notice::Welcome {
+        vec![t("mail.welcome.not_you")]
     } else {
-        format!("{intro}\n\n{}\n\n{code_line}\n\n{expiry}\n\n-- \n{footer}\n", email.link)
+        vec![t("mail.notice.was_you"), t("mail.notice.not_you")]
     };
+    rendered(email.to, &ctx, brand)
+}
 
-    let c = |name: &str| brand.colors.get(name).cloned().unwrap_or_default();
-    let html = format!(
-        r#"<!doctype html>
-<html lang="{lang}" dir="{dir}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>{subject}</title></head>
-<body style="margin:0;padding:24px;background:{bg};font-family:{font};color:{text}">
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="max-width:480px;margin:0 auto;background:{surface};border:1px solid {border};border-radius:12px">
-<tr><td style="padding:32px">
-<img src="{logo}" alt="{app}" height="40" style="display:block;height:40px;margin:0 0 24px">
-<p style="margin:0 0 24px;font-size:16px;line-height:1.5">{intro}</p>
-{action}
-<p style="margin:24px 0 0;font-size:13px;color:{muted}">{expiry}</p>
-</td></tr></table>
-<p style="max-width:480px;margin:16px auto 0;font-size:12px;color:{muted};text-align:center">{footer}</p>
-</body></html>
-"#,
-        lang = escape(email.locale),
-        dir = crate::i18n::direction(email.locale),
-        subject = escape(&subject),
-        bg = c("background"),
-        font = escape(&brand.font_family),
-        text = c("text"),
-        surface = c("surface"),
-        border = c("border"),
-        muted = c("muted"),
-        logo = escape(email.logo_url),
-        app = escape(email.app_name),
-        intro = escape(&intro),
-        action = if no_account {
-            String::new()
-        } else {
-            format!(
-                "<p style=\"margin:0 0 24px\"><a href=\"{link}\" style=\"display:inline-block;padding:12px 20px;background:{primary};color:{on_primary};text-decoration:none;font-weight:600;border-radius:8px\">{button}</a></p>\n<p style=\"margin:0 0 8px;font-size:15px\">{code_line_html}</p>",
-                link = escape(email.link),
-                primary = c("primary"),
-                on_primary = c("on_primary"),
-                button = escape(&button),
-                code_line_html = escape(&code_line).replace(
-                    &escape(email.code),
-                    &format!("<strong style=\"font-size:22px;letter-spacing:4px\">{}</strong>", escape(email.code))
-                ),
-            )
-        },
-        expiry = escape(&expiry),
-        footer = escape(&footer),
-    );
-    RenderedEmail { to: email.to.to_owned(), subject, text, html }
+/// An email's context with its brand's look and nothing said yet.
+fn context(kind: &'static str, to: &str, app: &str, logo_url: &str, locale: &str, brand: &Brand) -> EmailContext {
+    let _ = to;
+    EmailContext {
+        kind,
+        lang: locale.to_owned(),
+        dir: crate::i18n::direction(locale),
+        subject: String::new(),
+        app: app.to_owned(),
+        logo_url: logo_url.to_owned(),
+        intro: String::new(),
+        action: None,
+        code: None,
+        notes: vec![],
+        footer: brand.email_footer.clone().unwrap_or_default(),
+        colors: brand.colors.clone(),
+        font_family: brand.font_family.clone(),
+    }
+}
+
+/// The email from the brand's templates; should they fail (they were checked when the
+/// theme loaded, so only a template that depends on the language could), its words in
+/// plain text, and the failure logged.
+fn rendered(to: &str, ctx: &EmailContext, brand: &Brand) -> RenderedEmail {
+    match emails::render(&brand.emails, ctx) {
+        Ok((html, text)) => RenderedEmail { to: to.to_owned(), subject: ctx.subject.clone(), text, html },
+        Err(e) => {
+            tracing::error!(brand = %brand.id, error = %e, "an email template failed: sent as plain text");
+            let mut text = ctx.intro.clone();
+            if let Some(a) = &ctx.action {
+                text.push_str(&format!("\n\n{}", a.url));
+            }
+            if let Some(c) = &ctx.code {
+                text.push_str(&format!("\n\n{}{}{}", c.before, c.code, c.after));
+            }
+            for n in &ctx.notes {
+                text.push_str(&format!("\n\n{n}"));
+            }
+            let html = format!("<!doctype html><pre>{}</pre>", escape(&text));
+            RenderedEmail { to: to.to_owned(), subject: ctx.subject.clone(), text, html }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -122,7 +205,7 @@ mod tests {
         assert!(m.text.contains("https://auth.example/email/verify?t=f.s&x=1"));
         assert!(m.text.contains("Or type this code: 012345"));
         assert!(m.text.contains("Acme Shop · 1 Market Street"), "brand footer");
-        assert!(m.html.contains("href=\"https://auth.example/email/verify?t=f.s&amp;x=1\""));
+        assert!(m.html.contains("verify?t=f.s&amp;x=1\"") && !m.html.contains("&x=1"), "the link, escaped");
         assert!(m.html.contains("Shop &lt;&amp;&gt;") && !m.html.contains("Shop <&>"));
         assert!(m.html.contains("background:#b93c0b"), "brand primary colour");
         assert!(m.html.contains(">012345</strong>"));
@@ -145,5 +228,48 @@ mod tests {
         assert_eq!(m.subject, "Reset your password for Shop <&>", "the same subject as for an account");
         assert!(m.text.contains("there is no Shop <&> account"), "{}", m.text);
         assert!(!m.text.contains("code") && !m.html.contains("href="), "{}", m.html);
+    }
+
+    /// Notices say what happened, when, and what to do if it was not the person; in
+    /// their language, with the brand's footer, in both parts.
+    #[test]
+    fn notices() {
+        let brands =
+            Brands::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../themes"), Catalog::builtin()).unwrap();
+        let acme = brands.get("acme").unwrap();
+        let notice = |notice: Notice, locale: &str| {
+            let email = NoticeEmail {
+                to: "ada@example.com",
+                app_name: "Acme Shop",
+                logo_url: "https://auth.example/themes/acme/logo.svg",
+                locale,
+                time: "2030-03-17 17:46 UTC",
+                notice,
+            };
+            render_notice(&email, &acme, &brands.texts("acme", locale))
+        };
+        let m = notice(Notice::NewDevice { browser: "Firefox on Windows".into() }, "en");
+        assert_eq!(m.subject, "New sign-in to your Acme Shop account");
+        assert!(m.text.contains("from Firefox on Windows on 2030-03-17 17:46 UTC"), "{}", m.text);
+        assert!(m.text.contains("If it was not you, reset your password"), "{}", m.text);
+        assert!(m.text.contains("Acme Shop · 1 Market Street") && m.html.contains("Acme Shop · 1 Market Street"));
+        let m = notice(Notice::AuthenticatorAdded { kind: "passkey" }, "en");
+        assert!(m.text.starts_with("A passkey was added to your Acme Shop account"), "{}", m.text);
+        let m = notice(Notice::Locked { kind: "password", minutes: 1 }, "en");
+        assert!(m.text.contains("paused for 1 minute."), "{}", m.text);
+        let m = notice(Notice::Locked { kind: "password", minutes: 15 }, "pl");
+        assert!(m.text.contains("15") && !m.text.contains('{'), "{}", m.text);
+        let m = notice(Notice::Welcome, "ar");
+        assert!(m.html.contains("dir=\"rtl\"") && m.subject.contains("Acme Shop"), "{}", m.html);
+        for n in [Notice::Welcome, Notice::PasswordChanged, Notice::AuthenticatorRemoved { kind: "totp" }] {
+            for locale in ["en", "fr", "ja", "he"] {
+                let m = notice(n.clone(), locale);
+                assert!(
+                    !m.subject.is_empty() && !m.text.contains('{') && !m.html.contains('{'),
+                    "{locale} {n:?}: {}",
+                    m.text
+                );
+            }
+        }
     }
 }

@@ -145,6 +145,7 @@ mod tests {
             consent: false,
             post_logout_redirect_uris: vec![],
             api_scopes: api_scopes.iter().map(|s| s.to_string()).collect(),
+            emails: vec![],
             sign_on: Default::default(),
             profile_update: vec![],
             inline_hooks: Default::default(),

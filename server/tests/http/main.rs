@@ -10,6 +10,7 @@ mod hardening;
 mod inline_hooks;
 mod interop;
 mod journeys;
+mod notices;
 mod oidc;
 mod passkeys;
 mod policy;

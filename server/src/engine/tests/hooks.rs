@@ -82,6 +82,7 @@ fn a_registration_hook_changes_the_profile_within_the_schema() {
           effect start_session id=quifwPA-KVmuTXAagMw5FQ user=f0a0278e-4372-459c-8a61-59cd5e71cfee proofs=["email"]
           effect issue_code user=f0a0278e-4372-459c-8a61-59cd5e71cfee amr=["email"] scope="openid email" sid=quifwPA-KVmuTXAagMw5FQ
           effect log user.session.start Success
+          effect notify grace@blocked.example Welcome
           SUCCESS new session cookie
     "#]]);
 }

@@ -509,6 +509,7 @@ fn describe_effect(e: &Effect) -> String {
         }
         Effect::SaveTotp { user_id, totp, .. } => format!("save_totp user={user_id} last_step={}", totp.last_step),
         Effect::TotpUsed { user_id, step } => format!("totp_used user={user_id} step={step}"),
+        Effect::Notify { to, notice } => format!("notify {to} {notice:?}"),
     }
 }
 
@@ -666,6 +667,7 @@ fn unknown_email_gets_the_same_challenge_then_registers() {
           effect start_session id=quifwPA-KVmuTXAagMw5FQ user=f0a0278e-4372-459c-8a61-59cd5e71cfee proofs=["email"]
           effect issue_code user=f0a0278e-4372-459c-8a61-59cd5e71cfee amr=["email"] scope="openid email" sid=quifwPA-KVmuTXAagMw5FQ
           effect log user.session.start Success
+          effect notify new@example.com Welcome
           SUCCESS new session cookie
     "#]]);
 }
@@ -710,6 +712,7 @@ fn register_first_then_prove_email() {
           effect start_session id=quifwPA-KVmuTXAagMw5FQ user=f0a0278e-4372-459c-8a61-59cd5e71cfee proofs=["email"]
           effect issue_code user=f0a0278e-4372-459c-8a61-59cd5e71cfee amr=["email"] scope="openid email" sid=quifwPA-KVmuTXAagMw5FQ
           effect log user.session.start Success
+          effect notify grace@example.com Welcome
           SUCCESS new session cookie
     "#]]);
 }
@@ -1092,6 +1095,7 @@ fn accounts_without_passkeys_are_offered_one_after_email_sign_in() {
           effect start_session id=y71fmQxTaE165lC0D8tWVg user=u-ada proofs=["email", "passkey"]
           effect issue_code user=u-ada amr=["email", "pop"] scope="openid email" sid=y71fmQxTaE165lC0D8tWVg
           effect log user.session.start Success
+          effect notify ada@example.com AuthenticatorAdded(Passkey)
           SUCCESS new session cookie
     "#]]);
 }
@@ -1160,6 +1164,7 @@ fn new_accounts_are_offered_a_passkey_after_registering() {
           effect create_user email=grace@example.com profile={"given_name": "Grace"}
           effect log user.registration.create Success
           effect log user.lifecycle.create Success
+          effect notify grace@example.com Welcome
         > select-authenticator-enroll authenticator=passkey
           step enroll_passkey offers [enroll-authenticator, skip]
           effect begin_ceremony Register { user_id: f0a0278e-4372-459c-8a61-59cd5e71cfee, email: grace@example.com, display_name: Grace }
@@ -1170,6 +1175,7 @@ fn new_accounts_are_offered_a_passkey_after_registering() {
           effect start_session id=bMFqvXDu-5DcC6DRT7CIYw user=f0a0278e-4372-459c-8a61-59cd5e71cfee proofs=["email", "passkey"]
           effect issue_code user=f0a0278e-4372-459c-8a61-59cd5e71cfee amr=["email", "pop"] scope="openid email" sid=bMFqvXDu-5DcC6DRT7CIYw
           effect log user.session.start Success
+          effect notify grace@example.com AuthenticatorAdded(Passkey)
           SUCCESS new session cookie
     "#]]);
 }

@@ -83,6 +83,7 @@ fn wrong_passwords_lock_the_address_for_a_while_and_email_still_works() {
           error password.error.wrong @password
           effect log user.authentication.verify Failure
           effect log user.account.lock Failure
+          effect notify ada@example.com Locked { kind: Password, minutes: 15 }
         > challenge-authenticator password=correct horse battery staple
           attempt password: Locked { until: 2027-01-15T08:15:00Z }
           step password_challenge offers [challenge-authenticator, select-authenticator-authenticate, select-identify-recovery]
@@ -144,6 +145,7 @@ fn registration_requires_a_password_that_meets_the_policy() {
           effect create_user email=grace@example.com profile={"given_name": "Grace"}
           effect log user.registration.create Success
           effect log user.lifecycle.create Success
+          effect notify grace@example.com Welcome
         > skip 
           rejected: the remediation `skip` is not offered at this step
         > enroll-authenticator password=short
@@ -162,6 +164,7 @@ fn registration_requires_a_password_that_meets_the_policy() {
           effect start_session id=bMFqvXDu-5DcC6DRT7CIYw user=f0a0278e-4372-459c-8a61-59cd5e71cfee proofs=["email", "password"]
           effect issue_code user=f0a0278e-4372-459c-8a61-59cd5e71cfee amr=["email", "pwd"] scope="openid email" sid=bMFqvXDu-5DcC6DRT7CIYw
           effect log user.session.start Success
+          effect notify grace@example.com AuthenticatorAdded(Password)
           SUCCESS new session cookie
     "#]]);
 }

@@ -71,6 +71,7 @@ fn answers_are_checked_against_the_schema_and_consent_is_dated() {
           effect start_session id=quifwPA-KVmuTXAagMw5FQ user=f0a0278e-4372-459c-8a61-59cd5e71cfee proofs=["email"]
           effect issue_code user=f0a0278e-4372-459c-8a61-59cd5e71cfee amr=["email"] scope="openid email" sid=quifwPA-KVmuTXAagMw5FQ
           effect log user.session.start Success
+          effect notify grace@example.com Welcome
           SUCCESS new session cookie
     "#]]);
 }

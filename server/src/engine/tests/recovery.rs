@@ -49,6 +49,7 @@ fn forgot_password_by_email_then_a_new_password() {
           effect start_session id=bMFqvXDu-5DcC6DRT7CIYw user=u-ada proofs=["email", "password"]
           effect issue_code user=u-ada amr=["email", "pwd"] scope="openid email" sid=bMFqvXDu-5DcC6DRT7CIYw
           effect log user.session.start Success
+          effect notify ada@example.com PasswordChanged
           SUCCESS new session cookie
     "#]]);
     assert!(password_is(&j, "a brand new passphrase"));
@@ -109,6 +110,7 @@ fn a_stronger_recovery_needs_email_and_the_authenticator_app() {
           effect start_session id=bMFqvXDu-5DcC6DRT7CIYw user=u-ada proofs=["email", "totp", "password"]
           effect issue_code user=u-ada amr=["email", "otp", "pwd"] scope="openid email" sid=bMFqvXDu-5DcC6DRT7CIYw
           effect log user.session.start Success
+          effect notify ada@example.com PasswordChanged
           SUCCESS new session cookie
     "#]]);
 
@@ -190,6 +192,7 @@ fn a_lost_passkey_is_replaced_in_an_app_without_passwords() {
           effect start_session id=X9G3nr3vlhmleRajv8JktQ user=u-ada proofs=["email", "passkey"]
           effect issue_code user=u-ada amr=["email", "pop"] scope="openid email" sid=X9G3nr3vlhmleRajv8JktQ
           effect log user.session.start Success
+          effect notify ada@example.com AuthenticatorAdded(Passkey)
           SUCCESS new session cookie
     "#]]);
 }

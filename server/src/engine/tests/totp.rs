@@ -121,6 +121,7 @@ fn a_required_app_is_set_up_with_a_first_code_before_success() {
           effect start_session id=bMFqvXDu-5DcC6DRT7CIYw user=u-ada proofs=["password", "email", "totp"]
           effect issue_code user=u-ada amr=["pwd", "email", "otp"] scope="openid email" sid=bMFqvXDu-5DcC6DRT7CIYw
           effect log user.session.start Success
+          effect notify ada@example.com AuthenticatorAdded(Totp)
           SUCCESS new session cookie
     "#]]
     .assert_eq(&j.trace.replace(&code, "<code>"));

@@ -23,6 +23,7 @@ use crate::engine::{
     EnrollmentPolicy, Enrollments, Flow, LinkReply, Notice, Origin, Presenter, Prompt, Proof, Reply, Requester, Step,
     Subject, Texts, Timestamp,
 };
+use crate::mail::template::Notice as AccountEmail;
 
 /// One thing the gallery shows.
 pub struct Entry {
@@ -44,6 +45,8 @@ pub enum Show {
     Page(PageShown),
     /// An email, by what it is for.
     Email(Purpose),
+    /// A notice email about an account.
+    Notice(fn() -> AccountEmail),
 }
 
 /// A server page: the i18n keys of its title and text (`{key}.title`, `{key}.body`).
@@ -444,7 +447,23 @@ pub static ENTRIES: &[Entry] = &[
         group: "Emails",
         show: Show::Email(Purpose::NoAccount),
     },
+    notice("notice-welcome", "Email: welcome", || AccountEmail::Welcome),
+    notice("notice-new-device", "Email: a sign-in from a new browser", || AccountEmail::NewDevice {
+        browser: "Firefox on Windows".into(),
+    }),
+    notice("notice-password-changed", "Email: password changed", || AccountEmail::PasswordChanged),
+    notice("notice-authenticator-added", "Email: a passkey added", || AccountEmail::AuthenticatorAdded {
+        kind: "passkey",
+    }),
+    notice("notice-authenticator-removed", "Email: an authenticator app removed", || {
+        AccountEmail::AuthenticatorRemoved { kind: "totp" }
+    }),
+    notice("notice-locked", "Email: sign-in paused", || AccountEmail::Locked { kind: "password", minutes: 15 }),
 ];
+
+const fn notice(name: &'static str, title: &'static str, notice: fn() -> AccountEmail) -> Entry {
+    Entry { name, title, group: "Emails", show: Show::Notice(notice) }
+}
 
 fn email_only() -> EnrollmentPolicy {
     EnrollmentPolicy {

@@ -39,7 +39,7 @@ use crate::branding::Brands;
 use crate::engine::{Attribute, AttributeKind, EngineSettings, Texts};
 use crate::html::escape;
 use crate::i18n::Catalog;
-use crate::mail::template::{ChallengeEmail, render_challenge};
+use crate::mail::template::{ChallengeEmail, NoticeEmail, render_challenge, render_notice};
 
 /// The studio's state: the brands it shows (the server's own, beside a server), and
 /// the profile schema and password rules the steps show.
@@ -167,7 +167,7 @@ async fn gallery_json(State(studio): State<Shared>) -> Response {
         .iter()
         .map(|e| {
             let kind = match e.show {
-                Show::Email(_) => "email",
+                Show::Email(_) | Show::Notice(_) => "email",
                 Show::Page(_) | Show::HostedPage => "page",
                 Show::Step(_) | Show::RateLimited => "step",
             };
@@ -303,7 +303,7 @@ async fn frame(State(studio): State<Shared>, Path(p): Path<StudioPath>) -> Resul
             let body = pages::card(&brand, &title, &t(&format!("{}.body", shown.key)), &extra);
             (title, body, &[])
         }
-        Show::Email(_) => return Err(AppError::not_found("an email is at /studio/email/…")),
+        Show::Email(_) | Show::Notice(_) => return Err(AppError::not_found("an email is at /studio/email/…")),
     };
     let document = pages::html(&Page { brand: &brand, lang: &shown.locale, title: &title, body, scripts });
     // The page's stylesheet and logo: the studio's, in the scheme shown.
@@ -328,7 +328,9 @@ async fn flow(State(studio): State<Shared>, Path(p): Path<StudioPath>) -> Result
             return Err(AppError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)
                 .retry_after(Duration::from_secs(300)));
         }
-        Show::Page(_) | Show::Email(_) => return Err(AppError::not_found("not a step of the widget")),
+        Show::Page(_) | Show::Email(_) | Show::Notice(_) => {
+            return Err(AppError::not_found("not a step of the widget"));
+        }
     };
     let sample = Sample::new(&shown.app, studio.settings.clone());
     let base = shown.base();
@@ -381,19 +383,35 @@ async fn email(State(studio): State<Shared>, Path(p): Path<StudioPath>) -> Resul
     let shown = p.shown();
     shown.check(&brands)?;
     let entry = p.entry()?;
-    let Show::Email(purpose) = entry.show else { return Err(AppError::not_found("not an email")) };
     let brand = brands.get(&shown.brand).expect("checked");
     let logo = format!("{}/themes/{}/{}", shown.base(), brand.id, brand.logo_file);
-    let email = ChallengeEmail {
-        to: "ada.lovelace@example.com",
-        app_name: &shown.app,
-        purpose,
-        code: "428913",
-        link: "https://id.example/email/verify?t=studio",
-        logo_url: &logo,
-        locale: &shown.locale,
+    let texts = brands.texts(&brand.id, &shown.locale);
+    let rendered = match entry.show {
+        Show::Email(purpose) => {
+            let email = ChallengeEmail {
+                to: "ada.lovelace@example.com",
+                app_name: &shown.app,
+                purpose,
+                code: "428913",
+                link: "https://id.example/email/verify?t=studio",
+                logo_url: &logo,
+                locale: &shown.locale,
+            };
+            render_challenge(&email, &brand, &texts)
+        }
+        Show::Notice(notice) => {
+            let email = NoticeEmail {
+                to: "ada.lovelace@example.com",
+                app_name: &shown.app,
+                logo_url: &logo,
+                locale: &shown.locale,
+                time: "2030-03-17 17:46 UTC",
+                notice: notice(),
+            };
+            render_notice(&email, &brand, &texts)
+        }
+        _ => return Err(AppError::not_found("not an email")),
     };
-    let rendered = render_challenge(&email, &brand, &brands.texts(&brand.id, &shown.locale));
     match p.part.as_deref().unwrap_or_default() {
         "html" => Ok(html(
             "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'self'",

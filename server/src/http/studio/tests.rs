@@ -11,11 +11,18 @@ use super::*;
 fn themes() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../themes");
-    for brand in ["default", "acme", "globex"] {
-        std::fs::create_dir_all(dir.path().join(brand)).unwrap();
-        for f in std::fs::read_dir(shipped.join(brand)).unwrap().flatten() {
-            std::fs::copy(f.path(), dir.path().join(brand).join(f.file_name())).unwrap();
+    fn copy(from: &std::path::Path, to: &std::path::Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for f in std::fs::read_dir(from).unwrap().flatten() {
+            if f.path().is_dir() {
+                copy(&f.path(), &to.join(f.file_name()));
+            } else {
+                std::fs::copy(f.path(), to.join(f.file_name())).unwrap();
+            }
         }
+    }
+    for brand in ["default", "acme", "globex"] {
+        copy(&shipped.join(brand), &dir.path().join(brand));
     }
     dir
 }
@@ -46,7 +53,9 @@ async fn every_entry_has_a_frame() {
     assert_eq!(listed["brands"], json!(["acme", "default", "globex"]));
     for entry in ENTRIES {
         let (status, body) = match entry.show {
-            Show::Email(_) => get(&s, &format!("/studio/email/acme/ar/Acme%20Shop/{}/html", entry.name)).await,
+            Show::Email(_) | Show::Notice(_) => {
+                get(&s, &format!("/studio/email/acme/ar/Acme%20Shop/{}/html", entry.name)).await
+            }
             _ => get(&s, &format!("/studio/frame/acme/ar/dark/Acme%20Shop/{}", entry.name)).await,
         };
         assert_eq!(status, StatusCode::OK, "{}: {body}", entry.name);
@@ -61,7 +70,7 @@ async fn every_entry_has_a_frame() {
             Show::Page(_) => {
                 assert!(body.contains("href=\"/studio/s/acme/ar/dark/Acme%20Shop/themes/acme/theme.css"), "{body}")
             }
-            Show::Email(_) => assert!(body.contains("Acme Shop"), "{body}"),
+            Show::Email(_) | Show::Notice(_) => assert!(body.contains("Acme Shop"), "{body}"),
         }
     }
     let (status, _) = get(&s, "/studio/frame/nobody/en/light/A/identify").await;
