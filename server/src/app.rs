@@ -75,6 +75,18 @@ pub enum StartError {
 }
 
 impl AppState {
+    /// Where a flow's browser reaches this server: its custom domain (same scheme as
+    /// the issuer), else the issuer.
+    pub fn base_of(&self, flow: &crate::engine::Flow) -> String {
+        match &flow.requester.host {
+            Some(host) => {
+                let scheme = if self.issuer.starts_with("https://") { "https" } else { "http" };
+                format!("{scheme}://{host}")
+            }
+            None => self.issuer.to_string(),
+        }
+    }
+
     /// Opens the store, loads themes, keys and the widget bundle, starts mail delivery.
     pub async fn build(
         config: Config,

@@ -91,6 +91,7 @@ fuzz_target!(|data: &[u8]| {
             locale: "en".into(),
             platform: Default::default(),
             risk: Default::default(),
+            host: None,
         },
     };
     // A known account, so both sides of every branch are reachable.

@@ -242,6 +242,19 @@ impl Config {
         self.apps.get(client_id)
     }
 
+    /// The brand of a custom domain (`[themes.hostnames]`), for a `Host` header (any
+    /// port, any case).
+    pub fn brand_of_host(&self, host: &str) -> Option<&str> {
+        let name =
+            host.rsplit_once(':').filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit())).map_or(host, |(n, _)| n);
+        self.hostnames.get(&name.to_ascii_lowercase()).map(String::as_str)
+    }
+
+    /// The brand a flow shows: its custom domain's, else its app's.
+    pub fn brand_of_flow<'a>(&'a self, flow: &crate::engine::Flow, app: &'a App) -> &'a str {
+        flow.requester.host.as_deref().and_then(|h| self.brand_of_host(h)).unwrap_or(&app.brand)
+    }
+
     /// The app that is the API (resource server) named `resource`.
     pub fn resource_server(&self, resource: &str) -> Option<&App> {
         self.apps.values().find(|a| a.resource.as_deref() == Some(resource))

@@ -84,6 +84,7 @@ pub fn explain(
         locale: "en".into(),
         platform: q.platform,
         risk: q.risk,
+        host: None,
     };
     let request = AuthRequest {
         redirect_uri: String::new(),

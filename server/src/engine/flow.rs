@@ -144,6 +144,10 @@ pub struct Requester {
     /// The risk of the request, for sign-on rules (`low` until something assesses it).
     #[serde(default)]
     pub risk: crate::policy::RiskLevel,
+    /// The custom domain (`[themes.hostnames]`, as the browser named it, with its port)
+    /// the flow started on: its pages, links and brand are that domain's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -174,6 +174,7 @@ pub fn new_flow(
         platform: Platform::from_user_agent(&ctx.client.user_agent),
         // Nothing assesses risk yet (an inline hook will).
         risk: RiskLevel::Low,
+        host: ctx.custom_host.clone(),
     };
     NewFlow { client_id: authorization.app.client_id.clone(), intent, origin, request, requester }
 }

@@ -41,11 +41,12 @@ pub async fn page(
         .config
         .app(&loaded.flow.client_id)
         .ok_or_else(|| AppError::from(JourneyError::AppGone(loaded.flow.client_id.clone())))?;
-    let brand = app.brands.get(&config_app.brand).expect("configured brands are loaded");
+    let brand =
+        app.brands.get(app.config.brand_of_flow(&loaded.flow, config_app)).expect("configured brands are loaded");
     // `ui_locales` of the authorization request wins over the browser's languages.
     let locale = loaded.flow.request.ui_locale.as_deref().unwrap_or(&ctx.locale);
     let noscript = app.brands.texts(&brand.id, locale).get("hosted.noscript").unwrap_or_default();
-    let body = body(&config_app.name, &handle, &app.issuer, &brand.id, &noscript);
+    let body = body(&config_app.name, &handle, &app.base_of(&loaded.flow), &brand.id, &noscript);
     Ok(pages::render(
         StatusCode::OK,
         Page { brand: &brand, lang: locale, title: &config_app.name, body, scripts: &["/widget/passway.js"] },

@@ -36,7 +36,10 @@ pub async fn open(
         Err(e) => return Err(e.into()),
     };
     let config_app = flow.as_ref().and_then(|f| app.config.app(&f.client_id));
-    let brand_id = config_app.map_or(DEFAULT_BRAND, |a| a.brand.as_str());
+    let brand_id = match (&flow, config_app) {
+        (Some(f), Some(a)) => app.config.brand_of_flow(f, a),
+        _ => DEFAULT_BRAND,
+    };
     let brand = app.brands.get(brand_id).or_else(|| app.brands.get(DEFAULT_BRAND)).expect("default brand");
     let texts = app.brands.texts(brand_id, &ctx.locale);
     let mut params = vec![("app", config_app.map_or_else(|| brand.display_name.clone(), |a| a.name.clone()))];

@@ -57,7 +57,7 @@ pub(super) async fn apply(
                     let key = crate::limits::key(&app.keyring, crate::limits::Kind::Email, &email.to);
                     commit.rate_hits.push(RateHit { key, limit: limits.emails, now });
                 }
-                let rendered = render(app, email, &flow.requester.locale)?;
+                let rendered = render(app, flow, email, &flow.requester.locale)?;
                 mail(app, &mut commit, &mut smtp, rendered, now);
             }
             Effect::Notify { to, notice } => {
@@ -77,7 +77,8 @@ pub(super) async fn apply(
             }),
             Effect::Log(entry) => commit.events.push(app.events.record(entry, &ctx, now)),
             Effect::BeginCeremony(ceremony) => {
-                let brand = app.config.app(&flow.client_id).map(|a| a.brand.as_str()).unwrap_or_default();
+                let brand =
+                    app.config.app(&flow.client_id).map(|a| app.config.brand_of_flow(flow, a)).unwrap_or_default();
                 let webauthn = app
                     .passkeys
                     .for_brand(brand)
@@ -176,21 +177,28 @@ fn render_notice_for(
     if !config_app.emails.iter().any(|e| e == notice.name()) {
         return None;
     }
-    let brand = app.brands.get(&config_app.brand)?;
-    let logo_url = format!("{}/themes/{}/{}", app.issuer, brand.id, brand.logo_file);
+    let brand = app.brands.get(app.config.brand_of_flow(flow, config_app))?;
+    let logo_url = format!("{}/themes/{}/{}", app.base_of(flow), brand.id, brand.logo_file);
     let locale = flow.requester.locale.as_str();
     // "2030-03-17 17:46 UTC": plain, and the same in every language.
     let time = now.rfc3339();
     let time = format!("{} {} UTC", &time[..10], &time[11..16]);
     let email = NoticeEmail { to, app_name: &config_app.name, logo_url: &logo_url, locale, time: &time, notice };
-    Some(render_notice(&email, &brand, &app.brands.texts(&config_app.brand, locale)))
+    Some(render_notice(&email, &brand, &app.brands.texts(&brand.id, locale)))
 }
 
-fn render(app: &AppState, email: &crate::engine::OutgoingEmail, locale: &str) -> Result<RenderedEmail, JourneyError> {
+/// The challenge email, with its links on the flow's domain and in its brand.
+fn render(
+    app: &AppState,
+    flow: &crate::engine::Flow,
+    email: &crate::engine::OutgoingEmail,
+    locale: &str,
+) -> Result<RenderedEmail, JourneyError> {
     let config_app = app.config.app(&email.client_id).ok_or_else(|| JourneyError::AppGone(email.client_id.clone()))?;
-    let brand = app.brands.get(&config_app.brand).expect("configured brands are loaded at start");
-    let link = format!("{}/email/verify?t={}", app.issuer, email.link_token);
-    let logo_url = format!("{}/themes/{}/{}", app.issuer, brand.id, brand.logo_file);
+    let brand = app.brands.get(app.config.brand_of_flow(flow, config_app)).expect("configured brands are loaded");
+    let base = app.base_of(flow);
+    let link = format!("{base}/email/verify?t={}", email.link_token);
+    let logo_url = format!("{base}/themes/{}/{}", brand.id, brand.logo_file);
     let challenge = ChallengeEmail {
         to: &email.to,
         app_name: &config_app.name,
@@ -200,5 +208,5 @@ fn render(app: &AppState, email: &crate::engine::OutgoingEmail, locale: &str) ->
         logo_url: &logo_url,
         locale,
     };
-    Ok(render_challenge(&challenge, &brand, &app.brands.texts(&config_app.brand, locale)))
+    Ok(render_challenge(&challenge, &brand, &app.brands.texts(&brand.id, locale)))
 }

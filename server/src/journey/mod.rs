@@ -301,8 +301,10 @@ async fn run(
 
     // An answer to a WebAuthn ceremony is verified here, before the engine decides.
     if let Action::Submit { remediation, values } = &action
-        && let (Some(ceremony), Some(webauthn)) =
-            (engine::ceremony_for(flow, remediation), app.passkeys.for_brand(&config_app.brand))
+        && let (Some(ceremony), Some(webauthn)) = (
+            engine::ceremony_for(flow, remediation),
+            app.passkeys.for_brand(app.config.brand_of_flow(flow, config_app)),
+        )
         && let Some(credential) = values.get("credential").and_then(|v| v.as_text())
     {
         let (outcome, user) = passkeys::finish(app, webauthn, ceremony, credential, now).await?;
@@ -415,17 +417,19 @@ async fn present(
     if !missing.is_empty() {
         ceremonies.extend(passkeys::options(app, &missing, app.clock.now()).await?);
     }
-    let brand = app.brands.get(&config_app.brand);
-    let texts = app.brands.texts(&config_app.brand, locale);
+    let brand_id = app.config.brand_of_flow(flow, config_app);
+    let brand = app.brands.get(brand_id);
+    let texts = app.brands.texts(brand_id, locale);
+    let base = app.base_of(flow);
     let presenter = Presenter {
-        base_url: &app.issuer,
+        base_url: &base,
         handle,
         texts: &texts,
         app: AppInfo {
             id: config_app.client_id.clone(),
             name: config_app.name.clone(),
-            brand: config_app.brand.clone(),
-            logo_url: brand.map(|b| format!("{}/themes/{}/{}", app.issuer, b.id, b.logo_file)),
+            brand: brand_id.to_owned(),
+            logo_url: brand.map(|b| format!("{base}/themes/{}/{}", b.id, b.logo_file)),
         },
         now: app.clock.now(),
         ceremonies: &ceremonies,

@@ -5,6 +5,7 @@ mod attacks;
 mod bad_input;
 mod cors_and_assets;
 mod credentials;
+mod custom_domains;
 mod event_hooks;
 mod hardening;
 mod inline_hooks;

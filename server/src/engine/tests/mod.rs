@@ -209,6 +209,7 @@ impl Journey {
                 locale: "en".into(),
                 platform: crate::policy::Platform::Linux,
                 risk: Default::default(),
+                host: None,
             },
         };
         let consents: std::collections::BTreeMap<String, String> =

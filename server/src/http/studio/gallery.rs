@@ -135,6 +135,7 @@ impl Sample {
                 locale: "en".into(),
                 platform: Default::default(),
                 risk: Default::default(),
+                host: None,
             },
             subject: None,
             profile: BTreeMap::new(),
