@@ -115,6 +115,9 @@ pub fn router(app: AppState) -> Router {
             .route(dev_hooks::INBOX, get(dev_hooks::verify).post(dev_hooks::receive))
             .route(dev_hooks::REGISTRATION, axum::routing::post(dev_hooks::registration))
             .merge(studio::router(studio::Studio::new(app.brands.clone(), app.config.engine.clone())));
+    } else if !app.config.admin_tokens.is_empty() {
+        router = router
+            .merge(studio::gated(studio::Studio::new(app.brands.clone(), app.config.engine.clone()), app.clone()));
     }
     if let Some(dir) = &app.config.demo_dir {
         router = router

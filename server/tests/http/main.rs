@@ -17,6 +17,7 @@ mod passkeys;
 mod policy;
 mod smtp;
 mod sso;
+mod studio_gate;
 mod support;
 mod system_log;
 mod tokens;

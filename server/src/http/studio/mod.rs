@@ -14,6 +14,7 @@
 //! (file:line:column) go to the page and the log.
 
 pub mod gallery;
+mod gate;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -116,6 +117,13 @@ pub fn router<S: Clone + Send + Sync + 'static>(studio: Shared) -> Router<S> {
         .route("/studio/s/{brand}/{locale}/{scheme}/{app}/oauth2/v1/token", axum::routing::post(token))
         .route("/studio/email/{brand}/{locale}/{app}/{entry}/{part}", get(email))
         .with_state(studio)
+}
+
+/// The studio beside a server outside dev mode: for admins only ([`gate`]).
+pub fn gated(studio: Shared, app: crate::app::AppState) -> Router<crate::app::AppState> {
+    router(studio)
+        .route("/studio/sign-in", get(gate::form).post(gate::sign_in))
+        .layer(axum::middleware::from_fn_with_state(app, gate::check))
 }
 
 /// The studio on its own: its routes, the widget bundle, and `/` leading to it.
