@@ -20,8 +20,8 @@ use crate::authenticators::totp::TotpChallenge;
 use crate::crypto::{Digest, Keyring};
 use crate::engine::{
     AppAttribute, AppSettings, AuthRequest, Ceremony, CeremonyKind, Challenge, EngineSettings, Enrollment,
-    EnrollmentPolicy, Enrollments, Flow, LinkReply, Notice, Origin, Presenter, Prompt, Proof, Reply, Requester, Step,
-    Subject, Texts, Timestamp,
+    EnrollmentPolicy, Enrollments, Flow, Notice, Origin, Presenter, Prompt, Proof, Reply, Requester, Step, Subject,
+    Texts, Timestamp,
 };
 use crate::mail::template::Notice as AccountEmail;
 
@@ -501,10 +501,8 @@ pub fn present(
     crate::engine::render(&scene.flow, &scene.notices, None, &scene.reply, &presenter, &scene.app, &sample.settings)
 }
 
-/// What a magic link opened elsewhere shows (the page's extra HTML).
-pub fn other_device_code() -> LinkReply {
-    LinkReply::OtherDevice { code: "428 913".into() }
-}
+/// The code a magic link opened in another browser shows.
+pub const OTHER_DEVICE_CODE: &str = "428 913";
 
 #[cfg(test)]
 mod tests {

@@ -277,13 +277,26 @@ impl Shown {
     }
 }
 
-/// A gallery entry on a page of its own, as the browser would show it.
-async fn frame(State(studio): State<Shared>, Path(p): Path<StudioPath>) -> Result<Response, AppError> {
+/// What a studio URL names, checked.
+struct Resolved {
+    brands: Arc<Brands>,
+    shown: Shown,
+    entry: &'static gallery::Entry,
+    brand: Arc<crate::branding::Brand>,
+}
+
+fn resolve(studio: &Studio, p: &StudioPath) -> Result<Resolved, AppError> {
     let brands = studio.brands();
     let shown = p.shown();
     shown.check(&brands)?;
     let entry = p.entry()?;
     let brand = brands.get(&shown.brand).expect("checked");
+    Ok(Resolved { brands, shown, entry, brand })
+}
+
+/// A gallery entry on a page of its own, as the browser would show it.
+async fn frame(State(studio): State<Shared>, Path(p): Path<StudioPath>) -> Result<Response, AppError> {
+    let Resolved { brands, shown, entry, brand } = resolve(&studio, &p)?;
     let texts = brands.texts(&brand.id, &shown.locale);
     let base = shown.base();
     let app = &shown.app;
@@ -299,10 +312,7 @@ async fn frame(State(studio): State<Shared>, Path(p): Path<StudioPath>) -> Resul
             let title = t(&format!("{}.title", shown.key));
             let extra = match shown.extra {
                 PageExtra::None => String::new(),
-                PageExtra::Code => match gallery::other_device_code() {
-                    crate::engine::LinkReply::OtherDevice { code } => super::link::code_block(&code),
-                    _ => String::new(),
-                },
+                PageExtra::Code => super::link::code_block(gallery::OTHER_DEVICE_CODE),
                 PageExtra::SignOutButton => format!(
                     "<form class=\"pw-form\"><button type=\"button\" class=\"pw-button pw-button--primary\">{}</button></form>",
                     escape(&t("hosted.logout.confirm"))
@@ -320,11 +330,7 @@ async fn frame(State(studio): State<Shared>, Path(p): Path<StudioPath>) -> Resul
 
 /// The flow API's answer for a gallery entry (the handle is the entry's name).
 async fn flow(State(studio): State<Shared>, Path(p): Path<StudioPath>) -> Result<Response, AppError> {
-    let brands = studio.brands();
-    let shown = p.shown();
-    shown.check(&brands)?;
-    let entry = p.entry()?;
-    let brand = brands.get(&shown.brand).expect("checked");
+    let Resolved { brands, shown, entry, brand } = resolve(&studio, &p)?;
     let texts = brands.texts(&brand.id, &shown.locale);
     let scene = match entry.show {
         Show::Step(build) => build,
@@ -387,11 +393,7 @@ async fn theme_file(State(studio): State<Shared>, Path(p): Path<StudioPath>) -> 
 
 /// An email of the gallery: `html` or `text`.
 async fn email(State(studio): State<Shared>, Path(p): Path<StudioPath>) -> Result<Response, AppError> {
-    let brands = studio.brands();
-    let shown = p.shown();
-    shown.check(&brands)?;
-    let entry = p.entry()?;
-    let brand = brands.get(&shown.brand).expect("checked");
+    let Resolved { brands, shown, entry, brand } = resolve(&studio, &p)?;
     let logo = format!("{}/themes/{}/{}", shown.base(), brand.id, brand.logo_file);
     let texts = brands.texts(&brand.id, &shown.locale);
     let rendered = match entry.show {
