@@ -137,7 +137,8 @@ test('resend waits for its cooldown', async ({ page, passway }) => {
 test('the widget speaks the language it is given, else the browser\'s, right to left for Arabic', async ({ page, passway, browser }) => {
   await page.goto(`${passway.baseUrl}/demo/website/?lang=ar`);
   const title = page.locator('passway-signin .pw-title');
-  await expect(title).toHaveText('تسجيل الدخول إلى Acme Shop');
+  // The app's name, written left to right, is isolated in the right-to-left title.
+  await expect(title).toHaveText('تسجيل الدخول إلى \u2068Acme Shop\u2069');
   await expect(page.getByRole('button', { name: 'التالي' })).toBeVisible();
   const root = page.locator('passway-signin .pw-root');
   await expect(root).toHaveAttribute('lang', 'ar');

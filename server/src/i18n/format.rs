@@ -36,8 +36,11 @@ pub fn categories(locale: &str) -> Vec<&'static str> {
     rules(locale).categories().map(category_name).collect()
 }
 
-/// `text` with its placeholders and plural parts filled from `params`.
-pub fn fill(rules: &PluralRules, text: &str, params: &[(&str, String)]) -> String {
+/// `text` with its placeholders and plural parts filled from `params`. With `isolate`
+/// (right-to-left locales), each value is wrapped in Unicode's first-strong isolate
+/// (U+2068 … U+2069), as Fluent does, so an address or an app name written left to
+/// right keeps its punctuation where it belongs.
+pub fn fill(rules: &PluralRules, text: &str, params: &[(&str, String)], isolate: bool) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(open) = rest.find('{') {
@@ -54,13 +57,18 @@ pub fn fill(rules: &PluralRules, text: &str, params: &[(&str, String)]) -> Strin
                     Some(v) => {
                         let category = v.parse::<u64>().map_or("other", |n| category_name(rules.category_for(n)));
                         let branch = plural.branch(category).unwrap_or_default();
-                        out.push_str(&fill(rules, &branch.replace('#', v), params));
+                        out.push_str(&fill(rules, &branch.replace('#', v), params, isolate));
                     }
                     // Unfilled: kept for whoever fills it.
                     None => out.push_str(&rest[open..open + len]),
                 }
             }
             None => match params.iter().find(|(k, _)| *k == inner) {
+                Some((_, v)) if isolate => {
+                    out.push('\u{2068}');
+                    out.push_str(v);
+                    out.push('\u{2069}');
+                }
                 Some((_, v)) => out.push_str(v),
                 None => out.push_str(&rest[open..open + len]),
             },
@@ -172,7 +180,7 @@ mod tests {
 
     fn check(locale: &str, text: &str, params: &[(&str, &str)], expect: &str) {
         let params: Vec<(&str, String)> = params.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
-        assert_eq!(fill(&rules(locale), text, &params), expect, "{locale}: {text} with {params:?}");
+        assert_eq!(fill(&rules(locale), text, &params, false), expect, "{locale}: {text} with {params:?}");
     }
 
     #[test]
@@ -200,6 +208,16 @@ mod tests {
         }
         // A region without rules of its own uses its language's.
         check("pt-BR", "{n, plural, one {um} many {muitos} other {outros}}", &[("n", "1")], "um");
+    }
+
+    /// In a right-to-left text, a value written left to right is isolated.
+    #[test]
+    fn values_are_isolated_in_right_to_left_text() {
+        let params = [("email", "a***@example.com".to_owned())];
+        assert_eq!(
+            fill(&rules("ar"), "أرسلنا إلى {email}.", &params, true),
+            "أرسلنا إلى \u{2068}a***@example.com\u{2069}."
+        );
     }
 
     #[test]

@@ -82,9 +82,10 @@ impl Catalog {
     /// `text` filled with `params` by `locale`'s plural rules ([`format::fill`]).
     pub fn fill(&self, locale: &str, text: &str, params: &[(&str, String)]) -> String {
         let language = locale.split(['-', '_']).next().unwrap_or(locale);
+        let isolate = direction(locale) == "rtl";
         match self.plural_rules.get(locale).or_else(|| self.plural_rules.get(language)) {
-            Some(rules) => format::fill(rules, text, params),
-            None => format::fill(&format::rules(locale), text, params),
+            Some(rules) => format::fill(rules, text, params, isolate),
+            None => format::fill(&format::rules(locale), text, params, isolate),
         }
     }
 
