@@ -81,8 +81,8 @@ export interface StartOptions {
   /** More web origins allowed to embed the widget (and use passkeys). */
   extraOrigins?: (port: number) => string[];
   extraRedirects?: (port: number) => string[];
-  /** More `[[apps]]` entries (TOML). */
-  extraApps?: string;
+  /** More `[[apps]]` entries and tables (TOML), or a function of the port that makes them. */
+  extraApps?: string | ((port: number) => string);
 }
 
 export async function startPassway(options: StartOptions = {}): Promise<Passway> {
@@ -177,7 +177,7 @@ totp = "optional"
 [[apps.sign_on]]
 name = "Two factor types"
 factors = 2
-${options.extraApps ?? ''}
+${typeof options.extraApps === 'function' ? options.extraApps(port) : options.extraApps ?? ''}
 `;
   const configPath = join(dir, 'passway.toml');
   writeFileSync(configPath, config);

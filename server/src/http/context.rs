@@ -88,16 +88,20 @@ impl RequestContext {
         Holder { device: self.device.as_deref(), binding: self.binding.as_deref() }
     }
 
+    /// The request's `Origin`, unless it is the custom domain the request came to (a page
+    /// of that domain calling it: same origin, like a page of the issuer's).
+    pub fn foreign_origin(&self, issuer: &str) -> Option<&str> {
+        let scheme = if issuer.starts_with("https://") { "https" } else { "http" };
+        let own = self.custom_host.as_ref().map(|h| format!("{scheme}://{h}"));
+        self.origin.as_deref().filter(|o| own.as_deref() != Some(*o))
+    }
+
     /// Refuses a browser request from an origin the app does not allow. Requests
     /// without `Origin` (servers, same-origin navigations) pass.
     pub fn check_origin(&self, app: &App, issuer: &str) -> Result<(), AppError> {
-        let scheme = if issuer.starts_with("https://") { "https" } else { "http" };
-        let custom = self.custom_host.as_ref().map(|h| format!("{scheme}://{h}"));
-        match &self.origin {
+        match self.foreign_origin(issuer) {
             None => Ok(()),
             Some(o) if app.allows_origin(o, issuer) => Ok(()),
-            // A page of a custom domain calling that domain: same origin.
-            Some(o) if custom.as_deref() == Some(o.as_str()) => Ok(()),
             Some(o) => Err(AppError::new(
                 axum::http::StatusCode::FORBIDDEN,
                 "origin_not_allowed",

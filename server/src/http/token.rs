@@ -16,8 +16,10 @@ use crate::oidc::client_auth;
 pub use crate::oidc::token::TokenRequest;
 use crate::tokens::{self, Caller};
 
-fn caller(ctx: &RequestContext) -> Caller<'_> {
-    Caller { client: &ctx.client, origin: ctx.origin.as_deref(), authorization: ctx.authorization.as_deref() }
+/// Who calls: its client, its web origin (none for a page of the custom domain it
+/// calls), its credentials.
+fn caller<'a>(ctx: &'a RequestContext, issuer: &str) -> Caller<'a> {
+    Caller { client: &ctx.client, origin: ctx.foreign_origin(issuer), authorization: ctx.authorization.as_deref() }
 }
 
 fn parse<T>(form: Result<Form<T>, FormRejection>) -> Result<T, OAuthError> {
@@ -57,7 +59,7 @@ pub async fn token(
         }
         return response;
     }
-    match tokens::token(&app, &caller(&ctx), req).await {
+    match tokens::token(&app, &caller(&ctx, &app.issuer), req).await {
         Ok(tokens) => no_store(Json(tokens).into_response()),
         Err(e) => oauth_error(e),
     }
@@ -84,8 +86,14 @@ pub async fn revoke(
 ) -> Response {
     let result = match parse(form) {
         Ok(f) => {
-            tokens::revoke(&app, &caller(&ctx), f.client_id.as_deref(), f.client_secret.as_deref(), f.token.as_deref())
-                .await
+            tokens::revoke(
+                &app,
+                &caller(&ctx, &app.issuer),
+                f.client_id.as_deref(),
+                f.client_secret.as_deref(),
+                f.token.as_deref(),
+            )
+            .await
         }
         Err(e) => Err(e),
     };
@@ -108,7 +116,15 @@ pub async fn introspect(
     let result = match parse(form) {
         Ok(f) => {
             let (id, secret) = (f.client_id.as_deref(), f.client_secret.as_deref());
-            tokens::introspect(&app, &caller(&ctx), id, secret, f.token.as_deref(), f.token_type_hint.as_deref()).await
+            tokens::introspect(
+                &app,
+                &caller(&ctx, &app.issuer),
+                id,
+                secret,
+                f.token.as_deref(),
+                f.token_type_hint.as_deref(),
+            )
+            .await
         }
         Err(e) => Err(e),
     };
