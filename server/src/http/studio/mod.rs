@@ -2,8 +2,8 @@
 //! locale and colour scheme, rendered by the real widget and the real page and email
 //! templates, and updated in place when a theme file is saved.
 //!
-//! It serves itself (`passway studio`, no store needed) or beside a dev-mode server
-//! (`/studio`). The widget in each frame talks to a stand-in of the flow API under
+//! It serves itself (`passway studio`, no store needed) or beside a server: in dev mode
+//! at `/studio`, otherwise for admins only ([`gate`]). The widget in each frame talks to a stand-in of the flow API under
 //! `/studio/s/{brand}/{locale}/{scheme}/{app}`: it answers a gallery entry's flow
 //! response for its handle (every submission answers the same step), and the brand's
 //! CSS with the colour scheme fixed, so light and dark show side by side whatever the
