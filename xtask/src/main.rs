@@ -67,14 +67,12 @@ fn build(release: bool) -> Result<tools::Env> {
     Ok(env)
 }
 
-fn run() -> Result<()> {
-    let env = build(true)?;
-    let root = root();
-    let passway = root.join("target/release/passway");
-    // The demo's event hook signs with a secret made here once, kept out of the repository.
-    let secret = root.join(".passway/dev-hook.secret");
+/// The demo's event hook signs with a secret made here once, kept out of the
+/// repository; the demo configuration reads it.
+fn demo_hook_secret(env: &tools::Env, passway: &Path) -> Result<()> {
+    let secret = root().join(".passway/dev-hook.secret");
     if !secret.exists() {
-        std::fs::create_dir_all(root.join(".passway"))?;
+        std::fs::create_dir_all(root().join(".passway"))?;
         let made = env
             .cmd(passway.to_str().expect("utf-8 path"))
             .arg("hook-secret")
@@ -82,6 +80,14 @@ fn run() -> Result<()> {
             .context("passway hook-secret failed")?;
         std::fs::write(&secret, made.trim())?;
     }
+    Ok(())
+}
+
+fn run() -> Result<()> {
+    let env = build(true)?;
+    let root = root();
+    let passway = root.join("target/release/passway");
+    demo_hook_secret(&env, &passway)?;
     sh::step("starting the demo on http://localhost:8080 (Ctrl-C stops it)");
     println!(
         "\n  Acme Shop (embedded widget):   http://localhost:8080/demo/website/\n  Globex Portal (hosted page):   http://localhost:8080/demo/app/\n  Dev mailbox:                   http://localhost:8080/dev/mailbox\n  Dev hook inbox:                http://localhost:8080/dev/hooks\n"
@@ -96,8 +102,11 @@ fn run() -> Result<()> {
 fn studio() -> Result<()> {
     let env = build(false)?;
     let root = root();
+    let passway = root.join("target/debug/passway");
+    // The demo configuration (for its profile schema) names the demo's hook secret.
+    demo_hook_secret(&env, &passway)?;
     sh::step("starting the theme studio on http://127.0.0.1:8090/studio (Ctrl-C stops it)");
-    env.cmd(root.join("target/debug/passway").to_str().expect("utf-8 path"))
+    env.cmd(passway.to_str().expect("utf-8 path"))
         .args(["--config", "examples/demo/passway.toml", "studio", "--themes", "themes"])
         .current_dir(&root)
         .run()
