@@ -74,15 +74,18 @@ pub enum StartError {
     Mail(#[from] crate::mail::smtp::SmtpSetupError),
 }
 
+/// The public URL of a custom domain: the issuer's scheme, the domain as browsers name it.
+pub fn custom_domain_base(issuer: &str, host: &str) -> String {
+    let scheme = if issuer.starts_with("https://") { "https" } else { "http" };
+    format!("{scheme}://{host}")
+}
+
 impl AppState {
     /// Where a flow's browser reaches this server: its custom domain (same scheme as
     /// the issuer), else the issuer.
     pub fn base_of(&self, flow: &crate::engine::Flow) -> String {
         match &flow.requester.host {
-            Some(host) => {
-                let scheme = if self.issuer.starts_with("https://") { "https" } else { "http" };
-                format!("{scheme}://{host}")
-            }
+            Some(host) => custom_domain_base(&self.issuer, host),
             None => self.issuer.to_string(),
         }
     }

@@ -85,7 +85,7 @@ pub struct App {
     pub consent: bool,
     pub post_logout_redirect_uris: Vec<String>,
     pub api_scopes: Vec<String>,
-    /// The notice emails on for this app (`welcome`, `new_device`, …; see `mail::template::NOTICES`).
+    /// The notice emails on for this app (`welcome`, `new_device`, …; see `mail::template::SENT_NOTICES`).
     pub emails: Vec<String>,
     pub sign_on: SignOnPolicy,
     /// Profile attributes the app asks for once signed in, when the profile lacks them.

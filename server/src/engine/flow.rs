@@ -70,6 +70,32 @@ pub struct Flow {
 }
 
 impl Flow {
+    /// A flow at `step` for what `new` asks, with nothing proven or answered yet.
+    pub fn new(id: String, new: super::NewFlow, step: Step, created_at: Timestamp, expires_at: Timestamp) -> Flow {
+        Flow {
+            id,
+            client_id: new.client_id,
+            created_at,
+            expires_at,
+            intent: new.intent,
+            origin: new.origin,
+            request: new.request,
+            requester: new.requester,
+            subject: None,
+            profile: BTreeMap::new(),
+            proofs: vec![],
+            step,
+            emails_sent: 0,
+            account: None,
+            authenticators: vec![],
+            autofill: None,
+            session: None,
+            resumed_proofs: vec![],
+            profile_skipped: false,
+            enrollment_offered: false,
+        }
+    }
+
     pub fn has_proven(&self, kind: AuthenticatorKind) -> bool {
         self.proofs.iter().any(|p| p.authenticator == kind)
     }

@@ -1,5 +1,3 @@
-use std::collections::BTreeMap;
-
 use passway_protocol::Intent;
 
 use super::finish::{self, SignIn};
@@ -55,30 +53,12 @@ pub fn start(new: NewFlow, session: Option<&Session>, world: &World, env: &mut E
     // A login hint that is an email pre-fills the identifier; it proves nothing.
     let subject =
         new.request.login_hint.as_deref().and_then(|hint| validate::email(hint).ok()).map(|email| Subject { email });
-    let mut flow = Flow {
-        id,
-        client_id: new.client_id,
-        created_at: env.now,
-        expires_at: env.now.plus(env.settings.flow_lifetime),
-        intent,
-        origin: new.origin,
-        request: new.request,
-        requester: new.requester,
-        subject,
-        profile: BTreeMap::new(),
-        proofs: vec![],
-        step,
-        emails_sent: 0,
-        account: None,
-        authenticators: vec![],
-        autofill: None,
-        session: None,
-        resumed_proofs: vec![],
-        profile_skipped: false,
-        enrollment_offered: false,
-    };
+    let asked = new.intent;
+    let mut flow = Flow::new(id, new, step, env.now, env.now.plus(env.settings.flow_lifetime));
+    flow.intent = intent;
+    flow.subject = subject;
     let handle_hash = sha256(handle.as_bytes());
-    if let Some(s) = session.filter(|s| new.intent == Intent::Login && reusable(s, &flow, world, env)) {
+    if let Some(s) = session.filter(|s| asked == Intent::Login && reusable(s, &flow, world, env)) {
         flow.subject = Some(Subject { email: s.user.email.clone() });
         flow.account = Some(s.user.id.clone());
         flow.proofs = s.proofs.clone();
@@ -87,7 +67,7 @@ pub fn start(new: NewFlow, session: Option<&Session>, world: &World, env: &mut E
         let outcome = finish::signed_in(flow, SignIn::Session, world, env);
         return Started { handle, handle_hash, outcome };
     }
-    if new.intent == Intent::Login
+    if asked == Intent::Login
         && !flow.request.prompt.login
         && let Some(rule) = sign_on::lets_anyone_in(&flow, world, env)
     {

@@ -91,8 +91,7 @@ impl RequestContext {
     /// The request's `Origin`, unless it is the custom domain the request came to (a page
     /// of that domain calling it: same origin, like a page of the issuer's).
     pub fn foreign_origin(&self, issuer: &str) -> Option<&str> {
-        let scheme = if issuer.starts_with("https://") { "https" } else { "http" };
-        let own = self.custom_host.as_ref().map(|h| format!("{scheme}://{h}"));
+        let own = self.custom_host.as_ref().map(|h| crate::app::custom_domain_base(issuer, h));
         self.origin.as_deref().filter(|o| own.as_deref() != Some(*o))
     }
 

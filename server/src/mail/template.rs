@@ -88,10 +88,6 @@ impl Notice {
     }
 }
 
-/// Every notice by name.
-pub const NOTICES: &[&str] =
-    &["welcome", "new_device", "password_changed", "authenticator_added", "authenticator_removed", "locked"];
-
 /// The notices something sends today, which `[[apps]] emails` may turn on (nothing
 /// removes an authenticator yet, so `authenticator_removed` waits for that).
 pub const SENT_NOTICES: &[&str] = &["welcome", "new_device", "password_changed", "authenticator_added", "locked"];

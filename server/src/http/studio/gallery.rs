@@ -20,8 +20,8 @@ use crate::authenticators::totp::TotpChallenge;
 use crate::crypto::{Digest, Keyring};
 use crate::engine::{
     AppAttribute, AppSettings, AuthRequest, Ceremony, CeremonyKind, Challenge, EngineSettings, Enrollment,
-    EnrollmentPolicy, Enrollments, Flow, Notice, Origin, Presenter, Prompt, Proof, Reply, Requester, Step, Subject,
-    Texts, Timestamp,
+    EnrollmentPolicy, Enrollments, Flow, NewFlow, Notice, Origin, Presenter, Prompt, Proof, Reply, Requester, Step,
+    Subject, Texts, Timestamp,
 };
 use crate::mail::template::Notice as AccountEmail;
 
@@ -108,11 +108,8 @@ impl Sample {
     }
 
     fn flow(&self, step: Step) -> Flow {
-        Flow {
-            id: "studio-flow".into(),
+        let new = NewFlow {
             client_id: self.app.client_id.clone(),
-            created_at: self.now,
-            expires_at: self.now.plus(Duration::from_secs(30 * 60)),
             intent: Intent::Login,
             origin: Origin::Embedded,
             request: AuthRequest {
@@ -137,19 +134,8 @@ impl Sample {
                 risk: Default::default(),
                 host: None,
             },
-            subject: None,
-            profile: BTreeMap::new(),
-            proofs: vec![],
-            step,
-            emails_sent: 0,
-            account: None,
-            authenticators: vec![],
-            autofill: None,
-            session: None,
-            resumed_proofs: vec![],
-            profile_skipped: false,
-            enrollment_offered: false,
-        }
+        };
+        Flow::new("studio-flow".into(), new, step, self.now, self.now.plus(Duration::from_secs(30 * 60)))
     }
 
     /// A flow at `step` about Ada, who proved her email address.
