@@ -7,6 +7,7 @@
 //! transaction, guarded by the flow's version (optimistic concurrency): two requests
 //! racing on one flow cannot both win.
 
+mod directory;
 mod postgres;
 mod sql;
 mod sqlite;
@@ -17,6 +18,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde::Serialize;
 
+pub use directory::{
+    Account, AccountChange, AccountQuery, AccountStatus, AccountWrite, FamilyRecord, GroupWrite, StoredGroup,
+};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
@@ -32,6 +36,9 @@ pub enum StoreError {
     Conflict,
     #[error("{0} already exists")]
     Duplicate(&'static str),
+    /// An admin change named something the account (or the store) does not have.
+    #[error("no such {0}")]
+    NotFound(&'static str),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("database error: {0}")]
@@ -93,6 +100,10 @@ pub struct Commit {
     pub consents: Vec<StoredConsent>,
     pub families: Vec<StoredFamily>,
     pub refresh_tokens: Vec<StoredRefresh>,
+    /// Admin changes to accounts, in order, each bumping the account's version.
+    pub accounts: Vec<AccountWrite>,
+    /// Applied before `accounts` (a new group can get members in the same commit).
+    pub groups: Vec<GroupWrite>,
 }
 
 impl Commit {
@@ -118,6 +129,8 @@ impl Commit {
             && self.consents.is_empty()
             && self.families.is_empty()
             && self.refresh_tokens.is_empty()
+            && self.accounts.is_empty()
+            && self.groups.is_empty()
     }
 }
 
@@ -547,6 +560,20 @@ pub trait Store: Send + Sync + 'static {
     /// Takes a live ceremony's state: it can be taken once.
     async fn take_ceremony(&self, id: &str, now: Timestamp) -> Result<Option<String>, StoreError>;
 
+    /// An account with its status and version.
+    async fn account(&self, user_id: &str) -> Result<Option<Account>, StoreError>;
+    /// A page of accounts (see [`AccountQuery`]).
+    async fn accounts(&self, query: &AccountQuery<'_>) -> Result<Vec<Account>, StoreError>;
+    /// Whether the account may sign in, and the store groups it is in (the journey
+    /// loads both with the account).
+    async fn standing(&self, user_id: &str) -> Result<(AccountStatus, Vec<String>), StoreError>;
+    /// The account's live sessions, oldest first.
+    async fn sessions_of(&self, user_id: &str, now: Timestamp) -> Result<Vec<StoredSession>, StoreError>;
+    /// The account's token families not revoked, oldest first.
+    async fn families_of(&self, user_id: &str) -> Result<Vec<FamilyRecord>, StoreError>;
+    /// Every group in the store, with its member count.
+    async fn groups(&self) -> Result<Vec<StoredGroup>, StoreError>;
+
     /// Deletes what is past its time (at most [`PURGE_BATCH`] rows of each kind; call
     /// again while rows went); returns how many rows went.
     async fn purge(&self, retention: &Retention) -> Result<u64, StoreError>;
@@ -575,6 +602,18 @@ fn windows(hit: &RateHit) -> (Timestamp, Timestamp, Timestamp) {
     let width = hit.limit.window.as_millis() as i64;
     (start, Timestamp(start.0 - width), Timestamp(start.0 + 2 * width))
 }
+
+/// What an erasure replaces in the system log: the address (as it appears in JSON),
+/// with what, and a LIKE pattern for the events that hold it.
+fn erased_from_log(email: &str) -> (String, &'static str, String) {
+    let quoted = serde_json::to_string(email).expect("a string serialises");
+    let inner = quoted[1..quoted.len() - 1].to_owned();
+    let pattern = format!("%{inner}%");
+    (inner, ERASED, pattern)
+}
+
+/// Where an erased account's address was in the system log.
+pub const ERASED: &str = "erased";
 
 fn digest(bytes: Vec<u8>) -> Result<Digest, StoreError> {
     bytes.try_into().map(Digest).map_err(|_| StoreError::Corrupt("digest is not 32 bytes".into()))

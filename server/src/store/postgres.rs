@@ -5,7 +5,8 @@ use sqlx::Row as _;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 
 use super::{
-    AttemptReservation, CodeUse, Commit, EventRange, HookAttempt, HookState, HookUpdate, Lockout, Mail, PURGE_BATCH,
+    Account, AccountChange, AccountQuery, AccountStatus, AccountWrite, AttemptReservation, CodeUse, FamilyRecord,
+    GroupWrite, StoredGroup, Commit, EventRange, HookAttempt, HookState, HookUpdate, Lockout, Mail, PURGE_BATCH,
     RateHit, RefreshUse, Reservation, Retention, Rotation, SessionWrite, Store, StoreError, StoredEvent, StoredFlow,
     StoredKey, StoredPasskey, StoredRefresh, StoredSession, StoredTotp, TotpWrite, digest, parse_profile, profile_json,
     sql, windows,
@@ -72,6 +73,30 @@ fn flow(r: &PgRow) -> Result<StoredFlow, StoreError> {
 fn user(r: &PgRow) -> Result<User, StoreError> {
     let profile: String = r.try_get(2)?;
     Ok(User { id: r.try_get(0)?, email: r.try_get(1)?, profile: parse_profile(&profile)? })
+}
+
+fn session(r: &PgRow) -> Result<StoredSession, StoreError> {
+    Ok(StoredSession {
+        id: r.try_get(0)?,
+        secret_hash: digest(r.try_get(1)?)?,
+        user_id: r.try_get(2)?,
+        proofs: r.try_get(3)?,
+        created_at: Timestamp(r.try_get(4)?),
+        last_seen_at: Timestamp(r.try_get(5)?),
+        expires_at: Timestamp(r.try_get(6)?),
+        revoked_at: r.try_get::<Option<i64>, _>(7)?.map(Timestamp),
+    })
+}
+
+fn account(r: &PgRow) -> Result<Account, StoreError> {
+    let status: String = r.try_get(3)?;
+    Ok(Account {
+        user: user(r)?,
+        status: AccountStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("account status {status:?}")))?,
+        version: r.try_get(4)?,
+        created_at: Timestamp(r.try_get(5)?),
+        updated_at: Timestamp(r.try_get(6)?),
+    })
 }
 
 fn passkey(r: &PgRow) -> Result<StoredPasskey, StoreError> {
@@ -300,6 +325,12 @@ impl Store for PostgresStore {
         for r in &c.refresh_tokens {
             insert_refresh(&mut tx, r).await?;
         }
+        for g in &c.groups {
+            write_group(&mut tx, g).await?;
+        }
+        for a in &c.accounts {
+            write_account(&mut tx, a).await?;
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -399,19 +430,7 @@ impl Store for PostgresStore {
 
     async fn session(&self, secret_hash: &Digest, now: Timestamp) -> Result<Option<StoredSession>, StoreError> {
         let row = sqlx::query(sql::SESSION).bind(&secret_hash.0[..]).bind(now.0).fetch_optional(&self.pool).await?;
-        row.map(|r| {
-            Ok(StoredSession {
-                id: r.try_get(0)?,
-                secret_hash: digest(r.try_get(1)?)?,
-                user_id: r.try_get(2)?,
-                proofs: r.try_get(3)?,
-                created_at: Timestamp(r.try_get(4)?),
-                last_seen_at: Timestamp(r.try_get(5)?),
-                expires_at: Timestamp(r.try_get(6)?),
-                revoked_at: r.try_get::<Option<i64>, _>(7)?.map(Timestamp),
-            })
-        })
-        .transpose()
+        row.as_ref().map(session).transpose()
     }
 
     async fn revoke_session(&self, id: &str, now: Timestamp) -> Result<(), StoreError> {
@@ -732,6 +751,56 @@ impl Store for PostgresStore {
         Ok(sqlx::query(sql::HOOK_RETRY_NOW).bind(name_or_batch).execute(&self.pool).await?.rows_affected() > 0)
     }
 
+    async fn account(&self, user_id: &str) -> Result<Option<Account>, StoreError> {
+        let row = sqlx::query(sql::ACCOUNT).bind(user_id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(account).transpose()
+    }
+
+    async fn accounts(&self, q: &AccountQuery<'_>) -> Result<Vec<Account>, StoreError> {
+        let rows = sqlx::query(sql::ACCOUNTS)
+            .bind(q.email_prefix)
+            .bind(q.status.map(AccountStatus::as_str))
+            .bind(q.group)
+            .bind(q.after.unwrap_or(""))
+            .bind(i64::from(q.limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(account).collect()
+    }
+
+    async fn standing(&self, user_id: &str) -> Result<(AccountStatus, Vec<String>), StoreError> {
+        let status: Option<String> =
+            sqlx::query_scalar(sql::ACCOUNT_STATUS).bind(user_id).fetch_optional(&self.pool).await?;
+        let groups: Vec<String> = sqlx::query_scalar(sql::GROUPS_OF).bind(user_id).fetch_all(&self.pool).await?;
+        Ok((status.as_deref().and_then(AccountStatus::parse).unwrap_or(AccountStatus::Deactivated), groups))
+    }
+
+    async fn sessions_of(&self, user_id: &str, now: Timestamp) -> Result<Vec<StoredSession>, StoreError> {
+        let rows = sqlx::query(sql::SESSIONS_OF).bind(user_id).bind(now.0).fetch_all(&self.pool).await?;
+        rows.iter().map(session).collect()
+    }
+
+    async fn families_of(&self, user_id: &str) -> Result<Vec<FamilyRecord>, StoreError> {
+        let rows = sqlx::query(sql::FAMILIES_OF).bind(user_id).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| Ok(FamilyRecord { id: r.try_get(0)?, client_id: r.try_get(1)?, created_at: Timestamp(r.try_get(2)?) }))
+            .collect()
+    }
+
+    async fn groups(&self) -> Result<Vec<StoredGroup>, StoreError> {
+        let rows = sqlx::query(sql::GROUPS).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(StoredGroup {
+                    name: r.try_get(0)?,
+                    description: r.try_get(1)?,
+                    created_at: Timestamp(r.try_get(2)?),
+                    members: r.try_get::<i64, _>(3)? as u64,
+                })
+            })
+            .collect()
+    }
+
     async fn passkeys_of(&self, user_id: &str) -> Result<Vec<StoredPasskey>, StoreError> {
         let rows = sqlx::query(sql::PASSKEYS_OF).bind(user_id).fetch_all(&self.pool).await?;
         rows.iter().map(passkey).collect()
@@ -790,5 +859,76 @@ async fn insert_refresh(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, r: &Stor
         .bind(r.expires_at.0)
         .execute(&mut **tx)
         .await?;
+    Ok(())
+}
+
+type Tx<'c> = sqlx::Transaction<'c, sqlx::Postgres>;
+
+/// Runs `sql` bound to `args` (all text or integers) and returns the rows it changed.
+macro_rules! exec {
+    ($tx:expr, $sql:expr $(, $arg:expr)*) => {
+        sqlx::query($sql)$(.bind($arg))*.execute(&mut **$tx).await?.rows_affected()
+    };
+}
+
+/// One admin change, in the commit's transaction.
+async fn write_account(tx: &mut Tx<'_>, w: &AccountWrite) -> Result<(), StoreError> {
+    let user = w.user_id.as_str();
+    if exec!(tx, sql::BUMP_ACCOUNT, w.at.0, user, w.version) != 1 {
+        let exists: Option<String> = sqlx::query_scalar(sql::ACCOUNT_STATUS).bind(user).fetch_optional(&mut **tx).await?;
+        return Err(if exists.is_some() { StoreError::Conflict } else { StoreError::NotFound("account") });
+    }
+    let changed = |n: u64, what: &'static str| if n == 0 { Err(StoreError::NotFound(what)) } else { Ok(()) };
+    match &w.change {
+        AccountChange::Status(status) => {
+            exec!(tx, sql::SET_STATUS, status.as_str(), user);
+        }
+        AccountChange::Profile(profile) => {
+            exec!(tx, sql::UPDATE_PROFILE, profile_json(profile), w.at.0, user);
+        }
+        AccountChange::RenamePasskey { cred_id, name } => changed(exec!(tx, sql::RENAME_PASSKEY, name, cred_id, user), "passkey")?,
+        AccountChange::RemovePasskey { cred_id } => changed(exec!(tx, sql::REMOVE_PASSKEY, cred_id, user), "passkey")?,
+        AccountChange::RemoveTotp => changed(exec!(tx, sql::REMOVE_TOTP, user), "authenticator app")?,
+        AccountChange::RemovePassword => changed(exec!(tx, sql::REMOVE_PASSWORD, user), "password")?,
+        AccountChange::RevokeSession { id } => changed(exec!(tx, sql::REVOKE_SESSION_OF, w.at.0, id, user), "session")?,
+        AccountChange::RevokeFamily { id } => changed(exec!(tx, sql::REVOKE_FAMILY_OF, w.at.0, id, user), "token family")?,
+        AccountChange::JoinGroup { group } => {
+            let exists: Option<i32> = sqlx::query_scalar(sql::GROUP_EXISTS).bind(group).fetch_optional(&mut **tx).await?;
+            if exists.is_none() {
+                return Err(StoreError::NotFound("group"));
+            }
+            exec!(tx, sql::JOIN_GROUP, group, user, w.at.0);
+        }
+        AccountChange::LeaveGroup { group } => changed(exec!(tx, sql::LEAVE_GROUP, group, user), "group membership")?,
+        AccountChange::Touch => {}
+        AccountChange::Erase { email } => {
+            exec!(tx, sql::ERASE_REFRESH, user);
+            exec!(tx, sql::ERASE_FAMILIES, w.at.0, user);
+            exec!(tx, sql::ERASE_MAIL, email);
+            let (from, to, pattern) = super::erased_from_log(email);
+            exec!(tx, sql::ERASE_FROM_LOG, from, to, pattern);
+            exec!(tx, sql::ERASE_USER, user);
+        }
+    }
+    Ok(())
+}
+
+async fn write_group(tx: &mut Tx<'_>, w: &GroupWrite) -> Result<(), StoreError> {
+    match w {
+        GroupWrite::Create { name, description, at } => {
+            sqlx::query(sql::INSERT_GROUP)
+                .bind(name)
+                .bind(description)
+                .bind(at.0)
+                .execute(&mut **tx)
+                .await
+                .map_err(|e| duplicate(e, "a group with this name"))?;
+        }
+        GroupWrite::Delete { name } => {
+            if exec!(tx, sql::DELETE_GROUP, name) == 0 {
+                return Err(StoreError::NotFound("group"));
+            }
+        }
+    }
     Ok(())
 }

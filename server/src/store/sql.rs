@@ -49,6 +49,52 @@ pub const SKIPS: &str = "SELECT authenticator, skips FROM enrollment_skips WHERE
 pub const DEVICE_KNOWN: &str = "SELECT 1 FROM known_devices WHERE user_id = $1 AND device_hash = $2";
 pub const USER_BY_EMAIL: &str = "SELECT id, email, profile FROM users WHERE email = $1";
 pub const USER_BY_ID: &str = "SELECT id, email, profile FROM users WHERE id = $1";
+/// An account's standing, as operators see it.
+pub const ACCOUNT: &str =
+    "SELECT id, email, profile, status, version, created_at, updated_at FROM users WHERE id = $1";
+/// Accounts by email prefix (`$1`, compared as text so that no `%` or `_` is a pattern),
+/// status (`$2`), store group (`$3`) after the cursor (`$4`), in email order.
+pub const ACCOUNTS: &str = "SELECT id, email, profile, status, version, created_at, updated_at FROM users \
+     WHERE substr(email, 1, length($1)) = $1 AND ($2 IS NULL OR status = $2) \
+     AND ($3 IS NULL OR id IN (SELECT user_id FROM group_members WHERE group_name = $3)) \
+     AND email > $4 ORDER BY email LIMIT $5";
+pub const ACCOUNT_STATUS: &str = "SELECT status FROM users WHERE id = $1";
+/// An admin change: the account's version moves on, if it is still the one the admin saw.
+pub const BUMP_ACCOUNT: &str =
+    "UPDATE users SET version = version + 1, updated_at = $1 WHERE id = $2 AND ($3 IS NULL OR version = $3)";
+pub const SET_STATUS: &str = "UPDATE users SET status = $1 WHERE id = $2";
+pub const RENAME_PASSKEY: &str = "UPDATE passkeys SET name = $1 WHERE cred_id = $2 AND user_id = $3";
+pub const REMOVE_PASSKEY: &str = "DELETE FROM passkeys WHERE cred_id = $1 AND user_id = $2";
+pub const REMOVE_TOTP: &str = "DELETE FROM totp WHERE user_id = $1";
+pub const REMOVE_PASSWORD: &str = "DELETE FROM passwords WHERE user_id = $1";
+pub const REVOKE_SESSION_OF: &str =
+    "UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL";
+pub const REVOKE_FAMILY_OF: &str =
+    "UPDATE token_families SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL";
+pub const SESSIONS_OF: &str = "SELECT id, secret_hash, user_id, proofs, created_at, last_seen_at, expires_at, revoked_at \
+     FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 ORDER BY created_at, id";
+pub const FAMILIES_OF: &str = "SELECT id, client_id, created_at FROM token_families \
+     WHERE user_id = $1 AND revoked_at IS NULL ORDER BY created_at, id";
+/// Erasure: refresh tokens go, families stay revoked (so their access tokens fail) but
+/// no longer name the account, dev outbox mail to the address goes, the log forgets the
+/// address (`$1` in, `$2` the replacement, `$3` a LIKE pattern for it), then the
+/// account, whose rows cascade.
+pub const ERASE_REFRESH: &str =
+    "DELETE FROM refresh_tokens WHERE family_id IN (SELECT id FROM token_families WHERE user_id = $1)";
+pub const ERASE_FAMILIES: &str =
+    "UPDATE token_families SET revoked_at = COALESCE(revoked_at, $1), user_id = NULL WHERE user_id = $2";
+pub const ERASE_MAIL: &str = "DELETE FROM mail_outbox WHERE to_addr = $1";
+pub const ERASE_FROM_LOG: &str = "UPDATE events SET body = REPLACE(body, $1, $2) WHERE body LIKE $3";
+pub const ERASE_USER: &str = "DELETE FROM users WHERE id = $1";
+pub const GROUP_EXISTS: &str = "SELECT 1 FROM directory_groups WHERE name = $1";
+pub const INSERT_GROUP: &str = "INSERT INTO directory_groups (name, description, created_at) VALUES ($1, $2, $3)";
+pub const DELETE_GROUP: &str = "DELETE FROM directory_groups WHERE name = $1";
+pub const JOIN_GROUP: &str = "INSERT INTO group_members (group_name, user_id, added_at) VALUES ($1, $2, $3) \
+     ON CONFLICT (group_name, user_id) DO NOTHING";
+pub const LEAVE_GROUP: &str = "DELETE FROM group_members WHERE group_name = $1 AND user_id = $2";
+pub const GROUPS: &str = "SELECT g.name, g.description, g.created_at, \
+     (SELECT COUNT(*) FROM group_members m WHERE m.group_name = g.name) FROM directory_groups g ORDER BY g.name";
+pub const GROUPS_OF: &str = "SELECT group_name FROM group_members WHERE user_id = $1 ORDER BY group_name";
 pub const INSERT_CODE: &str = "INSERT INTO authorization_codes (code_hash, grant_json, expires_at) VALUES ($1, $2, $3)";
 /// Only the first presentation before expiry sets `used_at`.
 pub const USE_CODE: &str = "UPDATE authorization_codes SET used_at = $1, family_id = $2 WHERE code_hash = $3 AND used_at IS NULL AND expires_at > $1 RETURNING grant_json";

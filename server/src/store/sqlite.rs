@@ -34,7 +34,8 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 
 use super::{
-    AttemptReservation, CodeUse, Commit, EventRange, HookAttempt, HookState, HookUpdate, Lockout, Mail, PURGE_BATCH,
+    Account, AccountChange, AccountQuery, AccountStatus, AccountWrite, AttemptReservation, CodeUse, FamilyRecord,
+    GroupWrite, StoredGroup, Commit, EventRange, HookAttempt, HookState, HookUpdate, Lockout, Mail, PURGE_BATCH,
     RateHit, RefreshUse, Reservation, Retention, Rotation, SessionWrite, Store, StoreError, StoredEvent, StoredFlow,
     StoredKey, StoredPasskey, StoredSession, StoredTotp, TotpWrite, digest, parse_profile, profile_json, sql, windows,
 };
@@ -54,6 +55,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0007_enrollment_skips.sql"),
     include_str!("../../migrations/sqlite/0008_limits_and_retention.sql"),
     include_str!("../../migrations/sqlite/0009_hooks.sql"),
+    include_str!("../../migrations/sqlite/0010_accounts_and_groups.sql"),
 ];
 const READERS: usize = 4;
 /// Writes waiting for the writer; past it, writers wait for room.
@@ -326,6 +328,110 @@ fn user(c: &Connection, query: &str, key: &str) -> Result<Option<User>, StoreErr
     row.map(|(id, email, profile)| Ok(User { id, email, profile: parse_profile(&profile)? })).transpose()
 }
 
+type SessionRow = (String, Vec<u8>, String, String, [i64; 3], Option<i64>);
+
+fn session(r: &Row<'_>) -> rusqlite::Result<SessionRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, [r.get(4)?, r.get(5)?, r.get(6)?], r.get(7)?))
+}
+
+fn to_session((id, hash, user_id, proofs, [created, seen, expires], revoked): SessionRow) -> Result<StoredSession, StoreError> {
+    Ok(StoredSession {
+        id,
+        secret_hash: digest(hash)?,
+        user_id,
+        proofs,
+        created_at: Timestamp(created),
+        last_seen_at: Timestamp(seen),
+        expires_at: Timestamp(expires),
+        revoked_at: revoked.map(Timestamp),
+    })
+}
+
+type AccountRow = (String, String, String, String, i64, i64, i64);
+
+fn account(r: &Row<'_>) -> rusqlite::Result<AccountRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+}
+
+fn to_account((id, email, profile, status, version, created, updated): AccountRow) -> Result<Account, StoreError> {
+    Ok(Account {
+        user: User { id, email, profile: parse_profile(&profile)? },
+        status: AccountStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("account status {status:?}")))?,
+        version,
+        created_at: Timestamp(created),
+        updated_at: Timestamp(updated),
+    })
+}
+
+/// One admin change, in the commit's transaction.
+fn write_account(tx: &Transaction<'_>, w: &AccountWrite) -> Result<(), StoreError> {
+    let user = w.user_id.as_str();
+    if tx.prepare_cached(sql::BUMP_ACCOUNT)?.execute(params![w.at.0, user, w.version])? != 1 {
+        return Err(match tx.prepare_cached(sql::ACCOUNT_STATUS)?.query_row([user], |_| Ok(())).optional()? {
+            Some(()) => StoreError::Conflict,
+            None => StoreError::NotFound("account"),
+        });
+    }
+    let changed = |n: usize, what: &'static str| if n == 0 { Err(StoreError::NotFound(what)) } else { Ok(()) };
+    match &w.change {
+        AccountChange::Status(status) => {
+            tx.prepare_cached(sql::SET_STATUS)?.execute(params![status.as_str(), user])?;
+        }
+        AccountChange::Profile(profile) => {
+            tx.prepare_cached(sql::UPDATE_PROFILE)?.execute(params![profile_json(profile), w.at.0, user])?;
+        }
+        AccountChange::RenamePasskey { cred_id, name } => {
+            changed(tx.prepare_cached(sql::RENAME_PASSKEY)?.execute(params![name, cred_id, user])?, "passkey")?;
+        }
+        AccountChange::RemovePasskey { cred_id } => {
+            changed(tx.prepare_cached(sql::REMOVE_PASSKEY)?.execute(params![cred_id, user])?, "passkey")?;
+        }
+        AccountChange::RemoveTotp => changed(tx.prepare_cached(sql::REMOVE_TOTP)?.execute([user])?, "authenticator app")?,
+        AccountChange::RemovePassword => changed(tx.prepare_cached(sql::REMOVE_PASSWORD)?.execute([user])?, "password")?,
+        AccountChange::RevokeSession { id } => {
+            changed(tx.prepare_cached(sql::REVOKE_SESSION_OF)?.execute(params![w.at.0, id, user])?, "session")?;
+        }
+        AccountChange::RevokeFamily { id } => {
+            changed(tx.prepare_cached(sql::REVOKE_FAMILY_OF)?.execute(params![w.at.0, id, user])?, "token family")?;
+        }
+        AccountChange::JoinGroup { group } => {
+            if tx.prepare_cached(sql::GROUP_EXISTS)?.query_row([group], |_| Ok(())).optional()?.is_none() {
+                return Err(StoreError::NotFound("group"));
+            }
+            tx.prepare_cached(sql::JOIN_GROUP)?.execute(params![group, user, w.at.0])?;
+        }
+        AccountChange::LeaveGroup { group } => {
+            changed(tx.prepare_cached(sql::LEAVE_GROUP)?.execute(params![group, user])?, "group membership")?;
+        }
+        AccountChange::Touch => {}
+        AccountChange::Erase { email } => {
+            tx.prepare_cached(sql::ERASE_REFRESH)?.execute([user])?;
+            tx.prepare_cached(sql::ERASE_FAMILIES)?.execute(params![w.at.0, user])?;
+            tx.prepare_cached(sql::ERASE_MAIL)?.execute([email])?;
+            let (from, to, pattern) = super::erased_from_log(email);
+            tx.prepare_cached(sql::ERASE_FROM_LOG)?.execute(params![from, to, pattern])?;
+            tx.prepare_cached(sql::ERASE_USER)?.execute([user])?;
+        }
+    }
+    Ok(())
+}
+
+fn write_group(tx: &Transaction<'_>, w: &GroupWrite) -> Result<(), StoreError> {
+    match w {
+        GroupWrite::Create { name, description, at } => {
+            tx.prepare_cached(sql::INSERT_GROUP)?
+                .execute(params![name, description, at.0])
+                .map_err(|e| duplicate(e, "a group with this name"))?;
+        }
+        GroupWrite::Delete { name } => {
+            if tx.prepare_cached(sql::DELETE_GROUP)?.execute([name])? == 0 {
+                return Err(StoreError::NotFound("group"));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn passkey(r: &Row<'_>) -> rusqlite::Result<StoredPasskey> {
     Ok(StoredPasskey {
         cred_id: r.get(0)?,
@@ -553,39 +659,21 @@ impl Store for SqliteStore {
                     r.expires_at.0
                 ])?;
             }
+            for g in &c.groups {
+                write_group(tx, g)?;
+            }
+            for a in &c.accounts {
+                write_account(tx, a)?;
+            }
             Ok(())
         })
         .await
     }
 
     async fn session(&self, secret_hash: &Digest, now: Timestamp) -> Result<Option<StoredSession>, StoreError> {
-        let row = self.read(|c| {
-            Ok(c.prepare_cached(sql::SESSION)?
-                .query_row(params![&secret_hash.0[..], now.0], |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, Vec<u8>>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                        [r.get::<_, i64>(4)?, r.get::<_, i64>(5)?, r.get::<_, i64>(6)?],
-                        r.get::<_, Option<i64>>(7)?,
-                    ))
-                })
-                .optional()?)
-        })?;
-        row.map(|(id, hash, user_id, proofs, [created, seen, expires], revoked)| {
-            Ok(StoredSession {
-                id,
-                secret_hash: digest(hash)?,
-                user_id,
-                proofs,
-                created_at: Timestamp(created),
-                last_seen_at: Timestamp(seen),
-                expires_at: Timestamp(expires),
-                revoked_at: revoked.map(Timestamp),
-            })
-        })
-        .transpose()
+        let row = self
+            .read(|c| Ok(c.prepare_cached(sql::SESSION)?.query_row(params![&secret_hash.0[..], now.0], session).optional()?))?;
+        row.map(to_session).transpose()
     }
 
     async fn revoke_session(&self, id: &str, now: Timestamp) -> Result<(), StoreError> {
@@ -1002,6 +1090,63 @@ impl Store for SqliteStore {
     async fn hook_retry_now(&self, name_or_batch: &str) -> Result<bool, StoreError> {
         let key = name_or_batch.to_owned();
         self.write(move |tx| Ok(tx.prepare_cached(sql::HOOK_RETRY_NOW)?.execute([&key])? > 0)).await
+    }
+
+    async fn account(&self, user_id: &str) -> Result<Option<Account>, StoreError> {
+        let row = self.read(|c| Ok(c.prepare_cached(sql::ACCOUNT)?.query_row([user_id], account).optional()?))?;
+        row.map(to_account).transpose()
+    }
+
+    async fn accounts(&self, q: &AccountQuery<'_>) -> Result<Vec<Account>, StoreError> {
+        let rows = self.read(|c| {
+            let status = q.status.map(AccountStatus::as_str);
+            Ok(c.prepare_cached(sql::ACCOUNTS)?
+                .query_map(params![q.email_prefix, status, q.group, q.after.unwrap_or(""), q.limit], account)?
+                .collect::<Result<Vec<_>, _>>()?)
+        })?;
+        rows.into_iter().map(to_account).collect()
+    }
+
+    async fn standing(&self, user_id: &str) -> Result<(AccountStatus, Vec<String>), StoreError> {
+        let (status, groups) = self.read(|c| {
+            let status: Option<String> =
+                c.prepare_cached(sql::ACCOUNT_STATUS)?.query_row([user_id], |r| r.get(0)).optional()?;
+            let groups = c.prepare_cached(sql::GROUPS_OF)?.query_map([user_id], |r| r.get(0))?.collect::<Result<_, _>>()?;
+            Ok((status, groups))
+        })?;
+        Ok((status.as_deref().and_then(AccountStatus::parse).unwrap_or(AccountStatus::Deactivated), groups))
+    }
+
+    async fn sessions_of(&self, user_id: &str, now: Timestamp) -> Result<Vec<StoredSession>, StoreError> {
+        let rows = self.read(|c| {
+            Ok(c.prepare_cached(sql::SESSIONS_OF)?.query_map(params![user_id, now.0], session)?.collect::<Result<Vec<_>, _>>()?)
+        })?;
+        rows.into_iter().map(to_session).collect()
+    }
+
+    async fn families_of(&self, user_id: &str) -> Result<Vec<FamilyRecord>, StoreError> {
+        self.read(|c| {
+            Ok(c.prepare_cached(sql::FAMILIES_OF)?
+                .query_map([user_id], |r| {
+                    Ok(FamilyRecord { id: r.get(0)?, client_id: r.get(1)?, created_at: Timestamp(r.get(2)?) })
+                })?
+                .collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    async fn groups(&self) -> Result<Vec<StoredGroup>, StoreError> {
+        self.read(|c| {
+            Ok(c.prepare_cached(sql::GROUPS)?
+                .query_map([], |r| {
+                    Ok(StoredGroup {
+                        name: r.get(0)?,
+                        description: r.get(1)?,
+                        created_at: Timestamp(r.get(2)?),
+                        members: r.get::<_, i64>(3)? as u64,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?)
+        })
     }
 
     async fn passkeys_of(&self, user_id: &str) -> Result<Vec<StoredPasskey>, StoreError> {

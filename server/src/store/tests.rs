@@ -879,3 +879,165 @@ async fn event_hooks_on_each_backend() {
         schema.drop_schema().await;
     }
 }
+
+/// What operators change: status and version, groups, authenticators, sessions and
+/// families one by one, and erasure.
+async fn directory(store: Arc<dyn Store>) {
+    let users = vec![user("u1", "ada@x.io"), user("u2", "adam@x.io"), user("u3", "bob@y.io"), user("u4", "a_b@x.io")];
+    store.commit(Commit { users, ..Commit::default() }).await.unwrap();
+    let write = |id: &str, version: Option<i64>, change| AccountWrite {
+        user_id: id.into(),
+        version,
+        at: Timestamp(50),
+        change,
+    };
+    let one = |w: AccountWrite| Commit { accounts: vec![w], ..Commit::default() };
+
+    let a = store.account("u1").await.unwrap().unwrap();
+    assert_eq!((a.status, a.version, a.user.email.as_str()), (AccountStatus::Active, 1, "ada@x.io"));
+    assert_eq!(store.account("nobody").await.unwrap(), None);
+
+    // Versions: a write naming an old one is a conflict, and writes nothing.
+    store.commit(one(write("u1", Some(1), AccountChange::Status(AccountStatus::Deactivated)))).await.unwrap();
+    let stale = store.commit(one(write("u1", Some(1), AccountChange::Status(AccountStatus::Active)))).await;
+    assert!(matches!(stale, Err(StoreError::Conflict)), "{stale:?}");
+    let a = store.account("u1").await.unwrap().unwrap();
+    assert_eq!((a.status, a.version, a.updated_at), (AccountStatus::Deactivated, 2, Timestamp(50)));
+    let gone = store.commit(one(write("nobody", None, AccountChange::Touch))).await;
+    assert!(matches!(gone, Err(StoreError::NotFound("account"))), "{gone:?}");
+
+    // Search: prefix (no pattern characters), status, cursor.
+    let emails = |v: Vec<Account>| v.into_iter().map(|a| a.user.email).collect::<Vec<_>>();
+    let q = AccountQuery { email_prefix: "ad", status: None, group: None, after: None, limit: 10 };
+    assert_eq!(emails(store.accounts(&q).await.unwrap()), ["ada@x.io", "adam@x.io"]);
+    let q_ = AccountQuery { email_prefix: "a_", ..q };
+    assert_eq!(emails(store.accounts(&q_).await.unwrap()), ["a_b@x.io"], "_ is no wildcard");
+    let active = AccountQuery { email_prefix: "", status: Some(AccountStatus::Active), ..q };
+    assert_eq!(emails(store.accounts(&active).await.unwrap()), ["a_b@x.io", "adam@x.io", "bob@y.io"]);
+    let page = AccountQuery { email_prefix: "", limit: 2, after: Some("adam@x.io"), ..q };
+    assert_eq!(emails(store.accounts(&page).await.unwrap()), ["bob@y.io"]);
+
+    // Groups: made, joined (twice is once), listed, searched by, left, deleted.
+    let group = |name: &str| GroupWrite::Create { name: name.into(), description: "d".into(), at: Timestamp(5) };
+    store.commit(Commit { groups: vec![group("admins"), group("staff")], ..Commit::default() }).await.unwrap();
+    let twice = store.commit(Commit { groups: vec![group("admins")], ..Commit::default() }).await;
+    assert!(matches!(twice, Err(StoreError::Duplicate(_))), "{twice:?}");
+    let join = |id: &str, g: &str| write(id, None, AccountChange::JoinGroup { group: g.into() });
+    let joins = vec![join("u2", "admins"), join("u2", "admins"), join("u3", "admins"), join("u2", "staff")];
+    store.commit(Commit { accounts: joins, ..Commit::default() }).await.unwrap();
+    let no_group = store.commit(one(join("u2", "nope"))).await;
+    assert!(matches!(no_group, Err(StoreError::NotFound("group"))), "{no_group:?}");
+    assert_eq!(store.standing("u2").await.unwrap(), (AccountStatus::Active, vec!["admins".into(), "staff".into()]));
+    assert_eq!(store.standing("u1").await.unwrap(), (AccountStatus::Deactivated, vec![]));
+    let members = AccountQuery { email_prefix: "", group: Some("admins"), ..q };
+    assert_eq!(emails(store.accounts(&members).await.unwrap()), ["adam@x.io", "bob@y.io"]);
+    let counts: Vec<(String, u64)> = store.groups().await.unwrap().into_iter().map(|g| (g.name, g.members)).collect();
+    assert_eq!(counts, [("admins".to_string(), 2), ("staff".to_string(), 1)]);
+    store.commit(one(write("u3", None, AccountChange::LeaveGroup { group: "admins".into() }))).await.unwrap();
+    let left_twice = store.commit(one(write("u3", None, AccountChange::LeaveGroup { group: "admins".into() }))).await;
+    assert!(matches!(left_twice, Err(StoreError::NotFound(_))), "{left_twice:?}");
+    store.commit(Commit { groups: vec![GroupWrite::Delete { name: "staff".into() }], ..Commit::default() }).await.unwrap();
+    assert_eq!(store.standing("u2").await.unwrap().1, vec!["admins".to_string()], "memberships go with the group");
+
+    // Authenticators, sessions and families of one account, one at a time; another
+    // account's are out of reach.
+    let passkey = |cred: &str, user: &str| StoredPasskey {
+        cred_id: cred.into(),
+        user_id: user.into(),
+        name: "Key".into(),
+        passkey: "{}".into(),
+        created_at: Timestamp(3),
+        last_used_at: None,
+    };
+    let session = |id: &str, user: &str| {
+        SessionWrite::Create(StoredSession {
+            id: id.into(),
+            secret_hash: sha256(id.as_bytes()),
+            user_id: user.into(),
+            proofs: "[]".into(),
+            created_at: Timestamp(10),
+            last_seen_at: Timestamp(10),
+            expires_at: Timestamp(1_000),
+            revoked_at: None,
+        })
+    };
+    let family = |id: &str, user: &str| StoredFamily {
+        id: id.into(),
+        client_id: "shop".into(),
+        user_id: Some(user.into()),
+        created_at: Timestamp(10),
+    };
+    store
+        .commit(Commit {
+            passkeys: vec![passkey("k1", "u2"), passkey("k2", "u2"), passkey("k3", "u3")],
+            passwords: vec![("u2".into(), "$argon2id$x".into(), Timestamp(3))],
+            sessions: vec![session("s1", "u2"), session("s2", "u2"), session("s3", "u3")],
+            families: vec![family("f1", "u2"), family("f2", "u2")],
+            mails: vec![Mail {
+                id: 0,
+                to: "adam@x.io".into(),
+                subject: "s".into(),
+                text: "t".into(),
+                html: "h".into(),
+                sent_at: Timestamp(3),
+            }],
+            ..Commit::default()
+        })
+        .await
+        .unwrap();
+    let rename = AccountChange::RenamePasskey { cred_id: "k1".into(), name: "Work laptop".into() };
+    store.commit(one(write("u2", None, rename))).await.unwrap();
+    let foreign = store.commit(one(write("u2", None, AccountChange::RemovePasskey { cred_id: "k3".into() }))).await;
+    assert!(matches!(foreign, Err(StoreError::NotFound("passkey"))), "{foreign:?}");
+    store.commit(one(write("u2", None, AccountChange::RemovePasskey { cred_id: "k2".into() }))).await.unwrap();
+    let names: Vec<String> = store.passkeys_of("u2").await.unwrap().into_iter().map(|p| p.name).collect();
+    assert_eq!(names, ["Work laptop"]);
+    store.commit(one(write("u2", None, AccountChange::RemovePassword))).await.unwrap();
+    assert_eq!(store.password("u2").await.unwrap(), None);
+    let no_totp = store.commit(one(write("u2", None, AccountChange::RemoveTotp))).await;
+    assert!(matches!(no_totp, Err(StoreError::NotFound(_))), "{no_totp:?}");
+
+    let ids = |v: Vec<StoredSession>| v.into_iter().map(|s| s.id).collect::<Vec<_>>();
+    assert_eq!(ids(store.sessions_of("u2", Timestamp(20)).await.unwrap()), ["s1", "s2"]);
+    let other = store.commit(one(write("u2", None, AccountChange::RevokeSession { id: "s3".into() }))).await;
+    assert!(matches!(other, Err(StoreError::NotFound("session"))), "{other:?}");
+    store.commit(one(write("u2", None, AccountChange::RevokeSession { id: "s1".into() }))).await.unwrap();
+    assert_eq!(ids(store.sessions_of("u2", Timestamp(20)).await.unwrap()), ["s2"]);
+    store.commit(one(write("u2", None, AccountChange::RevokeFamily { id: "f1".into() }))).await.unwrap();
+    let fams: Vec<String> = store.families_of("u2").await.unwrap().into_iter().map(|f| f.id).collect();
+    assert_eq!(fams, ["f2"]);
+    assert!(store.family_revoked("f1").await.unwrap());
+
+    // Erasure: the account and its rows go, its families stay revoked without it, the
+    // log forgets the address but keeps the id.
+    let event = StoredEvent {
+        uuid: "e1".into(),
+        published: Timestamp(40),
+        event_type: "user.session.start".into(),
+        body: r#"{"actor":{"id":"u2","alternateId":"adam@x.io"}}"#.into(),
+        hooks: vec![],
+    };
+    store.commit(Commit { events: vec![event], ..Commit::default() }).await.unwrap();
+    store.commit(one(write("u2", None, AccountChange::Erase { email: "adam@x.io".into() }))).await.unwrap();
+    assert_eq!(store.account("u2").await.unwrap(), None);
+    assert_eq!(store.user_by_email("adam@x.io").await.unwrap(), None);
+    assert!(store.passkeys_of("u2").await.unwrap().is_empty());
+    assert!(store.sessions_of("u2", Timestamp(20)).await.unwrap().is_empty());
+    assert!(store.family_revoked("f2").await.unwrap(), "its tokens stop working");
+    assert!(store.families_of("u2").await.unwrap().is_empty());
+    assert!(store.mails(Some("adam@x.io"), 10).await.unwrap().is_empty());
+    let logged = store.events(0, 10).await.unwrap();
+    assert_eq!(logged[0].1.body, format!(r#"{{"actor":{{"id":"u2","alternateId":"{ERASED}"}}}}"#));
+    assert_eq!(store.groups().await.unwrap()[0].members, 0, "its memberships went");
+    assert_eq!(ids(store.sessions_of("u3", Timestamp(20)).await.unwrap()), ["s3"], "others keep theirs");
+}
+
+#[tokio::test]
+async fn directory_on_each_backend() {
+    let (store, _dir) = sqlite().await;
+    directory(store).await;
+    if let Some((store, schema)) = postgres().await {
+        directory(store).await;
+        schema.drop_schema().await;
+    }
+}
