@@ -24,6 +24,7 @@ pub(super) fn signed_in(flow: Flow, how: SignIn, world: &World, env: &mut Env<'_
     match sign_on::verdict(&flow, world, env) {
         sign_on::Verdict::Allow => {}
         sign_on::Verdict::Deny { rule } => return sign_on::deny(flow, rule),
+        sign_on::Verdict::Deactivated => return sign_on::deactivated(flow),
         sign_on::Verdict::StepUp { rule, required, gap } => {
             return sign_on::step_up(flow, rule, &required, gap, world, env);
         }

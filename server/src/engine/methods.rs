@@ -3,13 +3,25 @@
 //! step that offers authenticators (identify, step-up, recovery, enrollment) asks
 //! here, so the answer cannot differ from one step to the next.
 
+use std::collections::BTreeSet;
+
 use super::{Enrollment, Enrollments, Env, Flow, World};
 use crate::authenticators::AuthenticatorKind;
 
-/// The enrollment policy that applies to the flow's person (by their groups).
-pub(super) fn enrollments<'e>(flow: &Flow, env: &'e Env<'_>) -> &'e Enrollments {
+/// The groups of the flow's person: the config file's (by email or domain) and the
+/// store's (loaded with the account).
+pub(super) fn groups(flow: &Flow, world: &World, env: &Env<'_>) -> BTreeSet<String> {
     let email = flow.subject.as_ref().map_or("", |s| s.email.as_str());
-    env.app.enrollment.for_groups(&env.settings.groups.of(email))
+    let mut groups = env.settings.groups.of(email);
+    if world.user.as_ref().is_some_and(|u| u.email == email) {
+        groups.extend(world.groups.iter().cloned());
+    }
+    groups
+}
+
+/// The enrollment policy that applies to the flow's person (by their groups).
+pub(super) fn enrollments<'e>(flow: &Flow, world: &World, env: &'e Env<'_>) -> &'e Enrollments {
+    env.app.enrollment.for_groups(&groups(flow, world, env))
 }
 
 /// Whether the account has `kind` and this app accepts it. Email always: it is the
@@ -18,15 +30,15 @@ pub(super) fn usable(kind: AuthenticatorKind, flow: &Flow, world: &World, env: &
     match kind {
         AuthenticatorKind::Email => true,
         AuthenticatorKind::Passkey => env.app.passkeys && world.passkeys > 0,
-        AuthenticatorKind::Password => world.password.is_some() && enrollments(flow, env).password != Enrollment::Off,
+        AuthenticatorKind::Password => world.password.is_some() && enrollments(flow, world, env).password != Enrollment::Off,
         // Whatever the app's policy: once set up, a second factor keeps working.
         AuthenticatorKind::Totp => world.totp.is_some(),
     }
 }
 
 /// Whether the person could enrol `kind` with this app.
-pub(super) fn enrollable(kind: AuthenticatorKind, flow: &Flow, env: &Env<'_>) -> bool {
-    let policy = enrollments(flow, env).of(kind);
+pub(super) fn enrollable(kind: AuthenticatorKind, flow: &Flow, world: &World, env: &Env<'_>) -> bool {
+    let policy = enrollments(flow, world, env).of(kind);
     match kind {
         AuthenticatorKind::Email => false,
         AuthenticatorKind::Passkey => env.app.passkeys && policy != Enrollment::Off,

@@ -108,6 +108,10 @@ pub struct World {
     pub skips: std::collections::BTreeMap<crate::authenticators::AuthenticatorKind, u32>,
     /// The answer of the inline hook the step needs (see [`hook::due`]), as the shell got it.
     pub hook: Option<hook::HookAnswer>,
+    /// The store groups that account is in (the config file's are in the settings).
+    pub groups: std::collections::BTreeSet<String>,
+    /// That account was deactivated by an operator: it signs in nowhere.
+    pub deactivated: bool,
 }
 
 /// Something the person (or their mailbox) did.

@@ -109,7 +109,7 @@ pub(super) fn reset(flow: Flow, values: &Submission, world: &World, env: &mut En
 
 /// What is reset: the password, in an app that uses them; else a new passkey.
 fn reset_step(mut flow: Flow, world: &World, env: &mut Env<'_>) -> Outcome {
-    if methods::enrollable(AuthenticatorKind::Password, &flow, env) || !env.app.passkeys {
+    if methods::enrollable(AuthenticatorKind::Password, &flow, world, env) || !env.app.passkeys {
         flow.step = Step::ResetPassword;
         return Outcome::new(flow);
     }

@@ -26,7 +26,7 @@ pub(super) fn establish(mut flow: Flow, world: &World, env: &mut Env<'_>) -> Res
     let enrollable: Vec<AuthenticatorKind> = allowed
         .iter()
         .copied()
-        .filter(|k| methods::enrollable(*k, &flow, env) && methods::lacks(*k, &flow, world))
+        .filter(|k| methods::enrollable(*k, &flow, world, env) && methods::lacks(*k, &flow, world))
         .collect();
     let log = |outcome, message: &str| {
         let mut entry = LogEntry::new(EventType::PolicyEvaluateSession, outcome, message)

@@ -14,14 +14,15 @@ use crate::policy::{Access, Acr, Assurance, Context, Gap};
 pub enum Verdict {
     Allow,
     Deny { rule: String },
+    /// An operator deactivated the account: whatever the rules say.
+    Deactivated,
     StepUp { rule: String, required: Assurance, gap: Gap },
 }
 
 /// The facts the app's rules are evaluated against.
 pub fn context(flow: &Flow, world: &World, env: &Env<'_>) -> Context {
-    let email = flow.subject.as_ref().map(|s| s.email.as_str()).unwrap_or("");
     Context {
-        groups: env.settings.groups.of(email),
+        groups: methods::groups(flow, world, env),
         ip: flow.requester.ip.parse().ok(),
         new_device: world.new_device,
         platform: flow.requester.platform,
@@ -31,6 +32,9 @@ pub fn context(flow: &Flow, world: &World, env: &Env<'_>) -> Context {
 
 /// The assurance the flow needs: the matching rule's, raised by `acr_values`.
 pub fn verdict(flow: &Flow, world: &World, env: &Env<'_>) -> Verdict {
+    if world.deactivated {
+        return Verdict::Deactivated;
+    }
     let decision = env.app.sign_on.decide(&context(flow, world, env), &env.settings.zones);
     let rule = decision.rule.name.clone();
     match &decision.rule.access {
@@ -82,6 +86,19 @@ pub(super) fn deny(mut flow: Flow, rule: String) -> Outcome {
     out
 }
 
+/// The account may not sign in anywhere: the flow ends as a denial (the person sees
+/// the same page as for a rule), and the log says why.
+pub(super) fn deactivated(mut flow: Flow) -> Outcome {
+    let actor = actor(&flow);
+    flow.step = Step::Denied { rule: "deactivated".into() };
+    let mut out = Outcome::new(flow);
+    let mut entry = LogEntry::new(EventType::PolicyEvaluateSignOn, LogOutcome::Deny, "Sign-in refused")
+        .reason("the account is deactivated");
+    entry.actor = actor;
+    out.effects.push(Effect::Log(entry));
+    out
+}
+
 /// Asks for an authenticator that closes (part of) `gap`: one the account has, else one
 /// to enrol (a passkey, a password) when that would do and the app allows it; else
 /// access is denied.
@@ -100,7 +117,7 @@ pub(super) fn step_up(
     // Else one to enrol, when the enrollment policy allows it.
     let enrollable: Vec<AuthenticatorKind> = STEP_UP_ORDER
         .into_iter()
-        .filter(|k| methods::enrollable(*k, &flow, env) && methods::lacks(*k, &flow, world) && closes(*k))
+        .filter(|k| methods::enrollable(*k, &flow, world, env) && methods::lacks(*k, &flow, world) && closes(*k))
         .collect();
     let mut entry =
         LogEntry::new(EventType::PolicyEvaluateSignOn, LogOutcome::Challenge, "Sign-on policy asks for more")

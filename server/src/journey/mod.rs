@@ -156,6 +156,9 @@ async fn account_world(
 ) -> Result<World, JourneyError> {
     let mut world = World::default();
     let id = user.as_ref().map_or(NO_ACCOUNT, |u| u.id.as_str());
+    let (status, groups) = app.store.standing(id).await?;
+    world.deactivated = status == crate::store::AccountStatus::Deactivated;
+    world.groups = groups.into_iter().collect();
     // Looked up only for apps whose rules or notices ask (one query less on every other step).
     let notices_new_device = app.config.app(client_id).is_some_and(|a| a.emails.iter().any(|e| e == "new_device"));
     if notices_new_device || settings.sign_on.rules.iter().any(|r| r.when.device.is_some()) {

@@ -20,6 +20,8 @@ pub struct IdTokenInput<'a> {
     pub issuer: &'a str,
     pub grant: &'a Grant,
     pub user: &'a User,
+    /// The account's groups (config and store), released with the `groups` scope.
+    pub groups: &'a [String],
     pub now: Timestamp,
     pub lifetime: Duration,
     /// The access token issued with it, for `at_hash`.
@@ -52,7 +54,7 @@ pub fn id_token(i: &IdTokenInput<'_>) -> Value {
     if let (true, Some(nonce)) = (i.with_nonce, &i.grant.nonce) {
         c.insert("nonce".into(), json!(nonce));
     }
-    user_claims(&i.grant.scope, i.user, &mut c);
+    user_claims(&i.grant.scope, i.user, i.groups, &mut c);
     Value::Object(c)
 }
 
@@ -63,8 +65,11 @@ pub fn token_hash(token: &str) -> String {
 }
 
 /// Claims released for the granted scopes.
-pub fn user_claims(scope: &str, user: &User, c: &mut Map<String, Value>) {
+pub fn user_claims(scope: &str, user: &User, groups: &[String], c: &mut Map<String, Value>) {
     let scopes: Vec<&str> = scope.split(' ').collect();
+    if scopes.contains(&"groups") {
+        c.insert("groups".into(), json!(groups));
+    }
     // A guest has neither.
     if scopes.contains(&"email") && !user.email.is_empty() {
         c.insert("email".into(), json!(user.email));
@@ -147,6 +152,7 @@ const HOOK_REFUSED: &[&str] = &[
     "typ",
     "email",
     "email_verified",
+    "groups",
     FAMILY_CLAIM,
 ];
 
@@ -203,6 +209,7 @@ mod tests {
             issuer: "https://auth",
             grant: &email_grant,
             user: &user,
+            groups: &["staff".to_string()],
             now: Timestamp::from_unix_seconds(160),
             lifetime: Duration::from_secs(600),
             access_token: "at",
@@ -217,11 +224,16 @@ mod tests {
         assert_eq!(t["at_hash"], token_hash("at"));
         assert_eq!((t["email"].as_str(), t["email_verified"].as_bool()), (Some("ada@x.io"), Some(true)));
         assert!(t.get("given_name").is_none(), "no profile scope, no profile claims");
+        assert!(t.get("groups").is_none(), "no groups scope, no groups claim");
 
         let with_profile = grant("openid profile");
         let t = id_token(&IdTokenInput { grant: &with_profile, with_nonce: false, ..input });
         assert_eq!((t["given_name"].as_str(), t["name"].as_str()), (Some("Ada"), Some("Ada Lovelace")));
         assert!(t.get("email").is_none() && t.get("nonce").is_none(), "a refreshed ID token has no nonce");
+
+        let with_groups = grant("openid groups");
+        let t = id_token(&IdTokenInput { grant: &with_groups, ..input });
+        assert_eq!(t["groups"], serde_json::json!(["staff"]));
     }
 
     #[test]
@@ -237,6 +249,7 @@ mod tests {
                 issuer: "https://auth",
                 grant: &grant,
                 user: &user,
+                groups: &[],
                 now: Timestamp::from_unix_seconds(160),
                 lifetime: Duration::from_secs(600),
                 access_token: "at",

@@ -18,4 +18,4 @@ pub use error::OAuthError;
 pub use keys::{KeySet, LiveKeys};
 
 /// Scopes Passway understands.
-pub const SUPPORTED_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
+pub const SUPPORTED_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access", "groups"];

@@ -93,6 +93,7 @@ pub(super) async fn exchange(
                 return Err(refused);
             }
         };
+    let groups = super::groups_claim(app, &grant.scope, &user).await?;
     let tokens = sign_user_tokens(
         app,
         UserTokens {
@@ -100,6 +101,7 @@ pub(super) async fn exchange(
             audience: &audience,
             grant: &grant,
             user: &user,
+            groups: &groups,
             family: &family,
             refresh_token: refresh,
             with_nonce: true,

@@ -82,6 +82,17 @@ pub fn authenticate<'a>(
     Ok(client)
 }
 
+/// The groups an account is in (the config file's by address, the store's), looked up
+/// only when `scope` asks for them.
+pub(crate) async fn groups_claim(app: &AppState, scope: &str, user: &User) -> Result<Vec<String>, OAuthError> {
+    if !scope.split(' ').any(|s| s == "groups") || user.email.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut groups = app.config.engine.groups.of(&user.email);
+    groups.extend(app.store.standing(&user.id).await.map_err(store_error)?.1);
+    Ok(groups.into_iter().collect())
+}
+
 /// What an account's tokens are made of.
 struct UserTokens<'a> {
     client: &'a App,
@@ -89,6 +100,8 @@ struct UserTokens<'a> {
     audience: &'a [String],
     grant: &'a Grant,
     user: &'a User,
+    /// Its groups, when the `groups` scope was granted (see [`groups_claim`]).
+    groups: &'a [String],
     family: &'a str,
     refresh_token: Option<String>,
     /// Only the answer to the authorization request repeats its `nonce`.
@@ -122,6 +135,7 @@ fn sign_user_tokens(app: &AppState, t: UserTokens<'_>) -> TokenResponse {
         issuer: &app.issuer,
         grant: t.grant,
         user: t.user,
+        groups: t.groups,
         now: t.now,
         lifetime: lifetimes.id_token,
         access_token: &access_token,

@@ -81,6 +81,7 @@ pub(super) async fn exchange(
             return Err(refused);
         }
     };
+    let groups = super::groups_claim(app, &grant.scope, &user).await?;
     let tokens = sign_user_tokens(
         app,
         UserTokens {
@@ -88,6 +89,7 @@ pub(super) async fn exchange(
             audience: &audience,
             grant: &grant,
             user: &user,
+            groups: &groups,
             family: &family,
             refresh_token: Some(next),
             with_nonce: false,

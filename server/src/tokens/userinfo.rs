@@ -43,6 +43,7 @@ pub async fn userinfo(app: &AppState, token: Option<&str>) -> Result<Value, User
     };
     let mut c = Map::new();
     c.insert("sub".into(), json!(user.id));
-    claims::user_claims(&access.scope, &user, &mut c);
+    let groups = super::groups_claim(app, &access.scope, &user).await.map_err(|_| UserinfoError::Server)?;
+    claims::user_claims(&access.scope, &user, &groups, &mut c);
     Ok(Value::Object(c))
 }

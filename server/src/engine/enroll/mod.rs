@@ -22,10 +22,10 @@ use crate::authenticators::AuthenticatorKind;
 /// What the enrollment policy still wants of the signed-in account: (authenticator,
 /// required). An optional offer is made once per sign-in, not on a session resume.
 pub(super) fn pending(flow: &Flow, world: &World, env: &Env<'_>, how: SignIn) -> Vec<(AuthenticatorKind, bool)> {
-    let policy = methods::enrollments(flow, env);
+    let policy = methods::enrollments(flow, world, env);
     [AuthenticatorKind::Passkey, AuthenticatorKind::Totp, AuthenticatorKind::Password]
         .into_iter()
-        .filter(|kind| methods::enrollable(*kind, flow, env) && methods::lacks(*kind, flow, world))
+        .filter(|kind| methods::enrollable(*kind, flow, world, env) && methods::lacks(*kind, flow, world))
         .filter_map(|kind| match policy.of(kind) {
             Enrollment::Required => Some((kind, true)),
             Enrollment::Optional if skips_left(kind, world, env) == Some(0) => Some((kind, true)),

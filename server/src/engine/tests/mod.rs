@@ -1,6 +1,7 @@
 //! Journey tests: each drives the pure engine through a whole journey and compares a
 //! readable trace with the expected one (`UPDATE_EXPECT=1 cargo test` rewrites them).
 
+mod directory;
 mod hooks;
 mod passwords;
 mod profile;
@@ -34,6 +35,10 @@ pub(super) struct Journey {
     skips: std::collections::BTreeMap<String, std::collections::BTreeMap<AuthenticatorKind, u32>>,
     /// Authenticator apps per user id.
     pub(super) totps: std::collections::BTreeMap<String, TotpSecret>,
+    /// Store groups per user id.
+    pub(super) store_groups: std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+    /// Accounts an operator deactivated.
+    pub(super) deactivated: std::collections::BTreeSet<String>,
     /// Lockout counts, as the store keeps them.
     lockouts: std::collections::HashMap<(crate::crypto::Digest, AuthenticatorKind), Lockout>,
     /// The verified outcome the shell would hand over with the next submission.
@@ -233,6 +238,8 @@ impl Journey {
             consents,
             passwords: Default::default(),
             totps: Default::default(),
+            store_groups: Default::default(),
+            deactivated: Default::default(),
             skips: Default::default(),
             lockouts: Default::default(),
             ceremony: None,
@@ -345,6 +352,8 @@ impl Journey {
         };
         let totp = user.as_ref().and_then(|u| self.totps.get(&u.id)).cloned();
         let skips = user.as_ref().and_then(|u| self.skips.get(&u.id)).cloned().unwrap_or_default();
+        let groups = user.as_ref().and_then(|u| self.store_groups.get(&u.id)).cloned().unwrap_or_default();
+        let deactivated = user.as_ref().is_some_and(|u| self.deactivated.contains(&u.id));
         let mut world = World {
             user,
             passkeys,
@@ -357,6 +366,8 @@ impl Journey {
             totp,
             skips,
             hook: None,
+            groups,
+            deactivated,
         };
         // As the shell does: the inline hook the step needs is called first.
         if let Some(call) = crate::engine::hook::due(&self.flow, &action, &world, &self.app, &self.settings, self.now) {
