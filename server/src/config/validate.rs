@@ -733,6 +733,23 @@ fn app(
         Some(v) => *v.get_ref(),
         None => true,
     };
+    if let Some(unknown) =
+        a.api_scopes.iter().find(|s| s.starts_with("passway.") && !crate::oidc::admin_api::is_admin_scope(s))
+    {
+        let known: Vec<&str> = crate::oidc::admin_api::Scope::ALL.iter().map(|s| s.name()).collect();
+        return c.err(
+            entry.span(),
+            format!("{key}.api_scopes"),
+            format!("{unknown:?} is not an admin API scope; they are {}", known.join(", ")),
+        );
+    }
+    if a.api_scopes.iter().any(|s| crate::oidc::admin_api::is_admin_scope(s)) && client_secrets.is_empty() {
+        return c.err(
+            entry.span(),
+            format!("{key}.api_scopes"),
+            "admin API scopes are for a confidential app (client_credentials): add client_secret_hashes",
+        );
+    }
     Ok(App {
         resource,
         audience,

@@ -149,12 +149,12 @@ pub fn explain(
             decision.rule.name
         )),
         Access::Allow(a) => {
-            lines.push(format!("rule {:?} applies: allow with {}", decision.rule.name, describe(a)));
+            lines.push(format!("rule {:?} applies: allow with {}", decision.rule.name, a.describe_required()));
             if let Some(acr) = Acr::requested(q.acr_values.as_deref()) {
                 lines.push(format!(
                     "acr_values asks for {}: the engine requires {}",
                     acr.uri(),
-                    describe(&sign_on::required(a, &probe))
+                    sign_on::required(a, &probe).describe_required()
                 ));
             }
         }
@@ -233,23 +233,6 @@ pub fn explain(
 fn enrollable(step: &Step) -> String {
     let kinds: Vec<String> = forms::enroll_options(step).iter().map(|k| format!("a {}", k.key())).collect();
     kinds.join(" or ")
-}
-
-fn describe(a: &crate::policy::Assurance) -> String {
-    let mut parts = vec![format!("{} factor type(s)", a.factors)];
-    for t in &a.factor_types {
-        parts.push(format!("a {} factor", crate::policy::assurance::factor_name(*t)));
-    }
-    if a.phishing_resistant {
-        parts.push("phishing-resistant".into());
-    }
-    if a.user_verification {
-        parts.push("user verification".into());
-    }
-    if let Some(d) = a.reauthenticate_after {
-        parts.push(format!("proven within {} min", d.as_secs() / 60));
-    }
-    parts.join(", ")
 }
 
 struct Runner {

@@ -17,6 +17,8 @@ pub struct LogEntry {
     /// The user concerned, when known: (id, email). Left out, the shell names the person
     /// the flow is about, if any.
     pub actor: Option<(String, String)>,
+    /// An operator acting through the admin API (over `actor`, which then names no one).
+    pub admin: Option<AdminActor>,
     /// What it was done to, besides the app (which the shell adds).
     pub targets: Vec<Target>,
     /// The authenticator the event is about (`authenticationContext.credentialType`).
@@ -36,6 +38,7 @@ impl LogEntry {
             outcome,
             reason: None,
             actor: None,
+            admin: None,
             targets: vec![],
             credential: None,
             message: message.into(),
@@ -50,6 +53,11 @@ impl LogEntry {
 
     pub fn actor(mut self, id: impl Into<String>, email: impl Into<String>) -> LogEntry {
         self.actor = Some((id.into(), email.into()));
+        self
+    }
+
+    pub fn by_admin(mut self, admin: AdminActor) -> LogEntry {
+        self.admin = Some(admin);
         self
     }
 
@@ -72,6 +80,15 @@ impl LogEntry {
         self.debug.push((key, value.into()));
         self
     }
+}
+
+/// Who used the admin API: an admin token (by a digest prefix, never the token), or an
+/// app with a `client_credentials` token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminActor {
+    pub id: String,
+    /// Okta's actor type: `AdminToken` or `PublicClientApp`.
+    pub kind: &'static str,
 }
 
 /// What an event was done to (`target[]`).
@@ -102,6 +119,10 @@ pub enum Target {
         name: String,
     },
     InlineHook {
+        name: String,
+    },
+    /// A group kept in the store.
+    Group {
         name: String,
     },
 }
@@ -228,6 +249,34 @@ event_types! {
         "An event hook's deliveries have failed for a day: it is marked failing (deliveries keep being retried, hourly).";
     EventHookRecovered = "event_hook.delivery.recovered",
         "A failing event hook took a delivery again: it is active, and the backlog follows.";
+    UserLifecycleCreateByAdmin = "user.lifecycle.create.admin",
+        "An operator created an account through the admin API (target: it).";
+    UserLifecycleDeactivate = "user.lifecycle.deactivate",
+        "An operator deactivated an account: it signs in nowhere, and its sessions and tokens ended.";
+    UserLifecycleReactivate = "user.lifecycle.reactivate",
+        "An operator reactivated an account.";
+    UserLifecycleDelete = "user.lifecycle.delete.completed",
+        "An operator erased an account (GDPR): profile, authenticators, sessions, tokens and known browsers went; the log keeps its id, not its address.";
+    UserAccountUnlock = "user.account.unlock_by_admin",
+        "An operator lifted an address's lockouts.";
+    UserSessionClear = "user.session.clear",
+        "An operator ended an account's sessions (all, or one) or one of its token families.";
+    UserMfaFactorDeactivate = "user.mfa.factor.deactivate",
+        "An operator removed an authenticator of an account (a passkey, the authenticator app or the password).";
+    UserMfaFactorUpdate = "user.mfa.factor.update",
+        "An operator renamed a passkey.";
+    UserMfaFactorResetAll = "user.mfa.factor.reset_all",
+        "An operator reset an account's authenticators: it enrols anew at its next sign-in.";
+    UserAccountUpdateProfileByAdmin = "user.account.update_profile.admin",
+        "An operator changed an account's profile attributes.";
+    GroupLifecycleCreate = "group.lifecycle.create",
+        "A group was created in the store (admin API or `passway groups`).";
+    GroupLifecycleDelete = "group.lifecycle.delete",
+        "A group was deleted from the store, with its memberships.";
+    GroupMembershipAdd = "group.user_membership.add",
+        "An account was added to a store group.";
+    GroupMembershipRemove = "group.user_membership.remove",
+        "An account was removed from a store group.";
     InlineHookExecuted = "inline_hook.executed",
         "An inline hook was called: SUCCESS (its commands were applied), DENY (it refused), or FAILURE (no answer in time, not 2xx, garbage, a command it may not give; the reason says which, and what `on_failure` did), with its duration in `debugContext.durationMs`.";
 }

@@ -28,6 +28,7 @@ mod identify;
 pub mod log;
 mod methods;
 mod notices;
+pub mod profile_change;
 mod profile_update;
 mod recover;
 mod register;
@@ -51,7 +52,7 @@ pub use challenge::poll_would_move_on;
 pub use effect::{AccountNotice, Effect, Grant, IssuedCode, NewPasskey, NewSession, NewUser, OutgoingEmail};
 pub use finish::{GUEST_PREFIX, is_guest};
 pub use flow::{AuthRequest, Challenge, Flow, Origin, Prompt, Proof, Requester, Step, Subject};
-pub use log::{EventType, LogEntry, LogOutcome, Severity, Target};
+pub use log::{AdminActor, EventType, LogEntry, LogOutcome, Severity, Target};
 pub use settings::{
     AppAttribute, AppSettings, Attribute, AttributeKind, EngineSettings, Enrollment, EnrollmentPolicy, Enrollments,
     GroupEnrollments, Pattern, ProfileSchema,

@@ -77,13 +77,14 @@ impl Recorder {
 
 /// The LogEvent of an entry.
 pub fn log_event(entry: &LogEntry, ctx: &Context<'_>, uuid: &str, now: Timestamp) -> Value {
-    let actor = match (&entry.actor, ctx.subject) {
-        (Some((id, email)), _) => user(id, email),
-        (None, Some((id, email))) => user(id, email),
-        (None, None) if entry.event_type.name().starts_with("event_hook.") => {
+    let actor = match (&entry.admin, &entry.actor, ctx.subject) {
+        (Some(a), _, _) => json!({ "id": a.id, "type": a.kind, "alternateId": a.id, "displayName": a.id }),
+        (None, Some((id, email)), _) => user(id, email),
+        (None, None, Some((id, email))) => user(id, email),
+        (None, None, None) if entry.event_type.name().starts_with("event_hook.") => {
             json!({ "id": "passway", "type": "SystemPrincipal", "alternateId": "system@passway", "displayName": "Passway" })
         }
-        (None, None) => {
+        (None, None, None) => {
             json!({ "id": "unknown", "type": "User", "alternateId": "unknown", "displayName": "Unknown user" })
         }
     };
@@ -159,6 +160,7 @@ fn target(t: &Target) -> Value {
         Target::InlineHook { name } => {
             json!({ "id": name, "type": "InlineHook", "alternateId": name, "displayName": name })
         }
+        Target::Group { name } => json!({ "id": name, "type": "UserGroup", "alternateId": name, "displayName": name }),
     }
 }
 

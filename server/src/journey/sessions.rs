@@ -31,7 +31,7 @@ pub fn encode_proofs(proofs: &[Proof]) -> String {
     serde_json::to_string(&recorded).expect("proofs serialise")
 }
 
-fn decode_proofs(text: &str) -> Result<Vec<Proof>, StoreError> {
+pub fn decode_proofs(text: &str) -> Result<Vec<Proof>, StoreError> {
     let recorded: Vec<Recorded> =
         serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("session proofs: {e}")))?;
     Ok(recorded.into_iter().map(|r| Proof { authenticator: r.authenticator, at: r.at }).collect())

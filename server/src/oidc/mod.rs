@@ -2,6 +2,7 @@
 //! discovery. Pure where it can be (checks and claims take the instant as an
 //! argument); the HTTP handlers in `http::oidc` do the IO.
 
+pub mod admin_api;
 pub mod claims;
 pub mod client_auth;
 pub mod discovery;

@@ -105,15 +105,18 @@ pub fn narrowed_scope(requested: Option<&str>, granted: &str) -> Result<String, 
 }
 
 /// The scope of a `client_credentials` token: what was asked, from the client's
-/// `api_scopes`; all of them when nothing was asked.
-pub fn client_scope(requested: Option<&str>, client: &App) -> Result<String, OAuthError> {
+/// `api_scopes` that `fits` the audience; all of those when nothing was asked.
+pub fn client_scope(requested: Option<&str>, client: &App, fits: impl Fn(&str) -> bool) -> Result<String, OAuthError> {
+    let allowed: Vec<&str> = client.api_scopes.iter().map(String::as_str).filter(|s| fits(s)).collect();
     match requested.filter(|s| !s.trim().is_empty()) {
-        None => Ok(client.api_scopes.join(" ")),
+        None => Ok(allowed.join(" ")),
         Some(requested) => {
             let mut scopes: Vec<&str> = vec![];
             for s in requested.split(' ').filter(|s| !s.is_empty()) {
-                if !client.api_scopes.iter().any(|a| a == s) {
-                    return Err(OAuthError::invalid_scope(format!("scope {s:?} is not in the client's api_scopes")));
+                if !allowed.contains(&s) {
+                    return Err(OAuthError::invalid_scope(format!(
+                        "scope {s:?} is not in the client's api_scopes for this resource"
+                    )));
                 }
                 if !scopes.contains(&s) {
                     scopes.push(s);
@@ -221,11 +224,15 @@ mod tests {
             "invalid_scope: scope \"profile\" was not granted"
         );
         let api = app("svc", &["orders:read", "orders:write"]);
-        assert_eq!(client_scope(None, &api).unwrap(), "orders:read orders:write");
-        assert_eq!(client_scope(Some("orders:read"), &api).unwrap(), "orders:read");
+        assert_eq!(client_scope(None, &api, |_| true).unwrap(), "orders:read orders:write");
+        assert_eq!(client_scope(Some("orders:read"), &api, |_| true).unwrap(), "orders:read");
         assert_eq!(
-            client_scope(Some("admin"), &api).unwrap_err().to_string(),
-            "invalid_scope: scope \"admin\" is not in the client's api_scopes"
+            client_scope(Some("admin"), &api, |_| true).unwrap_err().to_string(),
+            "invalid_scope: scope \"admin\" is not in the client's api_scopes for this resource"
         );
+        let both = app("ops", &["orders:read", "passway.users.read"]);
+        let admin = |s: &str| s.starts_with("passway.");
+        assert_eq!(client_scope(None, &both, admin).unwrap(), "passway.users.read", "only the resource's scopes");
+        assert!(client_scope(Some("orders:read"), &both, admin).is_err());
     }
 }

@@ -43,6 +43,23 @@ impl Default for Assurance {
 }
 
 impl Assurance {
+    /// What it asks for, in words (explanations, the admin API's view of the rules).
+    pub fn describe_required(&self) -> String {
+        let mut parts = vec![format!("{} factor type(s)", self.factors)];
+        for t in &self.factor_types {
+            parts.push(format!("a {} factor", factor_name(*t)));
+        }
+        if self.phishing_resistant {
+            parts.push("phishing-resistant".into());
+        }
+        if self.user_verification {
+            parts.push("user verification".into());
+        }
+        if let Some(d) = self.reauthenticate_after {
+            parts.push(format!("proven within {} min", d.as_secs() / 60));
+        }
+        parts.join(", ")
+    }
     /// The stricter of both: the most factors, every type, every constraint, the
     /// shortest freshness.
     pub fn and(&self, other: &Assurance) -> Assurance {

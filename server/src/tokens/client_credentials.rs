@@ -14,9 +14,16 @@ pub(super) fn exchange(app: &AppState, client: &App, req: &TokenRequest) -> Resu
     if !client.is_confidential() {
         return Err(OAuthError::unauthorized_client("client_credentials needs a confidential client"));
     }
-    let scope = token::client_scope(req.scope.as_deref(), client)?;
-    let apis: Vec<&str> = app.config.apps.values().filter_map(|a| a.resource.as_deref()).collect();
+    // The admin API is one more resource, for clients with its scopes; its scopes are
+    // only ever granted for it, and other APIs' scopes never are.
+    let admin_api = crate::oidc::admin_api::resource(&app.issuer);
+    let mut apis: Vec<&str> = app.config.apps.values().filter_map(|a| a.resource.as_deref()).collect();
+    if client.api_scopes.iter().any(|s| crate::oidc::admin_api::is_admin_scope(s)) {
+        apis.push(&admin_api);
+    }
     let audience = token::client_audience(req.resource.as_deref(), client, &apis)?;
+    let for_admin = audience.iter().any(|a| *a == admin_api);
+    let scope = token::client_scope(req.scope.as_deref(), client, |s| crate::oidc::admin_api::is_admin_scope(s) == for_admin)?;
     let now = app.clock.now();
     let jti = random_token(&mut SystemEntropy, 16);
     let lifetime = app.config.lifetimes.access_token;

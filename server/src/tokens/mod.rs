@@ -9,7 +9,7 @@
 //!   when the code is replayed or a used refresh token comes back;
 //! - `client_credentials` touches no store: it is checked and signed in memory.
 
-mod access;
+pub mod access;
 mod authorization_code;
 mod client_credentials;
 mod hook;

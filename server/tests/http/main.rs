@@ -1,6 +1,7 @@
 //! HTTP integration tests: the real router and store, a manual clock. One binary so
 //! the server crate is linked once.
 
+mod admin_api;
 mod attacks;
 mod bad_input;
 mod cors_and_assets;

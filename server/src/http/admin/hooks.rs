@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::authorize;
+use super::{Scope, authorize};
 use crate::app::AppState;
 use crate::engine::Timestamp;
 use crate::http::context::RequestContext;
@@ -52,7 +52,7 @@ pub fn attempt_json(a: &HookAttempt) -> Value {
     responses((status = 200, body = Vec<Object>), (status = 401, body = passway_protocol::ApiError),
         (status = 404, body = passway_protocol::ApiError)))]
 pub async fn list(State(app): State<AppState>, ctx: RequestContext) -> Result<Response, AppError> {
-    authorize(&app, &ctx)?;
+    authorize(&app, &ctx, Scope::HooksManage).await?;
     let stored = app.store.hooks().await.map_err(AppError::internal)?;
     let hooks: Vec<Value> = app
         .config
@@ -82,7 +82,7 @@ pub async fn deliveries(
     ctx: RequestContext,
     Path(name): Path<String>,
 ) -> Result<Response, AppError> {
-    authorize(&app, &ctx)?;
+    authorize(&app, &ctx, Scope::HooksManage).await?;
     known(&app, &name)?;
     let attempts = app.store.hook_attempts(&name, 100).await.map_err(AppError::internal)?;
     Ok(Json(attempts.iter().map(attempt_json).collect::<Vec<_>>()).into_response())
@@ -98,7 +98,7 @@ pub async fn retry(
     ctx: RequestContext,
     Path(name): Path<String>,
 ) -> Result<Response, AppError> {
-    authorize(&app, &ctx)?;
+    authorize(&app, &ctx, Scope::HooksManage).await?;
     known(&app, &name)?;
     let retried = app.store.hook_retry_now(&name).await.map_err(AppError::internal)?;
     Ok(Json(json!({ "retried": retried })).into_response())

@@ -9,7 +9,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::authorize;
+use super::{Scope, authorize};
 use crate::app::AppState;
 use crate::events::filter::Filter;
 use crate::events::query::{self, LogQuery};
@@ -47,7 +47,7 @@ pub async fn list(
     ctx: RequestContext,
     params: Result<Query<LogParams>, QueryRejection>,
 ) -> Result<Response, AppError> {
-    authorize(&app, &ctx)?;
+    authorize(&app, &ctx, Scope::LogsRead).await?;
     let Query(p) = params.map_err(|e| AppError::bad_request("invalid_request", e.body_text()))?;
     let now = app.clock.now();
     let bad = |message: String| AppError::bad_request("invalid_request", message);

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::authorize;
+use super::{Scope, authorize};
 use crate::app::AppState;
 use crate::http::context::RequestContext;
 use crate::http::error::AppError;
@@ -42,7 +42,7 @@ pub async fn explain(
     ctx: RequestContext,
     query: Result<Query<ExplainQuery>, QueryRejection>,
 ) -> Result<Response, AppError> {
-    authorize(&app, &ctx)?;
+    authorize(&app, &ctx, Scope::ConfigRead).await?;
     let Query(q) = query.map_err(|e| AppError::bad_request("invalid_request", e.body_text()))?;
     let new_device = match q.device.as_deref() {
         None => None,
