@@ -13,6 +13,7 @@ pub mod config;
 pub mod crypto;
 pub mod engine;
 pub mod events;
+pub mod groups;
 pub mod hooks;
 pub mod html;
 pub mod http;

@@ -96,6 +96,11 @@ enum Command {
         #[arg(long)]
         stop_on_stdin_eof: bool,
     },
+    /// Groups kept in the store: list, create, delete, members, add, remove.
+    Groups {
+        #[command(subcommand)]
+        action: GroupsAction,
+    },
     /// Accounts: import them from another system.
     Users {
         #[command(subcommand)]
@@ -161,6 +166,26 @@ enum ThemeAction {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+enum GroupsAction {
+    /// Every store group, with its member count.
+    List,
+    /// A new group (sign-on rules name groups declared in the config file as `[groups.NAME]`).
+    Create {
+        name: String,
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// Deletes a group and its memberships.
+    Delete { name: String },
+    /// The accounts in a group.
+    Members { name: String },
+    /// Puts the account with this address in the group.
+    Add { name: String, email: String },
+    /// Takes the account with this address out of the group.
+    Remove { name: String, email: String },
 }
 
 #[derive(Subcommand)]
@@ -364,6 +389,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Theme { .. } => unreachable!("answered in main, with its own exit codes"),
         Command::Studio { themes, listen, stop_on_stdin_eof } => {
             studio(&cli.config, themes.as_deref(), listen, stop_on_stdin_eof).await
+        }
+        Command::Groups { action } => {
+            use passway_server::groups::GroupCommand;
+            let config = Config::load(&cli.config)?;
+            let store = passway_server::store::open(&config.store_url).await?;
+            let recorder =
+                passway_server::events::Recorder::new(passway_server::hooks::Subscriptions::new(&config.hooks));
+            let command = match action {
+                GroupsAction::List => GroupCommand::List,
+                GroupsAction::Create { name, description } => GroupCommand::Create { name, description },
+                GroupsAction::Delete { name } => GroupCommand::Delete { name },
+                GroupsAction::Members { name } => GroupCommand::Members { name },
+                GroupsAction::Add { name, email } => GroupCommand::Add { name, email },
+                GroupsAction::Remove { name, email } => GroupCommand::Remove { name, email },
+            };
+            let now = passway_server::clock::Clock::System.now();
+            print!("{}", passway_server::groups::run(store.as_ref(), &recorder, command, now).await?);
+            Ok(())
         }
         Command::Users { action: UsersAction::Import { file } } => {
             let config = Config::load(&cli.config)?;

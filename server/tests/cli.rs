@@ -187,3 +187,32 @@ fn theme_new_writes_a_brand_that_passes_its_checks() {
     let (code, out) = run(&["theme", "new", "other", "--primary", "gold", "--dir", themes]);
     assert_eq!((code, out.contains("expected #RRGGBB")), (Some(2), true), "{out}");
 }
+
+#[test]
+fn groups_are_managed_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = config(dir.path(), "");
+    let people = dir.path().join("people.jsonl");
+    std::fs::write(&people, "{\"email\": \"ada@example.com\"}\n{\"email\": \"bob@example.com\"}\n").unwrap();
+    passway(&path, &["users", "import", people.to_str().unwrap()]);
+
+    assert_eq!(passway(&path, &["groups", "create", "admins", "--description", "Operators"]), "group admins created\n");
+    passway(&path, &["groups", "add", "admins", "Ada@Example.com"]);
+    passway(&path, &["groups", "add", "admins", "bob@example.com"]);
+    assert_eq!(passway(&path, &["groups", "list"]), "admins\t2 member(s)\tOperators\n");
+    passway(&path, &["groups", "remove", "admins", "bob@example.com"]);
+    assert_eq!(passway(&path, &["groups", "members", "admins"]), "ada@example.com\tactive\n");
+    let logged = passway(&path, &["logs", "--filter", r#"eventType sw "group.""#]);
+    assert_eq!(logged.lines().count(), 4, "{logged}");
+
+    let refused = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_passway")).arg("--config").arg(&path).args(args).output().unwrap();
+        assert!(!out.status.success(), "{args:?} should fail");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    assert!(refused(&["groups", "add", "admins", "carol@example.com"]).contains("no account has the address"));
+    assert!(refused(&["groups", "create", "no spaces"]).contains("1 to 64 letters"));
+    assert!(refused(&["groups", "create", "admins"]).contains("already exists"));
+    passway(&path, &["groups", "delete", "admins"]);
+    assert!(refused(&["groups", "delete", "admins"]).contains("no such group"));
+}

@@ -76,11 +76,6 @@ pub struct NewGroup {
     pub description: String,
 }
 
-/// Whether `name` can name a group (it appears in rules, tokens and URLs).
-pub fn valid_name(name: &str) -> bool {
-    (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
-}
-
 /// Creates a group in the store.
 #[utoipa::path(post, path = "/api/v1/admin/groups", request_body = NewGroup,
     responses((status = 201, body = GroupView), (status = 400, body = passway_protocol::ApiError),
@@ -93,7 +88,7 @@ pub async fn create(
 ) -> Result<Response, AppError> {
     let admin = authorize(&app, &ctx, Scope::GroupsManage).await?;
     let Json(new) = body.map_err(|e| AppError::bad_request("invalid_request", e.body_text()))?;
-    if !valid_name(&new.name) {
+    if !crate::groups::valid_name(&new.name) {
         return Err(AppError::bad_request("invalid_field", "name: 1 to 64 letters, digits, _, - or ."));
     }
     let description = crate::engine::validate::text(&new.description, false, 200)
