@@ -34,11 +34,21 @@ fn cli() -> AdminActor {
 }
 
 /// Runs `command` and returns what to print.
-pub async fn run(store: &dyn Store, recorder: &Recorder, command: GroupCommand, now: Timestamp) -> Result<String, GroupError> {
-    let event = |entry: LogEntry| recorder.record(&entry.by_admin(cli()), &Context::request(&ClientInfo::default()), now);
+pub async fn run(
+    store: &dyn Store,
+    recorder: &Recorder,
+    command: GroupCommand,
+    now: Timestamp,
+) -> Result<String, GroupError> {
+    let event =
+        |entry: LogEntry| recorder.record(&entry.by_admin(cli()), &Context::request(&ClientInfo::default()), now);
     let account_of = |email: String| async move {
-        let email = crate::engine::validate::email(&email).map_err(|_| GroupError::Invalid(format!("{email:?} is not an email address")))?;
-        store.user_by_email(&email).await?.ok_or_else(|| GroupError::Invalid(format!("no account has the address {email}")))
+        let email = crate::engine::validate::email(&email)
+            .map_err(|_| GroupError::Invalid(format!("{email:?} is not an email address")))?;
+        store
+            .user_by_email(&email)
+            .await?
+            .ok_or_else(|| GroupError::Invalid(format!("no account has the address {email}")))
     };
     match command {
         GroupCommand::List => {
@@ -47,7 +57,9 @@ pub async fn run(store: &dyn Store, recorder: &Recorder, command: GroupCommand, 
         }
         GroupCommand::Create { name, description } => {
             if !valid_name(&name) {
-                return Err(GroupError::Invalid(format!("{name:?}: a group name is 1 to 64 letters, digits, _, - or .")));
+                return Err(GroupError::Invalid(format!(
+                    "{name:?}: a group name is 1 to 64 letters, digits, _, - or ."
+                )));
             }
             let entry = LogEntry::new(EventType::GroupLifecycleCreate, LogOutcome::Success, "Group created")
                 .target(Target::Group { name: name.clone() });
@@ -66,7 +78,13 @@ pub async fn run(store: &dyn Store, recorder: &Recorder, command: GroupCommand, 
             let mut out = String::new();
             let mut after: Option<String> = None;
             loop {
-                let q = AccountQuery { email_prefix: "", status: None, group: Some(&name), after: after.as_deref(), limit: 500 };
+                let q = AccountQuery {
+                    email_prefix: "",
+                    status: None,
+                    group: Some(&name),
+                    after: after.as_deref(),
+                    limit: 500,
+                };
                 let page = store.accounts(&q).await?;
                 let Some(last) = page.last() else { break };
                 after = Some(last.user.email.clone());

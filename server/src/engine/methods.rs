@@ -30,7 +30,9 @@ pub(super) fn usable(kind: AuthenticatorKind, flow: &Flow, world: &World, env: &
     match kind {
         AuthenticatorKind::Email => true,
         AuthenticatorKind::Passkey => env.app.passkeys && world.passkeys > 0,
-        AuthenticatorKind::Password => world.password.is_some() && enrollments(flow, world, env).password != Enrollment::Off,
+        AuthenticatorKind::Password => {
+            world.password.is_some() && enrollments(flow, world, env).password != Enrollment::Off
+        }
         // Whatever the app's policy: once set up, a second factor keeps working.
         AuthenticatorKind::Totp => world.totp.is_some(),
     }

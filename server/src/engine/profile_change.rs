@@ -24,13 +24,17 @@ pub fn checked(
             return refuse("not in the profile schema");
         };
         match (&attr.kind, value) {
-            (AttributeKind::Email, _) => return refuse("the email is the account's identifier: it is not changed here"),
+            (AttributeKind::Email, _) => {
+                return refuse("the email is the account's identifier: it is not changed here");
+            }
             (AttributeKind::Consent, _) => return refuse("a consent is given by the person"),
             (_, None) if attr.required => return refuse("required"),
             (_, None) => {
                 profile.remove(name);
             }
-            (AttributeKind::Boolean, Some(v)) if v != "true" && v != "false" => return refuse("expected true or false"),
+            (AttributeKind::Boolean, Some(v)) if v != "true" && v != "false" => {
+                return refuse("expected true or false");
+            }
             (_, Some(v)) => {
                 let mut values = Submission::new();
                 values.insert(name.clone(), FieldValue::Text(v.clone()));
@@ -67,7 +71,8 @@ mod tests {
     }
 
     fn check(changes: &[(&str, Option<&str>)], expect: Result<&[(&str, &str)], (&str, &str)>) {
-        let current: BTreeMap<String, String> = [("given_name".into(), "Ada".into()), ("nick".into(), "A".into())].into();
+        let current: BTreeMap<String, String> =
+            [("given_name".into(), "Ada".into()), ("nick".into(), "A".into())].into();
         let changes = changes.iter().map(|(k, v)| (k.to_string(), v.map(str::to_owned))).collect();
         let got = checked(&schema(), &current, &changes, Timestamp(0));
         let expect = expect
@@ -83,7 +88,10 @@ mod tests {
         check(&[("given_name", None)], Err(("given_name", "required")));
         check(&[("nick", Some("toolong"))], Err(("nick", "field.too_long")));
         check(&[("shoe_size", Some("9"))], Err(("shoe_size", "not in the profile schema")));
-        check(&[("email", Some("b@x.io"))], Err(("email", "the email is the account's identifier: it is not changed here")));
+        check(
+            &[("email", Some("b@x.io"))],
+            Err(("email", "the email is the account's identifier: it is not changed here")),
+        );
         check(&[("terms", Some("2026-01-01T00:00:00Z"))], Err(("terms", "a consent is given by the person")));
     }
 }

@@ -13,10 +13,16 @@ use crate::policy::{Access, Acr, Assurance, Context, Gap};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     Allow,
-    Deny { rule: String },
+    Deny {
+        rule: String,
+    },
     /// An operator deactivated the account: whatever the rules say.
     Deactivated,
-    StepUp { rule: String, required: Assurance, gap: Gap },
+    StepUp {
+        rule: String,
+        required: Assurance,
+        gap: Gap,
+    },
 }
 
 /// The facts the app's rules are evaluated against.

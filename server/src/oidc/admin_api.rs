@@ -48,4 +48,3 @@ pub fn is_admin_scope(name: &str) -> bool {
 pub fn resource(issuer: &str) -> String {
     format!("{issuer}/api/v1/admin")
 }
-

@@ -359,7 +359,10 @@ mod tests {
         check(|p| p.scope = Some("email"), Err(redirect("invalid_scope", "scope must include openid")));
         check(
             |p| p.scope = Some("openid admin"),
-            Err(redirect("invalid_scope", "unknown scope \"admin\"; supported: openid profile email offline_access groups")),
+            Err(redirect(
+                "invalid_scope",
+                "unknown scope \"admin\"; supported: openid profile email offline_access groups",
+            )),
         );
         check(
             |p| p.code_challenge = None,

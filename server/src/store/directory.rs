@@ -74,20 +74,35 @@ pub enum AccountChange {
     Status(AccountStatus),
     /// The whole profile, already checked against the schema.
     Profile(BTreeMap<String, String>),
-    RenamePasskey { cred_id: String, name: String },
-    RemovePasskey { cred_id: String },
+    RenamePasskey {
+        cred_id: String,
+        name: String,
+    },
+    RemovePasskey {
+        cred_id: String,
+    },
     RemoveTotp,
     RemovePassword,
-    RevokeSession { id: String },
-    RevokeFamily { id: String },
-    JoinGroup { group: String },
-    LeaveGroup { group: String },
+    RevokeSession {
+        id: String,
+    },
+    RevokeFamily {
+        id: String,
+    },
+    JoinGroup {
+        group: String,
+    },
+    LeaveGroup {
+        group: String,
+    },
     /// Nothing but the version (a change written elsewhere in the commit, such as
     /// [`super::Commit::revocations`]).
     Touch,
     /// Erasure (GDPR): the account and everything kept about it go; its token families
     /// stay revoked without it, and the system log keeps its id but not its address.
-    Erase { email: String },
+    Erase {
+        email: String,
+    },
 }
 
 /// What a commit does to the store's groups.

@@ -5,11 +5,11 @@ use sqlx::Row as _;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 
 use super::{
-    Account, AccountChange, AccountQuery, AccountStatus, AccountWrite, AttemptReservation, CodeUse, FamilyRecord,
-    GroupWrite, StoredGroup, Commit, EventRange, HookAttempt, HookState, HookUpdate, Lockout, Mail, PURGE_BATCH,
-    RateHit, RefreshUse, Reservation, Retention, Rotation, SessionWrite, Store, StoreError, StoredEvent, StoredFlow,
-    StoredKey, StoredPasskey, StoredRefresh, StoredSession, StoredTotp, TotpWrite, digest, parse_profile, profile_json,
-    sql, windows,
+    Account, AccountChange, AccountQuery, AccountStatus, AccountWrite, AttemptReservation, CodeUse, Commit, EventRange,
+    FamilyRecord, GroupWrite, HookAttempt, HookState, HookUpdate, Lockout, Mail, PURGE_BATCH, RateHit, RefreshUse,
+    Reservation, Retention, Rotation, SessionWrite, Store, StoreError, StoredEvent, StoredFlow, StoredGroup, StoredKey,
+    StoredPasskey, StoredRefresh, StoredSession, StoredTotp, TotpWrite, digest, parse_profile, profile_json, sql,
+    windows,
 };
 use crate::authenticators::AuthenticatorKind;
 use crate::crypto::Digest;
@@ -92,7 +92,8 @@ fn account(r: &PgRow) -> Result<Account, StoreError> {
     let status: String = r.try_get(3)?;
     Ok(Account {
         user: user(r)?,
-        status: AccountStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("account status {status:?}")))?,
+        status: AccountStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("account status {status:?}")))?,
         version: r.try_get(4)?,
         created_at: Timestamp(r.try_get(5)?),
         updated_at: Timestamp(r.try_get(6)?),
@@ -783,7 +784,9 @@ impl Store for PostgresStore {
     async fn families_of(&self, user_id: &str) -> Result<Vec<FamilyRecord>, StoreError> {
         let rows = sqlx::query(sql::FAMILIES_OF).bind(user_id).fetch_all(&self.pool).await?;
         rows.iter()
-            .map(|r| Ok(FamilyRecord { id: r.try_get(0)?, client_id: r.try_get(1)?, created_at: Timestamp(r.try_get(2)?) }))
+            .map(|r| {
+                Ok(FamilyRecord { id: r.try_get(0)?, client_id: r.try_get(1)?, created_at: Timestamp(r.try_get(2)?) })
+            })
             .collect()
     }
 
@@ -875,7 +878,8 @@ macro_rules! exec {
 async fn write_account(tx: &mut Tx<'_>, w: &AccountWrite) -> Result<(), StoreError> {
     let user = w.user_id.as_str();
     if exec!(tx, sql::BUMP_ACCOUNT, w.at.0, user, w.version) != 1 {
-        let exists: Option<String> = sqlx::query_scalar(sql::ACCOUNT_STATUS).bind(user).fetch_optional(&mut **tx).await?;
+        let exists: Option<String> =
+            sqlx::query_scalar(sql::ACCOUNT_STATUS).bind(user).fetch_optional(&mut **tx).await?;
         return Err(if exists.is_some() { StoreError::Conflict } else { StoreError::NotFound("account") });
     }
     let changed = |n: u64, what: &'static str| if n == 0 { Err(StoreError::NotFound(what)) } else { Ok(()) };
@@ -886,14 +890,19 @@ async fn write_account(tx: &mut Tx<'_>, w: &AccountWrite) -> Result<(), StoreErr
         AccountChange::Profile(profile) => {
             exec!(tx, sql::UPDATE_PROFILE, profile_json(profile), w.at.0, user);
         }
-        AccountChange::RenamePasskey { cred_id, name } => changed(exec!(tx, sql::RENAME_PASSKEY, name, cred_id, user), "passkey")?,
+        AccountChange::RenamePasskey { cred_id, name } => {
+            changed(exec!(tx, sql::RENAME_PASSKEY, name, cred_id, user), "passkey")?
+        }
         AccountChange::RemovePasskey { cred_id } => changed(exec!(tx, sql::REMOVE_PASSKEY, cred_id, user), "passkey")?,
         AccountChange::RemoveTotp => changed(exec!(tx, sql::REMOVE_TOTP, user), "authenticator app")?,
         AccountChange::RemovePassword => changed(exec!(tx, sql::REMOVE_PASSWORD, user), "password")?,
         AccountChange::RevokeSession { id } => changed(exec!(tx, sql::REVOKE_SESSION_OF, w.at.0, id, user), "session")?,
-        AccountChange::RevokeFamily { id } => changed(exec!(tx, sql::REVOKE_FAMILY_OF, w.at.0, id, user), "token family")?,
+        AccountChange::RevokeFamily { id } => {
+            changed(exec!(tx, sql::REVOKE_FAMILY_OF, w.at.0, id, user), "token family")?
+        }
         AccountChange::JoinGroup { group } => {
-            let exists: Option<i32> = sqlx::query_scalar(sql::GROUP_EXISTS).bind(group).fetch_optional(&mut **tx).await?;
+            let exists: Option<i32> =
+                sqlx::query_scalar(sql::GROUP_EXISTS).bind(group).fetch_optional(&mut **tx).await?;
             if exists.is_none() {
                 return Err(StoreError::NotFound("group"));
             }

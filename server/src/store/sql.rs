@@ -50,8 +50,7 @@ pub const DEVICE_KNOWN: &str = "SELECT 1 FROM known_devices WHERE user_id = $1 A
 pub const USER_BY_EMAIL: &str = "SELECT id, email, profile FROM users WHERE email = $1";
 pub const USER_BY_ID: &str = "SELECT id, email, profile FROM users WHERE id = $1";
 /// An account's standing, as operators see it.
-pub const ACCOUNT: &str =
-    "SELECT id, email, profile, status, version, created_at, updated_at FROM users WHERE id = $1";
+pub const ACCOUNT: &str = "SELECT id, email, profile, status, version, created_at, updated_at FROM users WHERE id = $1";
 /// Accounts by email prefix (`$1`, compared as text so that no `%` or `_` is a pattern),
 /// status (`$2`), store group (`$3`) after the cursor (`$4`), in email order.
 pub const ACCOUNTS: &str = "SELECT id, email, profile, status, version, created_at, updated_at FROM users \

@@ -34,10 +34,10 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 
 use super::{
-    Account, AccountChange, AccountQuery, AccountStatus, AccountWrite, AttemptReservation, CodeUse, FamilyRecord,
-    GroupWrite, StoredGroup, Commit, EventRange, HookAttempt, HookState, HookUpdate, Lockout, Mail, PURGE_BATCH,
-    RateHit, RefreshUse, Reservation, Retention, Rotation, SessionWrite, Store, StoreError, StoredEvent, StoredFlow,
-    StoredKey, StoredPasskey, StoredSession, StoredTotp, TotpWrite, digest, parse_profile, profile_json, sql, windows,
+    Account, AccountChange, AccountQuery, AccountStatus, AccountWrite, AttemptReservation, CodeUse, Commit, EventRange,
+    FamilyRecord, GroupWrite, HookAttempt, HookState, HookUpdate, Lockout, Mail, PURGE_BATCH, RateHit, RefreshUse,
+    Reservation, Retention, Rotation, SessionWrite, Store, StoreError, StoredEvent, StoredFlow, StoredGroup, StoredKey,
+    StoredPasskey, StoredSession, StoredTotp, TotpWrite, digest, parse_profile, profile_json, sql, windows,
 };
 use crate::authenticators::AuthenticatorKind;
 use crate::crypto::Digest;
@@ -334,7 +334,9 @@ fn session(r: &Row<'_>) -> rusqlite::Result<SessionRow> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, [r.get(4)?, r.get(5)?, r.get(6)?], r.get(7)?))
 }
 
-fn to_session((id, hash, user_id, proofs, [created, seen, expires], revoked): SessionRow) -> Result<StoredSession, StoreError> {
+fn to_session(
+    (id, hash, user_id, proofs, [created, seen, expires], revoked): SessionRow,
+) -> Result<StoredSession, StoreError> {
     Ok(StoredSession {
         id,
         secret_hash: digest(hash)?,
@@ -356,7 +358,8 @@ fn account(r: &Row<'_>) -> rusqlite::Result<AccountRow> {
 fn to_account((id, email, profile, status, version, created, updated): AccountRow) -> Result<Account, StoreError> {
     Ok(Account {
         user: User { id, email, profile: parse_profile(&profile)? },
-        status: AccountStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("account status {status:?}")))?,
+        status: AccountStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("account status {status:?}")))?,
         version,
         created_at: Timestamp(created),
         updated_at: Timestamp(updated),
@@ -386,8 +389,12 @@ fn write_account(tx: &Transaction<'_>, w: &AccountWrite) -> Result<(), StoreErro
         AccountChange::RemovePasskey { cred_id } => {
             changed(tx.prepare_cached(sql::REMOVE_PASSKEY)?.execute(params![cred_id, user])?, "passkey")?;
         }
-        AccountChange::RemoveTotp => changed(tx.prepare_cached(sql::REMOVE_TOTP)?.execute([user])?, "authenticator app")?,
-        AccountChange::RemovePassword => changed(tx.prepare_cached(sql::REMOVE_PASSWORD)?.execute([user])?, "password")?,
+        AccountChange::RemoveTotp => {
+            changed(tx.prepare_cached(sql::REMOVE_TOTP)?.execute([user])?, "authenticator app")?
+        }
+        AccountChange::RemovePassword => {
+            changed(tx.prepare_cached(sql::REMOVE_PASSWORD)?.execute([user])?, "password")?
+        }
         AccountChange::RevokeSession { id } => {
             changed(tx.prepare_cached(sql::REVOKE_SESSION_OF)?.execute(params![w.at.0, id, user])?, "session")?;
         }
@@ -671,8 +678,9 @@ impl Store for SqliteStore {
     }
 
     async fn session(&self, secret_hash: &Digest, now: Timestamp) -> Result<Option<StoredSession>, StoreError> {
-        let row = self
-            .read(|c| Ok(c.prepare_cached(sql::SESSION)?.query_row(params![&secret_hash.0[..], now.0], session).optional()?))?;
+        let row = self.read(|c| {
+            Ok(c.prepare_cached(sql::SESSION)?.query_row(params![&secret_hash.0[..], now.0], session).optional()?)
+        })?;
         row.map(to_session).transpose()
     }
 
@@ -1111,7 +1119,8 @@ impl Store for SqliteStore {
         let (status, groups) = self.read(|c| {
             let status: Option<String> =
                 c.prepare_cached(sql::ACCOUNT_STATUS)?.query_row([user_id], |r| r.get(0)).optional()?;
-            let groups = c.prepare_cached(sql::GROUPS_OF)?.query_map([user_id], |r| r.get(0))?.collect::<Result<_, _>>()?;
+            let groups =
+                c.prepare_cached(sql::GROUPS_OF)?.query_map([user_id], |r| r.get(0))?.collect::<Result<_, _>>()?;
             Ok((status, groups))
         })?;
         Ok((status.as_deref().and_then(AccountStatus::parse).unwrap_or(AccountStatus::Deactivated), groups))
@@ -1119,7 +1128,9 @@ impl Store for SqliteStore {
 
     async fn sessions_of(&self, user_id: &str, now: Timestamp) -> Result<Vec<StoredSession>, StoreError> {
         let rows = self.read(|c| {
-            Ok(c.prepare_cached(sql::SESSIONS_OF)?.query_map(params![user_id, now.0], session)?.collect::<Result<Vec<_>, _>>()?)
+            Ok(c.prepare_cached(sql::SESSIONS_OF)?
+                .query_map(params![user_id, now.0], session)?
+                .collect::<Result<Vec<_>, _>>()?)
         })?;
         rows.into_iter().map(to_session).collect()
     }

@@ -936,7 +936,10 @@ async fn directory(store: Arc<dyn Store>) {
     store.commit(one(write("u3", None, AccountChange::LeaveGroup { group: "admins".into() }))).await.unwrap();
     let left_twice = store.commit(one(write("u3", None, AccountChange::LeaveGroup { group: "admins".into() }))).await;
     assert!(matches!(left_twice, Err(StoreError::NotFound(_))), "{left_twice:?}");
-    store.commit(Commit { groups: vec![GroupWrite::Delete { name: "staff".into() }], ..Commit::default() }).await.unwrap();
+    store
+        .commit(Commit { groups: vec![GroupWrite::Delete { name: "staff".into() }], ..Commit::default() })
+        .await
+        .unwrap();
     assert_eq!(store.standing("u2").await.unwrap().1, vec!["admins".to_string()], "memberships go with the group");
 
     // Authenticators, sessions and families of one account, one at a time; another

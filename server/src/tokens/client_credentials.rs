@@ -22,8 +22,9 @@ pub(super) fn exchange(app: &AppState, client: &App, req: &TokenRequest) -> Resu
         apis.push(&admin_api);
     }
     let audience = token::client_audience(req.resource.as_deref(), client, &apis)?;
-    let for_admin = audience.iter().any(|a| *a == admin_api);
-    let scope = token::client_scope(req.scope.as_deref(), client, |s| crate::oidc::admin_api::is_admin_scope(s) == for_admin)?;
+    let for_admin = audience.contains(&admin_api);
+    let scope =
+        token::client_scope(req.scope.as_deref(), client, |s| crate::oidc::admin_api::is_admin_scope(s) == for_admin)?;
     let now = app.clock.now();
     let jti = random_token(&mut SystemEntropy, 16);
     let lifetime = app.config.lifetimes.access_token;

@@ -19,10 +19,8 @@ struct Admin<'a> {
 
 impl Admin<'_> {
     async fn call(&self, method: Method, path: &str, body: Option<Value>, if_match: Option<&str>) -> Reply {
-        let mut req = Request::builder()
-            .method(method)
-            .uri(path)
-            .header(header::AUTHORIZATION, format!("Bearer {}", self.token));
+        let mut req =
+            Request::builder().method(method).uri(path).header(header::AUTHORIZATION, format!("Bearer {}", self.token));
         if let Some(tag) = if_match {
             req = req.header(header::IF_MATCH, tag);
         }
@@ -80,7 +78,8 @@ async fn operators_find_change_and_deactivate_accounts() {
         let token = token.clone();
         async move {
             let admin = Admin { server: &server, token };
-            for (email, name) in [("ada@example.com", "Ada"), ("adam@example.com", "Adam"), ("bob@example.com", "Bob")] {
+            for (email, name) in [("ada@example.com", "Ada"), ("adam@example.com", "Adam"), ("bob@example.com", "Bob")]
+            {
                 server.register(email, name).await;
             }
             // Search by prefix, a page at a time.
@@ -96,13 +95,17 @@ async fn operators_find_change_and_deactivate_accounts() {
             let ada = admin.id_of("ada@example.com").await;
             let got = admin.get(&format!("/api/v1/admin/users/{ada}")).await;
             let etag = got.header("etag").unwrap().to_owned();
-            assert_eq!((got.json()["status"].as_str(), got.json()["profile"]["given_name"].as_str()), (Some("active"), Some("Ada")));
+            assert_eq!(
+                (got.json()["status"].as_str(), got.json()["profile"]["given_name"].as_str()),
+                (Some("active"), Some("Ada"))
+            );
             let path = format!("/api/v1/admin/users/{ada}");
             let change = json!({ "profile": { "given_name": "Augusta" } });
             let r = admin.call(Method::PATCH, &path, Some(change.clone()), Some(&etag)).await;
             assert_eq!(r.status, 200, "{}", r.text());
             assert_eq!(r.json()["profile"]["given_name"], "Augusta");
-            let stale = admin.call(Method::PATCH, &path, Some(json!({ "profile": { "given_name": "X" } })), Some(&etag)).await;
+            let stale =
+                admin.call(Method::PATCH, &path, Some(json!({ "profile": { "given_name": "X" } })), Some(&etag)).await;
             assert_eq!(stale.error(), (409, "version_conflict".into()));
             // Bad input names the field, and writes nothing.
             for (body, field) in [
@@ -126,7 +129,9 @@ async fn operators_find_change_and_deactivate_accounts() {
             assert!(param(&back, "code").is_some());
             admin.ok(Method::POST, &format!("{path}/lifecycle/deactivate"), None).await;
             assert_eq!(admin.get(&path).await.json()["status"], "deactivated");
-            let quiet = b.get(&format!("/oauth2/v1/authorize?{}", authorize_query("shop", SHOP, "openid", "&prompt=none"))).await;
+            let quiet = b
+                .get(&format!("/oauth2/v1/authorize?{}", authorize_query("shop", SHOP, "openid", "&prompt=none")))
+                .await;
             assert!(quiet.header("location").unwrap().contains("error=login_required"), "the session ended");
             let refused = server.sign_in("ada@example.com").await;
             assert!(refused.success.is_none() && names(&refused).is_empty(), "{refused:?}");
@@ -138,12 +143,27 @@ async fn operators_find_change_and_deactivate_accounts() {
             assert_eq!(event["target"][0]["alternateId"], "ada@example.com");
 
             // Created by an operator: the address proves itself at the first sign-in.
-            let made = admin.ok(Method::POST, "/api/v1/admin/users", Some(json!({ "email": "Cy@Example.com", "profile": { "given_name": "Cy" } }))).await;
+            let made = admin
+                .ok(
+                    Method::POST,
+                    "/api/v1/admin/users",
+                    Some(json!({ "email": "Cy@Example.com", "profile": { "given_name": "Cy" } })),
+                )
+                .await;
             assert_eq!(made["email"], "cy@example.com");
             assert!(server.sign_in("cy@example.com").await.success.is_some());
-            let twice = admin.call(Method::POST, "/api/v1/admin/users", Some(json!({ "email": "cy@example.com", "profile": { "given_name": "Cy" } })), None).await;
+            let twice = admin
+                .call(
+                    Method::POST,
+                    "/api/v1/admin/users",
+                    Some(json!({ "email": "cy@example.com", "profile": { "given_name": "Cy" } })),
+                    None,
+                )
+                .await;
             assert_eq!(twice.error(), (409, "duplicate".into()));
-            let missing = admin.call(Method::POST, "/api/v1/admin/users", Some(json!({ "email": "dee@example.com" })), None).await;
+            let missing = admin
+                .call(Method::POST, "/api/v1/admin/users", Some(json!({ "email": "dee@example.com" })), None)
+                .await;
             assert_eq!(missing.error().0, 400, "given_name is required");
         }
     })
@@ -278,7 +298,9 @@ async fn sessions_tokens_and_authenticators_end_one_by_one() {
     assert_eq!(kinds, ["passkey", "passkey", "password"]);
     assert_eq!(list[0]["synced"], true);
     assert!(!list.to_string().contains("argon2"), "no secret: {list}");
-    let renamed = admin.call(Method::PATCH, &format!("{user}/authenticators/k1"), Some(json!({ "name": "Work laptop" })), None).await;
+    let renamed = admin
+        .call(Method::PATCH, &format!("{user}/authenticators/k1"), Some(json!({ "name": "Work laptop" })), None)
+        .await;
     assert_eq!(renamed.status, 204, "{}", renamed.text());
     admin.ok(Method::DELETE, &format!("{user}/authenticators/k2"), None).await;
     let gone = admin.call(Method::DELETE, &format!("{user}/authenticators/k2"), None, None).await;
@@ -313,19 +335,32 @@ name = "Everyone"
             let admin = Admin { server: &server, token };
             server.register("ada@example.com", "Ada").await;
             let ada = admin.id_of("ada@example.com").await;
-            let made = admin.ok(Method::POST, "/api/v1/admin/groups", Some(json!({ "name": "contractors", "description": "Temps" }))).await;
+            let made = admin
+                .ok(
+                    Method::POST,
+                    "/api/v1/admin/groups",
+                    Some(json!({ "name": "contractors", "description": "Temps" })),
+                )
+                .await;
             assert_eq!(made["source"], "store");
-            let bad = admin.call(Method::POST, "/api/v1/admin/groups", Some(json!({ "name": "no spaces" })), None).await;
+            let bad =
+                admin.call(Method::POST, "/api/v1/admin/groups", Some(json!({ "name": "no spaces" })), None).await;
             assert_eq!(bad.error(), (400, "invalid_field".into()));
             admin.ok(Method::PUT, &format!("/api/v1/admin/groups/contractors/users/{ada}"), None).await;
             let members = admin.ok(Method::GET, "/api/v1/admin/groups/contractors/users", None).await;
             assert_eq!(members["users"][0]["email"], "ada@example.com");
-            assert_eq!(admin.ok(Method::GET, &format!("/api/v1/admin/users/{ada}"), None).await["groups"], json!(["contractors"]));
+            assert_eq!(
+                admin.ok(Method::GET, &format!("/api/v1/admin/users/{ada}"), None).await["groups"],
+                json!(["contractors"])
+            );
 
             // The rule sees the store group: payroll turns her away.
             assert!(payroll(&server).await.is_err(), "denied to a contractor");
             // The groups scope releases them.
-            let back = Browser::new(&server).authorize(&authorize_query("shop", SHOP, "openid groups", ""), "ada@example.com").await.unwrap();
+            let back = Browser::new(&server)
+                .authorize(&authorize_query("shop", SHOP, "openid groups", ""), "ada@example.com")
+                .await
+                .unwrap();
             let r = server
                 .post_form(
                     "/oauth2/v1/token",
@@ -370,7 +405,7 @@ api_scopes = ["passway.users.read", "passway.groups.manage"]
         let secret = secret.clone();
         let server = &server;
         async move {
-            let r = server
+            server
                 .post_form(
                     "/oauth2/v1/token",
                     &[
@@ -380,8 +415,7 @@ api_scopes = ["passway.users.read", "passway.groups.manage"]
                         ("resource", &resource),
                     ],
                 )
-                .await;
-            r
+                .await
         }
     };
     let r = token_for(&format!("{ISSUER}/api/v1/admin")).await;
@@ -394,7 +428,10 @@ api_scopes = ["passway.users.read", "passway.groups.manage"]
     assert_eq!(robot.get("/api/v1/logs").await.error(), (403, "insufficient_scope".into()));
     robot.ok(Method::POST, "/api/v1/admin/groups", Some(json!({ "name": "synced" }))).await;
     let event = robot.last_event("group.lifecycle.create").await;
-    assert_eq!((event["actor"]["type"].as_str(), event["actor"]["id"].as_str()), (Some("PublicClientApp"), Some("directory-sync")));
+    assert_eq!(
+        (event["actor"]["type"].as_str(), event["actor"]["id"].as_str()),
+        (Some("PublicClientApp"), Some("directory-sync"))
+    );
 
     // A token for another audience, or a person's, or garbage, is not an admin token.
     assert_eq!(token_for("https://elsewhere.example").await.error(), (400, "invalid_target".into()));
@@ -421,7 +458,10 @@ async fn a_config_file_is_checked_as_at_start() {
     };
     let bad = check("dev_mode = true\n[store]\nurl = \"sqlite://x.db\"\n[[apps]]\nclient_id = \"a\"\nredirect_uris = [\"not a url\"]\n").await;
     assert_eq!(bad["valid"], false, "{bad}");
-    assert_eq!((bad["error"]["line"].as_u64(), bad["error"]["key"].as_str()), (Some(6), Some("apps[0].redirect_uris[0]")));
+    assert_eq!(
+        (bad["error"]["line"].as_u64(), bad["error"]["key"].as_str()),
+        (Some(6), Some("apps[0].redirect_uris[0]"))
+    );
     let good = check("dev_mode = true\n[store]\nurl = \"sqlite://x.db\"\n").await;
     assert_eq!(good["valid"], true, "{good}");
     let apps = admin.ok(Method::GET, "/api/v1/admin/apps", None).await;

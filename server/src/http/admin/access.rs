@@ -158,10 +158,11 @@ pub async fn remove(
             Target::Passkey { id: cred.into(), name: String::new() },
         ),
     };
-    let entry = LogEntry::new(EventType::UserMfaFactorDeactivate, LogOutcome::Success, "Authenticator removed by an admin")
-        .target(user_target(&account))
-        .target(target)
-        .credential(kind);
+    let entry =
+        LogEntry::new(EventType::UserMfaFactorDeactivate, LogOutcome::Success, "Authenticator removed by an admin")
+            .target(user_target(&account))
+            .target(target)
+            .credential(kind);
     commit(&app, &ctx, &admin, vec![AccountWrite { user_id: id, version, at: app.clock.now(), change }], entry).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -196,9 +197,10 @@ pub async fn reset(
     if app.store.password(&id).await.map_err(store_error)?.is_some() {
         writes.push(write(None, AccountChange::RemovePassword));
     }
-    let entry = LogEntry::new(EventType::UserMfaFactorResetAll, LogOutcome::Success, "Authenticators reset by an admin")
-        .target(user_target(&account))
-        .debug("removed", (writes.len() - 1).to_string());
+    let entry =
+        LogEntry::new(EventType::UserMfaFactorResetAll, LogOutcome::Success, "Authenticators reset by an admin")
+            .target(user_target(&account))
+            .debug("removed", (writes.len() - 1).to_string());
     let c = Commit {
         revocations: vec![(id.clone(), now)],
         accounts: writes,
@@ -304,7 +306,11 @@ pub struct FamilyView {
 #[utoipa::path(get, path = "/api/v1/admin/users/{id}/tokens", params(("id" = String, Path, description = "The account's id")),
     responses((status = 200, body = Vec<FamilyView>), (status = 401, body = passway_protocol::ApiError),
         (status = 403, body = passway_protocol::ApiError), (status = 404, body = passway_protocol::ApiError)))]
-pub async fn tokens(State(app): State<AppState>, ctx: RequestContext, Path(id): Path<String>) -> Result<Response, AppError> {
+pub async fn tokens(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
     authorize(&app, &ctx, Scope::UsersRead).await?;
     account(&app, &id).await?;
     let families = app.store.families_of(&id).await.map_err(store_error)?;

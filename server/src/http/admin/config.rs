@@ -169,7 +169,8 @@ pub async fn validate(
     body: axum::body::Bytes,
 ) -> Result<Response, AppError> {
     authorize(&app, &ctx, Scope::ConfigRead).await?;
-    let text = std::str::from_utf8(&body).map_err(|_| AppError::bad_request("invalid_request", "the body is not UTF-8"))?;
+    let text =
+        std::str::from_utf8(&body).map_err(|_| AppError::bad_request("invalid_request", "the body is not UTF-8"))?;
     let answer = match Config::parse(text, &app.config.source) {
         Ok(_) => Validation { valid: true, error: None },
         Err(e) => Validation {

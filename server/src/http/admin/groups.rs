@@ -102,7 +102,8 @@ pub async fn create(
         ..Commit::default()
     };
     app.store.commit(c).await.map_err(store_error)?;
-    let view = GroupView { name: new.name, source: "store".into(), description, members: 0, created: Some(now.rfc3339()) };
+    let view =
+        GroupView { name: new.name, source: "store".into(), description, members: 0, created: Some(now.rfc3339()) };
     Ok((StatusCode::CREATED, Json(view)).into_response())
 }
 
@@ -157,8 +158,13 @@ pub async fn members(
     if !app.store.groups().await.map_err(store_error)?.iter().any(|g| g.name == name) {
         return Err(AppError::not_found("no such group in the store"));
     }
-    let query =
-        AccountQuery { email_prefix: "", status: None, group: Some(&name), after: q.after.as_deref(), limit: limit + 1 };
+    let query = AccountQuery {
+        email_prefix: "",
+        status: None,
+        group: Some(&name),
+        after: q.after.as_deref(),
+        limit: limit + 1,
+    };
     let mut found = app.store.accounts(&query).await.map_err(store_error)?;
     let more = found.len() > limit as usize;
     found.truncate(limit as usize);
@@ -192,7 +198,13 @@ pub async fn remove(
     membership(app, ctx, name, id, false).await
 }
 
-async fn membership(app: AppState, ctx: RequestContext, group: String, id: String, join: bool) -> Result<Response, AppError> {
+async fn membership(
+    app: AppState,
+    ctx: RequestContext,
+    group: String,
+    id: String,
+    join: bool,
+) -> Result<Response, AppError> {
     let admin = authorize(&app, &ctx, Scope::GroupsManage).await?;
     let account = account(&app, &id).await?;
     let (event, message, change) = if join {

@@ -88,7 +88,9 @@ fn store_error(e: StoreError) -> AppError {
             "the account changed since it was read: read it again (its ETag) and retry",
         ),
         StoreError::NotFound(what) => AppError::not_found(format!("no such {what}")),
-        StoreError::Duplicate(what) => AppError::new(StatusCode::CONFLICT, "duplicate", format!("{what} already exists")),
+        StoreError::Duplicate(what) => {
+            AppError::new(StatusCode::CONFLICT, "duplicate", format!("{what} already exists"))
+        }
         e => AppError::internal(e),
     }
 }

@@ -121,7 +121,11 @@ pub async fn search(
 #[utoipa::path(get, path = "/api/v1/admin/users/{id}", params(("id" = String, Path, description = "The account's id")),
     responses((status = 200, body = UserView), (status = 401, body = passway_protocol::ApiError),
         (status = 403, body = passway_protocol::ApiError), (status = 404, body = passway_protocol::ApiError)))]
-pub async fn get(State(app): State<AppState>, ctx: RequestContext, Path(id): Path<String>) -> Result<Response, AppError> {
+pub async fn get(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
     authorize(&app, &ctx, Scope::UsersRead).await?;
     let account = account(&app, &id).await?;
     answer(&app, &account, StatusCode::OK).await
@@ -154,14 +158,20 @@ pub async fn create(
     let changes = new.profile.into_iter().map(|(k, v)| (k, Some(v))).collect();
     let profile = crate::engine::profile_change::checked(&app.config.engine.profile, &BTreeMap::new(), &changes, now)
         .map_err(|(field, why)| AppError::bad_request("invalid_field", format!("profile.{field}: {why}")))?;
-    if let Some(missing) =
-        app.config.engine.profile.attributes.iter().find(|a| a.required && a.name != "email" && !profile.contains_key(&a.name))
+    if let Some(missing) = app
+        .config
+        .engine
+        .profile
+        .attributes
+        .iter()
+        .find(|a| a.required && a.name != "email" && !profile.contains_key(&a.name))
     {
         return Err(AppError::bad_request("invalid_field", format!("profile.{}: required", missing.name)));
     }
     let id = uuid_v4(&mut SystemEntropy);
-    let entry = LogEntry::new(EventType::UserLifecycleCreateByAdmin, LogOutcome::Success, "Account created by an admin")
-        .target(Target::User { id: id.clone(), email: email.clone() });
+    let entry =
+        LogEntry::new(EventType::UserLifecycleCreateByAdmin, LogOutcome::Success, "Account created by an admin")
+            .target(Target::User { id: id.clone(), email: email.clone() });
     let commit = Commit {
         users: vec![NewUser { id: id.clone(), email, profile, created_at: now }],
         events: vec![record(&app, &ctx, &admin, entry)],
@@ -198,17 +208,14 @@ pub async fn update(
     let Json(change) = body.map_err(|e| AppError::bad_request("invalid_request", e.body_text()))?;
     let account = account(&app, &id).await?;
     let now = app.clock.now();
-    let profile = crate::engine::profile_change::checked(
-        &app.config.engine.profile,
-        &account.user.profile,
-        &change.profile,
-        now,
-    )
-    .map_err(|(field, why)| AppError::bad_request("invalid_field", format!("profile.{field}: {why}")))?;
+    let profile =
+        crate::engine::profile_change::checked(&app.config.engine.profile, &account.user.profile, &change.profile, now)
+            .map_err(|(field, why)| AppError::bad_request("invalid_field", format!("profile.{field}: {why}")))?;
     let names: Vec<&str> = change.profile.keys().map(String::as_str).collect();
-    let entry = LogEntry::new(EventType::UserAccountUpdateProfileByAdmin, LogOutcome::Success, "Profile changed by an admin")
-        .target(user_target(&account))
-        .debug("attributes", names.join(","));
+    let entry =
+        LogEntry::new(EventType::UserAccountUpdateProfileByAdmin, LogOutcome::Success, "Profile changed by an admin")
+            .target(user_target(&account))
+            .debug("attributes", names.join(","));
     let write = AccountWrite { user_id: id.clone(), version, at: now, change: AccountChange::Profile(profile) };
     commit(&app, &ctx, &admin, vec![write], entry).await?;
     answer(&app, &self::account(&app, &id).await?, StatusCode::OK).await
@@ -315,7 +322,11 @@ pub async fn erase(
 #[utoipa::path(post, path = "/api/v1/admin/users/{id}/unlock", params(("id" = String, Path, description = "The account's id")),
     responses((status = 200, body = UserView), (status = 401, body = passway_protocol::ApiError),
         (status = 403, body = passway_protocol::ApiError), (status = 404, body = passway_protocol::ApiError)))]
-pub async fn unlock(State(app): State<AppState>, ctx: RequestContext, Path(id): Path<String>) -> Result<Response, AppError> {
+pub async fn unlock(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
     let admin = authorize(&app, &ctx, Scope::UsersManage).await?;
     let account = account(&app, &id).await?;
     let subject = lockout::subject_key(&app.keyring, &account.user.email);
