@@ -474,6 +474,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 passway_server::i18n::Catalog::builtin().with_profile_labels(&config.engine.profile),
             )
             .map_err(passway_server::app::StartError::Themes)?;
+            for warning in config.warnings() {
+                println!("warning: {warning}");
+            }
             println!("{}: OK ({} apps)", cli.config.display(), config.apps.len());
             Ok(())
         }
@@ -633,6 +636,9 @@ fn init_logging() {
 async fn serve(path: &std::path::Path, listen: Option<SocketAddr>, stop_on_stdin_eof: bool) -> anyhow::Result<()> {
     init_logging();
     let config = Config::load(path)?;
+    for warning in config.warnings() {
+        tracing::warn!("{warning}");
+    }
     let address = listen.unwrap_or(config.listen);
     if config.dev_mode && !address.ip().is_loopback() {
         anyhow::bail!(

@@ -216,3 +216,15 @@ fn groups_are_managed_from_the_command_line() {
     passway(&path, &["groups", "delete", "admins"]);
     assert!(refused(&["groups", "delete", "admins"]).contains("no such group"));
 }
+
+#[test]
+fn check_config_warns_when_email_alone_would_recover_a_phishing_resistant_app() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = "[[apps]]\nclient_id = \"vault\"\nredirect_uris = [\"https://vault.example/cb\"]\n\
+               [[apps.sign_on]]\nname = \"Passkeys only\"\nphishing_resistant = true\n";
+    let out = passway(&config(dir.path(), app), &["check-config"]);
+    assert!(out.contains("warning: app \"vault\" requires phishing resistance"), "{out}");
+    let allowed = format!("{app}[recovery]\nemail_alone_for_phishing_resistant_apps = true\n");
+    let out = passway(&config(dir.path(), &allowed), &["check-config"]);
+    assert!(!out.contains("warning"), "said explicitly: {out}");
+}

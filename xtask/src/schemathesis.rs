@@ -35,6 +35,8 @@ pub fn run(root: &Path, passway: &Path, seconds: u32) -> Result<()> {
     let dir = tempdir(root)?;
     let config = dir.join("passway.toml");
     std::fs::write(&config, config_text(root, &dir)).context("writing the schemathesis config")?;
+    // The admin API's routes get the admin token (found in the working directory).
+    std::fs::write(dir.join("schemathesis.toml"), admin_headers()).context("writing schemathesis.toml")?;
     let mut server = Command::new(passway)
         .args(["--config"])
         .arg(&config)
@@ -88,6 +90,14 @@ fn tempdir(root: &Path) -> Result<std::path::PathBuf> {
     Ok(dir)
 }
 
+/// An admin token for the admin API's routes, and its digest for the server's config.
+const ADMIN_TOKEN: &str = "schemathesis-admin-token";
+const ADMIN_TOKEN_HASH: &str = "sha256:EvCkVBljhwX18kj4FGjzeSjGqls3sV9WvC2bGEyTLkQ";
+
+fn admin_headers() -> String {
+    format!("[[operations]]\ninclude-path-regex = \"^/api/v1/(admin|logs)\"\nheaders = {{ Authorization = \"Bearer {ADMIN_TOKEN}\" }}\n")
+}
+
 /// Every kind of route on: dev mailbox, an API that may introspect, the admin API. The
 /// rate limits are raised so that generated requests reach the logic behind them (the
 /// limits themselves are tested elsewhere).
@@ -104,7 +114,7 @@ dir = "{r}/themes"
 [widget]
 dir = "{r}/dist/widget"
 [admin]
-token_hashes = ["sha256:47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU"]
+token_hashes = ["{ADMIN_TOKEN_HASH}"]
 [rate_limits]
 flow_starts_per_minute = 1000000
 live_flows = 1000000

@@ -145,6 +145,7 @@ pub fn recovery(c: &Checker<'_>, r: &file::Recovery) -> Result<RecoveryPolicy, C
         }
         policy.factors = *n.get_ref() as usize;
     }
+    policy.email_alone_for_phishing_resistant_apps = r.email_alone_for_phishing_resistant_apps;
     Ok(policy)
 }
 

@@ -165,6 +165,10 @@ pub struct Recovery {
     pub authenticators: Option<Spanned<Vec<Spanned<String>>>>,
     /// How many of them must be proven.
     pub factors: Option<Spanned<u32>>,
+    /// Let an emailed code or link alone recover an account in an app whose sign-on
+    /// policy requires phishing resistance (off: such a recovery also asks for a passkey).
+    #[serde(default)]
+    pub email_alone_for_phishing_resistant_apps: bool,
 }
 
 /// The enrollment policy of an app for the people in some groups.

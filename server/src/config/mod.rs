@@ -233,6 +233,28 @@ impl Config {
         validate::validate(text, path)
     }
 
+    /// What is allowed but probably not meant, in words (`passway check-config` and the
+    /// server's start print them).
+    pub fn warnings(&self) -> Vec<String> {
+        let recovery = &self.engine.recovery;
+        let weak_factors = recovery.authenticators.iter().filter(|k| !k.characteristics().phishing_resistant).count();
+        let mut out = vec![];
+        if recovery.email_alone_for_phishing_resistant_apps || weak_factors < recovery.factors {
+            return out;
+        }
+        for app in self.apps.values().filter(|a| a.sign_on.requires_phishing_resistance()) {
+            out.push(format!(
+                "app {:?} requires phishing resistance, but [recovery] would reset an account with {} alone: \
+                 recovery there also asks for the account's passkey (an account without one cannot recover). \
+                 Add \"passkey\" to recovery.authenticators to say so, or set \
+                 recovery.email_alone_for_phishing_resistant_apps = true to let email recover it",
+                app.client_id,
+                recovery.authenticators.iter().map(|k| k.key()).collect::<Vec<_>>().join(" or "),
+            ));
+        }
+        out
+    }
+
     /// Resolves a path from the file relative to the file's folder.
     pub fn resolve(&self, p: &Path) -> PathBuf {
         resolve_relative(&self.source, p)

@@ -52,7 +52,7 @@ pub(super) fn submit(mut flow: Flow, values: &Submission, world: &World, env: &m
         None if env.settings.recovery.authenticators.contains(&AuthenticatorKind::Email) => {
             unsent_email(flow, world, env)
         }
-        None => cannot_recover(flow),
+        None => cannot_recover(flow, NOTHING_ALLOWED),
     };
     out.effects.insert(
         0,
@@ -74,7 +74,7 @@ pub(super) fn after_proof(mut flow: Flow, world: &World, env: &mut Env<'_>) -> O
             next(flow, world, env)
         }
         // Only an unsent code could have been proven: there is no account.
-        None => cannot_recover(flow),
+        None => cannot_recover(flow, NOTHING_ALLOWED),
     }
 }
 
@@ -82,7 +82,7 @@ pub(super) fn after_proof(mut flow: Flow, world: &World, env: &mut Env<'_>) -> O
 /// token of the account ends with the old one; then the person is signed in.
 pub(super) fn reset(flow: Flow, values: &Submission, world: &World, env: &mut Env<'_>) -> Outcome {
     let Some(user) = world.user.as_ref().filter(|u| flow.account.as_ref() == Some(&u.id)) else {
-        return cannot_recover(flow);
+        return cannot_recover(flow, NOTHING_ALLOWED);
     };
     let user_id = user.id.clone();
     let created = match flow.step {
@@ -124,6 +124,17 @@ fn next(mut flow: Flow, world: &World, env: &mut Env<'_>) -> Outcome {
     let enrolled: Vec<AuthenticatorKind> =
         AuthenticatorKind::ALL.into_iter().filter(|k| methods::usable(*k, &flow, world, env)).collect();
     match env.settings.recovery.next(&proven, &enrolled) {
+        // An app that requires phishing resistance is not recovered by a mailbox alone,
+        // unless the recovery policy says so: the account's passkey is asked too.
+        RecoveryNext::Reset if needs_phishing_resistance(&proven, env) => {
+            if !enrolled.contains(&AuthenticatorKind::Passkey) {
+                return cannot_recover(flow, "this app requires phishing resistance, and the account has no passkey");
+            }
+            flow.authenticators = vec![AuthenticatorKind::Passkey];
+            let user_id = world.user.as_ref().map(|u| u.id.clone());
+            challenge::begin(flow, AuthenticatorKind::Passkey, user_id.as_deref(), Purpose::Recover, world, env)
+                .notice(Notice::info("recovery.another_check"))
+        }
         RecoveryNext::Reset => reset_step(flow, world, env),
         RecoveryNext::Prove(kinds) => {
             flow.authenticators = kinds.clone();
@@ -141,9 +152,18 @@ fn next(mut flow: Flow, world: &World, env: &mut Env<'_>) -> Outcome {
             flow.authenticators = vec![AuthenticatorKind::Email];
             challenge::send(flow, Purpose::Recover, world, env)
         }
-        RecoveryNext::Impossible => cannot_recover(flow),
+        RecoveryNext::Impossible => cannot_recover(flow, NOTHING_ALLOWED),
     }
 }
+
+/// Whether the app wants phishing resistance that nothing proven so far gave.
+fn needs_phishing_resistance(proven: &[AuthenticatorKind], env: &Env<'_>) -> bool {
+    env.app.sign_on.requires_phishing_resistance()
+        && !env.settings.recovery.email_alone_for_phishing_resistant_apps
+        && !proven.iter().any(|k| k.characteristics().phishing_resistant)
+}
+
+const NOTHING_ALLOWED: &str = "the recovery policy allows none of the account's authenticators";
 
 /// The same step as for a known address, with the same work: an email goes out, but it
 /// says that the address has no account here — it carries no link and no code, so the
@@ -162,12 +182,12 @@ pub(super) fn unsent_email(mut flow: Flow, world: &World, env: &mut Env<'_>) -> 
     out
 }
 
-fn cannot_recover(mut flow: Flow) -> Outcome {
+fn cannot_recover(mut flow: Flow, why: &str) -> Outcome {
     flow.step = Step::CannotRecover;
     let mut out = Outcome::new(flow);
     out.effects.push(Effect::Log(
         LogEntry::new(EventType::UserAccountRecoveryRefuse, LogOutcome::Deny, "Account recovery refused by policy")
-            .reason("the recovery policy allows none of the account's authenticators"),
+            .reason(why),
     ));
     out
 }

@@ -11,11 +11,19 @@ pub struct RecoveryPolicy {
     pub authenticators: Vec<AuthenticatorKind>,
     /// Distinct authenticators to prove before a reset.
     pub factors: usize,
+    /// Whether what the policy asks is enough in an app that requires phishing
+    /// resistance even when no phishing-resistant authenticator was among it (off: a
+    /// passkey is asked too, and an account without one cannot recover there).
+    pub email_alone_for_phishing_resistant_apps: bool,
 }
 
 impl Default for RecoveryPolicy {
     fn default() -> Self {
-        RecoveryPolicy { authenticators: vec![AuthenticatorKind::Email], factors: 1 }
+        RecoveryPolicy {
+            authenticators: vec![AuthenticatorKind::Email],
+            factors: 1,
+            email_alone_for_phishing_resistant_apps: false,
+        }
     }
 }
 
@@ -53,8 +61,8 @@ mod tests {
     #[test]
     fn what_recovery_needs_next() {
         let one = RecoveryPolicy::default();
-        let stronger = RecoveryPolicy { authenticators: vec![Email, Passkey], factors: 2 };
-        let no_email = RecoveryPolicy { authenticators: vec![Passkey], factors: 1 };
+        let stronger = RecoveryPolicy { authenticators: vec![Email, Passkey], factors: 2, ..RecoveryPolicy::default() };
+        let no_email = RecoveryPolicy { authenticators: vec![Passkey], factors: 1, ..RecoveryPolicy::default() };
         let cases: &[(&RecoveryPolicy, &[AuthenticatorKind], &[AuthenticatorKind], RecoveryNext)] = &[
             (&one, &[], &[Email, Password], RecoveryNext::Prove(vec![Email])),
             (&one, &[Email], &[Email, Password], RecoveryNext::Reset),

@@ -8,6 +8,13 @@ pub struct SignOnPolicy {
     pub rules: Vec<Rule>,
 }
 
+impl SignOnPolicy {
+    /// Whether some rule lets people in only with a phishing-resistant authenticator.
+    pub fn requires_phishing_resistance(&self) -> bool {
+        self.rules.iter().any(|r| matches!(&r.access, Access::Allow(a) if a.phishing_resistant))
+    }
+}
+
 impl Default for SignOnPolicy {
     /// Without configured rules: anyone, one factor.
     fn default() -> SignOnPolicy {

@@ -451,7 +451,7 @@ async fn a_config_file_is_checked_as_at_start() {
     let check = |text: &'static str| {
         let req = Request::post("/api/v1/admin/config/validate")
             .header(header::AUTHORIZATION, format!("Bearer {}", admin.token))
-            .header(header::CONTENT_TYPE, "application/toml")
+            .header(header::CONTENT_TYPE, "text/plain")
             .body(Body::from(text))
             .unwrap();
         async { server.send(req).await.json() }

@@ -74,7 +74,7 @@ fn recovering_an_address_without_an_account_looks_and_costs_the_same() {
 fn a_stronger_recovery_needs_email_and_the_authenticator_app() {
     let mut j = Journey::with_passwords(Intent::Recover, Enrollment::Optional);
     j.settings.recovery =
-        RecoveryPolicy { authenticators: vec![AuthenticatorKind::Email, AuthenticatorKind::Totp], factors: 2 };
+        RecoveryPolicy { authenticators: vec![AuthenticatorKind::Email, AuthenticatorKind::Totp], factors: 2, ..RecoveryPolicy::default() };
     j.password("u-ada", "correct horse battery staple").authenticator_app("u-ada", b"12345678901234567890");
     let code = j.code_of(b"12345678901234567890");
     j.submit("identify-recovery", ADA)
@@ -118,7 +118,7 @@ fn a_stronger_recovery_needs_email_and_the_authenticator_app() {
     // email is proven, so until then it looks like any other address.
     let mut j = Journey::with_passwords(Intent::Recover, Enrollment::Optional);
     j.settings.recovery =
-        RecoveryPolicy { authenticators: vec![AuthenticatorKind::Email, AuthenticatorKind::Totp], factors: 2 };
+        RecoveryPolicy { authenticators: vec![AuthenticatorKind::Email, AuthenticatorKind::Totp], factors: 2, ..RecoveryPolicy::default() };
     j.submit("identify-recovery", ADA);
     assert!(j.trace.contains("step email_challenge"), "{}", j.trace);
     j.type_mailed_code();
@@ -131,10 +131,7 @@ fn a_stronger_recovery_needs_email_and_the_authenticator_app() {
     );
 }
 
-/// A phishing-resistant app, an account whose passkey is lost: email alone cannot
-/// sign in, so the passkey challenge offers recovery, which makes a new passkey.
-#[test]
-fn a_lost_passkey_is_replaced_in_an_app_without_passwords() {
+fn phishing_resistant_app() -> crate::engine::AppSettings {
     let mut sensitive = app(true, Enrollments { passkey: Enrollment::Optional, ..NO_ENROLLMENT });
     sensitive.sign_on = SignOnPolicy {
         rules: vec![Rule {
@@ -143,7 +140,16 @@ fn a_lost_passkey_is_replaced_in_an_app_without_passwords() {
             access: Access::Allow(Assurance { phishing_resistant: true, ..Assurance::default() }),
         }],
     };
-    let mut j = Journey::with_app(Intent::Login, sensitive);
+    sensitive
+}
+
+/// A phishing-resistant app whose recovery policy lets email alone recover (said
+/// explicitly), an account whose passkey is lost: email alone cannot sign in, so the
+/// passkey challenge offers recovery, which makes a new passkey.
+#[test]
+fn a_lost_passkey_is_replaced_in_an_app_without_passwords() {
+    let mut j = Journey::with_app(Intent::Login, phishing_resistant_app());
+    j.settings.recovery.email_alone_for_phishing_resistant_apps = true;
     j.passkeys.insert("u-ada".into(), 1);
     j.submit("identify", ADA)
         .select("select-authenticator-authenticate", "email")
@@ -199,4 +205,20 @@ fn a_lost_passkey_is_replaced_in_an_app_without_passwords() {
 
 fn password_is(j: &Journey, password: &str) -> bool {
     crate::authenticators::password::matches(password, &j.passwords["u-ada"])
+}
+
+/// Unless the recovery policy says so, a mailbox alone does not recover an account in
+/// an app that requires phishing resistance: the passkey is asked too, and an account
+/// without one cannot recover there.
+#[test]
+fn email_alone_does_not_recover_a_phishing_resistant_app() {
+    let mut j = Journey::with_app(Intent::Recover, phishing_resistant_app());
+    j.passkeys.insert("u-ada".into(), 1);
+    j.submit("identify-recovery", ADA).type_mailed_code();
+    assert!(j.trace.contains("step passkey_challenge of u-ada"), "a passkey is asked too: {}", j.trace);
+    assert!(j.trace.contains("info recovery.another_check"), "{}", j.trace);
+
+    let mut j = Journey::with_app(Intent::Recover, phishing_resistant_app());
+    j.submit("identify-recovery", ADA).type_mailed_code();
+    assert!(j.trace.contains("step cannot_recover"), "no passkey, no recovery: {}", j.trace);
 }

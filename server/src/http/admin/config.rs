@@ -5,7 +5,7 @@
 //! - `GET /api/v1/admin/policies`: groups, zones and the global session policy rules;
 //! - `GET /api/v1/admin/keys`: signing keys and where each is in its rotation;
 //! - `POST /api/v1/admin/config/validate`: a config file (the body, TOML) checked as the
-//!   server checks its own at start (relative paths from the running file's folder),
+//!   server checks its own at start (sent as text/plain) (relative paths from the running file's folder),
 //!   answered with the first problem's line, column and key.
 
 use axum::Json;
@@ -158,7 +158,7 @@ pub struct ValidationError {
 
 /// Checks a config file (the body, TOML) as the server checks its own at start.
 #[utoipa::path(post, path = "/api/v1/admin/config/validate",
-    request_body(content = String, content_type = "application/toml"),
+    request_body(content = String, content_type = "text/plain", description = "The config file (TOML)"),
     responses((status = 200, body = Validation), (status = 400, body = passway_protocol::ApiError),
         (status = 401, body = passway_protocol::ApiError), (status = 403, body = passway_protocol::ApiError),
         (status = 404, body = passway_protocol::ApiError)))]
