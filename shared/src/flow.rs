@@ -68,6 +68,17 @@ pub enum Intent {
     Login,
     Register,
     Recover,
+    /// The signed-in person's own account: profile, authenticators, sessions (signing
+    /// in first when no session is live).
+    Account,
+}
+
+impl Intent {
+    /// The intent of a flow sent back to sign in: the account page stays the account
+    /// page, anything else becomes a sign-in.
+    pub fn signing_in(self) -> Intent {
+        if self == Intent::Account { Intent::Account } else { Intent::Login }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

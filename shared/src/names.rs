@@ -25,6 +25,18 @@ pub const SKIP: &str = "skip";
 pub const REDIRECT_IDP: &str = "redirect-idp";
 pub const CONSENT: &str = "consent";
 pub const CANCEL: &str = "cancel";
+/// The account page (intent `account`): change profile attributes.
+pub const UPDATE_PROFILE: &str = "update-profile";
+/// The account page: remove a passkey, the authenticator app or the password.
+pub const REMOVE_AUTHENTICATOR: &str = "remove-authenticator";
+/// The account page: give a passkey another name.
+pub const RENAME_AUTHENTICATOR: &str = "rename-authenticator";
+/// The account page: sign out one of the account's other sessions.
+pub const END_SESSION: &str = "end-session";
+/// The account page: sign out every session but this browser's.
+pub const END_OTHER_SESSIONS: &str = "end-other-sessions";
+/// The account page: delete the account, confirmed.
+pub const DELETE_ACCOUNT: &str = "delete-account";
 /// Sign in with a passkey without typing an identifier (autofill or a button).
 pub const CHALLENGE_WEBAUTHN_AUTOFILL: &str = "challenge-webauthn-autofillui-authenticator";
 
@@ -49,6 +61,12 @@ pub const ALL: &[&str] = &[
     CONSENT,
     CANCEL,
     CHALLENGE_WEBAUTHN_AUTOFILL,
+    UPDATE_PROFILE,
+    REMOVE_AUTHENTICATOR,
+    RENAME_AUTHENTICATOR,
+    END_SESSION,
+    END_OTHER_SESSIONS,
+    DELETE_ACCOUNT,
 ];
 
 /// Names reserved for what the engine does not do yet (`redirect-idp`: federation).

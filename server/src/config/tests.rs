@@ -605,6 +605,6 @@ fn notice_emails_are_named() {
     assert!(c.engine.remember_devices, "the new-browser notice needs browsers remembered");
     check_err(
         &with("\"welcome\", \"birthday\""),
-        "DIR/passway.toml:6:22: apps[0].emails[1]: expected one of welcome, new_device, password_changed, authenticator_added, locked, found \"birthday\"",
+        "DIR/passway.toml:6:22: apps[0].emails[1]: expected one of welcome, new_device, password_changed, authenticator_added, authenticator_removed, locked, found \"birthday\"",
     );
 }

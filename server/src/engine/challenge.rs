@@ -199,7 +199,7 @@ pub(super) fn submit_answer(mut flow: Flow, values: &Submission, world: &World, 
         }
         Verdict::Ended { key } => {
             // The challenge is over: start again from `identify`.
-            flow.intent = Intent::Login;
+            flow.intent = flow.intent.signing_in();
             let effects = identify::to_identify(&mut flow, env);
             let mut out = Outcome { effects, ..Outcome::new(flow) }.notice(Notice::error(key));
             out.effects.push(Effect::Log(

@@ -93,6 +93,30 @@ pub enum Effect {
         user_id: String,
         at: Timestamp,
     },
+    /// The account page: remove an authenticator of the account (`cred_id` names a
+    /// passkey).
+    RemoveAuthenticator {
+        user_id: String,
+        kind: AuthenticatorKind,
+        cred_id: String,
+    },
+    RenamePasskey {
+        user_id: String,
+        cred_id: String,
+        name: String,
+    },
+    /// Every session of the account ends but `keep` (this browser's).
+    EndOtherSessions {
+        user_id: String,
+        keep: Option<String>,
+        at: Timestamp,
+    },
+    /// The account and everything kept about it go (its owner asked).
+    EraseAccount {
+        user_id: String,
+        email: String,
+        at: Timestamp,
+    },
     /// Remember that the account allowed the app these scopes.
     RememberConsent {
         user_id: String,
@@ -110,6 +134,9 @@ pub struct NewSession {
     pub user_id: String,
     pub proofs: Vec<Proof>,
     pub expires_at: Timestamp,
+    /// The browser and address it started from (listed on the account page).
+    pub browser: String,
+    pub ip: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,6 +217,7 @@ pub enum AccountNotice {
     /// The password was reset.
     PasswordChanged,
     AuthenticatorAdded(crate::authenticators::AuthenticatorKind),
+    AuthenticatorRemoved(crate::authenticators::AuthenticatorKind),
     /// Too many wrong answers: signing in with it is paused for `minutes`.
     Locked {
         kind: crate::authenticators::AuthenticatorKind,

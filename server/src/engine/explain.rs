@@ -290,6 +290,7 @@ impl Runner {
             }
             Step::Consent => "asks for consent to the scopes".to_owned(),
             Step::Denied { rule } => format!("denies access (rule {rule:?})"),
+            Step::Account(_) | Step::AccountDeleted => "shows the account page".to_owned(),
             Step::Completed => {
                 let proven: Vec<&str> = self.flow.proofs.iter().map(|p| p.authenticator.key()).collect();
                 let acr = Acr::of(
@@ -387,7 +388,9 @@ impl Runner {
             | Step::IdentifyRecovery
             | Step::ResetPassword
             | Step::ResetPasskey { .. }
-            | Step::CannotRecover => return None,
+            | Step::CannotRecover
+            | Step::Account(_)
+            | Step::AccountDeleted => return None,
         })
     }
 }

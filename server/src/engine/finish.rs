@@ -7,6 +7,7 @@ use super::{
 };
 use super::{enroll, profile_update, session_policy, sign_on};
 use crate::crypto::{random_token, sha256};
+use passway_protocol::Intent;
 
 /// How the person got here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +34,10 @@ pub(super) fn signed_in(flow: Flow, how: SignIn, world: &World, env: &mut Env<'_
         Ok(flow) => flow,
         Err(ask) => return *ask,
     };
+    // The account page asks for nothing more: it is where the person wanted to be.
+    if flow.intent == Intent::Account {
+        return complete(flow, world, env);
+    }
     let attributes = profile_update::to_ask(&flow, world, env);
     if !attributes.is_empty() {
         flow.step = Step::EnrollProfileUpdate { attributes };
@@ -69,9 +74,59 @@ pub(super) fn needs_consent(flow: &Flow, world: &World, env: &Env<'_>) -> bool {
     world.consent.is_none() || !flow.request.scope.split(' ').all(|s| allowed.contains(&s))
 }
 
+/// The SSO session a sign-in belongs to, opened or continued.
+pub(super) struct Opened {
+    /// Ending a replaced session, and opening or touching this one.
+    pub effects: Vec<Effect>,
+    /// The new session cookie's value, when one was opened.
+    pub cookie: Option<String>,
+}
+
+/// Opens (or continues) the SSO session of the flow's account. A session that gained
+/// proofs here is replaced, not touched: whoever might have learnt the old cookie does
+/// not inherit the stronger session (session fixation).
+pub(super) fn open_session(flow: &mut Flow, world: &World, env: &mut Env<'_>) -> Opened {
+    let user_id = flow.account.clone().expect("an account is proven before a session");
+    let stepped_up = flow.session.is_some() && flow.proofs != flow.resumed_proofs;
+    let mut effects = vec![];
+    if stepped_up && let Some(id) = flow.session.take() {
+        effects.push(Effect::EndSession { id, at: env.now });
+    }
+    let cookie = match &flow.session {
+        Some(id) => {
+            effects.push(Effect::TouchSession { id: id.clone(), proofs: flow.proofs.clone() });
+            None
+        }
+        None => {
+            let secret = random_token(env.rng, 32);
+            let id = random_token(env.rng, 16);
+            flow.session = Some(id.clone());
+            effects.push(Effect::StartSession(NewSession {
+                id,
+                secret_hash: sha256(secret.as_bytes()),
+                user_id: user_id.clone(),
+                proofs: flow.proofs.clone(),
+                expires_at: env.now.plus(session_policy::rule(flow, world, env).lifetime),
+                browser: flow.requester.browser.clone(),
+                ip: flow.requester.ip.clone(),
+            }));
+            Some(secret)
+        }
+    };
+    // What was proven so far is what the session holds from now on.
+    flow.resumed_proofs = flow.proofs.clone();
+    if let Some(device) = flow.requester.device.filter(|_| env.settings.remember_devices) {
+        effects.push(Effect::RememberDevice { user_id, device, at: env.now });
+    }
+    Opened { effects, cookie }
+}
+
 /// Issues the authorization code for the flow's account, and opens (or continues)
 /// the SSO session it belongs to.
 pub(super) fn complete(mut flow: Flow, world: &World, env: &mut Env<'_>) -> Outcome {
+    if flow.intent == Intent::Account {
+        return super::account::arrived(flow, world, env);
+    }
     let user_id = flow.account.clone().expect("an account is proven before completion");
     let email = flow.subject.as_ref().map(|s| s.email.clone()).unwrap_or_default();
     let code = random_token(env.rng, 32);
@@ -83,29 +138,8 @@ pub(super) fn complete(mut flow: Flow, world: &World, env: &mut Env<'_>) -> Outc
         }
     }
     let auth_time = flow.proofs.iter().map(|p| p.at).max().unwrap_or(env.now);
-    // A session that gained proofs here is replaced, not touched: whoever might have
-    // learnt the old cookie does not inherit the stronger session (session fixation).
-    let stepped_up = flow.session.is_some() && flow.proofs != flow.resumed_proofs;
-    let mut ended = None;
-    if stepped_up {
-        ended = flow.session.take();
-    }
-    let (session, cookie) = match &flow.session {
-        Some(id) => (Effect::TouchSession { id: id.clone(), proofs: flow.proofs.clone() }, None),
-        None => {
-            let secret = random_token(env.rng, 32);
-            let id = random_token(env.rng, 16);
-            flow.session = Some(id.clone());
-            let session = NewSession {
-                id,
-                secret_hash: sha256(secret.as_bytes()),
-                user_id: user_id.clone(),
-                proofs: flow.proofs.clone(),
-                expires_at: env.now.plus(session_policy::rule(&flow, world, env).lifetime),
-            };
-            (Effect::StartSession(session), Some(secret))
-        }
-    };
+    let opened = open_session(&mut flow, world, env);
+    let cookie = opened.cookie;
     let grant = Grant {
         client_id: flow.client_id.clone(),
         user_id: user_id.clone(),
@@ -129,13 +163,7 @@ pub(super) fn complete(mut flow: Flow, world: &World, env: &mut Env<'_>) -> Outc
     };
     flow.step = Step::Completed;
     let mut out = Outcome::new(flow);
-    if let Some(id) = ended {
-        out.effects.push(Effect::EndSession { id, at: env.now });
-    }
-    out.effects.push(session);
-    if let Some(device) = out.flow.requester.device.filter(|_| env.settings.remember_devices) {
-        out.effects.push(Effect::RememberDevice { user_id: user_id.clone(), device, at: env.now });
-    }
+    out.effects.extend(opened.effects);
     out.effects.push(Effect::IssueCode(Box::new(IssuedCode { code_hash: sha256(code.as_bytes()), grant })));
     let mut entry = LogEntry::new(event_type, LogOutcome::Success, message)
         .actor(user_id, email)

@@ -67,6 +67,9 @@ pub struct Flow {
     /// one, the person is not asked about the others again right away).
     #[serde(default)]
     pub enrollment_offered: bool,
+    /// On the account page: a sensitive change waiting for a fresh proof.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<super::account::Pending>,
 }
 
 impl Flow {
@@ -93,6 +96,7 @@ impl Flow {
             resumed_proofs: vec![],
             profile_skipped: false,
             enrollment_offered: false,
+            pending: None,
         }
     }
 
@@ -101,7 +105,7 @@ impl Flow {
     }
 
     pub fn is_finished(&self) -> bool {
-        matches!(self.step, Step::Completed)
+        matches!(self.step, Step::Completed | Step::AccountDeleted)
     }
 }
 
@@ -244,6 +248,10 @@ pub enum Step {
     Denied { rule: String },
     /// Success was issued; nothing more can happen.
     Completed,
+    /// The account page, as drawn (what a submission is checked against).
+    Account(Box<super::account::AccountHome>),
+    /// The account was deleted by its owner; nothing more can happen.
+    AccountDeleted,
 }
 
 /// A challenge under way, by authenticator. Each method hands over to that

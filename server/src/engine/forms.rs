@@ -209,8 +209,66 @@ pub fn offered(flow: &Flow, app: &AppSettings, settings: &EngineSettings, now: T
             consent.scopes = flow.request.scope.split(' ').map(str::to_owned).collect();
             vec![consent]
         }
-        Step::Denied { .. } | Step::Completed => vec![],
+        Step::Account(home) => account(home, settings),
+        Step::Denied { .. } | Step::Completed | Step::AccountDeleted => vec![],
     }
+}
+
+/// The account page's forms, over what it shows.
+fn account(home: &super::account::AccountHome, settings: &EngineSettings) -> Vec<Form> {
+    let choice = |name: &str, label_key: &str, values: Vec<String>| {
+        let mut f = Field::new(name, FieldType::Select, label_key, "Choose");
+        f.required = true;
+        f.options = values.into_iter().map(|v| SelectOption { label: v.clone(), value: v }).collect();
+        f
+    };
+    let mut forms = vec![];
+    let editable: Vec<Field> = settings
+        .profile
+        .attributes
+        .iter()
+        .filter(|a| !matches!(a.kind, AttributeKind::Email | AttributeKind::Consent))
+        .map(|attr| {
+            let mut f = attribute_field(attr, attr.required);
+            f.value = home.profile.get(&attr.name).map(|v| match attr.kind {
+                AttributeKind::Boolean => FieldValue::Bool(v == "true"),
+                _ => FieldValue::Text(v.clone()),
+            });
+            f
+        })
+        .collect();
+    if !editable.is_empty() {
+        forms.push(Form::new(names::UPDATE_PROFILE, "action.save", editable));
+    }
+    if !home.addable.is_empty() {
+        forms.push(Form::new(
+            names::SELECT_AUTHENTICATOR_ENROLL,
+            "action.add",
+            vec![authenticator_choice(&home.addable, "field.enroll")],
+        ));
+    }
+    let removable = super::account::removable(home);
+    if !removable.is_empty() {
+        let field = choice("authenticator", "field.account_authenticator", removable);
+        forms.push(Form::new(names::REMOVE_AUTHENTICATOR, "action.remove", vec![field]));
+    }
+    if !home.passkeys.is_empty() {
+        let passkeys = home.passkeys.iter().map(|p| p.cred_id.clone()).collect();
+        let mut name = Field::new("name", FieldType::Text, "field.passkey_name", "New name");
+        name.required = true;
+        name.max_length = Some(64);
+        let fields = vec![choice("authenticator", "field.account_authenticator", passkeys), name];
+        forms.push(Form::new(names::RENAME_AUTHENTICATOR, "action.rename", fields));
+    }
+    if !home.sessions.is_empty() {
+        let sessions = home.sessions.iter().map(|s| s.id.clone()).collect();
+        forms.push(Form::new(names::END_SESSION, "action.sign_out", vec![choice("session", "field.session", sessions)]));
+        forms.push(Form::new(names::END_OTHER_SESSIONS, "action.sign_out_others", vec![]));
+    }
+    let mut confirm = Field::new("confirm", FieldType::Boolean, "field.delete_confirm", "I understand");
+    confirm.required = true;
+    forms.push(Form::new(names::DELETE_ACCOUNT, "action.delete_account", vec![confirm]));
+    forms
 }
 
 /// The authenticators `select-authenticator-enroll` offers (a passkey in flows stored
@@ -242,7 +300,9 @@ pub fn cancel(flow: &Flow) -> Option<Form> {
         | Step::EnrollTotp { .. }
         | Step::EnrollProfileUpdate { .. }
         | Step::Consent
-        | Step::Completed => false,
+        | Step::Completed
+        | Step::Account(_)
+        | Step::AccountDeleted => false,
     };
     offered.then(|| Form::new(names::CANCEL, "action.cancel", vec![]))
 }

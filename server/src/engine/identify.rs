@@ -7,7 +7,7 @@
 //! Also `challenge-webauthn-autofillui-authenticator`: signing in with a passkey
 //! without typing the identifier, answered from the identify step.
 
-use passway_protocol::{Intent, Submission, names};
+use passway_protocol::{Submission, names};
 
 use super::ceremony::{self, CeremonyKind, CeremonyOutcome};
 use super::hook::{self, Decision, HookPoint};
@@ -122,7 +122,7 @@ pub(super) fn passkey_first(mut flow: Flow, world: &World, env: &mut Env<'_>) ->
 
 /// `select-identify`: back from the registration form to sign-in.
 pub(super) fn select(mut flow: Flow, env: &mut Env<'_>) -> Outcome {
-    flow.intent = Intent::Login;
+    flow.intent = flow.intent.signing_in();
     let effects = to_identify(&mut flow, env);
     Outcome { effects, ..Outcome::new(flow) }
 }
@@ -130,7 +130,7 @@ pub(super) fn select(mut flow: Flow, env: &mut Env<'_>) -> Outcome {
 /// `cancel`: forget everything learnt and start at `identify` again. The count of
 /// emails sent is kept, so cancelling does not lift the cap.
 pub(super) fn restart(mut flow: Flow, env: &mut Env<'_>) -> Outcome {
-    flow.intent = Intent::Login;
+    flow.intent = flow.intent.signing_in();
     flow.subject = None;
     flow.account = None;
     flow.authenticators.clear();

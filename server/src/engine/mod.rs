@@ -13,6 +13,7 @@
 //! - an account is created only for an email proven in the same flow;
 //! - what the person may submit is exactly what [`forms::offered`] renders.
 
+pub mod account;
 pub mod binding;
 pub mod ceremony;
 mod challenge;
@@ -113,6 +114,8 @@ pub struct World {
     pub groups: std::collections::BTreeSet<String>,
     /// That account was deactivated by an operator: it signs in nowhere.
     pub deactivated: bool,
+    /// On the account page: that account's passkeys and sessions, as listed there.
+    pub account: account::AccountFacts,
 }
 
 /// Something the person (or their mailbox) did.
@@ -165,6 +168,8 @@ pub struct Outcome {
 pub enum Reply {
     /// Render the flow.
     Flow,
+    /// Render the flow (the account page); the browser now holds this new SSO session.
+    SignedIn { session: Option<String> },
     /// The flow ended: hand this authorization code to the client; `session` is the
     /// value of a new SSO session cookie for the browser.
     Success { code: String, session: Option<String> },
@@ -324,6 +329,8 @@ fn answer(flow: Flow, action: Action, world: &World, env: &mut Env<'_>) -> Resul
                 .ok_or_else(|| Rejection::NotOffered(remediation.clone()))?;
             forms::check_shape(&form, &values)?;
             Ok(match form.name {
+                names::CANCEL => identify::restart(flow, env),
+                name if matches!(flow.step, Step::Account(_)) => account::submit(flow, name, &values, world, env),
                 names::IDENTIFY => identify::submit(flow, &values, world, env),
                 names::CHALLENGE_WEBAUTHN_AUTOFILL => identify::passkey_first(flow, world, env),
                 names::SELECT_AUTHENTICATOR_AUTHENTICATE => challenge::select(flow, &values, world, env),
@@ -344,7 +351,6 @@ fn answer(flow: Flow, action: Action, world: &World, env: &mut Env<'_>) -> Resul
                 names::CHALLENGE_POLL => challenge::poll(flow, world, env),
                 names::RESEND => challenge::resend(flow, world, env),
                 names::CONSENT => consent::submit(flow, &values, world, env),
-                names::CANCEL => identify::restart(flow, env),
                 other => unreachable!("offered form `{other}` has no handler"),
             })
         }

@@ -1,5 +1,5 @@
 //! Notices about an account — welcome, a sign-in from a new browser, a password
-//! changed, an authenticator added, sign-in paused by a lockout — decided from what a
+//! changed, an authenticator added or removed, sign-in paused by a lockout — decided from what a
 //! step did, in one place, after the step. The shell sends the email when the app has
 //! that notice on (`[[apps]] emails`), in the step's own commit.
 
@@ -28,12 +28,19 @@ pub(super) fn due(before: &Step, out: &Outcome, world: &World, lockout_minutes: 
             }
             // A password chosen or reset; not one an old system verified (an import).
             Effect::SetPassword { .. } => match before {
+                // Reset, or replaced on the account page.
                 Step::ResetPassword => notify(subject.clone(), AccountNotice::PasswordChanged),
+                Step::EnrollPassword { .. } if world.password.is_some() => {
+                    notify(subject.clone(), AccountNotice::PasswordChanged)
+                }
                 Step::EnrollPassword { .. } => {
                     notify(subject.clone(), AccountNotice::AuthenticatorAdded(AuthenticatorKind::Password))
                 }
                 _ => {}
             },
+            Effect::RemoveAuthenticator { kind, .. } => {
+                notify(subject.clone(), AccountNotice::AuthenticatorRemoved(*kind))
+            }
             Effect::StartSession(_) => signed_in = true,
             // Only an account hears of it: an address without one gets nothing.
             Effect::Log(entry) if entry.event_type == EventType::UserAccountLock && world.user.is_some() => {

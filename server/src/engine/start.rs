@@ -47,9 +47,10 @@ pub fn start(new: NewFlow, session: Option<&Session>, world: &World, env: &mut E
         Intent::Register => Step::EnrollProfile,
         // Recovery resets a password or a passkey; an app with neither signs in by email.
         Intent::Recover if recover::offered(env.app) => Step::IdentifyRecovery,
-        Intent::Login | Intent::Recover => Step::Identify,
+        Intent::Login | Intent::Recover | Intent::Account => Step::Identify,
     };
-    let intent = if step == Step::Identify { Intent::Login } else { new.intent };
+    // The account page signs in first, and stays the account page.
+    let intent = if step == Step::Identify && new.intent != Intent::Account { Intent::Login } else { new.intent };
     // A login hint that is an email pre-fills the identifier; it proves nothing.
     let subject =
         new.request.login_hint.as_deref().and_then(|hint| validate::email(hint).ok()).map(|email| Subject { email });
@@ -58,7 +59,8 @@ pub fn start(new: NewFlow, session: Option<&Session>, world: &World, env: &mut E
     flow.intent = intent;
     flow.subject = subject;
     let handle_hash = sha256(handle.as_bytes());
-    if let Some(s) = session.filter(|s| asked == Intent::Login && reusable(s, &flow, world, env)) {
+    let resumes = matches!(asked, Intent::Login | Intent::Account);
+    if let Some(s) = session.filter(|s| resumes && reusable(s, &flow, world, env)) {
         flow.subject = Some(Subject { email: s.user.email.clone() });
         flow.account = Some(s.user.id.clone());
         flow.proofs = s.proofs.clone();

@@ -74,8 +74,11 @@ pub fn render(
     app: &AppSettings,
     settings: &EngineSettings,
 ) -> FlowResponse {
-    let remediations =
+    let mut remediations: Vec<Remediation> =
         forms::offered(flow, app, settings, p.now).into_iter().map(|f| remediation(f, echo, p)).collect();
+    if let Step::Account(home) = &flow.step {
+        name_account_items(&mut remediations, home, p);
+    }
     let cancel = forms::cancel(flow).map(|f| remediation(f, None, p));
     let subject = flow.subject.as_ref().map(|s| mask(&s.email));
     let mut params: Vec<(&str, String)> =
@@ -129,6 +132,8 @@ pub fn render(
             ("enroll_profile_update.title", Some("enroll_profile_update.subtitle"), &[][..])
         }
         Step::Completed => ("success.title", None, &[][..]),
+        Step::Account(_) => ("account.title", Some("account.subtitle"), &[][..]),
+        Step::AccountDeleted => ("account.deleted.title", Some("account.deleted.subtitle"), &[][..]),
     };
     let with_passkeys = flow.autofill.is_some() && matches!(flow.step, Step::Identify);
     let extra: &[&str] = if with_passkeys { STRINGS_PASSKEY } else { &[] };
@@ -193,7 +198,7 @@ pub fn render(
     let success = match reply {
         Reply::Success { code, .. } => Some(success(flow, Ok(code), p.base_url)),
         Reply::Denied => Some(success(flow, Err(("access_denied", "the person did not allow access")), p.base_url)),
-        Reply::Flow | Reply::Link(_) => None,
+        Reply::Flow | Reply::SignedIn { .. } | Reply::Link(_) => None,
     };
     let messages = notices
         .iter()
@@ -220,6 +225,34 @@ pub fn render(
         success,
         strings,
         locale: Some(p.texts.locale().to_owned()),
+    }
+}
+
+/// The account page's choices say what each item is: a passkey's name, kind and dates,
+/// a session's browser, address and last use.
+fn name_account_items(remediations: &mut [Remediation], home: &super::account::AccountHome, p: &Presenter<'_>) {
+    let date = |t: Timestamp| t.rfc3339().chars().take(10).collect::<String>();
+    let fill = |key: &str, params: &[(&str, String)]| p.texts.fill(&p.text(key, key), params);
+    for field in remediations.iter_mut().flat_map(|r| r.fields.iter_mut()) {
+        for option in &mut field.options {
+            if let Some(k) = home.passkeys.iter().find(|k| k.cred_id == option.value) {
+                let kind = match k.synced {
+                    Some(true) => p.text("account.synced", "synced"),
+                    _ => p.text("account.device_bound", "on one device"),
+                };
+                let used = match k.last_used_at {
+                    Some(t) => fill("account.last_used", &[("date", date(t))]),
+                    None => p.text("account.never_used", "never used"),
+                };
+                let params = [("name", k.name.clone()), ("kind", kind), ("created", date(k.created_at)), ("used", used)];
+                option.label = fill("account.passkey_item", &params);
+            } else if let Some(s) = home.sessions.iter().find(|s| s.id == option.value) {
+                let params = [("browser", s.browser.clone()), ("ip", s.ip.clone()), ("seen", date(s.last_seen_at))];
+                option.label = fill("account.session_item", &params);
+            } else if field.name == "authenticator" && field.label_key == "field.account_authenticator" {
+                option.label = p.text(&format!("account.{}", option.value), &option.value);
+            }
+        }
     }
 }
 

@@ -6,10 +6,12 @@ use passway_protocol::WebAuthn;
 
 use super::{JourneyError, Loaded, passkeys, sessions};
 use crate::app::AppState;
+use crate::authenticators::AuthenticatorKind;
 use crate::engine::{self, Effect, Outcome, Timestamp};
 use crate::events::{self, ClientInfo};
 use crate::mail::{ChallengeEmail, Delivery, RenderedEmail, render_challenge};
 use crate::store::{
+    AccountChange, AccountWrite,
     Commit, Mail, PasskeyUse, RateHit, SessionWrite, StoredCode, StoredConsent, StoredPasskey, TotpWrite,
 };
 
@@ -123,6 +125,29 @@ pub(super) async fn apply(
                 commit.skips.extend(authenticators.iter().map(|k| (user_id.clone(), *k)))
             }
             Effect::RevokeSessions { user_id, at } => commit.revocations.push((user_id.clone(), *at)),
+            Effect::RemoveAuthenticator { user_id, kind, cred_id } => {
+                let change = match kind {
+                    AuthenticatorKind::Totp => AccountChange::RemoveTotp,
+                    AuthenticatorKind::Password => AccountChange::RemovePassword,
+                    _ => AccountChange::RemovePasskey { cred_id: cred_id.clone() },
+                };
+                commit.accounts.push(AccountWrite { user_id: user_id.clone(), version: None, at: now, change });
+            }
+            Effect::RenamePasskey { user_id, cred_id, name } => {
+                let change = AccountChange::RenamePasskey { cred_id: cred_id.clone(), name: name.clone() };
+                commit.accounts.push(AccountWrite { user_id: user_id.clone(), version: None, at: now, change });
+            }
+            Effect::EndOtherSessions { user_id, keep, at } => {
+                let change = AccountChange::RevokeOtherSessions { keep: keep.clone() };
+                commit.accounts.push(AccountWrite { user_id: user_id.clone(), version: None, at: *at, change });
+            }
+            Effect::EraseAccount { user_id, email, at } => {
+                // Its lockout counts are keyed by the address: they go too.
+                let subject = crate::authenticators::lockout::subject_key(&app.keyring, email);
+                commit.cleared_lockouts.extend(AuthenticatorKind::ALL.iter().map(|k| (subject, *k)));
+                let change = AccountChange::Erase { email: email.clone() };
+                commit.accounts.push(AccountWrite { user_id: user_id.clone(), version: None, at: *at, change });
+            }
             Effect::RememberConsent { user_id, client_id, scope } => commit.consents.push(StoredConsent {
                 user_id: user_id.clone(),
                 client_id: client_id.clone(),
@@ -172,6 +197,7 @@ fn render_notice_for(
         AccountNotice::NewDevice => Notice::NewDevice { browser: flow.requester.browser.clone() },
         AccountNotice::PasswordChanged => Notice::PasswordChanged,
         AccountNotice::AuthenticatorAdded(kind) => Notice::AuthenticatorAdded { kind: kind.key() },
+        AccountNotice::AuthenticatorRemoved(kind) => Notice::AuthenticatorRemoved { kind: kind.key() },
         AccountNotice::Locked { kind, minutes } => Notice::Locked { kind: kind.key(), minutes: *minutes },
     };
     if !config_app.emails.iter().any(|e| e == notice.name()) {

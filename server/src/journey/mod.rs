@@ -116,6 +116,9 @@ pub async fn start(app: &AppState, new: NewFlow, options: StartOptions<'_>) -> R
     if let Some(s) = &session {
         world =
             account_world(app, &settings, &new.client_id, new.requester.device.as_ref(), Some(s.user.clone())).await?;
+        if new.intent == passway_protocol::Intent::Account {
+            world.account = account_facts(app, &s.user.id).await?;
+        }
     }
     let started = {
         let mut env =
@@ -189,6 +192,28 @@ async fn account_world(
     Ok(world)
 }
 
+/// What the account page lists: the account's passkeys and live sessions.
+async fn account_facts(app: &AppState, user_id: &str) -> Result<engine::account::AccountFacts, JourneyError> {
+    use engine::account::{PasskeyItem, SessionItem};
+    let passkeys = app.store.passkeys_of(user_id).await?.into_iter().map(|p| {
+        let state: serde_json::Value = serde_json::from_str(&p.passkey).unwrap_or_default();
+        PasskeyItem {
+            synced: state["cred"]["backup_eligible"].as_bool(),
+            cred_id: p.cred_id,
+            name: p.name,
+            created_at: p.created_at,
+            last_used_at: p.last_used_at,
+        }
+    });
+    let sessions = app.store.sessions_of(user_id, app.clock.now()).await?.into_iter().map(|s| SessionItem {
+        id: s.id,
+        browser: s.browser,
+        ip: s.ip,
+        last_seen_at: s.last_seen_at,
+    });
+    Ok(engine::account::AccountFacts { passkeys: passkeys.collect(), sessions: sessions.collect() })
+}
+
 /// An account id no account has (ids are random base64url, which has no spaces).
 const NO_ACCOUNT: &str = "no account";
 
@@ -250,7 +275,7 @@ pub async fn submit(
     let action = Action::Submit { remediation: remediation.to_owned(), values };
     let (out, options) = run(app, &loaded, action, client).await?;
     let session_cookie = match &out.reply {
-        Reply::Success { session, .. } => session.clone(),
+        Reply::Success { session, .. } | Reply::SignedIn { session } => session.clone(),
         _ => None,
     };
     let response = present(app, &out.flow, handle, &out, locale, Some(options)).await?;
@@ -328,6 +353,9 @@ async fn run(
             ceremony: world.ceremony.take(),
             ..account_world(app, &settings, &flow.client_id, device, user).await?
         };
+        if let (passway_protocol::Intent::Account, Some(user)) = (flow.intent, &world.user) {
+            world.account = account_facts(app, &user.id).await?;
+        }
     }
 
     // A guessable answer is counted before it is checked (see `authenticators::lockout`).

@@ -47,6 +47,8 @@ pub fn stored(s: &NewSession, now: Timestamp) -> StoredSession {
         last_seen_at: now,
         expires_at: s.expires_at,
         revoked_at: None,
+        browser: s.browser.clone(),
+        ip: s.ip.clone(),
     }
 }
 

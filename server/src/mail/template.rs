@@ -88,9 +88,9 @@ impl Notice {
     }
 }
 
-/// The notices something sends today, which `[[apps]] emails` may turn on (nothing
-/// removes an authenticator yet, so `authenticator_removed` waits for that).
-pub const SENT_NOTICES: &[&str] = &["welcome", "new_device", "password_changed", "authenticator_added", "locked"];
+/// The notices something sends, which `[[apps]] emails` may turn on.
+pub const SENT_NOTICES: &[&str] =
+    &["welcome", "new_device", "password_changed", "authenticator_added", "authenticator_removed", "locked"];
 
 /// What a notice email needs.
 pub struct NoticeEmail<'a> {

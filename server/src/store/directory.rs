@@ -86,6 +86,10 @@ pub enum AccountChange {
     RevokeSession {
         id: String,
     },
+    /// Every live session but `keep` ends ("sign out everywhere else").
+    RevokeOtherSessions {
+        keep: Option<String>,
+    },
     RevokeFamily {
         id: String,
     },

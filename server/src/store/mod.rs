@@ -222,6 +222,9 @@ pub struct StoredSession {
     pub last_seen_at: Timestamp,
     pub expires_at: Timestamp,
     pub revoked_at: Option<Timestamp>,
+    /// The browser it started in (described, e.g. "Chrome on Linux") and the address.
+    pub browser: String,
+    pub ip: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -613,7 +616,7 @@ fn erased_from_log(email: &str) -> (String, &'static str, String) {
 }
 
 /// Where an erased account's address was in the system log.
-pub const ERASED: &str = "erased";
+pub use crate::engine::account::ERASED;
 
 fn digest(bytes: Vec<u8>) -> Result<Digest, StoreError> {
     bytes.try_into().map(Digest).map_err(|_| StoreError::Corrupt("digest is not 32 bytes".into()))

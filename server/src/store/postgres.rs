@@ -85,6 +85,8 @@ fn session(r: &PgRow) -> Result<StoredSession, StoreError> {
         last_seen_at: Timestamp(r.try_get(5)?),
         expires_at: Timestamp(r.try_get(6)?),
         revoked_at: r.try_get::<Option<i64>, _>(7)?.map(Timestamp),
+        browser: r.try_get(8)?,
+        ip: r.try_get(9)?,
     })
 }
 
@@ -294,6 +296,8 @@ impl Store for PostgresStore {
                         .bind(s.created_at.0)
                         .bind(s.last_seen_at.0)
                         .bind(s.expires_at.0)
+                        .bind(&s.browser)
+                        .bind(&s.ip)
                         .execute(&mut *tx)
                         .await?
                 }
@@ -897,6 +901,9 @@ async fn write_account(tx: &mut Tx<'_>, w: &AccountWrite) -> Result<(), StoreErr
         AccountChange::RemoveTotp => changed(exec!(tx, sql::REMOVE_TOTP, user), "authenticator app")?,
         AccountChange::RemovePassword => changed(exec!(tx, sql::REMOVE_PASSWORD, user), "password")?,
         AccountChange::RevokeSession { id } => changed(exec!(tx, sql::REVOKE_SESSION_OF, w.at.0, id, user), "session")?,
+        AccountChange::RevokeOtherSessions { keep } => {
+            exec!(tx, sql::REVOKE_OTHER_SESSIONS, w.at.0, user, keep.as_deref().unwrap_or(""));
+        }
         AccountChange::RevokeFamily { id } => {
             changed(exec!(tx, sql::REVOKE_FAMILY_OF, w.at.0, id, user), "token family")?
         }

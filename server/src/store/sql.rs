@@ -68,9 +68,12 @@ pub const REMOVE_TOTP: &str = "DELETE FROM totp WHERE user_id = $1";
 pub const REMOVE_PASSWORD: &str = "DELETE FROM passwords WHERE user_id = $1";
 pub const REVOKE_SESSION_OF: &str =
     "UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL";
+/// Every live session of an account but one (`$3`; none: `''`).
+pub const REVOKE_OTHER_SESSIONS: &str =
+    "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND id <> $3 AND revoked_at IS NULL";
 pub const REVOKE_FAMILY_OF: &str =
     "UPDATE token_families SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL";
-pub const SESSIONS_OF: &str = "SELECT id, secret_hash, user_id, proofs, created_at, last_seen_at, expires_at, revoked_at \
+pub const SESSIONS_OF: &str = "SELECT id, secret_hash, user_id, proofs, created_at, last_seen_at, expires_at, revoked_at, browser, ip \
      FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 ORDER BY created_at, id";
 pub const FAMILIES_OF: &str = "SELECT id, client_id, created_at FROM token_families \
      WHERE user_id = $1 AND revoked_at IS NULL ORDER BY created_at, id";
@@ -169,10 +172,10 @@ pub const PASSKEY: &str =
 /// Records a use; the stored credential is replaced only when it changed (counter, flags).
 pub const USE_PASSKEY: &str =
     "UPDATE passkeys SET last_used_at = $1, passkey = COALESCE($2, passkey) WHERE cred_id = $3";
-pub const SESSION: &str = "SELECT id, secret_hash, user_id, proofs, created_at, last_seen_at, expires_at, revoked_at FROM sessions \
+pub const SESSION: &str = "SELECT id, secret_hash, user_id, proofs, created_at, last_seen_at, expires_at, revoked_at, browser, ip FROM sessions \
      WHERE secret_hash = $1 AND revoked_at IS NULL AND expires_at > $2";
-pub const INSERT_SESSION: &str = "INSERT INTO sessions (id, secret_hash, user_id, proofs, created_at, last_seen_at, expires_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+pub const INSERT_SESSION: &str = "INSERT INTO sessions (id, secret_hash, user_id, proofs, created_at, last_seen_at, expires_at, browser, ip) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 pub const TOUCH_SESSION: &str = "UPDATE sessions SET proofs = $1, last_seen_at = $2 WHERE id = $3";
 pub const REVOKE_SESSION: &str = "UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL";
 pub const REVOKE_USER_SESSIONS: &str = "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL";

@@ -56,6 +56,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0008_limits_and_retention.sql"),
     include_str!("../../migrations/sqlite/0009_hooks.sql"),
     include_str!("../../migrations/sqlite/0010_accounts_and_groups.sql"),
+    include_str!("../../migrations/sqlite/0011_session_devices.sql"),
 ];
 const READERS: usize = 4;
 /// Writes waiting for the writer; past it, writers wait for room.
@@ -328,14 +329,15 @@ fn user(c: &Connection, query: &str, key: &str) -> Result<Option<User>, StoreErr
     row.map(|(id, email, profile)| Ok(User { id, email, profile: parse_profile(&profile)? })).transpose()
 }
 
-type SessionRow = (String, Vec<u8>, String, String, [i64; 3], Option<i64>);
+type SessionRow = (String, Vec<u8>, String, String, [i64; 3], Option<i64>, [String; 2]);
 
 fn session(r: &Row<'_>) -> rusqlite::Result<SessionRow> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, [r.get(4)?, r.get(5)?, r.get(6)?], r.get(7)?))
+    let times = [r.get(4)?, r.get(5)?, r.get(6)?];
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, times, r.get(7)?, [r.get(8)?, r.get(9)?]))
 }
 
 fn to_session(
-    (id, hash, user_id, proofs, [created, seen, expires], revoked): SessionRow,
+    (id, hash, user_id, proofs, [created, seen, expires], revoked, [browser, ip]): SessionRow,
 ) -> Result<StoredSession, StoreError> {
     Ok(StoredSession {
         id,
@@ -346,6 +348,8 @@ fn to_session(
         last_seen_at: Timestamp(seen),
         expires_at: Timestamp(expires),
         revoked_at: revoked.map(Timestamp),
+        browser,
+        ip,
     })
 }
 
@@ -397,6 +401,9 @@ fn write_account(tx: &Transaction<'_>, w: &AccountWrite) -> Result<(), StoreErro
         }
         AccountChange::RevokeSession { id } => {
             changed(tx.prepare_cached(sql::REVOKE_SESSION_OF)?.execute(params![w.at.0, id, user])?, "session")?;
+        }
+        AccountChange::RevokeOtherSessions { keep } => {
+            tx.prepare_cached(sql::REVOKE_OTHER_SESSIONS)?.execute(params![w.at.0, user, keep.as_deref().unwrap_or("")])?;
         }
         AccountChange::RevokeFamily { id } => {
             changed(tx.prepare_cached(sql::REVOKE_FAMILY_OF)?.execute(params![w.at.0, id, user])?, "token family")?;
@@ -631,7 +638,9 @@ impl Store for SqliteStore {
                         s.proofs,
                         s.created_at.0,
                         s.last_seen_at.0,
-                        s.expires_at.0
+                        s.expires_at.0,
+                        s.browser,
+                        s.ip
                     ])?,
                     SessionWrite::Touch { id, proofs, last_seen_at } => {
                         tx.prepare_cached(sql::TOUCH_SESSION)?.execute(params![proofs, last_seen_at.0, id])?

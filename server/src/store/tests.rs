@@ -278,6 +278,8 @@ async fn oidc_state(store: Arc<dyn Store>) {
         last_seen_at: Timestamp(10),
         expires_at: Timestamp(1_000),
         revoked_at: None,
+        browser: "Firefox on Linux".into(),
+        ip: "203.0.113.7".into(),
     };
     store.commit(Commit { sessions: vec![SessionWrite::Create(session.clone())], ..Commit::default() }).await.unwrap();
     assert_eq!(store.session(&sha256(b"cookie"), Timestamp(20)).await.unwrap(), Some(session.clone()));
@@ -492,6 +494,8 @@ async fn credentials(store: Arc<dyn Store>) {
         last_seen_at: Timestamp(10),
         expires_at: Timestamp(1_000),
         revoked_at: None,
+        browser: "Firefox on Linux".into(),
+        ip: "203.0.113.7".into(),
     };
     let create = |id: &str, user: &str| SessionWrite::Create(session(id, user));
     store
@@ -962,6 +966,8 @@ async fn directory(store: Arc<dyn Store>) {
             last_seen_at: Timestamp(10),
             expires_at: Timestamp(1_000),
             revoked_at: None,
+            browser: String::new(),
+            ip: String::new(),
         })
     };
     let family = |id: &str, user: &str| StoredFamily {

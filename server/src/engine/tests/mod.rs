@@ -1,6 +1,7 @@
 //! Journey tests: each drives the pure engine through a whole journey and compares a
 //! readable trace with the expected one (`UPDATE_EXPECT=1 cargo test` rewrites them).
 
+mod account;
 mod directory;
 mod hooks;
 mod passwords;
@@ -39,6 +40,8 @@ pub(super) struct Journey {
     pub(super) store_groups: std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
     /// Accounts an operator deactivated.
     pub(super) deactivated: std::collections::BTreeSet<String>,
+    /// What the shell would load for the account page.
+    pub(super) account_facts: crate::engine::account::AccountFacts,
     /// Lockout counts, as the store keeps them.
     lockouts: std::collections::HashMap<(crate::crypto::Digest, AuthenticatorKind), Lockout>,
     /// The verified outcome the shell would hand over with the next submission.
@@ -240,6 +243,7 @@ impl Journey {
             totps: Default::default(),
             store_groups: Default::default(),
             deactivated: Default::default(),
+            account_facts: Default::default(),
             skips: Default::default(),
             lockouts: Default::default(),
             ceremony: None,
@@ -295,6 +299,13 @@ impl Journey {
         let values: Submission = values.iter().map(|(k, v)| (k.to_string(), FieldValue::Text(v.to_string()))).collect();
         let shown: Vec<String> = values.iter().map(|(k, v)| format!("{k}={}", v.as_text().unwrap())).collect();
         self.trace.push_str(&format!("> {remediation} {}\n", shown.join(" ")));
+        self.act(Action::Submit { remediation: remediation.into(), values })
+    }
+
+    /// Submits `remediation` with the checkbox `field` ticked.
+    pub(super) fn tick(&mut self, remediation: &str, field: &str) -> &mut Self {
+        self.trace.push_str(&format!("> {remediation} {field}=true\n"));
+        let values: Submission = [(field.to_owned(), FieldValue::Bool(true))].into_iter().collect();
         self.act(Action::Submit { remediation: remediation.into(), values })
     }
 
@@ -368,6 +379,7 @@ impl Journey {
             hook: None,
             groups,
             deactivated,
+            account: self.account_facts.clone(),
         };
         // As the shell does: the inline hook the step needs is called first.
         if let Some(call) = crate::engine::hook::due(&self.flow, &action, &world, &self.app, &self.settings, self.now) {
@@ -398,6 +410,7 @@ impl Journey {
                         if session.is_some() { " new session cookie" } else { "" }
                     )),
                     Reply::Denied => self.trace.push_str("  DENIED access_denied\n"),
+                    Reply::SignedIn { session: Some(_) } => self.trace.push_str("  SIGNED IN new session cookie\n"),
                     _ => {}
                 }
                 if let Reply::Link(l) = &out.reply {
@@ -522,6 +535,14 @@ fn describe_effect(e: &Effect) -> String {
         Effect::SaveTotp { user_id, totp, .. } => format!("save_totp user={user_id} last_step={}", totp.last_step),
         Effect::TotpUsed { user_id, step } => format!("totp_used user={user_id} step={step}"),
         Effect::Notify { to, notice } => format!("notify {to} {notice:?}"),
+        Effect::RemoveAuthenticator { user_id, kind, cred_id } => {
+            format!("remove_authenticator user={user_id} {} {cred_id}", kind.key())
+        }
+        Effect::RenamePasskey { user_id, cred_id, name } => format!("rename_passkey user={user_id} {cred_id} {name:?}"),
+        Effect::EndOtherSessions { user_id, keep, .. } => {
+            format!("end_other_sessions user={user_id} keep={}", keep.as_deref().unwrap_or("-"))
+        }
+        Effect::EraseAccount { user_id, email, .. } => format!("erase_account user={user_id} {email}"),
     }
 }
 
@@ -563,6 +584,17 @@ fn describe(flow: &Flow, app: &AppSettings, settings: &EngineSettings) -> String
         Step::EnrollProfileUpdate { attributes } => format!("enroll_profile_update {attributes:?}"),
         Step::Denied { rule } => format!("denied by {rule:?}"),
         Step::Completed => "completed".to_owned(),
+        Step::Account(home) => {
+            let passkeys: Vec<&str> = home.passkeys.iter().map(|p| p.name.as_str()).collect();
+            let addable: Vec<&str> = home.addable.iter().map(|k| k.key()).collect();
+            format!(
+                "account passkeys={passkeys:?} totp={} password={} sessions={} addable={addable:?}",
+                home.totp,
+                home.password,
+                home.sessions.len()
+            )
+        }
+        Step::AccountDeleted => "account_deleted".to_owned(),
     };
     let offered: Vec<&str> = forms::offered(flow, app, settings, flow.created_at).iter().map(|f| f.name).collect();
     format!("step {step} offers [{}]", offered.join(", "))

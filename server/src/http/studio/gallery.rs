@@ -415,6 +415,47 @@ pub static ENTRIES: &[Entry] = &[
         scene.reply = Reply::Success { code: "studio".into(), session: None };
         scene
     }),
+    step!("account", "Account", "Account page", |s| {
+        use crate::engine::account::{AccountHome, PasskeyItem, SessionItem};
+        let day = |d: i64| Timestamp::from_unix_seconds(s.now.unix_seconds() - d * 86_400);
+        let home = AccountHome {
+            passkeys: vec![
+                PasskeyItem {
+                    cred_id: "studio-key-1".into(),
+                    name: "MacBook".into(),
+                    created_at: day(90),
+                    last_used_at: Some(day(1)),
+                    synced: Some(true),
+                },
+                PasskeyItem {
+                    cred_id: "studio-key-2".into(),
+                    name: "YubiKey".into(),
+                    created_at: day(30),
+                    last_used_at: None,
+                    synced: Some(false),
+                },
+            ],
+            totp: true,
+            password: false,
+            sessions: vec![SessionItem {
+                id: "studio-session-2".into(),
+                browser: "Safari on iOS".into(),
+                ip: "198.51.100.4".into(),
+                last_seen_at: day(2),
+            }],
+            profile: [("given_name".to_string(), "Ada".to_string())].into(),
+            addable: vec![AuthenticatorKind::Passkey, AuthenticatorKind::Totp, AuthenticatorKind::Password],
+        };
+        let mut flow = s.ada(Step::Account(Box::new(home)));
+        flow.intent = Intent::Account;
+        flow.proofs = vec![s.proven(AuthenticatorKind::Email)];
+        s.scene(flow, vec![Notice::info("account.saved")])
+    }),
+    step!("account-deleted", "Account", "Account deleted", |s| {
+        let mut flow = s.ada(Step::AccountDeleted);
+        flow.intent = Intent::Account;
+        s.scene(flow, vec![])
+    }),
     Entry { name: "hosted-page", title: "Hosted sign-in page", group: "Pages", show: Show::HostedPage },
     page("link-proven", "Magic link: verified", "link.proven", 200, PageExtra::None),
     page("link-other-device", "Magic link: another browser", "link.other_device", 200, PageExtra::Code),
