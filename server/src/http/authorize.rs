@@ -116,7 +116,7 @@ async fn authorize(app: AppState, ctx: RequestContext, q: AuthorizeParams) -> Re
     response
 }
 
-fn error_page(app: &AppState, ctx: &RequestContext, brand: Option<&str>, message: &str) -> Response {
+pub(super) fn error_page(app: &AppState, ctx: &RequestContext, brand: Option<&str>, message: &str) -> Response {
     let brand = brand.and_then(|b| app.brands.get(b)).or_else(|| app.brands.get(DEFAULT_BRAND)).expect("default brand");
     let title = app.brands.texts(&brand.id, &ctx.locale).get("hosted.error.title").unwrap_or_default();
     let body = pages::card(&brand, &title, message, "");

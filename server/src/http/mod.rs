@@ -1,6 +1,7 @@
 //! HTTP: the router and thin handlers. Handlers parse, call the journey shell or the
 //! OIDC core, and present; they hold no journey logic.
 
+mod account;
 mod admin;
 mod authorize;
 mod body;
@@ -122,6 +123,7 @@ pub fn router(app: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/favicon.ico", get(static_files::favicon))
         .route("/signin", get(hosted::page).layer(limited_page(&[Kind::Submission])))
+        .route("/account", get(account::page).layer(limited_page(FLOW_START)))
         .route("/email/verify", get(link::open).layer(limited_page(&[Kind::LinkOpen])))
         .route("/oauth2/v1/authorize", get(authorize::get).post(authorize::post).layer(limited_page(FLOW_START)))
         .route("/oauth2/v1/logout", get(logout::get).post(logout::post))

@@ -1,6 +1,7 @@
 //! HTTP integration tests: the real router and store, a manual clock. One binary so
 //! the server crate is linked once.
 
+mod account_page;
 mod admin_api;
 mod attacks;
 mod bad_input;

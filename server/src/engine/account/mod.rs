@@ -70,6 +70,7 @@ pub struct SessionItem {
 #[derive(Debug, Clone, Default)]
 pub struct AccountFacts {
     pub passkeys: Vec<PasskeyItem>,
+    /// Its live sessions, this browser's among them while it lasts.
     pub sessions: Vec<SessionItem>,
 }
 
@@ -92,6 +93,18 @@ pub(super) fn arrived(mut flow: Flow, world: &World, env: &mut Env<'_>) -> Outco
         Some(change) if fresh(&flow, env) => apply(flow, change, world, env),
         _ => home(flow, world, env),
     };
+    // A session this proof replaced is not one of "the others".
+    let ended: Vec<&str> = opened
+        .effects
+        .iter()
+        .filter_map(|e| match e {
+            super::Effect::EndSession { id, .. } => Some(id.as_str()),
+            _ => None,
+        })
+        .collect();
+    if let Step::Account(h) = &mut out.flow.step {
+        h.sessions.retain(|s| !ended.contains(&s.id.as_str()));
+    }
     out.effects.splice(0..0, opened.effects);
     if opened.cookie.is_some() {
         out.reply = Reply::SignedIn { session: opened.cookie };
@@ -116,8 +129,14 @@ fn snapshot(flow: &Flow, world: &World, env: &Env<'_>) -> AccountHome {
     }
 }
 
-/// A submission on the account page.
+/// A submission on the account page. Only while the session it was opened with lasts
+/// and the account may sign in: signed out elsewhere (by its owner or an operator) or
+/// deactivated, the page signs in again first.
 pub(super) fn submit(flow: Flow, remediation: &str, values: &Submission, world: &World, env: &mut Env<'_>) -> Outcome {
+    let live = flow.session.as_ref().is_some_and(|id| world.account.sessions.iter().any(|s| &s.id == id));
+    if !live || world.deactivated {
+        return super::identify::restart(flow, env).notice(super::Notice::error("account.session_ended"));
+    }
     match remediation {
         names::UPDATE_PROFILE => profile::update(flow, values, world, env),
         names::SELECT_AUTHENTICATOR_ENROLL => authenticators::add(flow, values, world, env),

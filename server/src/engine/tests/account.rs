@@ -18,14 +18,16 @@ fn facts() -> AccountFacts {
         last_used_at: None,
         synced: Some(true),
     };
+    let session = |id: &str, browser: &str| SessionItem {
+        id: id.into(),
+        browser: browser.into(),
+        ip: "198.51.100.4".into(),
+        last_seen_at: Timestamp::from_unix_seconds(1_799_990_000),
+    };
     AccountFacts {
         passkeys: vec![key("k1", "Laptop"), key("k2", "Phone")],
-        sessions: vec![SessionItem {
-            id: "s-phone".into(),
-            browser: "Safari on iOS".into(),
-            ip: "198.51.100.4".into(),
-            last_seen_at: Timestamp::from_unix_seconds(1_799_990_000),
-        }],
+        // This browser's (the journey's session) and another.
+        sessions: vec![session("sess-1", "Firefox on Linux"), session("s-phone", "Safari on iOS")],
     }
 }
 
@@ -106,7 +108,7 @@ fn the_last_passkey_a_phishing_resistant_app_requires_stays() {
     }
     let mut j = Journey::begin(Intent::Account, strict, |_| {}, Some(session), &[]);
     j.passkeys.insert("u-ada".into(), 1);
-    j.account_facts = AccountFacts { passkeys: facts().passkeys[..1].to_vec(), sessions: vec![] };
+    j.account_facts = AccountFacts { passkeys: facts().passkeys[..1].to_vec(), sessions: facts().sessions };
     j.submit("update-profile", &[("given_name", "Ada")]).submit("remove-authenticator", &[("authenticator", "k1")]);
     assert!(j.trace.ends_with("  error account.required_by_policy\n"), "{}", j.trace);
     assert!(!j.trace.contains("remove_authenticator"), "{}", j.trace);
@@ -134,6 +136,7 @@ fn without_a_session_the_account_page_signs_in_first() {
 #[test]
 fn a_passkey_added_on_the_account_page_comes_back_to_it() {
     let mut j = Journey::begin(Intent::Account, with_passkeys(), |_| {}, Some(ada_session(60)), &[]);
+    j.account_facts = facts();
     j.submit("select-authenticator-enroll", &[("authenticator", "passkey")])
         .answer("enroll-authenticator", super::registered("k3"));
     let trace = &j.trace;
@@ -142,4 +145,21 @@ fn a_passkey_added_on_the_account_page_comes_back_to_it() {
     assert!(trace.contains("notify ada@example.com AuthenticatorAdded(Passkey)"), "{trace}");
     assert!(trace.trim_end().lines().rev().any(|l| l.contains("step account")), "back on the page: {trace}");
     assert!(!trace.contains("issue_code"), "{trace}");
+}
+
+/// Signed out elsewhere (by its owner on another page, or an operator), or deactivated:
+/// the open page changes nothing and signs in again.
+#[test]
+fn a_page_whose_session_ended_changes_nothing() {
+    let mut j = on_the_page(with_passkeys());
+    j.account_facts.sessions.retain(|s| s.id != "sess-1");
+    j.submit("remove-authenticator", &[("authenticator", "k2")]);
+    assert!(j.trace.contains("error account.session_ended"), "{}", j.trace);
+    assert!(!j.trace.contains("effect remove_authenticator"), "{}", j.trace);
+    assert!(j.trace.contains("step identify"), "{}", j.trace);
+
+    let mut j = on_the_page(with_passkeys());
+    j.deactivated.insert("u-ada".into());
+    j.submit("end-other-sessions", &[]);
+    assert!(!j.trace.contains("effect end_other_sessions"), "{}", j.trace);
 }
