@@ -18,6 +18,8 @@ const REPO = resolve(__dirname, '../..');
  */
 /** A public client (no secret, PKCE) that needs a mailing address before checkout. */
 export const CHECKOUT = { clientId: 'globex-checkout' };
+/** The account page's app in the tests: passwords and authenticator apps, security notices on. */
+export const ACCOUNT = { clientId: 'globex-account' };
 /** A public client with passwords and an authenticator app that asks for two factor types. */
 export const VAULT = { clientId: 'globex-vault' };
 export const PARTNER = { clientId: 'partner-reports', secret: 'e2e-only-partner-reports-secret-not-for-production' };
@@ -177,6 +179,14 @@ totp = "optional"
 [[apps.sign_on]]
 name = "Two factor types"
 factors = 2
+[[apps]]
+client_id = "${ACCOUNT.clientId}"
+name = "Globex Account"
+brand = "globex"
+redirect_uris = ["http://127.0.0.1:${port}/account/callback"]
+passwords = "optional"
+totp = "optional"
+emails = ["password_changed", "authenticator_added", "authenticator_removed"]
 ${typeof options.extraApps === 'function' ? options.extraApps(port) : options.extraApps ?? ''}
 `;
   const configPath = join(dir, 'passway.toml');

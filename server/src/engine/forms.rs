@@ -244,7 +244,7 @@ fn account(home: &super::account::AccountHome, settings: &EngineSettings) -> Vec
         forms.push(Form::new(
             names::SELECT_AUTHENTICATOR_ENROLL,
             "action.add",
-            vec![authenticator_choice(&home.addable, "field.enroll")],
+            vec![authenticator_choice(&home.addable, "field.add")],
         ));
     }
     let removable = super::account::removable(home);

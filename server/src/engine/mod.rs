@@ -311,6 +311,7 @@ pub fn step(flow: &Flow, action: Action, world: &World, env: &mut Env<'_>) -> Re
     }
     let before = flow.step.clone();
     let mut out = answer(flow.clone(), action, world, env)?;
+    account::reflect(&mut out);
     let lockout_minutes = env.settings.lockout.duration.as_secs().div_ceil(60);
     let notices = notices::due(&before, &out, world, lockout_minutes);
     out.effects.extend(notices);

@@ -233,24 +233,40 @@ pub fn render(
 fn name_account_items(remediations: &mut [Remediation], home: &super::account::AccountHome, p: &Presenter<'_>) {
     let date = |t: Timestamp| t.rfc3339().chars().take(10).collect::<String>();
     let fill = |key: &str, params: &[(&str, String)]| p.texts.fill(&p.text(key, key), params);
-    for field in remediations.iter_mut().flat_map(|r| r.fields.iter_mut()) {
-        for option in &mut field.options {
-            if let Some(k) = home.passkeys.iter().find(|k| k.cred_id == option.value) {
-                let kind = match k.synced {
-                    Some(true) => p.text("account.synced", "synced"),
-                    _ => p.text("account.device_bound", "on one device"),
+    for r in remediations.iter_mut() {
+        // One choice is a button per item: its label says what the click does.
+        let action = match r.name.as_str() {
+            passway_protocol::names::REMOVE_AUTHENTICATOR => Some("account.remove_item"),
+            passway_protocol::names::END_SESSION => Some("account.end_item"),
+            _ => None,
+        };
+        for field in &mut r.fields {
+            for option in &mut field.options {
+                let item = if let Some(k) = home.passkeys.iter().find(|k| k.cred_id == option.value) {
+                    let kind = match k.synced {
+                        Some(true) => p.text("account.synced", "synced"),
+                        _ => p.text("account.device_bound", "on one device"),
+                    };
+                    let used = match k.last_used_at {
+                        Some(t) => fill("account.last_used", &[("date", date(t))]),
+                        None => p.text("account.never_used", "never used"),
+                    };
+                    let params =
+                        [("name", k.name.clone()), ("kind", kind), ("created", date(k.created_at)), ("used", used)];
+                    fill("account.passkey_item", &params)
+                } else if let Some(s) = home.sessions.iter().find(|s| s.id == option.value) {
+                    let params =
+                        [("browser", s.browser.clone()), ("ip", s.ip.clone()), ("seen", date(s.last_seen_at))];
+                    fill("account.session_item", &params)
+                } else if field.label_key == "field.account_authenticator" {
+                    p.text(&format!("account.{}", option.value), &option.value)
+                } else {
+                    continue;
                 };
-                let used = match k.last_used_at {
-                    Some(t) => fill("account.last_used", &[("date", date(t))]),
-                    None => p.text("account.never_used", "never used"),
+                option.label = match action {
+                    Some(key) => fill(key, &[("item", item)]),
+                    None => item,
                 };
-                let params = [("name", k.name.clone()), ("kind", kind), ("created", date(k.created_at)), ("used", used)];
-                option.label = fill("account.passkey_item", &params);
-            } else if let Some(s) = home.sessions.iter().find(|s| s.id == option.value) {
-                let params = [("browser", s.browser.clone()), ("ip", s.ip.clone()), ("seen", date(s.last_seen_at))];
-                option.label = fill("account.session_item", &params);
-            } else if field.name == "authenticator" && field.label_key == "field.account_authenticator" {
-                option.label = p.text(&format!("account.{}", option.value), &option.value);
             }
         }
     }

@@ -112,6 +112,29 @@ pub(super) fn arrived(mut flow: Flow, world: &World, env: &mut Env<'_>) -> Outco
     out
 }
 
+/// What the step just added (an authenticator made in an enrolment that came back to
+/// the page) is on the page it shows: the shell loaded the account before the step.
+pub(super) fn reflect(out: &mut Outcome) {
+    let Step::Account(home) = &mut out.flow.step else { return };
+    for effect in &out.effects {
+        match effect {
+            super::Effect::SavePasskey(p) => {
+                let state: serde_json::Value = serde_json::from_str(&p.passkey).unwrap_or_default();
+                home.passkeys.push(PasskeyItem {
+                    cred_id: p.cred_id.clone(),
+                    name: p.name.clone(),
+                    created_at: p.created_at,
+                    last_used_at: None,
+                    synced: state["cred"]["backup_eligible"].as_bool(),
+                });
+            }
+            super::Effect::SaveTotp { .. } => home.totp = true,
+            super::Effect::SetPassword { .. } => home.password = true,
+            _ => {}
+        }
+    }
+}
+
 /// The account page, drawn from what the shell loaded.
 pub(super) fn home(mut flow: Flow, world: &World, env: &Env<'_>) -> Outcome {
     flow.step = Step::Account(Box::new(snapshot(&flow, world, env)));
