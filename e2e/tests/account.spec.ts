@@ -9,6 +9,10 @@ test('the account page: profile, a passkey, other sessions, deletion', async ({ 
   await signInByCode(page, passway, email, { name: ['Grace', 'Hopper'] });
   await page.getByRole('button', { name: 'Not now' }).click();
   await expect(page.getByRole('heading', { name: 'Welcome, Grace!' })).toBeVisible();
+  // The shop links to the account page, in its brand.
+  await page.getByRole('link', { name: 'Your account' }).click();
+  await expect(page.getByRole('heading', { name: 'Your account' })).toBeVisible();
+  await expect(page.locator('head link[rel=stylesheet]')).toHaveAttribute('href', '/themes/acme/theme.css');
 
   // Another browser signed in to the same account.
   const other = await browser.newContext();
