@@ -117,6 +117,10 @@ at_registration = false
 name = "locality"
 label = "City"
 at_registration = false
+[admin]
+console_group = "admins"
+[groups.admins]
+domains = ["admins.example"]
 [passkeys]
 rp_id = "${options.rpId ?? 'localhost'}"
 origins = ${list(extraOrigins)}

@@ -92,11 +92,14 @@ impl AppState {
 
     /// Opens the store, loads themes, keys and the widget bundle, starts mail delivery.
     pub async fn build(
-        config: Config,
+        mut config: Config,
         issuer: String,
         clock: Clock,
         shutdown: watch::Receiver<bool>,
     ) -> Result<AppState, StartError> {
+        if let Some(console) = config.console_app(&issuer) {
+            config.apps.insert(console.client_id.clone(), console);
+        }
         let brands = Brands::load(&config.themes_dir, Catalog::builtin().with_profile_labels(&config.engine.profile))
             .map_err(StartError::Themes)?;
         let master = master_key(&config)?;

@@ -134,6 +134,9 @@ pub struct Admin {
     /// `sha256:<base64url>` digests of the bearer tokens (`passway client-secret`).
     #[serde(default)]
     pub token_hashes: Vec<Spanned<String>>,
+    /// The admin console (`/admin`) is for the people in this group, who sign in to
+    /// Passway itself; without it, there is no console.
+    pub console_group: Option<Spanned<String>>,
 }
 
 /// The password policy, for the apps that use passwords.

@@ -48,6 +48,8 @@ pub struct Config {
     pub lifetimes: Lifetimes,
     /// Digests of the admin API's bearer tokens; none means the admin API is off.
     pub admin_tokens: Vec<Digest>,
+    /// The group whose members may use the admin console (`/admin`).
+    pub console_group: Option<String>,
     pub rate_limits: crate::limits::RateLimits,
     /// Proxies whose forwarding headers name the client (see `http::client_ip`).
     pub trusted_proxies: Vec<crate::policy::Cidr>,
@@ -221,6 +223,9 @@ pub enum SmtpSecurity {
     Tls,
 }
 
+/// The admin console's own OIDC client (made by the server when the console is on).
+pub const CONSOLE_CLIENT_ID: &str = "passway-console";
+
 impl Config {
     /// Reads and validates the file at `path`.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
@@ -253,6 +258,34 @@ impl Config {
             ));
         }
         out
+    }
+
+    /// The admin console's client: a public app (PKCE) whose only redirect is the
+    /// console's callback, in the default brand.
+    pub fn console_app(&self, issuer: &str) -> Option<App> {
+        self.console_group.as_ref()?;
+        Some(App {
+            client_id: CONSOLE_CLIENT_ID.into(),
+            name: "Passway admin console".into(),
+            brand: crate::branding::DEFAULT_BRAND.into(),
+            redirect_uris: vec![format!("{issuer}/admin/callback")],
+            allowed_origins: vec![],
+            self_registration: false,
+            enrollment: Default::default(),
+            client_secrets: vec![],
+            grant_types: vec![GrantType::AuthorizationCode],
+            signing_alg: SigningAlg::Es256,
+            consent: false,
+            post_logout_redirect_uris: vec![format!("{issuer}/admin")],
+            api_scopes: vec![],
+            emails: vec![],
+            sign_on: Default::default(),
+            profile_update: vec![],
+            inline_hooks: Default::default(),
+            resource: None,
+            audience: None,
+            require_pkce: true,
+        })
     }
 
     /// Resolves a path from the file relative to the file's folder.

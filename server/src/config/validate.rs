@@ -186,6 +186,19 @@ pub fn validate(text: &str, path: &Path) -> Result<Config, ConfigError> {
         a.sign_on.rules.iter().any(|r| r.when.device.is_some()) || a.emails.iter().any(|e| e == "new_device")
     });
     let admin_tokens = secret_hashes(&c, &file.admin.token_hashes, "admin.token_hashes")?;
+    let console_group = match &file.admin.console_group {
+        Some(g) if !engine.groups.0.contains_key(g.get_ref()) => {
+            return c.err(
+                g.span(),
+                "admin.console_group",
+                format!("declare the group first: [groups.{}] (its members may be kept in the store)", g.get_ref()),
+            );
+        }
+        Some(g) if apps.contains_key(crate::config::CONSOLE_CLIENT_ID) => {
+            return c.err(g.span(), "admin.console_group", "an app's client_id is passway-console: choose another");
+        }
+        g => g.as_ref().map(|g| g.get_ref().clone()),
+    };
     let rate_limits = super::limits::rate_limits(&c, &file.rate_limits, engine.flow_lifetime)?;
     let trusted_proxies = super::limits::trusted_proxies(&c, &file)?;
     let events_retention = super::limits::events_retention(&c, &file.events)?;
@@ -199,6 +212,7 @@ pub fn validate(text: &str, path: &Path) -> Result<Config, ConfigError> {
 
     Ok(Config {
         admin_tokens,
+        console_group,
         source: path.to_owned(),
         listen,
         issuer,

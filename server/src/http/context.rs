@@ -38,6 +38,10 @@ pub struct RequestContext {
     pub binding: Option<String>,
     /// The `Host` header, when it names a custom domain (`[themes.hostnames]`).
     pub custom_host: Option<String>,
+    /// The admin console's cookie, when the request says it comes from the console (the
+    /// `X-Passway-Console` header: a page of another site cannot send it without a CORS
+    /// preflight, which it would not pass).
+    pub console: Option<String>,
 }
 
 impl FromRequestParts<AppState> for RequestContext {
@@ -69,6 +73,10 @@ impl FromRequestParts<AppState> for RequestContext {
             custom_host: header(header::HOST)
                 .filter(|h| h.len() <= 255 && app.config.brand_of_host(h).is_some())
                 .map(|h| h.to_ascii_lowercase()),
+            console: headers
+                .contains_key(super::console::HEADER)
+                .then(|| cookie_up_to(headers, super::console::COOKIE, super::console::COOKIE_MAX))
+                .flatten(),
         })
     }
 }
@@ -117,6 +125,11 @@ pub fn same_origin(origin: &str, base_url: &str) -> bool {
 
 /// The value of cookie `name`, if sent.
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    cookie_up_to(headers, name, 64)
+}
+
+/// A cookie's value, when it is at most `max` bytes.
+pub fn cookie_up_to(headers: &HeaderMap, name: &str, max: usize) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -125,7 +138,7 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(k, _)| *k == name)
         .map(|(_, v)| v.to_owned())
-        .filter(|v| !v.is_empty() && v.len() <= 64)
+        .filter(|v| !v.is_empty() && v.len() <= max)
 }
 
 /// A cookie's name: over https with the `__Host-` prefix, which browsers accept only

@@ -3,6 +3,7 @@
 
 mod account;
 mod admin;
+pub mod console;
 mod authorize;
 mod body;
 mod client_ip;
@@ -124,6 +125,12 @@ pub fn router(app: AppState) -> Router {
         .route("/favicon.ico", get(static_files::favicon))
         .route("/signin", get(hosted::page).layer(limited_page(&[Kind::Submission])))
         .route("/account", get(account::page).layer(limited_page(FLOW_START)))
+        .route("/admin", get(console::page))
+        .route("/admin/signin", get(console::sign_in).layer(limited_page(FLOW_START)))
+        .route("/admin/callback", get(console::callback).layer(limited_page(FLOW_START)))
+        .route("/admin/signout", axum::routing::post(console::sign_out))
+        .route("/admin/console.js", get(console::script))
+        .route("/admin/console.css", get(console::style))
         .route("/email/verify", get(link::open).layer(limited_page(&[Kind::LinkOpen])))
         .route("/oauth2/v1/authorize", get(authorize::get).post(authorize::post).layer(limited_page(FLOW_START)))
         .route("/oauth2/v1/logout", get(logout::get).post(logout::post))

@@ -5,6 +5,7 @@ mod account_page;
 mod admin_api;
 mod attacks;
 mod bad_input;
+mod console;
 mod cors_and_assets;
 mod credentials;
 mod custom_domains;

@@ -35,6 +35,7 @@ use crate::tokens::access::{Audience, verify_access_token};
 /// token for it.
 pub fn enabled(app: &AppState) -> bool {
     !app.config.admin_tokens.is_empty()
+        || app.config.console_group.is_some()
         || app.config.apps.values().any(|a| a.api_scopes.iter().any(|s| is_admin_scope(s)))
 }
 
@@ -44,6 +45,12 @@ async fn authorize(app: &AppState, ctx: &RequestContext, scope: Scope) -> Result
         return Err(AppError::not_found(
             "the admin API is off: configure [admin] token_hashes, or an app with passway.* api_scopes",
         ));
+    }
+    // The console's pages: its cookie, with its header (see `http/console`).
+    if let Some(value) = ctx.console.as_deref()
+        && let Some(user) = crate::http::console::holder(app, value).await
+    {
+        return Ok(AdminActor { id: user.email, kind: "User" });
     }
     let unauthorized = |why: &str| {
         AppError::new(StatusCode::UNAUTHORIZED, "unauthorized", format!("an admin bearer token is required: {why}"))
