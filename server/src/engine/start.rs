@@ -44,7 +44,9 @@ pub fn start(new: NewFlow, session: Option<&Session>, world: &World, env: &mut E
     let handle = random_token(env.rng, 32);
     let id = random_token(env.rng, 16);
     let step = match new.intent {
-        Intent::Register => Step::EnrollProfile,
+        // An app that takes no sign-ups signs in, whatever the client asked.
+        Intent::Register if env.app.self_registration => Step::EnrollProfile,
+        Intent::Register => Step::Identify,
         // Recovery resets a password or a passkey; an app with neither signs in by email.
         Intent::Recover if recover::offered(env.app) => Step::IdentifyRecovery,
         Intent::Login | Intent::Recover | Intent::Account => Step::Identify,

@@ -374,3 +374,17 @@ async fn a_refusal_is_said_in_the_persons_language() {
     assert!(page.header("retry-after").is_some());
     assert!(page.text().contains("<title>Trop de tentatives</title>"), "{}", page.text());
 }
+
+/// An app that takes no sign-ups (`self_registration = false`) is not opened by a flow
+/// started with intent `register`: it signs in, and an unknown address gets no account.
+#[tokio::test]
+async fn intent_register_does_not_open_a_closed_app() {
+    let s = TestServer::new().await;
+    let flow = s.start_with(serde_json::json!({ "client_id": "closed", "intent": "register" })).await;
+    assert_eq!(names(&flow)[0], "identify", "{:?}", names(&flow));
+    let flow = s.submit(&flow, "identify", serde_json::json!({ "identifier": "eve@example.com" })).await.flow();
+    let (code, _) = s.mailed("eve@example.com").await;
+    let after = s.submit(&flow, "challenge-authenticator", serde_json::json!({ "code": code })).await.flow();
+    assert!(after.success.is_none());
+    assert!(s.app.store.user_by_email("eve@example.com").await.unwrap().is_none());
+}

@@ -55,3 +55,12 @@ fn a_store_group_meets_a_rules_group_condition() {
     let admin = sign_in(&["admins"]);
     assert!(admin.trace.contains(step_up), "an admin is asked for more: {}", admin.trace);
 }
+
+/// The attack: a flow started with intent `register` for an app that takes no sign-ups
+/// (its form is shown at once) must not make an account.
+#[test]
+fn a_closed_app_makes_no_account_whatever_the_intent() {
+    let mut j = Journey::new(Intent::Register).closed();
+    j.submit("enroll-profile", &[("email", "new@example.com"), ("given_name", "Eve")]).type_mailed_code();
+    assert!(!j.trace.contains("create_user"), "{}", j.trace);
+}

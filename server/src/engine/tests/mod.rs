@@ -284,7 +284,7 @@ impl Journey {
         self.submit(remediation, &[("authenticator", authenticator)])
     }
 
-    fn closed(mut self) -> Journey {
+    pub(super) fn closed(mut self) -> Journey {
         self.app.self_registration = false;
         self
     }
