@@ -93,6 +93,7 @@ fuzz_target!(|data: &[u8]| {
             risk: Default::default(),
             host: None,
         },
+        invited: None,
     };
     // A known account, so both sides of every branch are reachable.
     let ada = User { id: "u-ada".into(), email: "ada@example.com".into(), profile: Default::default() };

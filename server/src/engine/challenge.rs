@@ -363,7 +363,7 @@ pub(super) fn after_proof(mut flow: Flow, kind: AuthenticatorKind, world: &World
             let out = finish::signed_in(flow, finish::SignIn::Fresh, world, env);
             if registering { out.notice(Notice::info("register.account_exists")) } else { out }
         }
-        None if !flow.profile.is_empty() && env.app.self_registration => register::create(flow, world, env),
+        None if !flow.profile.is_empty() && register::may_sign_up(&flow, env) => register::create(flow, world, env),
         // A profile of the email alone: there is nothing more to ask.
         None if env.app.self_registration && register::nothing_to_ask(env) => register::create(flow, world, env),
         None if env.app.self_registration => {

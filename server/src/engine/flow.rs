@@ -67,6 +67,9 @@ pub struct Flow {
     /// one, the person is not asked about the others again right away).
     #[serde(default)]
     pub enrollment_offered: bool,
+    /// The address an operator invited: the only one this flow registers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invited: Option<String>,
     /// On the account page: a sensitive change waiting for a fresh proof.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending: Option<super::account::Pending>,
@@ -97,6 +100,7 @@ impl Flow {
             profile_skipped: false,
             enrollment_offered: false,
             pending: None,
+            invited: new.invited,
         }
     }
 

@@ -86,7 +86,7 @@ pub fn offered(flow: &Flow, app: &AppSettings, settings: &EngineSettings, now: T
                     let mut f = attribute_field(attr, attr.required);
                     if attr.name == "email" {
                         f.value = flow.subject.as_ref().map(|s| FieldValue::Text(s.email.clone()));
-                        f.read_only = proven;
+                        f.read_only = proven || flow.invited.is_some();
                     } else if let Some(v) = flow.profile.get(&attr.name) {
                         f.value = Some(FieldValue::Text(v.clone()));
                     }

@@ -251,6 +251,8 @@ event_types! {
         "A failing event hook took a delivery again: it is active, and the backlog follows.";
     UserLifecycleCreateByAdmin = "user.lifecycle.create.admin",
         "An operator created an account through the admin API (target: it).";
+    UserLifecycleInvite = "user.lifecycle.invite",
+        "An operator invited an address to an app: an email with a link to a registration bound to it (nothing is created until it is proven).";
     UserLifecycleDeactivate = "user.lifecycle.deactivate",
         "An operator deactivated an account: it signs in nowhere, and its sessions and tokens ended.";
     UserLifecycleReactivate = "user.lifecycle.reactivate",

@@ -13,6 +13,12 @@ use super::{
 use super::{challenge, finish, identify, text_of, validate};
 use crate::authenticators::email::Purpose;
 
+/// Whether the flow's address may get an account here: the app takes sign-ups, or an
+/// operator invited this very address.
+pub(super) fn may_sign_up(flow: &Flow, env: &Env<'_>) -> bool {
+    env.app.self_registration || flow.invited.is_some() && flow.invited.as_deref() == flow.subject.as_ref().map(|s| s.email.as_str())
+}
+
 /// `select-enroll-profile`: go to the registration form.
 pub(super) fn select(mut flow: Flow) -> Outcome {
     flow.step = Step::EnrollProfile;
@@ -40,6 +46,10 @@ pub(super) fn answers(
         if attr.name == "email" {
             if !proven {
                 match validate::email(text_of(values, "email")) {
+                    // An invitation registers the address invited, no other.
+                    Ok(e) if flow.invited.as_ref().is_some_and(|i| *i != e) => {
+                        notices.push(Notice::error("field.invalid").on("email"))
+                    }
                     Ok(e) => email = Some(e),
                     Err(key) => notices.push(Notice::error(key).on("email")),
                 }

@@ -15,6 +15,9 @@ pub struct NewFlow {
     pub origin: Origin,
     pub request: AuthRequest,
     pub requester: Requester,
+    /// An operator invited this address (an invitation link): the flow registers it,
+    /// and only it, even in an app that takes no sign-ups.
+    pub invited: Option<String>,
 }
 
 /// A live SSO session of the browser, as the shell loaded it.
@@ -45,7 +48,7 @@ pub fn start(new: NewFlow, session: Option<&Session>, world: &World, env: &mut E
     let id = random_token(env.rng, 16);
     let step = match new.intent {
         // An app that takes no sign-ups signs in, whatever the client asked.
-        Intent::Register if env.app.self_registration => Step::EnrollProfile,
+        Intent::Register if env.app.self_registration || new.invited.is_some() => Step::EnrollProfile,
         Intent::Register => Step::Identify,
         // Recovery resets a password or a passkey; an app with neither signs in by email.
         Intent::Recover if recover::offered(env.app) => Step::IdentifyRecovery,
@@ -54,8 +57,8 @@ pub fn start(new: NewFlow, session: Option<&Session>, world: &World, env: &mut E
     // The account page signs in first, and stays the account page.
     let intent = if step == Step::Identify && new.intent != Intent::Account { Intent::Login } else { new.intent };
     // A login hint that is an email pre-fills the identifier; it proves nothing.
-    let subject =
-        new.request.login_hint.as_deref().and_then(|hint| validate::email(hint).ok()).map(|email| Subject { email });
+    let hint = new.invited.as_deref().or(new.request.login_hint.as_deref());
+    let subject = hint.and_then(|hint| validate::email(hint).ok()).map(|email| Subject { email });
     let asked = new.intent;
     let mut flow = Flow::new(id, new, step, env.now, env.now.plus(env.settings.flow_lifetime));
     flow.intent = intent;

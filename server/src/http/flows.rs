@@ -176,7 +176,7 @@ pub fn new_flow(
         risk: RiskLevel::Low,
         host: ctx.custom_host.clone(),
     };
-    NewFlow { client_id: authorization.app.client_id.clone(), intent, origin, request, requester }
+    NewFlow { client_id: authorization.app.client_id.clone(), intent, origin, request, requester, invited: None }
 }
 
 fn flow_json(body: FlowResponse) -> Response {

@@ -4,6 +4,7 @@
 mod account;
 mod admin;
 pub mod console;
+mod invite;
 mod authorize;
 mod body;
 mod client_ip;
@@ -88,6 +89,7 @@ pub fn json_api(app: Option<&AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(admin::users::deactivate))
         .routes(routes!(admin::users::reactivate))
         .routes(routes!(admin::users::unlock))
+        .routes(routes!(admin::users::invite))
         .routes(routes!(admin::access::authenticators))
         .routes(routes!(admin::access::rename, admin::access::remove))
         .routes(routes!(admin::access::reset))
@@ -125,6 +127,7 @@ pub fn router(app: AppState) -> Router {
         .route("/favicon.ico", get(static_files::favicon))
         .route("/signin", get(hosted::page).layer(limited_page(&[Kind::Submission])))
         .route("/account", get(account::page).layer(limited_page(FLOW_START)))
+        .route("/invite", get(invite::open).layer(limited_page(FLOW_START)))
         .route("/admin", get(console::page))
         .route("/admin/signin", get(console::sign_in).layer(limited_page(FLOW_START)))
         .route("/admin/callback", get(console::callback).layer(limited_page(FLOW_START)))

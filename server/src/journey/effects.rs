@@ -167,7 +167,7 @@ pub(super) async fn apply(
 }
 
 /// An email into the commit (the dev outbox) or, after it, to SMTP.
-fn mail(app: &AppState, commit: &mut Commit, smtp: &mut Vec<RenderedEmail>, rendered: RenderedEmail, now: Timestamp) {
+pub(crate) fn mail(app: &AppState, commit: &mut Commit, smtp: &mut Vec<RenderedEmail>, rendered: RenderedEmail, now: Timestamp) {
     match &app.delivery {
         Delivery::Outbox => commit.mails.push(Mail {
             id: 0,

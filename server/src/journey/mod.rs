@@ -192,6 +192,26 @@ async fn account_world(
     Ok(world)
 }
 
+/// An email outside a step (an operator's invitation): into `commit` (the dev outbox),
+/// or returned to send once it committed ([`send_after_commit`]).
+pub fn outbox(
+    app: &AppState,
+    commit: &mut crate::store::Commit,
+    rendered: crate::mail::RenderedEmail,
+    now: engine::Timestamp,
+) -> Vec<crate::mail::RenderedEmail> {
+    let mut smtp = vec![];
+    effects::mail(app, commit, &mut smtp, rendered, now);
+    smtp
+}
+
+/// Hands emails to SMTP (after their commit).
+pub fn send_after_commit(app: &AppState, smtp: Vec<crate::mail::RenderedEmail>) {
+    if let crate::mail::Delivery::Smtp(sender) = &app.delivery {
+        smtp.into_iter().for_each(|m| sender.send(m));
+    }
+}
+
 /// What the account page lists: the account's passkeys and live sessions.
 async fn account_facts(app: &AppState, user_id: &str) -> Result<engine::account::AccountFacts, JourneyError> {
     use engine::account::{PasskeyItem, SessionItem};

@@ -131,6 +131,27 @@ pub fn render_notice(email: &NoticeEmail<'_>, brand: &Brand, texts: &dyn Texts) 
     rendered(email.to, &ctx, brand)
 }
 
+/// An operator's invitation to create an account for `to` (the link starts the
+/// registration, bound to the address).
+pub struct InvitationEmail<'a> {
+    pub to: &'a str,
+    pub app_name: &'a str,
+    pub logo_url: &'a str,
+    pub locale: &'a str,
+    pub link: &'a str,
+}
+
+pub fn render_invitation(email: &InvitationEmail<'_>, brand: &Brand, texts: &dyn Texts) -> RenderedEmail {
+    let params = [("app", email.app_name.to_owned()), ("email", email.to.to_owned())];
+    let t = |key: &str| texts.fill(&texts.get(key).unwrap_or_default(), &params);
+    let mut ctx = context("invitation", email.to, email.app_name, email.logo_url, email.locale, brand);
+    ctx.subject = t("mail.invitation.subject");
+    ctx.intro = t("mail.invitation.intro");
+    ctx.action = Some(Action { url: email.link.to_owned(), label: t("mail.invitation.action") });
+    ctx.notes = vec![t("mail.invitation.not_you")];
+    rendered(email.to, &ctx, brand)
+}
+
 /// An email's context with its brand's look and nothing said yet.
 fn context(kind: &'static str, to: &str, app: &str, logo_url: &str, locale: &str, brand: &Brand) -> EmailContext {
     let _ = to;

@@ -468,3 +468,41 @@ async fn a_config_file_is_checked_as_at_start() {
     assert!(apps.as_array().unwrap().iter().any(|a| a["clientId"] == "shop"));
     assert!(!apps.to_string().contains("sha256:"), "no secret digests");
 }
+
+#[tokio::test]
+async fn an_invitation_opens_a_closed_app_to_the_address_invited() {
+    let (token, extra) = admin_config("");
+    let server = TestServer::with(&extra, None).await;
+    let admin = Admin { server: &server, token };
+    let invite = |email: &str| json!({ "email": email, "app": "closed" });
+    let r = admin.call(Method::POST, "/api/v1/admin/users/invitations", Some(invite("Grace@Example.com")), None).await;
+    assert_eq!(r.status, 202, "{}", r.text());
+    let mail = server.app.store.mails(Some("grace@example.com"), 1).await.unwrap().remove(0);
+    assert_eq!(mail.subject, "You are invited to Closed");
+    let link = mail.text.split_whitespace().find(|w| w.contains("/invite?t=")).unwrap().strip_prefix(ISSUER).unwrap();
+
+    // A link changed by one character is no invitation.
+    let b = Browser::new(&server);
+    assert_eq!(b.get(&format!("{}x", link)).await.status, 400);
+
+    let r = b.get(link).await;
+    let handle = r.header("location").unwrap().strip_prefix("/signin?flow=").unwrap().to_owned();
+    let flow = b.get(&format!("/api/v1/flows/{handle}")).await.flow();
+    let form = flow.remediation("enroll-profile").expect("the registration form");
+    let email = form.fields.iter().find(|f| f.name == "email").unwrap();
+    assert!(email.read_only, "bound to the address");
+    let other = b.submit(&flow, "enroll-profile", json!({ "email": "eve@example.com", "given_name": "Eve" })).await;
+    assert_eq!(other.flow().messages[0].field.as_deref(), Some("email"));
+    let flow = b.submit(&flow, "enroll-profile", json!({ "email": "grace@example.com", "given_name": "Grace" })).await.flow();
+    let (code, _) = server.mailed("grace@example.com").await;
+    let done = b.submit(&flow, "challenge-authenticator", json!({ "code": code })).await.flow();
+    let to = done.success.and_then(|s| s.redirect_to).expect("signed up");
+    assert!(to.starts_with(&format!("{ISSUER}/account?app=closed")), "{to}");
+    assert!(server.app.store.user_by_email("grace@example.com").await.unwrap().is_some());
+    assert_eq!(admin.last_event("user.lifecycle.invite").await["actor"]["type"], "AdminToken");
+
+    let again = admin.call(Method::POST, "/api/v1/admin/users/invitations", Some(invite("grace@example.com")), None).await;
+    assert_eq!(again.error(), (409, "duplicate".into()));
+    let nowhere = admin.call(Method::POST, "/api/v1/admin/users/invitations", Some(json!({ "email": "x@example.com", "app": "nope" })), None).await;
+    assert_eq!(nowhere.error(), (400, "invalid_field".into()));
+}

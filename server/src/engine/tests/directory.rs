@@ -64,3 +64,19 @@ fn a_closed_app_makes_no_account_whatever_the_intent() {
     j.submit("enroll-profile", &[("email", "new@example.com"), ("given_name", "Eve")]).type_mailed_code();
     assert!(!j.trace.contains("create_user"), "{}", j.trace);
 }
+
+/// An operator's invitation opens a closed app to the address invited, and only it.
+#[test]
+fn an_invitation_registers_the_address_invited_and_no_other() {
+    let invited = |j: &mut Journey| {
+        j.flow.invited = Some("grace@example.com".into());
+        j.flow.intent = Intent::Register;
+        j.flow.step = crate::engine::Step::EnrollProfile;
+    };
+    let mut j = Journey::new(Intent::Register).closed();
+    invited(&mut j);
+    j.submit("enroll-profile", &[("email", "eve@example.com"), ("given_name", "Eve")]);
+    assert!(j.trace.contains("error field.invalid @email"), "{}", j.trace);
+    j.submit("enroll-profile", &[("email", "grace@example.com"), ("given_name", "Grace")]).type_mailed_code();
+    assert!(j.trace.contains("effect create_user email=grace@example.com"), "{}", j.trace);
+}

@@ -219,6 +219,7 @@ impl Journey {
                 risk: Default::default(),
                 host: None,
             },
+            invited: None,
         };
         let consents: std::collections::BTreeMap<String, String> =
             consents.iter().map(|(u, s)| (u.to_string(), s.to_string())).collect();

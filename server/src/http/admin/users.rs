@@ -221,6 +221,58 @@ pub async fn update(
     answer(&app, &self::account(&app, &id).await?, StatusCode::OK).await
 }
 
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Invitation {
+    pub email: String,
+    /// The app whose registration the link opens (its brand, its form).
+    pub app: String,
+}
+
+/// Invites an address to an app: an email with a link (7 days) to a registration bound
+/// to it, in the app's brand, even if the app takes no sign-ups.
+#[utoipa::path(post, path = "/api/v1/admin/users/invitations", request_body = Invitation,
+    responses((status = 202, body = Object), (status = 400, body = passway_protocol::ApiError),
+        (status = 401, body = passway_protocol::ApiError), (status = 403, body = passway_protocol::ApiError),
+        (status = 404, body = passway_protocol::ApiError), (status = 409, body = passway_protocol::ApiError)))]
+pub async fn invite(
+    State(app): State<AppState>,
+    ctx: RequestContext,
+    body: Result<Json<Invitation>, JsonRejection>,
+) -> Result<Response, AppError> {
+    let admin = authorize(&app, &ctx, Scope::UsersManage).await?;
+    let Json(invitation) = body.map_err(|e| AppError::bad_request("invalid_request", e.body_text()))?;
+    let email = validate::email(&invitation.email)
+        .map_err(|_| AppError::bad_request("invalid_field", "email: not an email address"))?;
+    let Some(client) = app.config.app(&invitation.app).filter(|a| a.client_id != crate::config::CONSOLE_CLIENT_ID)
+    else {
+        return Err(AppError::bad_request("invalid_field", "app: no such app"));
+    };
+    if app.store.user_by_email(&email).await.map_err(store_error)?.is_some() {
+        return Err(AppError::new(StatusCode::CONFLICT, "duplicate", "an account with this email already exists"));
+    }
+    let now = app.clock.now();
+    let link = crate::http::invite::link(&app, &client.client_id, &email, now);
+    let brand = app.brands.get(&client.brand).ok_or_else(|| AppError::internal("the app's brand is not loaded"))?;
+    let logo_url = format!("{}/themes/{}/{}", app.issuer, brand.id, brand.logo_file);
+    let email_out = crate::mail::template::InvitationEmail {
+        to: &email,
+        app_name: &client.name,
+        logo_url: &logo_url,
+        locale: &ctx.locale,
+        link: &link,
+    };
+    let rendered = crate::mail::template::render_invitation(&email_out, &brand, &app.brands.texts(&brand.id, &ctx.locale));
+    let entry = LogEntry::new(EventType::UserLifecycleInvite, LogOutcome::Success, "Address invited by an admin")
+        .target(Target::User { id: email.clone(), email: email.clone() })
+        .debug("app", client.client_id.clone());
+    let mut commit = Commit { events: vec![record(&app, &ctx, &admin, entry)], ..Commit::default() };
+    let smtp = crate::journey::outbox(&app, &mut commit, rendered, now);
+    app.store.commit(commit).await.map_err(store_error)?;
+    crate::journey::send_after_commit(&app, smtp);
+    Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "email": email, "app": client.client_id }))).into_response())
+}
+
 /// Deactivates an account: it signs in nowhere, and its sessions and tokens end.
 #[utoipa::path(post, path = "/api/v1/admin/users/{id}/lifecycle/deactivate",
     params(("id" = String, Path, description = "The account's id"),

@@ -134,6 +134,7 @@ impl Sample {
                 risk: Default::default(),
                 host: None,
             },
+            invited: None,
         };
         Flow::new("studio-flow".into(), new, step, self.now, self.now.plus(Duration::from_secs(30 * 60)))
     }
