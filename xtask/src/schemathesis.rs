@@ -95,7 +95,9 @@ const ADMIN_TOKEN: &str = "schemathesis-admin-token";
 const ADMIN_TOKEN_HASH: &str = "sha256:EvCkVBljhwX18kj4FGjzeSjGqls3sV9WvC2bGEyTLkQ";
 
 fn admin_headers() -> String {
-    format!("[[operations]]\ninclude-path-regex = \"^/api/v1/(admin|logs)\"\nheaders = {{ Authorization = \"Bearer {ADMIN_TOKEN}\" }}\n")
+    format!(
+        "[[operations]]\ninclude-path-regex = \"^/api/v1/(admin|logs)\"\nheaders = {{ Authorization = \"Bearer {ADMIN_TOKEN}\" }}\n"
+    )
 }
 
 /// Every kind of route on: dev mailbox, an API that may introspect, the admin API. The

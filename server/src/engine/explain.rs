@@ -99,8 +99,14 @@ pub fn explain(
         ui_locale: None,
         resource: None,
     };
-    let new =
-        NewFlow { client_id: app.client_id.clone(), intent: Intent::Login, origin: Origin::Hosted, request, requester, invited: None };
+    let new = NewFlow {
+        client_id: app.client_id.clone(),
+        intent: Intent::Login,
+        origin: Origin::Hosted,
+        request,
+        requester,
+        invited: None,
+    };
     let user = q.account.as_ref().map(|(u, _)| u.clone());
     let passkeys = q.account.as_ref().map_or(0, |(_, n)| *n);
     let password = (q.password && user.is_some()).then(|| password::hash(DRY_RUN_PASSWORD, HashCost::TEST, rng));

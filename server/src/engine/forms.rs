@@ -262,7 +262,11 @@ fn account(home: &super::account::AccountHome, settings: &EngineSettings) -> Vec
     }
     if !home.sessions.is_empty() {
         let sessions = home.sessions.iter().map(|s| s.id.clone()).collect();
-        forms.push(Form::new(names::END_SESSION, "action.sign_out", vec![choice("session", "field.session", sessions)]));
+        forms.push(Form::new(
+            names::END_SESSION,
+            "action.sign_out",
+            vec![choice("session", "field.session", sessions)],
+        ));
         forms.push(Form::new(names::END_OTHER_SESSIONS, "action.sign_out_others", vec![]));
     }
     let mut confirm = Field::new("confirm", FieldType::Boolean, "field.delete_confirm", "I understand");

@@ -16,7 +16,8 @@ use crate::authenticators::email::Purpose;
 /// Whether the flow's address may get an account here: the app takes sign-ups, or an
 /// operator invited this very address.
 pub(super) fn may_sign_up(flow: &Flow, env: &Env<'_>) -> bool {
-    env.app.self_registration || flow.invited.is_some() && flow.invited.as_deref() == flow.subject.as_ref().map(|s| s.email.as_str())
+    env.app.self_registration
+        || flow.invited.is_some() && flow.invited.as_deref() == flow.subject.as_ref().map(|s| s.email.as_str())
 }
 
 /// `select-enroll-profile`: go to the registration form.

@@ -255,8 +255,7 @@ fn name_account_items(remediations: &mut [Remediation], home: &super::account::A
                         [("name", k.name.clone()), ("kind", kind), ("created", date(k.created_at)), ("used", used)];
                     fill("account.passkey_item", &params)
                 } else if let Some(s) = home.sessions.iter().find(|s| s.id == option.value) {
-                    let params =
-                        [("browser", s.browser.clone()), ("ip", s.ip.clone()), ("seen", date(s.last_seen_at))];
+                    let params = [("browser", s.browser.clone()), ("ip", s.ip.clone()), ("seen", date(s.last_seen_at))];
                     fill("account.session_item", &params)
                 } else if field.label_key == "field.account_authenticator" {
                     p.text(&format!("account.{}", option.value), &option.value)

@@ -3,11 +3,10 @@
 
 mod account;
 mod admin;
-pub mod console;
-mod invite;
 mod authorize;
 mod body;
 mod client_ip;
+pub mod console;
 mod context;
 mod cors;
 pub mod dev_hooks;
@@ -16,6 +15,7 @@ pub mod error;
 mod flow_events;
 mod flows;
 mod hosted;
+mod invite;
 mod limit;
 mod link;
 mod logout;

@@ -11,8 +11,8 @@ use crate::engine::{self, Effect, Outcome, Timestamp};
 use crate::events::{self, ClientInfo};
 use crate::mail::{ChallengeEmail, Delivery, RenderedEmail, render_challenge};
 use crate::store::{
-    AccountChange, AccountWrite,
-    Commit, Mail, PasskeyUse, RateHit, SessionWrite, StoredCode, StoredConsent, StoredPasskey, TotpWrite,
+    AccountChange, AccountWrite, Commit, Mail, PasskeyUse, RateHit, SessionWrite, StoredCode, StoredConsent,
+    StoredPasskey, TotpWrite,
 };
 
 /// Applies `out`; returns the browser options of the WebAuthn ceremonies it began.
@@ -167,7 +167,13 @@ pub(super) async fn apply(
 }
 
 /// An email into the commit (the dev outbox) or, after it, to SMTP.
-pub(crate) fn mail(app: &AppState, commit: &mut Commit, smtp: &mut Vec<RenderedEmail>, rendered: RenderedEmail, now: Timestamp) {
+pub(crate) fn mail(
+    app: &AppState,
+    commit: &mut Commit,
+    smtp: &mut Vec<RenderedEmail>,
+    rendered: RenderedEmail,
+    now: Timestamp,
+) {
     match &app.delivery {
         Delivery::Outbox => commit.mails.push(Mail {
             id: 0,

@@ -403,7 +403,11 @@ fn write_account(tx: &Transaction<'_>, w: &AccountWrite) -> Result<(), StoreErro
             changed(tx.prepare_cached(sql::REVOKE_SESSION_OF)?.execute(params![w.at.0, id, user])?, "session")?;
         }
         AccountChange::RevokeOtherSessions { keep } => {
-            tx.prepare_cached(sql::REVOKE_OTHER_SESSIONS)?.execute(params![w.at.0, user, keep.as_deref().unwrap_or("")])?;
+            tx.prepare_cached(sql::REVOKE_OTHER_SESSIONS)?.execute(params![
+                w.at.0,
+                user,
+                keep.as_deref().unwrap_or("")
+            ])?;
         }
         AccountChange::RevokeFamily { id } => {
             changed(tx.prepare_cached(sql::REVOKE_FAMILY_OF)?.execute(params![w.at.0, id, user])?, "token family")?;

@@ -493,7 +493,8 @@ async fn an_invitation_opens_a_closed_app_to_the_address_invited() {
     assert!(email.read_only, "bound to the address");
     let other = b.submit(&flow, "enroll-profile", json!({ "email": "eve@example.com", "given_name": "Eve" })).await;
     assert_eq!(other.flow().messages[0].field.as_deref(), Some("email"));
-    let flow = b.submit(&flow, "enroll-profile", json!({ "email": "grace@example.com", "given_name": "Grace" })).await.flow();
+    let flow =
+        b.submit(&flow, "enroll-profile", json!({ "email": "grace@example.com", "given_name": "Grace" })).await.flow();
     let (code, _) = server.mailed("grace@example.com").await;
     let done = b.submit(&flow, "challenge-authenticator", json!({ "code": code })).await.flow();
     let to = done.success.and_then(|s| s.redirect_to).expect("signed up");
@@ -501,8 +502,16 @@ async fn an_invitation_opens_a_closed_app_to_the_address_invited() {
     assert!(server.app.store.user_by_email("grace@example.com").await.unwrap().is_some());
     assert_eq!(admin.last_event("user.lifecycle.invite").await["actor"]["type"], "AdminToken");
 
-    let again = admin.call(Method::POST, "/api/v1/admin/users/invitations", Some(invite("grace@example.com")), None).await;
+    let again =
+        admin.call(Method::POST, "/api/v1/admin/users/invitations", Some(invite("grace@example.com")), None).await;
     assert_eq!(again.error(), (409, "duplicate".into()));
-    let nowhere = admin.call(Method::POST, "/api/v1/admin/users/invitations", Some(json!({ "email": "x@example.com", "app": "nope" })), None).await;
+    let nowhere = admin
+        .call(
+            Method::POST,
+            "/api/v1/admin/users/invitations",
+            Some(json!({ "email": "x@example.com", "app": "nope" })),
+            None,
+        )
+        .await;
     assert_eq!(nowhere.error(), (400, "invalid_field".into()));
 }

@@ -11,7 +11,8 @@ async fn console_sign_in(b: &Browser<'_>, email: &str) -> Reply {
     let r = b.get("/admin").await;
     assert_eq!(r.header("location"), Some("/admin/signin"));
     let r = b.get("/admin/signin").await;
-    let authorize = r.header("location").unwrap().strip_prefix(&format!("{ISSUER}/oauth2/v1/authorize?")).unwrap().to_owned();
+    let authorize =
+        r.header("location").unwrap().strip_prefix(&format!("{ISSUER}/oauth2/v1/authorize?")).unwrap().to_owned();
     let back = b.authorize(&authorize, email).await.expect("signed in");
     b.get(&format!("{}?{}", back.path(), back.query().unwrap())).await
 }

@@ -133,7 +133,9 @@ pub(super) fn rename(flow: Flow, values: &Submission, world: &World, env: &Env<'
     }
     let name = match validate::text(text_of(values, "name"), true, 64) {
         Ok(name) => name,
-        Err(key) => return Outcome::invalid(flow, names::RENAME_AUTHENTICATOR, values, vec![Notice::error(key).on("name")]),
+        Err(key) => {
+            return Outcome::invalid(flow, names::RENAME_AUTHENTICATOR, values, vec![Notice::error(key).on("name")]);
+        }
     };
     let (user_id, email) = owner(&flow);
     let entry = LogEntry::new(EventType::UserMfaFactorUpdate, LogOutcome::Success, "Passkey renamed")

@@ -35,9 +35,10 @@ pub(super) fn update(flow: Flow, values: &Submission, world: &World, env: &mut E
         return home(flow, world, env).notice(Notice::info("account.saved"));
     }
     let (user_id, email) = owner(&flow);
-    let entry = LogEntry::new(EventType::UserAccountUpdateProfile, LogOutcome::Success, "Profile changed on the account page")
-        .actor(user_id.clone(), email.clone())
-        .target(Target::User { id: user_id.clone(), email });
+    let entry =
+        LogEntry::new(EventType::UserAccountUpdateProfile, LogOutcome::Success, "Profile changed on the account page")
+            .actor(user_id.clone(), email.clone())
+            .target(Target::User { id: user_id.clone(), email });
     let mut out = home(flow, world, env);
     if let Step::Account(h) = &mut out.flow.step {
         h.profile = profile.clone();

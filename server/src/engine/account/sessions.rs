@@ -5,7 +5,9 @@
 use passway_protocol::{Submission, names};
 
 use super::{home, owner, shown};
-use crate::engine::{Effect, Env, EventType, Flow, LogEntry, LogOutcome, Notice, Outcome, Step, Target, World, text_of};
+use crate::engine::{
+    Effect, Env, EventType, Flow, LogEntry, LogOutcome, Notice, Outcome, Step, Target, World, text_of,
+};
 
 pub(super) fn end_one(flow: Flow, values: &Submission, world: &World, env: &mut Env<'_>) -> Outcome {
     let id = text_of(values, "session").to_owned();
@@ -13,9 +15,10 @@ pub(super) fn end_one(flow: Flow, values: &Submission, world: &World, env: &mut 
         return Outcome::invalid(flow, names::END_SESSION, values, vec![Notice::error("field.invalid").on("session")]);
     }
     let (user_id, email) = owner(&flow);
-    let entry = LogEntry::new(EventType::UserSessionClear, LogOutcome::Success, "Signed out a session on the account page")
-        .actor(user_id, email)
-        .target(Target::Session { id: id.clone() });
+    let entry =
+        LogEntry::new(EventType::UserSessionClear, LogOutcome::Success, "Signed out a session on the account page")
+            .actor(user_id, email)
+            .target(Target::Session { id: id.clone() });
     let mut out = home(flow, world, env);
     if let Step::Account(h) = &mut out.flow.step {
         h.sessions.retain(|s| s.id != id);

@@ -105,7 +105,13 @@ pub(super) fn select(flow: Flow, values: &Submission, world: &World, env: &mut E
 }
 
 /// The enrolment step of `kind`.
-pub(super) fn begin(mut flow: Flow, kind: AuthenticatorKind, required: bool, world: &World, env: &mut Env<'_>) -> Outcome {
+pub(super) fn begin(
+    mut flow: Flow,
+    kind: AuthenticatorKind,
+    required: bool,
+    world: &World,
+    env: &mut Env<'_>,
+) -> Outcome {
     match kind {
         AuthenticatorKind::Passkey => {
             let c = passkey::ceremony(&flow, world, env);

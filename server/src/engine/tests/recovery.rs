@@ -73,8 +73,11 @@ fn recovering_an_address_without_an_account_looks_and_costs_the_same() {
 #[test]
 fn a_stronger_recovery_needs_email_and_the_authenticator_app() {
     let mut j = Journey::with_passwords(Intent::Recover, Enrollment::Optional);
-    j.settings.recovery =
-        RecoveryPolicy { authenticators: vec![AuthenticatorKind::Email, AuthenticatorKind::Totp], factors: 2, ..RecoveryPolicy::default() };
+    j.settings.recovery = RecoveryPolicy {
+        authenticators: vec![AuthenticatorKind::Email, AuthenticatorKind::Totp],
+        factors: 2,
+        ..RecoveryPolicy::default()
+    };
     j.password("u-ada", "correct horse battery staple").authenticator_app("u-ada", b"12345678901234567890");
     let code = j.code_of(b"12345678901234567890");
     j.submit("identify-recovery", ADA)
@@ -117,8 +120,11 @@ fn a_stronger_recovery_needs_email_and_the_authenticator_app() {
     // Without an authenticator app, the account cannot meet that policy: said once the
     // email is proven, so until then it looks like any other address.
     let mut j = Journey::with_passwords(Intent::Recover, Enrollment::Optional);
-    j.settings.recovery =
-        RecoveryPolicy { authenticators: vec![AuthenticatorKind::Email, AuthenticatorKind::Totp], factors: 2, ..RecoveryPolicy::default() };
+    j.settings.recovery = RecoveryPolicy {
+        authenticators: vec![AuthenticatorKind::Email, AuthenticatorKind::Totp],
+        factors: 2,
+        ..RecoveryPolicy::default()
+    };
     j.submit("identify-recovery", ADA);
     assert!(j.trace.contains("step email_challenge"), "{}", j.trace);
     j.type_mailed_code();

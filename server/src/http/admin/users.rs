@@ -262,7 +262,8 @@ pub async fn invite(
         locale: &ctx.locale,
         link: &link,
     };
-    let rendered = crate::mail::template::render_invitation(&email_out, &brand, &app.brands.texts(&brand.id, &ctx.locale));
+    let rendered =
+        crate::mail::template::render_invitation(&email_out, &brand, &app.brands.texts(&brand.id, &ctx.locale));
     let entry = LogEntry::new(EventType::UserLifecycleInvite, LogOutcome::Success, "Address invited by an admin")
         .target(Target::User { id: email.clone(), email: email.clone() })
         .debug("app", client.client_id.clone());

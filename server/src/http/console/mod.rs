@@ -62,16 +62,17 @@ async fn member(app: &AppState, user: &User, group: &str) -> bool {
         && (groups.iter().any(|g| g == group) || app.config.engine.groups.of(&user.email).contains(group))
 }
 
-fn enabled(app: &AppState) -> Result<(), Response> {
-    match app.config.console_group {
-        Some(_) => Ok(()),
-        None => Err((StatusCode::NOT_FOUND, "the admin console is off: set [admin] console_group").into_response()),
-    }
+/// The answer while the console is off (no `[admin] console_group`).
+fn off(app: &AppState) -> Option<Response> {
+    app.config
+        .console_group
+        .is_none()
+        .then(|| (StatusCode::NOT_FOUND, "the admin console is off: set [admin] console_group").into_response())
 }
 
 /// `GET /admin`: the console, or off to sign in.
 pub async fn page(State(app): State<AppState>, headers: HeaderMap) -> Response {
-    if let Err(off) = enabled(&app) {
+    if let Some(off) = off(&app) {
         return off;
     }
     match cookie_up_to(&headers, COOKIE, COOKIE_MAX) {
@@ -94,7 +95,7 @@ fn callback_url(app: &AppState) -> String {
 
 /// `GET /admin/signin`: to the hosted sign-in page, for the console's own client.
 pub async fn sign_in(State(app): State<AppState>) -> Response {
-    if let Err(off) = enabled(&app) {
+    if let Some(off) = off(&app) {
         return off;
     }
     let state = random_token(&mut SystemEntropy, 16);
@@ -128,7 +129,7 @@ pub struct Callback {
 
 /// `GET /admin/callback`: the code for the console's cookie, if the account is an admin.
 pub async fn callback(State(app): State<AppState>, headers: HeaderMap, Query(q): Query<Callback>) -> Response {
-    if let Err(off) = enabled(&app) {
+    if let Some(off) = off(&app) {
         return off;
     }
     let login = cookie_up_to(&headers, LOGIN_COOKIE, COOKIE_MAX).unwrap_or_default();
