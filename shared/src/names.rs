@@ -37,6 +37,8 @@ pub const END_SESSION: &str = "end-session";
 pub const END_OTHER_SESSIONS: &str = "end-other-sessions";
 /// The account page: delete the account, confirmed.
 pub const DELETE_ACCOUNT: &str = "delete-account";
+/// After a recovery that made a new passkey: remove the ones the account had before.
+pub const REMOVE_OLD_AUTHENTICATORS: &str = "remove-old-authenticators";
 /// Sign in with a passkey without typing an identifier (autofill or a button).
 pub const CHALLENGE_WEBAUTHN_AUTOFILL: &str = "challenge-webauthn-autofillui-authenticator";
 
@@ -67,6 +69,7 @@ pub const ALL: &[&str] = &[
     END_SESSION,
     END_OTHER_SESSIONS,
     DELETE_ACCOUNT,
+    REMOVE_OLD_AUTHENTICATORS,
 ];
 
 /// Names reserved for what the engine does not do yet (`redirect-idp`: federation).

@@ -105,6 +105,11 @@ pub enum Effect {
         cred_id: String,
         name: String,
     },
+    /// Every passkey of the account but `keep` goes (after a recovery made it).
+    RemoveOldPasskeys {
+        user_id: String,
+        keep: String,
+    },
     /// Every session of the account ends but `keep` (this browser's).
     EndOtherSessions {
         user_id: String,

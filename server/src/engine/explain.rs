@@ -297,6 +297,7 @@ impl Runner {
             Step::Consent => "asks for consent to the scopes".to_owned(),
             Step::Denied { rule } => format!("denies access (rule {rule:?})"),
             Step::Account(_) | Step::AccountDeleted => "shows the account page".to_owned(),
+            Step::ResetOldPasskeys { .. } => "recovers the account (not part of a dry run)".to_owned(),
             Step::Completed => {
                 let proven: Vec<&str> = self.flow.proofs.iter().map(|p| p.authenticator.key()).collect();
                 let acr = Acr::of(
@@ -396,7 +397,8 @@ impl Runner {
             | Step::ResetPasskey { .. }
             | Step::CannotRecover
             | Step::Account(_)
-            | Step::AccountDeleted => return None,
+            | Step::AccountDeleted
+            | Step::ResetOldPasskeys { .. } => return None,
         })
     }
 }

@@ -256,6 +256,8 @@ pub enum Step {
     Account(Box<super::account::AccountHome>),
     /// The account was deleted by its owner; nothing more can happen.
     AccountDeleted,
+    /// A recovery made a new passkey (`keep`): remove the account's `old` ones?
+    ResetOldPasskeys { keep: String, old: usize },
 }
 
 /// A challenge under way, by authenticator. Each method hands over to that

@@ -210,6 +210,10 @@ pub fn offered(flow: &Flow, app: &AppSettings, settings: &EngineSettings, now: T
             vec![consent]
         }
         Step::Account(home) => account(home, settings),
+        Step::ResetOldPasskeys { .. } => vec![
+            Form::new(names::REMOVE_OLD_AUTHENTICATORS, "action.remove_old_passkeys", vec![]),
+            Form::new(names::SKIP, "action.keep_old_passkeys", vec![]),
+        ],
         Step::Denied { .. } | Step::Completed | Step::AccountDeleted => vec![],
     }
 }
@@ -306,7 +310,8 @@ pub fn cancel(flow: &Flow) -> Option<Form> {
         | Step::Consent
         | Step::Completed
         | Step::Account(_)
-        | Step::AccountDeleted => false,
+        | Step::AccountDeleted
+        | Step::ResetOldPasskeys { .. } => false,
     };
     offered.then(|| Form::new(names::CANCEL, "action.cancel", vec![]))
 }

@@ -340,6 +340,10 @@ fn answer(flow: Flow, action: Action, world: &World, env: &mut Env<'_>) -> Resul
                 names::SELECT_IDENTIFY_RECOVERY => recover::select(flow),
                 names::IDENTIFY_RECOVERY => recover::submit(flow, &values, world, env),
                 names::RESET_AUTHENTICATOR => recover::reset(flow, &values, world, env),
+                names::REMOVE_OLD_AUTHENTICATORS => recover::old_passkeys(flow, true, world, env),
+                names::SKIP if matches!(flow.step, Step::ResetOldPasskeys { .. }) => {
+                    recover::old_passkeys(flow, false, world, env)
+                }
                 names::SKIP if matches!(flow.step, Step::EnrollProfileUpdate { .. }) => {
                     profile_update::skip(flow, world, env)
                 }

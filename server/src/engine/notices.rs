@@ -41,6 +41,9 @@ pub(super) fn due(before: &Step, out: &Outcome, world: &World, lockout_minutes: 
             Effect::RemoveAuthenticator { kind, .. } => {
                 notify(subject.clone(), AccountNotice::AuthenticatorRemoved(*kind))
             }
+            Effect::RemoveOldPasskeys { .. } => {
+                notify(subject.clone(), AccountNotice::AuthenticatorRemoved(AuthenticatorKind::Passkey))
+            }
             Effect::StartSession(_) => signed_in = true,
             // Only an account hears of it: an address without one gets nothing.
             Effect::Log(entry) if entry.event_type == EventType::UserAccountLock && world.user.is_some() => {

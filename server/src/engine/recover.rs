@@ -99,8 +99,44 @@ pub(super) fn reset(flow: Flow, values: &Submission, world: &World, env: &mut En
         LogOutcome::Success,
         "Account recovered",
     )));
+    // A new passkey after a lost one: the old ones may be in the wrong hands.
+    let new_passkey = effects.iter().find_map(|e| match e {
+        Effect::SavePasskey(p) => Some(p.cred_id.clone()),
+        _ => None,
+    });
+    if let Some(keep) = new_passkey.filter(|_| world.passkeys > 0) {
+        flow.step = Step::ResetOldPasskeys { keep, old: world.passkeys };
+        return Outcome { effects, ..Outcome::new(flow) }.notice(Notice::info("recovery.done"));
+    }
+    signed_in_after_reset(flow, effects, world, env)
+}
+
+/// `remove-old-authenticators` (`remove`) or `skip`: the old passkeys go or stay; then
+/// the person is signed in.
+pub(super) fn old_passkeys(flow: Flow, remove: bool, world: &World, env: &mut Env<'_>) -> Outcome {
+    let (Step::ResetOldPasskeys { keep, .. }, Some(user_id)) = (&flow.step, &flow.account) else {
+        return cannot_recover(flow, NOTHING_ALLOWED);
+    };
+    let mut effects = vec![];
+    if remove {
+        let email = flow.subject.as_ref().map(|s| s.email.clone()).unwrap_or_default();
+        effects.push(Effect::RemoveOldPasskeys { user_id: user_id.clone(), keep: keep.clone() });
+        effects.push(Effect::Log(
+            LogEntry::new(
+                EventType::UserMfaFactorDeactivate,
+                LogOutcome::Success,
+                "Old passkeys removed after recovery",
+            )
+            .actor(user_id.clone(), email)
+            .credential(AuthenticatorKind::Passkey),
+        ));
+    }
+    signed_in_after_reset(flow, effects, world, env)
+}
+
+/// After a reset: every old session is gone; this sign-in starts a new one.
+fn signed_in_after_reset(mut flow: Flow, effects: Vec<Effect>, world: &World, env: &mut Env<'_>) -> Outcome {
     flow.intent = Intent::Login;
-    // The old sessions are gone; this sign-in starts a new one.
     flow.session = None;
     let mut out = finish::signed_in(flow, finish::SignIn::Fresh, world, env);
     out.effects.splice(0..0, effects);

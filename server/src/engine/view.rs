@@ -134,6 +134,9 @@ pub fn render(
         Step::Completed => ("success.title", None, &[][..]),
         Step::Account(_) => ("account.title", Some("account.subtitle"), &[][..]),
         Step::AccountDeleted => ("account.deleted.title", Some("account.deleted.subtitle"), &[][..]),
+        Step::ResetOldPasskeys { .. } => {
+            ("recovery.old_passkeys.title", Some("recovery.old_passkeys.subtitle"), &[][..])
+        }
     };
     let with_passkeys = flow.autofill.is_some() && matches!(flow.step, Step::Identify);
     let extra: &[&str] = if with_passkeys { STRINGS_PASSKEY } else { &[] };

@@ -137,6 +137,10 @@ pub(super) async fn apply(
                 let change = AccountChange::RenamePasskey { cred_id: cred_id.clone(), name: name.clone() };
                 commit.accounts.push(AccountWrite { user_id: user_id.clone(), version: None, at: now, change });
             }
+            Effect::RemoveOldPasskeys { user_id, keep } => {
+                let change = AccountChange::RemovePasskeysBut { keep: keep.clone() };
+                commit.accounts.push(AccountWrite { user_id: user_id.clone(), version: None, at: now, change });
+            }
             Effect::EndOtherSessions { user_id, keep, at } => {
                 let change = AccountChange::RevokeOtherSessions { keep: keep.clone() };
                 commit.accounts.push(AccountWrite { user_id: user_id.clone(), version: None, at: *at, change });

@@ -86,6 +86,10 @@ pub enum AccountChange {
     RevokeSession {
         id: String,
     },
+    /// Every passkey but `keep` goes (after a recovery made it).
+    RemovePasskeysBut {
+        keep: String,
+    },
     /// Every live session but `keep` ends ("sign out everywhere else").
     RevokeOtherSessions {
         keep: Option<String>,

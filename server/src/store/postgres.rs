@@ -901,6 +901,9 @@ async fn write_account(tx: &mut Tx<'_>, w: &AccountWrite) -> Result<(), StoreErr
         AccountChange::RemoveTotp => changed(exec!(tx, sql::REMOVE_TOTP, user), "authenticator app")?,
         AccountChange::RemovePassword => changed(exec!(tx, sql::REMOVE_PASSWORD, user), "password")?,
         AccountChange::RevokeSession { id } => changed(exec!(tx, sql::REVOKE_SESSION_OF, w.at.0, id, user), "session")?,
+        AccountChange::RemovePasskeysBut { keep } => {
+            exec!(tx, sql::REMOVE_PASSKEYS_BUT, user, keep);
+        }
         AccountChange::RevokeOtherSessions { keep } => {
             exec!(tx, sql::REVOKE_OTHER_SESSIONS, w.at.0, user, keep.as_deref().unwrap_or(""));
         }

@@ -64,6 +64,7 @@ pub const BUMP_ACCOUNT: &str =
 pub const SET_STATUS: &str = "UPDATE users SET status = $1 WHERE id = $2";
 pub const RENAME_PASSKEY: &str = "UPDATE passkeys SET name = $1 WHERE cred_id = $2 AND user_id = $3";
 pub const REMOVE_PASSKEY: &str = "DELETE FROM passkeys WHERE cred_id = $1 AND user_id = $2";
+pub const REMOVE_PASSKEYS_BUT: &str = "DELETE FROM passkeys WHERE user_id = $1 AND cred_id <> $2";
 pub const REMOVE_TOTP: &str = "DELETE FROM totp WHERE user_id = $1";
 pub const REMOVE_PASSWORD: &str = "DELETE FROM passwords WHERE user_id = $1";
 pub const REVOKE_SESSION_OF: &str =

@@ -402,6 +402,9 @@ fn write_account(tx: &Transaction<'_>, w: &AccountWrite) -> Result<(), StoreErro
         AccountChange::RevokeSession { id } => {
             changed(tx.prepare_cached(sql::REVOKE_SESSION_OF)?.execute(params![w.at.0, id, user])?, "session")?;
         }
+        AccountChange::RemovePasskeysBut { keep } => {
+            tx.prepare_cached(sql::REMOVE_PASSKEYS_BUT)?.execute(params![user, keep])?;
+        }
         AccountChange::RevokeOtherSessions { keep } => {
             tx.prepare_cached(sql::REVOKE_OTHER_SESSIONS)?.execute(params![
                 w.at.0,

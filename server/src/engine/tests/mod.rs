@@ -544,6 +544,7 @@ fn describe_effect(e: &Effect) -> String {
             format!("end_other_sessions user={user_id} keep={}", keep.as_deref().unwrap_or("-"))
         }
         Effect::EraseAccount { user_id, email, .. } => format!("erase_account user={user_id} {email}"),
+        Effect::RemoveOldPasskeys { user_id, keep } => format!("remove_old_passkeys user={user_id} keep={keep}"),
     }
 }
 
@@ -596,6 +597,7 @@ fn describe(flow: &Flow, app: &AppSettings, settings: &EngineSettings) -> String
             )
         }
         Step::AccountDeleted => "account_deleted".to_owned(),
+        Step::ResetOldPasskeys { keep, old } => format!("reset_old_passkeys keep={keep} old={old}"),
     };
     let offered: Vec<&str> = forms::offered(flow, app, settings, flow.created_at).iter().map(|f| f.name).collect();
     format!("step {step} offers [{}]", offered.join(", "))

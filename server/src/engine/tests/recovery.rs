@@ -163,7 +163,8 @@ fn a_lost_passkey_is_replaced_in_an_app_without_passwords() {
         .submit("select-identify-recovery", &[])
         .submit("identify-recovery", ADA)
         .type_mailed_code()
-        .answer("reset-authenticator", registered("cred-2"));
+        .answer("reset-authenticator", registered("cred-2"))
+        .submit("remove-old-authenticators", &[]);
     j.check(expect![[r#"
           start effect begin_ceremony Discoverable
         > identify identifier=ada@example.com
@@ -195,16 +196,22 @@ fn a_lost_passkey_is_replaced_in_an_app_without_passwords() {
           effect log user.authentication.verify Success
           effect begin_ceremony Register { user_id: u-ada, email: ada@example.com, display_name: ada@example.com }
         > reset-authenticator credential=<registered cred-2>
-          step completed offers []
+          step reset_old_passkeys keep=cred-2 old=1 offers [remove-old-authenticators, skip]
           info recovery.done
           effect save_passkey user=u-ada cred=cred-2 name="Firefox on Linux"
           effect log user.mfa.factor.activate Success
           effect revoke_sessions user=u-ada
           effect log user.account.reset_password Success
+          effect notify ada@example.com AuthenticatorAdded(Passkey)
+        > remove-old-authenticators 
+          step completed offers []
+          info recovery.done
+          effect remove_old_passkeys user=u-ada keep=cred-2
+          effect log user.mfa.factor.deactivate Success
           effect start_session id=X9G3nr3vlhmleRajv8JktQ user=u-ada proofs=["email", "passkey"]
           effect issue_code user=u-ada amr=["email", "pop"] scope="openid email" sid=X9G3nr3vlhmleRajv8JktQ
           effect log user.session.start Success
-          effect notify ada@example.com AuthenticatorAdded(Passkey)
+          effect notify ada@example.com AuthenticatorRemoved(Passkey)
           SUCCESS new session cookie
     "#]]);
 }

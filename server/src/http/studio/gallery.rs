@@ -416,6 +416,11 @@ pub static ENTRIES: &[Entry] = &[
         scene.reply = Reply::Success { code: "studio".into(), session: None };
         scene
     }),
+    step!("reset-old-passkeys", "Recovery", "Recovery: remove the old passkeys?", |s| {
+        let mut flow = s.ada(Step::ResetOldPasskeys { keep: "studio-key-3".into(), old: 2 });
+        flow.proofs = vec![s.proven(AuthenticatorKind::Email)];
+        s.scene(flow, vec![Notice::info("recovery.done")])
+    }),
     step!("account", "Account", "Account page", |s| {
         use crate::engine::account::{AccountHome, PasskeyItem, SessionItem};
         let day = |d: i64| Timestamp::from_unix_seconds(s.now.unix_seconds() - d * 86_400);
