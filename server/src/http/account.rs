@@ -25,11 +25,23 @@ pub async fn page(State(app): State<AppState>, ctx: RequestContext, Query(q): Qu
         let message = "Name the app whose account page to show: /account?app=CLIENT_ID.";
         return error_page(&app, &ctx, None, message);
     };
+    hosted(&app, &ctx, client, passway_protocol::Intent::Account, None).await
+}
+
+/// Starts a hosted flow of `intent` for `client` (with the browser's session, unless it
+/// registers an `invited` address) and sends the browser to the hosted page; should it
+/// end in a code (a sign-up, a recovery), the browser comes back to the account page.
+pub(super) async fn hosted(
+    app: &AppState,
+    ctx: &RequestContext,
+    client: &crate::config::App,
+    intent: passway_protocol::Intent,
+    invited: Option<String>,
+) -> Response {
     let base = match &ctx.custom_host {
         Some(host) => custom_domain_base(&app.issuer, host),
         None => app.issuer.to_string(),
     };
-    // Should anything end in a code (a recovery that signs in), the browser comes back here.
     let back = url::Url::parse_with_params(&format!("{base}/account"), [("app", client.client_id.as_str())])
         .expect("the issuer is a URL");
     let request = AuthRequest {
@@ -46,10 +58,12 @@ pub async fn page(State(app): State<AppState>, ctx: RequestContext, Query(q): Qu
         resource: None,
     };
     let authorization = Authorization { app: client, request, no_prompt: false, ui_locales: vec![] };
-    let (device, new_device) = device_or_new(&ctx);
-    let new = new_flow(&app, &ctx, &device, authorization, Origin::Hosted, passway_protocol::Intent::Account);
-    let options = StartOptions { session_cookie: ctx.session.as_deref(), no_prompt: false };
-    let begun = match journey::start(&app, new, options).await {
+    let (device, new_device) = device_or_new(ctx);
+    let mut new = new_flow(app, ctx, &device, authorization, Origin::Hosted, intent);
+    let session_cookie = if invited.is_some() { None } else { ctx.session.as_deref() };
+    new.invited = invited;
+    let options = StartOptions { session_cookie, no_prompt: false };
+    let begun = match journey::start(app, new, options).await {
         Ok(begun) => begun,
         Err(e) => return super::error::AppError::from(e).into_response(),
     };

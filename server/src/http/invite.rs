@@ -9,17 +9,14 @@
 use std::time::Duration;
 
 use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use serde::Deserialize;
 
 use super::authorize::error_page;
 use super::context::RequestContext;
-use super::flows::{device_or_new, new_flow, set_device_cookie};
 use crate::app::AppState;
 use crate::crypto::{Digest, b64url, b64url_decode};
-use crate::engine::{AuthRequest, Origin, Prompt, Timestamp};
-use crate::journey::{self, StartOptions};
-use crate::oidc::request::Authorization;
+use crate::engine::Timestamp;
 
 /// How long an invitation's link works.
 pub const LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -63,33 +60,5 @@ pub async fn open(State(app): State<AppState>, ctx: RequestContext, Query(q): Qu
     let Some(client) = app.config.app(&client_id) else {
         return error_page(&app, &ctx, None, "The app of this invitation is gone.");
     };
-    let back = url::Url::parse_with_params(&format!("{}/account", app.issuer), [("app", client_id.as_str())])
-        .expect("the issuer is a URL");
-    let request = AuthRequest {
-        redirect_uri: back.into(),
-        scope: "openid".into(),
-        state: None,
-        nonce: None,
-        code_challenge: None,
-        login_hint: None,
-        prompt: Prompt::default(),
-        max_age: None,
-        acr_values: None,
-        ui_locale: None,
-        resource: None,
-    };
-    let authorization = Authorization { app: client, request, no_prompt: false, ui_locales: vec![] };
-    let (device, new_device) = device_or_new(&ctx);
-    let mut new = new_flow(&app, &ctx, &device, authorization, Origin::Hosted, passway_protocol::Intent::Register);
-    new.invited = Some(email);
-    let options = StartOptions { session_cookie: None, no_prompt: false };
-    let begun = match journey::start(&app, new, options).await {
-        Ok(begun) => begun,
-        Err(e) => return super::error::AppError::from(e).into_response(),
-    };
-    let mut response = Redirect::to(&format!("/signin?flow={}", begun.handle)).into_response();
-    if new_device {
-        set_device_cookie(&mut response, &device, &app.issuer);
-    }
-    response
+    super::account::hosted(&app, &ctx, client, passway_protocol::Intent::Register, Some(email)).await
 }
