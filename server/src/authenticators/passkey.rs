@@ -29,6 +29,13 @@ pub struct PasskeyChallenge {
 pub struct Passkey;
 
 /// The field a client fills with the ceremony's result (JSON).
+/// Whether a stored passkey (webauthn-rs's `Passkey`, serialised) may be synced to its
+/// owner's other devices (backup eligible), when it says.
+pub fn synced(stored: &str) -> Option<bool> {
+    let state: serde_json::Value = serde_json::from_str(stored).ok()?;
+    state["cred"]["backup_eligible"].as_bool()
+}
+
 pub fn credential_field() -> Field {
     let mut f = Field::new("credential", FieldType::Hidden, "field.credential", "Passkey");
     f.required = true;

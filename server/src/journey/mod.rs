@@ -215,15 +215,12 @@ pub fn send_after_commit(app: &AppState, smtp: Vec<crate::mail::RenderedEmail>) 
 /// What the account page lists: the account's passkeys and live sessions.
 async fn account_facts(app: &AppState, user_id: &str) -> Result<engine::account::AccountFacts, JourneyError> {
     use engine::account::{PasskeyItem, SessionItem};
-    let passkeys = app.store.passkeys_of(user_id).await?.into_iter().map(|p| {
-        let state: serde_json::Value = serde_json::from_str(&p.passkey).unwrap_or_default();
-        PasskeyItem {
-            synced: state["cred"]["backup_eligible"].as_bool(),
-            cred_id: p.cred_id,
-            name: p.name,
-            created_at: p.created_at,
-            last_used_at: p.last_used_at,
-        }
+    let passkeys = app.store.passkeys_of(user_id).await?.into_iter().map(|p| PasskeyItem {
+        synced: crate::authenticators::passkey::synced(&p.passkey),
+        cred_id: p.cred_id,
+        name: p.name,
+        created_at: p.created_at,
+        last_used_at: p.last_used_at,
     });
     let sessions = app.store.sessions_of(user_id, app.clock.now()).await?.into_iter().map(|s| SessionItem {
         id: s.id,

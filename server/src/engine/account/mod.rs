@@ -119,13 +119,12 @@ pub(super) fn reflect(out: &mut Outcome) {
     for effect in &out.effects {
         match effect {
             super::Effect::SavePasskey(p) => {
-                let state: serde_json::Value = serde_json::from_str(&p.passkey).unwrap_or_default();
                 home.passkeys.push(PasskeyItem {
                     cred_id: p.cred_id.clone(),
                     name: p.name.clone(),
                     created_at: p.created_at,
                     last_used_at: None,
-                    synced: state["cred"]["backup_eligible"].as_bool(),
+                    synced: crate::authenticators::passkey::synced(&p.passkey),
                 });
             }
             super::Effect::SaveTotp { .. } => home.totp = true,

@@ -59,16 +59,13 @@ pub async fn authenticators(
         .await
         .map_err(store_error)?
         .into_iter()
-        .map(|p| {
-            let state: serde_json::Value = serde_json::from_str(&p.passkey).unwrap_or_default();
-            AuthenticatorView {
-                id: p.cred_id,
-                kind: "passkey".into(),
-                name: p.name,
-                created: Some(p.created_at.rfc3339()),
-                last_used: p.last_used_at.map(|t| t.rfc3339()),
-                synced: state["cred"]["backup_eligible"].as_bool(),
-            }
+        .map(|p| AuthenticatorView {
+            id: p.cred_id,
+            kind: "passkey".into(),
+            name: p.name,
+            created: Some(p.created_at.rfc3339()),
+            last_used: p.last_used_at.map(|t| t.rfc3339()),
+            synced: crate::authenticators::passkey::synced(&p.passkey),
         })
         .collect();
     let other = |kind: AuthenticatorKind, name: &str| AuthenticatorView {

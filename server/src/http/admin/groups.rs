@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use super::users::{UserPage, UserView, account, commit, record, user_target};
+use super::users::{UserPage, account, commit, page, page_limit, record, user_target};
 use super::{Scope, authorize, store_error};
 use crate::app::AppState;
 use crate::engine::{EventType, LogEntry, LogOutcome, Target};
@@ -151,25 +151,12 @@ pub async fn members(
 ) -> Result<Response, AppError> {
     authorize(&app, &ctx, Scope::UsersRead).await?;
     let Query(q) = query.map_err(|e| AppError::bad_request("invalid_request", e.body_text()))?;
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(AppError::bad_request("invalid_request", "limit: from 1 to 200"));
-    }
+    let limit = page_limit(q.limit)?;
     if !app.store.groups().await.map_err(store_error)?.iter().any(|g| g.name == name) {
         return Err(AppError::not_found("no such group in the store"));
     }
-    let query = AccountQuery {
-        email_prefix: "",
-        status: None,
-        group: Some(&name),
-        after: q.after.as_deref(),
-        limit: limit + 1,
-    };
-    let mut found = app.store.accounts(&query).await.map_err(store_error)?;
-    let more = found.len() > limit as usize;
-    found.truncate(limit as usize);
-    let next = if more { found.last().map(|a| a.user.email.clone()) } else { None };
-    Ok(Json(UserPage { users: found.iter().map(UserView::of).collect(), next }).into_response())
+    let query = AccountQuery { email_prefix: "", status: None, group: Some(&name), after: q.after.as_deref(), limit };
+    page(&app, query).await
 }
 
 /// Adds an account to a store group (adding it twice is adding it once).

@@ -98,21 +98,32 @@ pub async fn search(
 ) -> Result<Response, AppError> {
     authorize(&app, &ctx, Scope::UsersRead).await?;
     let Query(q) = query.map_err(|e| AppError::bad_request("invalid_request", e.body_text()))?;
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(AppError::bad_request("invalid_request", "limit: from 1 to 200"));
-    }
     let prefix = q.q.unwrap_or_default().trim().to_lowercase();
     let query = AccountQuery {
         email_prefix: &prefix,
         status: q.status,
         group: q.group.as_deref(),
         after: q.after.as_deref(),
-        limit: limit + 1,
+        limit: page_limit(q.limit)?,
     };
-    let mut found = app.store.accounts(&query).await.map_err(store_error)?;
-    let more = found.len() > limit as usize;
-    found.truncate(limit as usize);
+    page(&app, query).await
+}
+
+/// A page's size: 1 to 200, 50 when not given.
+pub(super) fn page_limit(limit: Option<u32>) -> Result<u32, AppError> {
+    match limit.unwrap_or(50) {
+        limit @ 1..=200 => Ok(limit),
+        _ => Err(AppError::bad_request("invalid_request", "limit: from 1 to 200")),
+    }
+}
+
+/// A page of the accounts `query` finds, with the cursor of the next one (one more is
+/// read to know whether there is one).
+pub(super) async fn page(app: &AppState, query: AccountQuery<'_>) -> Result<Response, AppError> {
+    let limit = query.limit as usize;
+    let mut found = app.store.accounts(&AccountQuery { limit: query.limit + 1, ..query }).await.map_err(store_error)?;
+    let more = found.len() > limit;
+    found.truncate(limit);
     let next = if more { found.last().map(|a| a.user.email.clone()) } else { None };
     Ok(Json(UserPage { users: found.iter().map(UserView::of).collect(), next }).into_response())
 }
