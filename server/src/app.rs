@@ -15,7 +15,8 @@ use crate::crypto::{Keyring, Sealer, b64url_decode};
 use crate::i18n::Catalog;
 use crate::journey::Notifier;
 use crate::journey::passkeys::RelyingParties;
-use crate::mail::{Delivery, SmtpSender};
+use crate::mail::smtp::SmtpTransport;
+use crate::mail::{Delivery, MailQueue};
 use crate::oidc::keys::KeyError;
 use crate::oidc::rotation::{self, Schedule};
 use crate::oidc::{KeySet, LiveKeys};
@@ -54,6 +55,8 @@ pub struct AppState {
     pub outbound: crate::hooks::outbound::Outbound,
     /// Deliveries to the dev hook inbox (dev mode; see `http::dev_hooks`).
     pub dev_hooks: crate::http::dev_hooks::Inbox,
+    /// Counters and histograms for `/metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -103,14 +106,17 @@ impl AppState {
         let brands = Brands::load(&config.themes_dir, Catalog::builtin().with_profile_labels(&config.engine.profile))
             .map_err(StartError::Themes)?;
         let master = master_key(&config)?;
-        let store = crate::store::open(&config.store_url)
+        let store = crate::store::open_with(&config.store_url, &config.store_pool)
             .await
             .map_err(|source| StartError::Store { url: redact(&config.store_url), source })?;
-        let sealer = Sealer::from_master(&master);
+        let sealer = Arc::new(Sealer::from_master(&master));
         let keys = load_keys(&config, store.as_ref(), &sealer, clock.now()).await?;
         let delivery = match &config.mail.transport {
             MailTransport::Outbox => Delivery::Outbox,
-            MailTransport::Smtp(smtp) => Delivery::Smtp(SmtpSender::start(smtp, &config.mail.from)?),
+            MailTransport::Smtp(smtp) => Delivery::Smtp {
+                queue: Arc::new(MailQueue::new(sealer.clone())),
+                transport: Arc::new(SmtpTransport::new(smtp, &config.mail.from, crate::mail::worker::IN_FLIGHT)?),
+            },
         };
         let passkeys = RelyingParties::build(&config, &issuer).map_err(StartError::Passkeys)?;
         let widget = load_widget(&config.widget_dir);
@@ -129,7 +135,7 @@ impl AppState {
             store,
             brands: Arc::new(brands),
             keys: Arc::new(LiveKeys::new(keys)),
-            sealer: Arc::new(sealer),
+            sealer,
             keyring: Keyring::from_master(&master),
             delivery,
             notifier: Notifier::default(),
@@ -143,6 +149,7 @@ impl AppState {
             dev_hooks: Default::default(),
             events,
             outbound,
+            metrics: Arc::default(),
         })
     }
 }
@@ -157,6 +164,7 @@ pub struct Hashing {
     admitted: std::sync::atomic::AtomicUsize,
     /// Most answers running or waiting at once.
     capacity: usize,
+    cores: usize,
 }
 
 /// A place among the hashing answers: running once returned, released when dropped.
@@ -175,7 +183,14 @@ impl Hashing {
             running: tokio::sync::Semaphore::new(cores.max(1)),
             admitted: std::sync::atomic::AtomicUsize::new(0),
             capacity: cores.max(1) + queue,
+            cores: cores.max(1),
         }
+    }
+
+    /// Answers waiting for a turn (not running).
+    pub fn queued(&self) -> usize {
+        let running = self.cores - self.running.available_permits();
+        self.admitted.load(std::sync::atomic::Ordering::Acquire).saturating_sub(running)
     }
 
     /// Waits for a turn to hash, or `None` at once when too many already wait.
@@ -233,6 +248,7 @@ impl Refused {
 #[derive(Default)]
 pub struct Streams {
     open: std::sync::Mutex<HashMap<String, u32>>,
+    total: std::sync::atomic::AtomicUsize,
 }
 
 /// One open stream, counted under its keys until dropped.
@@ -252,7 +268,13 @@ impl Streams {
         for (k, _) in &keys {
             *open.entry(k.clone()).or_default() += 1;
         }
+        self.total.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Some(OpenStream { streams: self.clone(), keys: keys.into_iter().map(|(k, _)| k).collect() })
+    }
+
+    /// Streams open in this process.
+    pub fn total(&self) -> usize {
+        self.total.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Streams open under `key`.
@@ -263,6 +285,7 @@ impl Streams {
 
 impl Drop for OpenStream {
     fn drop(&mut self) {
+        self.streams.total.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
         let mut open = self.streams.open.lock().unwrap_or_else(|p| p.into_inner());
         for k in &self.keys {
             // Keys with nothing open go, so the map holds only what is open.
@@ -323,7 +346,7 @@ pub async fn stored_keys(config: &Config) -> Result<Vec<crate::store::StoredKey>
 
 async fn open_key_store(config: &Config) -> Result<(Arc<dyn Store>, Sealer), StartError> {
     let master = master_key(config)?;
-    let store = crate::store::open(&config.store_url)
+    let store = crate::store::open_with(&config.store_url, &config.store_pool)
         .await
         .map_err(|source| StartError::Store { url: redact(&config.store_url), source })?;
     Ok((store, Sealer::from_master(&master)))

@@ -22,6 +22,7 @@ pub mod import;
 pub mod journey;
 pub mod limits;
 pub mod mail;
+pub mod metrics;
 pub mod oidc;
 pub mod policy;
 pub mod qr;

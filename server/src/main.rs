@@ -22,8 +22,17 @@ struct Cli {
     /// Configuration file.
     #[arg(long, short, global = true, default_value = "passway.toml", env = "PASSWAY_CONFIG")]
     config: PathBuf,
+    /// Log lines as text, or as one JSON object per line (with the request's span).
+    #[arg(long, global = true, default_value = "text", env = "PASSWAY_LOG_FORMAT")]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Option<Command>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -285,7 +294,6 @@ async fn studio(
     stop_on_stdin_eof: bool,
 ) -> anyhow::Result<()> {
     use passway_server::http::studio;
-    init_logging();
     let loaded = if config.is_file() { Some(Config::load(config)?) } else { None };
     let themes = match (themes, &loaded) {
         (Some(t), _) => t.to_owned(),
@@ -388,6 +396,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Hooks { action } => hooks(&cli.config, action).await,
         Command::Theme { .. } => unreachable!("answered in main, with its own exit codes"),
         Command::Studio { themes, listen, stop_on_stdin_eof } => {
+            init_logging(cli.log_format);
             studio(&cli.config, themes.as_deref(), listen, stop_on_stdin_eof).await
         }
         Command::Groups { action } => {
@@ -480,7 +489,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}: OK ({} apps)", cli.config.display(), config.apps.len());
             Ok(())
         }
-        Command::Serve { listen, stop_on_stdin_eof } => serve(&cli.config, listen, stop_on_stdin_eof).await,
+        Command::Serve { listen, stop_on_stdin_eof } => {
+            init_logging(cli.log_format);
+            serve(&cli.config, listen, stop_on_stdin_eof).await
+        }
     }
 }
 
@@ -624,17 +636,17 @@ async fn keys(path: &std::path::Path, action: KeysAction) -> anyhow::Result<()> 
 }
 
 /// Log lines to standard error, `RUST_LOG` deciding which.
-fn init_logging() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "passway_server=info,warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+fn init_logging(format: LogFormat) {
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "passway_server=info,warn".into());
+    let lines = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => lines.init(),
+        LogFormat::Json => lines.json().with_current_span(true).with_span_list(false).init(),
+    }
 }
 
 async fn serve(path: &std::path::Path, listen: Option<SocketAddr>, stop_on_stdin_eof: bool) -> anyhow::Result<()> {
-    init_logging();
     let config = Config::load(path)?;
     for warning in config.warnings() {
         tracing::warn!("{warning}");
@@ -664,6 +676,13 @@ async fn serve(path: &std::path::Path, listen: Option<SocketAddr>, stop_on_stdin
         );
     }
     println!("passway: listening on {issuer} (store: {})", app.store.backend());
+    if let Some(addr) = app.config.metrics_listen {
+        let metrics = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr} (metrics.listen)"))?;
+        println!("passway: metrics on http://{}/metrics", metrics.local_addr()?);
+        tokio::spawn(passway_server::metrics::serve(metrics, app.clone()));
+    }
     if demo {
         println!("passway: demo at {issuer}/demo/");
     }

@@ -64,6 +64,7 @@ pub async fn serve_with(
     let period = Duration::from_millis(if app.config.dev_mode { 250 } else { 3000 });
     let themes = tokio::spawn(crate::branding::watch(app.brands.clone(), app.config.themes_dir.clone(), period));
     crate::hooks::worker::spawn(&app);
+    let mail = crate::mail::worker::spawn(&app);
     let router = crate::http::router(app).layer(tower_http::timeout::TimeoutLayer::with_status_code(
         axum::http::StatusCode::REQUEST_TIMEOUT,
         timeouts.request,
@@ -109,6 +110,10 @@ pub async fn serve_with(
     let _ = shutdown.send(true);
     if tokio::time::timeout(DRAIN, graceful.shutdown()).await.is_err() {
         tracing::warn!("some requests were still open {} s after the stop; cut", DRAIN.as_secs());
+    }
+    // Emails under way finish (each within the SMTP timeout); the rest wait in the store.
+    if let Some(mail) = mail {
+        let _ = tokio::time::timeout(DRAIN, mail).await;
     }
     housekeeping.abort();
     keys.abort();
@@ -170,6 +175,7 @@ pub fn retention(config: &crate::config::Config, now: crate::engine::Timestamp) 
         // access token it issued lives `access_token` more.
         families: l.refresh_token_max + l.access_token,
         mails: DAY,
+        mail_queue: crate::mail::worker::GIVE_UP,
         hook_attempts: 7 * DAY,
     }
 }

@@ -94,7 +94,7 @@ fn logs_prints_the_system_log_one_event_per_line_or_as_json() {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {
         let store = passway_server::store::open(&config.store_url).await.unwrap();
-        let client = ClientInfo { ip: "203.0.113.9".into(), user_agent: String::new(), ip_chain: vec![] };
+        let client = ClientInfo { ip: "203.0.113.9".into(), ..ClientInfo::default() };
         let now = passway_server::clock::Clock::System.now();
         let events = [
             LogEntry::new(EventType::UserSessionStart, LogOutcome::Success, "User signed in")

@@ -93,7 +93,7 @@ async fn kill_9_loses_no_event_hook_delivery() {
     let loaded = passway_server::config::Config::load(&config).unwrap();
     let store = passway_server::store::open(&loaded.store_url).await.unwrap();
     let recorder = Recorder::new(Subscriptions::new(&loaded.hooks));
-    let client = ClientInfo { ip: "203.0.113.9".into(), user_agent: String::new(), ip_chain: vec![] };
+    let client = ClientInfo { ip: "203.0.113.9".into(), ..ClientInfo::default() };
     let now = passway_server::clock::Clock::System.now();
     let events: Vec<_> = (0..450)
         .map(|i| {
@@ -128,4 +128,100 @@ async fn kill_9_loses_no_event_hook_delivery() {
     for (uuid, ids) in seen.iter() {
         assert!(ids.iter().all(|id| id == &ids[0]), "{uuid} came again under another webhook-id: {ids:?}");
     }
+}
+
+#[path = "http/smtp_sink.rs"]
+#[allow(dead_code)]
+mod smtp_sink;
+
+/// Starts `passway serve` on a free port; returns it and its base URL.
+fn start_listening(config: &Path) -> (Child, String) {
+    use std::io::BufRead as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_passway"))
+        .arg("--config")
+        .arg(config)
+        .args(["serve", "--listen", "127.0.0.1:0", "--stop-on-stdin-eof"])
+        .env_remove("PASSWAY_MASTER_KEY")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start passway");
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let base = loop {
+        let line = lines.next().expect("passway says where it listens").unwrap();
+        if let Some(rest) = line.strip_prefix("passway: listening on ") {
+            break rest.split(' ').next().unwrap().to_owned();
+        }
+    };
+    // Keep reading so that the server never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, base)
+}
+
+/// Kill -9 with emails waiting for an SMTP server that is down: once it is back and
+/// the server has started again, every email arrives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_loses_no_email() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let smtp = listener.local_addr().unwrap().port();
+    drop(listener); // SMTP is down
+    let dir = tempfile::tempdir().unwrap();
+    let themes = Path::new(env!("CARGO_MANIFEST_DIR")).join("../themes");
+    let config = dir.path().join("passway.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "dev_mode = true\ndata_dir = \"{data}\"\n[themes]\ndir = \"{themes}\"\n\
+             [mail]\nfrom = \"auth@passway.test\"\ntransport = \"smtp\"\n[mail.smtp]\nhost = \"127.0.0.1\"\nport = {smtp}\nsecurity = \"none\"\n\
+             [[apps]]\nclient_id = \"shop\"\nname = \"Shop\"\nredirect_uris = [\"https://shop.example/cb\"]\n",
+            data = dir.path().join("data").display(),
+            themes = themes.display(),
+        ),
+    )
+    .unwrap();
+
+    let (mut first, base) = start_listening(&config);
+    let http = reqwest::Client::new();
+    let addresses: HashSet<String> = (0..5).map(|i| format!("ada{i}@example.com")).collect();
+    for to in &addresses {
+        let start = json!({
+            "client_id": "shop", "redirect_uri": "https://shop.example/cb", "state": "s", "scope": "openid",
+            "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "code_challenge_method": "S256",
+        });
+        let flow: Value =
+            http.post(format!("{base}/api/v1/flows")).json(&start).send().await.unwrap().json().await.unwrap();
+        let identify = flow["remediations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == "identify")
+            .expect("identify offered");
+        let answered = http
+            .post(identify["href"].as_str().unwrap())
+            .header(passway_protocol::BINDING_HEADER, flow["binding"].as_str().unwrap())
+            .json(&json!({ "identifier": to }))
+            .send()
+            .await
+            .unwrap();
+        assert!(answered.status().is_success(), "{}", answered.text().await.unwrap());
+    }
+    first.kill().unwrap(); // SIGKILL, the emails queued and failing
+    first.wait().unwrap();
+
+    let mut received = smtp_sink::sink_on(tokio::net::TcpListener::bind(("127.0.0.1", smtp)).await.unwrap(), None);
+    let (mut second, _) = start_listening(&config);
+    let mut to = HashSet::new();
+    let mut messages = 0;
+    while to != addresses {
+        let message = tokio::time::timeout(Duration::from_secs(60), received.recv())
+            .await
+            .unwrap_or_else(|_| panic!("only {to:?} arrived"))
+            .unwrap();
+        messages += 1;
+        to.insert(message.lines().find_map(|l| l.strip_prefix("To: ")).unwrap().to_owned());
+    }
+    assert_eq!(messages, addresses.len(), "SMTP was down: nothing went twice");
+    drop(second.stdin.take());
+    second.wait().unwrap();
 }

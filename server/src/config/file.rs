@@ -17,6 +17,7 @@ pub struct File {
     pub master_key_file: Option<String>,
     #[serde(default)]
     pub store: Store,
+    pub metrics: Option<Metrics>,
     pub mail: Option<Spanned<Mail>>,
     #[serde(default)]
     pub flows: Flows,
@@ -346,6 +347,18 @@ pub struct RelyingParty {
 #[serde(deny_unknown_fields)]
 pub struct Store {
     pub url: Option<Spanned<String>>,
+    /// PostgreSQL: the pool's size and how long a request waits for a connection.
+    pub max_connections: Option<Spanned<u32>>,
+    pub min_connections: Option<Spanned<u32>>,
+    pub acquire_timeout_seconds: Option<Spanned<u32>>,
+    pub idle_timeout_seconds: Option<Spanned<u32>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Metrics {
+    /// Where `/metrics` is served (a listener of its own).
+    pub listen: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize)]

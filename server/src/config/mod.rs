@@ -35,6 +35,10 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub master_key_file: Option<PathBuf>,
     pub store_url: String,
+    /// PostgreSQL's connection pool.
+    pub store_pool: crate::store::PoolSettings,
+    /// Where `/metrics` is served, if anywhere.
+    pub metrics_listen: Option<SocketAddr>,
     pub mail: MailConfig,
     pub engine: EngineSettings,
     pub apps: BTreeMap<String, App>,

@@ -60,6 +60,20 @@ pub fn validate(text: &str, path: &Path) -> Result<Config, ConfigError> {
         Some(s) => Some(base_url(&c, s, "issuer")?),
     };
     let lifetimes = lifetimes(&c, &file)?;
+    let store_pool = store_pool(&c, &file.store)?;
+    let metrics_listen = match &file.metrics {
+        None => None,
+        Some(m) => match m.listen.get_ref().parse::<SocketAddr>() {
+            Ok(a) => Some(a),
+            Err(_) => {
+                return c.err(
+                    m.listen.span(),
+                    "metrics.listen",
+                    format!("expected an address like \"127.0.0.1:9464\", found {:?}", m.listen.get_ref()),
+                );
+            }
+        },
+    };
     let data_dir = resolve_relative(path, Path::new(file.data_dir.as_deref().unwrap_or(".passway")));
     let store_url = match &file.store.url {
         None => format!("sqlite://{}", data_dir.join("passway.db").display()),
@@ -220,6 +234,8 @@ pub fn validate(text: &str, path: &Path) -> Result<Config, ConfigError> {
         master_key_file: file.master_key_file.map(|p| resolve_relative(path, Path::new(&p))),
         data_dir,
         store_url,
+        store_pool,
+        metrics_listen,
         mail,
         engine,
         apps,
@@ -233,6 +249,40 @@ pub fn validate(text: &str, path: &Path) -> Result<Config, ConfigError> {
         trusted_proxies,
         events_retention,
         hooks,
+    })
+}
+
+/// `[store]`'s pool settings (PostgreSQL), each within sane bounds.
+fn store_pool(c: &Checker<'_>, store: &super::file::Store) -> Result<crate::store::PoolSettings, ConfigError> {
+    use std::time::Duration;
+    let defaults = crate::store::PoolSettings::default();
+    let within = |v: &Option<toml::Spanned<u32>>, key: &str, min: u32, max: u32| -> Result<Option<u32>, ConfigError> {
+        match v {
+            None => Ok(None),
+            Some(s) if (min..=max).contains(s.get_ref()) => Ok(Some(*s.get_ref())),
+            Some(s) => {
+                c.err(s.span(), format!("store.{key}"), format!("expected {min} to {max}, found {}", s.get_ref()))
+            }
+        }
+    };
+    let max = within(&store.max_connections, "max_connections", 1, 1000)?.unwrap_or(defaults.max_connections);
+    let min = within(&store.min_connections, "min_connections", 0, 1000)?.unwrap_or(defaults.min_connections);
+    if min > max {
+        let span = store.min_connections.as_ref().map(|s| s.span()).unwrap_or_default();
+        return c.err(span, "store.min_connections", format!("{min} is more than max_connections ({max})"));
+    }
+    let secs = |v: Option<u32>, d: Duration| v.map_or(d, |s| Duration::from_secs(u64::from(s)));
+    Ok(crate::store::PoolSettings {
+        max_connections: max,
+        min_connections: min,
+        acquire_timeout: secs(
+            within(&store.acquire_timeout_seconds, "acquire_timeout_seconds", 1, 300)?,
+            defaults.acquire_timeout,
+        ),
+        idle_timeout: secs(
+            within(&store.idle_timeout_seconds, "idle_timeout_seconds", 1, 86_400)?,
+            defaults.idle_timeout,
+        ),
     })
 }
 

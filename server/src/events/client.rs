@@ -5,6 +5,8 @@ pub struct ClientInfo {
     pub user_agent: String,
     /// The addresses the request came through, client first (`request.ipChain`).
     pub ip_chain: Vec<String>,
+    /// The request's ID (`http::request_id`), empty outside a request.
+    pub request_id: String,
 }
 
 /// "Chrome on Linux": enough to recognise one's own browser, from the User-Agent.

@@ -99,8 +99,11 @@ pub fn log_event(entry: &LogEntry, ctx: &Context<'_>, uuid: &str, now: Timestamp
         crate::policy::Platform::Other => "Unknown",
         _ => "Computer",
     };
-    let debug: serde_json::Map<String, Value> =
+    let mut debug: serde_json::Map<String, Value> =
         entry.debug.iter().map(|(k, v)| ((*k).to_owned(), Value::String(v.clone()))).collect();
+    if !ctx.client.request_id.is_empty() {
+        debug.insert("requestId".into(), Value::String(ctx.client.request_id.clone()));
+    }
     json!({
         "uuid": uuid,
         "published": now.rfc3339_millis(),

@@ -15,6 +15,7 @@ fn chrome() -> ClientInfo {
         user_agent: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
             .into(),
         ip_chain: vec!["203.0.113.9".into(), "10.0.0.2".into()],
+        request_id: "req-7".into(),
     }
 }
 
@@ -60,7 +61,8 @@ fn an_enrolled_passkey_names_who_what_where_and_the_flow() {
               },
               "debugContext": {
                 "debugData": {
-                  "aaguid": "ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4"
+                  "aaguid": "ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4",
+                  "requestId": "req-7"
                 }
               },
               "displayMessage": "Passkey enrolled",
@@ -107,7 +109,7 @@ fn an_enrolled_passkey_names_who_what_where_and_the_flow() {
 
 #[test]
 fn a_hook_event_outside_a_flow_is_the_system_acting_on_the_hook() {
-    let client = ClientInfo { ip: String::new(), user_agent: String::new(), ip_chain: vec![] };
+    let client = ClientInfo::default();
     let entry = LogEntry::new(EventType::EventHookFailing, LogOutcome::Failure, "Event hook deliveries failing")
         .reason("503 Service Unavailable")
         .severity(Severity::Warn)

@@ -55,7 +55,10 @@ async fn run(app: AppState, hook: EventHook, owner: String) {
         } else {
             let now = app.clock.now();
             match app.store.hook_lease(&hook.name, &owner, now, now.plus(LEASE)).await {
-                Ok(Some(state)) => step(&app, &hook, state).await,
+                Ok(Some(state)) => {
+                    let span = tracing::debug_span!("event_hook", hook = %hook.name);
+                    tracing::Instrument::instrument(step(&app, &hook, state), span).await
+                }
                 // Another instance delivers this hook.
                 Ok(None) => LEASE / 3,
                 Err(e) => {
@@ -66,9 +69,13 @@ async fn run(app: AppState, hook: EventHook, owner: String) {
         };
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
-            _ = shutdown.wait_for(|stop| *stop) => return,
+            _ = shutdown.wait_for(|stop| *stop) => break,
         }
     }
+    // Stopping: the lease ends now (if this instance holds it), so that another instance
+    // delivers at once rather than after it lapses.
+    let now = app.clock.now();
+    let _ = app.store.hook_lease(&hook.name, &owner, now, now).await;
 }
 
 /// One thing to do for a hook whose lease this instance holds; returns how long to

@@ -58,6 +58,7 @@ impl FromRequestParts<AppState> for RequestContext {
                 ip: addr.ip.to_string(),
                 user_agent: header(header::USER_AGENT).unwrap_or_default(),
                 ip_chain: addr.chain.iter().map(ToString::to_string).collect(),
+                request_id: super::request_id::of(&parts.extensions),
             },
             addr,
             locale: app.brands.catalog.negotiate(&accept).to_owned(),

@@ -62,6 +62,7 @@ pub async fn by_client(State(route): State<std::sync::Arc<RouteLimit>>, req: Req
             ip: addr.ip.to_string(),
             user_agent: parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned(),
             ip_chain: addr.chain.iter().map(ToString::to_string).collect(),
+            request_id: super::request_id::of(&parts.extensions),
         };
         if let Err(limited) = hit(&route.app, *kind, &subject, &client).await {
             return if route.page {
@@ -85,6 +86,7 @@ pub async fn hit(app: &AppState, kind: Kind, subject: &str, client: &ClientInfo)
     let limit = limits.limit(kind);
     let key = limits::key(&app.keyring, kind, subject);
     if let Some(until) = app.refused.until(&key, now) {
+        app.metrics.rate_limited(kind.name());
         return Err(Limited { kind, retry_after: now.until(until) });
     }
     let counts = match app.store.hit(&RateHit { key, limit, now }).await {
@@ -101,6 +103,7 @@ pub async fn hit(app: &AppState, kind: Kind, subject: &str, client: &ClientInfo)
                 log_blocked(app, kind, client, limit).await;
             }
             app.refused.remember(key, now.plus(retry_after), now);
+            app.metrics.rate_limited(kind.name());
             Err(Limited { kind, retry_after })
         }
     }

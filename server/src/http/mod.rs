@@ -22,6 +22,7 @@ mod logout;
 mod oidc;
 pub mod openapi;
 mod pages;
+pub mod request_id;
 mod session;
 mod static_files;
 pub mod studio;
@@ -124,6 +125,7 @@ pub fn router(app: AppState) -> Router {
     let mut router = api
         .route("/", get(home))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
         .route("/favicon.ico", get(static_files::favicon))
         .route("/signin", get(hosted::page).layer(limited_page(&[Kind::Submission])))
         .route("/account", get(account::page).layer(limited_page(FLOW_START)))
@@ -157,7 +159,23 @@ pub fn router(app: AppState) -> Router {
             .nest_service("/demo", tower_http::services::ServeDir::new(dir).append_index_html_on_directories(true));
     }
     let headers = axum::middleware::from_fn_with_state(app.issuer.starts_with("https://"), security_headers);
-    router.fallback(not_found).layer(headers).with_state(app)
+    router.fallback(not_found).layer(headers).layer(axum::middleware::from_fn(request_id::layer)).with_state(app)
+}
+
+/// Ready to serve: the store answers and has every migration this binary needs (a load
+/// balancer sends nothing to an instance that says 503). `/healthz` only says the
+/// process lives.
+async fn readyz(axum::extract::State(app): axum::extract::State<AppState>) -> Response {
+    let checked = tokio::time::timeout(std::time::Duration::from_secs(2), app.store.ready()).await;
+    match checked {
+        Ok(Ok(())) if !*app.shutdown.borrow() => "ready".into_response(),
+        Ok(Ok(())) => (StatusCode::SERVICE_UNAVAILABLE, "stopping").into_response(),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "not ready");
+            (StatusCode::SERVICE_UNAVAILABLE, "store not ready").into_response()
+        }
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "store not answering").into_response(),
+    }
 }
 
 /// Headers every answer gets: JSON is never sniffed as something else, nor cached

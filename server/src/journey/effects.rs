@@ -1,6 +1,7 @@
-//! Turns a step's outcome into one store commit (plus SMTP sends after it).
+//! Turns a step's outcome into one store commit.
 
 use std::collections::BTreeMap;
+use tracing::Instrument as _;
 
 use passway_protocol::WebAuthn;
 
@@ -38,7 +39,6 @@ pub(super) async fn apply(
             .filter(|id| !waits_on.contains(&id.as_str()))
             .collect();
     }
-    let mut smtp: Vec<RenderedEmail> = vec![];
     let mut options = BTreeMap::new();
     let subject_id = flow.account.as_deref().filter(|id| !crate::engine::is_guest(id)).unwrap_or("unknown");
     let ctx = events::Context {
@@ -60,11 +60,11 @@ pub(super) async fn apply(
                     commit.rate_hits.push(RateHit { key, limit: limits.emails, now });
                 }
                 let rendered = render(app, flow, email, &flow.requester.locale)?;
-                mail(app, &mut commit, &mut smtp, rendered, now);
+                mail(app, &mut commit, rendered, now);
             }
             Effect::Notify { to, notice } => {
                 if let Some(rendered) = render_notice_for(app, flow, to, notice, now) {
-                    mail(app, &mut commit, &mut smtp, rendered, now);
+                    mail(app, &mut commit, rendered, now);
                 }
             }
             Effect::CreateUser(user) => commit.users.push(user.clone()),
@@ -160,9 +160,15 @@ pub(super) async fn apply(
             }),
         }
     }
-    app.store.commit(commit).await?;
-    if let Delivery::Smtp(sender) = &app.delivery {
-        smtp.into_iter().for_each(|m| sender.send(m));
+    let started = std::time::Instant::now();
+    app.store.commit(commit).instrument(tracing::debug_span!("store", op = "commit")).await?;
+    app.metrics.store(crate::metrics::StoreOp::Commit, started.elapsed());
+    app.delivery.committed();
+    let first_method = flow.proofs.first().map(|p| p.authenticator.key());
+    for effect in &out.effects {
+        if let Effect::Log(entry) = effect {
+            app.metrics.logged(&flow.client_id, entry, first_method);
+        }
     }
     if changed {
         app.notifier.changed(&flow.id);
@@ -170,14 +176,8 @@ pub(super) async fn apply(
     Ok(options)
 }
 
-/// An email into the commit (the dev outbox) or, after it, to SMTP.
-pub(crate) fn mail(
-    app: &AppState,
-    commit: &mut Commit,
-    smtp: &mut Vec<RenderedEmail>,
-    rendered: RenderedEmail,
-    now: Timestamp,
-) {
+/// An email into the commit: the dev outbox, or the SMTP queue.
+pub(crate) fn mail(app: &AppState, commit: &mut Commit, rendered: RenderedEmail, now: Timestamp) {
     match &app.delivery {
         Delivery::Outbox => commit.mails.push(Mail {
             id: 0,
@@ -187,7 +187,7 @@ pub(crate) fn mail(
             html: rendered.html,
             sent_at: now,
         }),
-        Delivery::Smtp(_) => smtp.push(rendered),
+        Delivery::Smtp { queue, .. } => commit.queued_mails.push(queue.seal(&rendered, now)),
     }
 }
 

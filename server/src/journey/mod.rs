@@ -11,6 +11,7 @@ pub mod passkeys;
 pub mod sessions;
 
 use std::collections::BTreeMap;
+use tracing::Instrument as _;
 
 use passway_protocol::{AppInfo, FlowResponse, Submission, WebAuthn};
 
@@ -192,24 +193,15 @@ async fn account_world(
     Ok(world)
 }
 
-/// An email outside a step (an operator's invitation): into `commit` (the dev outbox),
-/// or returned to send once it committed ([`send_after_commit`]).
+/// An email outside a step (an operator's invitation), into `commit` (the dev outbox
+/// or the SMTP queue); `app.delivery.committed()` once it is written.
 pub fn outbox(
     app: &AppState,
     commit: &mut crate::store::Commit,
     rendered: crate::mail::RenderedEmail,
     now: engine::Timestamp,
-) -> Vec<crate::mail::RenderedEmail> {
-    let mut smtp = vec![];
-    effects::mail(app, commit, &mut smtp, rendered, now);
-    smtp
-}
-
-/// Hands emails to SMTP (after their commit).
-pub fn send_after_commit(app: &AppState, smtp: Vec<crate::mail::RenderedEmail>) {
-    if let crate::mail::Delivery::Smtp(sender) = &app.delivery {
-        smtp.into_iter().for_each(|m| sender.send(m));
-    }
+) {
+    effects::mail(app, commit, rendered, now);
 }
 
 /// What the account page lists: the account's passkeys and live sessions.
@@ -253,7 +245,14 @@ fn totp_seal_context(user_id: &str) -> Vec<u8> {
 /// refused if expired or finished. Someone else holding the handle learns nothing more
 /// than that it is not theirs.
 pub async fn load(app: &AppState, handle: &str, holder: &Holder<'_>) -> Result<Loaded, JourneyError> {
-    let stored = app.store.flow_by_handle(&sha256(handle.as_bytes())).await?.ok_or(JourneyError::NotFound)?;
+    let started = std::time::Instant::now();
+    let stored = app
+        .store
+        .flow_by_handle(&sha256(handle.as_bytes()))
+        .instrument(tracing::debug_span!("store", op = "load"))
+        .await?
+        .ok_or(JourneyError::NotFound)?;
+    app.metrics.store(crate::metrics::StoreOp::Load, started.elapsed());
     let loaded = decode(stored)?;
     if !engine::binding::holds(&loaded.flow, handle, holder, &app.keyring) {
         return Err(JourneyError::NotHeld);
@@ -289,8 +288,11 @@ pub async fn submit(
     client: &ClientInfo,
     locale: &str,
 ) -> Result<Answer, JourneyError> {
+    let started = std::time::Instant::now();
     let action = Action::Submit { remediation: remediation.to_owned(), values };
     let (out, options) = run(app, &loaded, action, client).await?;
+    let name = passway_protocol::names::ALL.iter().find(|n| **n == remediation).copied().unwrap_or("other");
+    app.metrics.step(name, started.elapsed());
     let session_cookie = match &out.reply {
         Reply::Success { session, .. } | Reply::SignedIn { session } => session.clone(),
         _ => None,
@@ -390,17 +392,20 @@ async fn run(
 
     // An inline hook the step needs is called here, before the engine decides on its answer.
     if let Some(call) = engine::hook::due(flow, &action, &world, &settings, &app.config.engine, now) {
-        world.hook = Some(crate::hooks::inline::call(app, &call, now).await);
+        let span = tracing::info_span!("inline_hook", point = call.point.name());
+        world.hook = Some(crate::hooks::inline::call(app, &call, now).instrument(span).await);
     }
 
     let hashes = matches!(&action, Action::Submit { remediation, .. } if engine::hashes_password(flow, remediation));
     let out = if hashes {
         // Tens of milliseconds of argon2id: off the async threads, one per core at most,
         // and only so many waiting (past that, 503 and try again).
-        let _permit = app.hashing.admit().await.ok_or(JourneyError::Busy)?;
+        let _permit =
+            app.hashing.admit().instrument(tracing::debug_span!("argon2_queue")).await.ok_or(JourneyError::Busy)?;
         let (app, flow, action, world, settings) =
             (app.clone(), flow.clone(), action.clone(), world.clone(), settings.clone());
-        tokio::task::spawn_blocking(move || step_now(&app, &flow, action, &world, &settings, now))
+        let span = tracing::debug_span!("argon2");
+        tokio::task::spawn_blocking(move || span.in_scope(|| step_now(&app, &flow, action, &world, &settings, now)))
             .await
             // A panic in the task is the same panic as inline.
             .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?

@@ -1,21 +1,25 @@
+//! The SMTP connection: lettre's async transport with a pool of connections, so that
+//! a burst of emails reuses a few sessions instead of a handshake each. What to send
+//! and when is the worker's (`mail::worker`); this only sends one message and says
+//! whether trying again could help.
+
 use std::time::Duration;
 
 use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use tokio::sync::mpsc;
 
 use super::RenderedEmail;
 use crate::config::{SmtpConfig, SmtpSecurity};
 
-/// Hands emails to a background task that delivers them over SMTP.
-#[derive(Clone)]
-pub struct SmtpSender {
-    queue: mpsc::Sender<RenderedEmail>,
-}
+/// How long one SMTP conversation may take before it counts as failed.
+pub const TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Delays between delivery attempts of one email.
-const RETRY_DELAYS: [Duration; 3] = [Duration::from_secs(1), Duration::from_secs(5), Duration::from_secs(25)];
+pub struct SmtpTransport {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum SmtpSetupError {
@@ -27,9 +31,20 @@ pub enum SmtpSetupError {
     Transport { host: String, source: lettre::transport::smtp::Error },
 }
 
-impl SmtpSender {
-    /// Builds the transport and starts the sending task.
-    pub fn start(config: &SmtpConfig, from: &str) -> Result<SmtpSender, SmtpSetupError> {
+/// Why a message was not sent.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// It never can be (no such mailbox, refused for good): retrying would not help.
+    #[error("{0}")]
+    Permanent(String),
+    /// The server is down, busy or said "later".
+    #[error("{0}")]
+    Transient(String),
+}
+
+impl SmtpTransport {
+    /// Builds the transport; `connections` bounds the pool (and so the emails in flight).
+    pub fn new(config: &SmtpConfig, from: &str, connections: u32) -> Result<SmtpTransport, SmtpSetupError> {
         let from: Mailbox = from.parse().map_err(|_| SmtpSetupError::From(from.to_owned()))?;
         let transport_error = |source| SmtpSetupError::Transport { host: config.host.clone(), source };
         let mut builder = match config.security {
@@ -40,7 +55,8 @@ impl SmtpSender {
             SmtpSecurity::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host),
         }
         .port(config.port)
-        .timeout(Some(Duration::from_secs(10)));
+        .timeout(Some(TIMEOUT))
+        .pool_config(PoolConfig::new().max_size(connections).idle_timeout(Duration::from_secs(60)));
         if let Some(user) = &config.username {
             let password = match &config.password_env {
                 Some(var) => std::env::var(var).map_err(|_| SmtpSetupError::Password(var.clone()))?,
@@ -48,45 +64,23 @@ impl SmtpSender {
             };
             builder = builder.credentials(Credentials::new(user.clone(), password));
         }
-        let transport = builder.build();
-        let (queue, mut rx) = mpsc::channel::<RenderedEmail>(1024);
-        tokio::spawn(async move {
-            while let Some(email) = rx.recv().await {
-                deliver(&transport, &from, email).await;
-            }
-        });
-        Ok(SmtpSender { queue })
+        Ok(SmtpTransport { transport: builder.build(), from })
     }
 
-    /// Queues an email; if the queue is full the email is dropped and logged (the
-    /// person can ask for another one).
-    pub fn send(&self, email: RenderedEmail) {
-        if let Err(e) = self.queue.try_send(email) {
-            tracing::error!(error = %e, "mail queue full or closed; email dropped");
+    pub async fn send(&self, email: &RenderedEmail) -> Result<(), SendError> {
+        let to: Mailbox =
+            email.to.parse().map_err(|e| SendError::Permanent(format!("recipient is not a mailbox: {e}")))?;
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(email.subject.clone())
+            .multipart(MultiPart::alternative_plain_html(email.text.clone(), email.html.clone()))
+            .map_err(|e| SendError::Permanent(format!("message could not be built: {e}")))?;
+        match tokio::time::timeout(TIMEOUT * 2, self.transport.send(message)).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) if e.is_permanent() => Err(SendError::Permanent(e.to_string())),
+            Ok(Err(e)) => Err(SendError::Transient(e.to_string())),
+            Err(_) => Err(SendError::Transient("timed out".into())),
         }
     }
-}
-
-async fn deliver(transport: &AsyncSmtpTransport<Tokio1Executor>, from: &Mailbox, email: RenderedEmail) {
-    let to: Mailbox = match email.to.parse() {
-        Ok(to) => to,
-        Err(e) => return tracing::error!(error = %e, "recipient is not a mailbox; email dropped"),
-    };
-    let message = match Message::builder()
-        .from(from.clone())
-        .to(to)
-        .subject(email.subject.clone())
-        .multipart(MultiPart::alternative_plain_html(email.text.clone(), email.html.clone()))
-    {
-        Ok(m) => m,
-        Err(e) => return tracing::error!(error = %e, "email could not be built; dropped"),
-    };
-    for (attempt, delay) in std::iter::once(Duration::ZERO).chain(RETRY_DELAYS).enumerate() {
-        tokio::time::sleep(delay).await;
-        match transport.send(message.clone()).await {
-            Ok(_) => return tracing::debug!(attempt, "email delivered"),
-            Err(e) => tracing::warn!(attempt, error = %e, "email delivery failed"),
-        }
-    }
-    tracing::error!("email not delivered after {} attempts; dropped", RETRY_DELAYS.len() + 1);
 }

@@ -47,6 +47,9 @@ pub enum StoreError {
     Sqlite(rusqlite::Error),
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The schema is older than this binary's (its migrations have not all run).
+    #[error("the database schema has {applied} of this version's {expected} migrations")]
+    Behind { applied: i64, expected: usize },
     /// A conditional rate-limit hit of the commit was over its limit: nothing was written.
     #[error("rate limited: retry after {} s", retry_after.as_secs())]
     Limited { retry_after: std::time::Duration },
@@ -87,7 +90,10 @@ pub struct Commit {
     /// Applied before this commit's new sessions.
     pub revocations: Vec<(String, Timestamp)>,
     pub codes: Vec<StoredCode>,
+    /// Dev outbox emails.
     pub mails: Vec<Mail>,
+    /// SMTP emails, for the mail worker to deliver.
+    pub queued_mails: Vec<QueuedMail>,
     pub events: Vec<StoredEvent>,
     pub ceremonies: Vec<StoredCeremony>,
     /// Ceremonies the flow no longer waits on (replaced, or its step left).
@@ -120,6 +126,7 @@ impl Commit {
             && self.devices.is_empty()
             && self.codes.is_empty()
             && self.mails.is_empty()
+            && self.queued_mails.is_empty()
             && self.events.is_empty()
             && self.ceremonies.is_empty()
             && self.dropped_ceremonies.is_empty()
@@ -186,6 +193,8 @@ pub struct Retention {
     pub families: std::time::Duration,
     /// Dev outbox emails.
     pub mails: std::time::Duration,
+    /// SMTP mail still undelivered (given up on).
+    pub mail_queue: std::time::Duration,
     /// Event hook delivery attempts.
     pub hook_attempts: std::time::Duration,
 }
@@ -200,6 +209,7 @@ impl Retention {
             sql::Cutoff::Events => before(self.events),
             sql::Cutoff::Families => before(self.families),
             sql::Cutoff::Mails => before(self.mails),
+            sql::Cutoff::MailQueue => before(self.mail_queue),
             sql::Cutoff::HookAttempts => before(self.hook_attempts),
         }
     }
@@ -343,6 +353,37 @@ pub enum CodeUse {
     Unknown,
 }
 
+/// An email for SMTP, sealed (it carries codes and links), as queued or as claimed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedMail {
+    /// Zero until stored.
+    pub id: i64,
+    /// In clear, so that erasing an account takes its mail too.
+    pub to: String,
+    pub sealed: Vec<u8>,
+    pub created_at: Timestamp,
+    /// Failed attempts so far.
+    pub attempts: u32,
+}
+
+/// What became of a claimed email.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailOutcome {
+    /// The SMTP server took it, or it can never be sent: the row goes.
+    Done,
+    /// Try again at this time.
+    Retry { at: Timestamp, error: String },
+    /// Not tried (the instance is stopping): anyone may claim it at once.
+    Released,
+}
+
+/// The SMTP queue's length and its oldest email.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct QueueDepth {
+    pub count: u64,
+    pub oldest: Option<Timestamp>,
+}
+
 /// An email in the dev outbox.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Mail {
@@ -403,6 +444,8 @@ pub struct HookState {
     /// Deliveries waiting (events not yet delivered); counted by [`Store::hooks`] only
     /// (a lease, taken every few seconds, does not count them).
     pub pending: u64,
+    /// When the oldest waiting delivery was queued; read like `pending`.
+    pub oldest: Option<Timestamp>,
 }
 
 /// One HTTP call to a hook: a delivery (or its verification).
@@ -527,6 +570,21 @@ pub trait Store: Send + Sync + 'static {
     /// System log events in a range (see [`EventRange`]).
     async fn event_range(&self, range: &EventRange) -> Result<Vec<(i64, StoredEvent)>, StoreError>;
 
+    /// Claims up to `max` SMTP emails that are due and nobody holds, until `until`.
+    async fn mail_claim(
+        &self,
+        owner: &str,
+        now: Timestamp,
+        until: Timestamp,
+        max: u32,
+    ) -> Result<Vec<QueuedMail>, StoreError>;
+    /// Settles a claimed email (nothing happens if `owner` no longer holds it).
+    async fn mail_settle(&self, id: i64, owner: &str, outcome: MailOutcome) -> Result<(), StoreError>;
+    async fn mail_queue(&self) -> Result<QueueDepth, StoreError>;
+    /// Flows not expired at `now` (for `/metrics`).
+    async fn live_flows(&self, now: Timestamp) -> Result<u64, StoreError>;
+    /// The store answers and its schema is this binary's (for `/readyz`).
+    async fn ready(&self) -> Result<(), StoreError>;
     /// Records a configured hook (a new URL must be verified again).
     async fn hook_sync(&self, name: &str, url: &str) -> Result<(), StoreError>;
     /// Takes or renews the right to deliver a hook until `until`, unless another
@@ -583,9 +641,37 @@ pub trait Store: Send + Sync + 'static {
 }
 
 /// Opens the store named by `url` (`sqlite://…` or `postgres://…`) and migrates it.
+/// PostgreSQL's connection pool (`[store]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    /// Kept open even when idle.
+    pub min_connections: u32,
+    /// How long a query waits for a free connection before it fails (a 503).
+    pub acquire_timeout: std::time::Duration,
+    /// An idle connection past `min_connections` closes after this.
+    pub idle_timeout: std::time::Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        PoolSettings {
+            max_connections: 16,
+            min_connections: 0,
+            acquire_timeout: std::time::Duration::from_secs(5),
+            idle_timeout: std::time::Duration::from_secs(600),
+        }
+    }
+}
+
 pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    open_with(url, &PoolSettings::default()).await
+}
+
+/// [`open`], with PostgreSQL's pool as configured.
+pub async fn open_with(url: &str, pool: &PoolSettings) -> Result<Arc<dyn Store>, StoreError> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(PostgresStore::open(url).await?))
+        Ok(Arc::new(PostgresStore::open_with(url, pool).await?))
     } else {
         Ok(Arc::new(SqliteStore::open(url).await?))
     }
@@ -608,6 +694,12 @@ fn windows(hit: &RateHit) -> (Timestamp, Timestamp, Timestamp) {
 
 /// What an erasure replaces in the system log: the address (as it appears in JSON),
 /// with what, and a LIKE pattern for the events that hold it.
+/// Ready when every migration this binary knows has run (a newer binary may have run
+/// more: they only ever add).
+fn migrations_match(applied: i64, expected: usize) -> Result<(), StoreError> {
+    if applied < expected as i64 { Err(StoreError::Behind { applied, expected }) } else { Ok(()) }
+}
+
 fn erased_from_log(email: &str) -> (String, &'static str, String) {
     let quoted = serde_json::to_string(email).expect("a string serialises");
     let inner = quoted[1..quoted.len() - 1].to_owned();

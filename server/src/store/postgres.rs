@@ -6,10 +6,10 @@ use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 
 use super::{
     Account, AccountChange, AccountQuery, AccountStatus, AccountWrite, AttemptReservation, CodeUse, Commit, EventRange,
-    FamilyRecord, GroupWrite, HookAttempt, HookState, HookUpdate, Lockout, Mail, PURGE_BATCH, RateHit, RefreshUse,
-    Reservation, Retention, Rotation, SessionWrite, Store, StoreError, StoredEvent, StoredFlow, StoredGroup, StoredKey,
-    StoredPasskey, StoredRefresh, StoredSession, StoredTotp, TotpWrite, digest, parse_profile, profile_json, sql,
-    windows,
+    FamilyRecord, GroupWrite, HookAttempt, HookState, HookUpdate, Lockout, Mail, MailOutcome, PURGE_BATCH, QueueDepth,
+    QueuedMail, RateHit, RefreshUse, Reservation, Retention, Rotation, SessionWrite, Store, StoreError, StoredEvent,
+    StoredFlow, StoredGroup, StoredKey, StoredPasskey, StoredRefresh, StoredSession, StoredTotp, TotpWrite, digest,
+    parse_profile, profile_json, sql, windows,
 };
 use crate::authenticators::AuthenticatorKind;
 use crate::crypto::Digest;
@@ -19,14 +19,30 @@ use crate::limits::{self, Counts};
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
 pub struct PostgresStore {
-    pool: PgPool,
+    pub(super) pool: PgPool,
 }
 
 impl PostgresStore {
     /// Connects to `url` and migrates. A schema other than `public` can be chosen in
     /// the URL: `postgres://…/db?options[search_path]=passway`.
     pub async fn open(url: &str) -> Result<PostgresStore, StoreError> {
-        let pool = PgPoolOptions::new().max_connections(16).connect(url).await?;
+        PostgresStore::open_with(url, &super::PoolSettings::default()).await
+    }
+
+    /// [`PostgresStore::open`] with the pool as configured. TLS is the URL's:
+    /// `?sslmode=verify-full&sslrootcert=/path/ca.pem` (rustls). Instances starting at
+    /// once migrate one at a time (sqlx holds an advisory lock while it migrates). A lost
+    /// connection is replaced: each is tested before use, so a database restart fails
+    /// only the queries under way.
+    pub async fn open_with(url: &str, settings: &super::PoolSettings) -> Result<PostgresStore, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(settings.max_connections)
+            .min_connections(settings.min_connections)
+            .acquire_timeout(settings.acquire_timeout)
+            .idle_timeout(settings.idle_timeout)
+            .test_before_acquire(true)
+            .connect(url)
+            .await?;
         MIGRATOR.run(&pool).await?;
         Ok(PostgresStore { pool })
     }
@@ -57,6 +73,7 @@ fn hook_state(r: &PgRow) -> Result<HookState, StoreError> {
         lease_owner: r.try_get(9)?,
         lease_until: Timestamp(r.try_get(10)?),
         pending: 0,
+        oldest: None,
     })
 }
 
@@ -244,6 +261,9 @@ impl Store for PostgresStore {
                 .bind(m.sent_at.0)
                 .execute(&mut *tx)
                 .await?;
+        }
+        for m in &c.queued_mails {
+            sqlx::query(sql::QUEUE_MAIL).bind(&m.to).bind(&m.sealed).bind(m.created_at.0).execute(&mut *tx).await?;
         }
         for e in &c.events {
             sqlx::query(sql::INSERT_EVENT)
@@ -724,12 +744,71 @@ impl Store for PostgresStore {
         Ok(())
     }
 
+    async fn mail_claim(
+        &self,
+        owner: &str,
+        now: Timestamp,
+        until: Timestamp,
+        max: u32,
+    ) -> Result<Vec<QueuedMail>, StoreError> {
+        let rows = sqlx::query(sql::CLAIM_MAIL)
+            .bind(owner)
+            .bind(until.0)
+            .bind(now.0)
+            .bind(i64::from(max))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(QueuedMail {
+                    id: r.try_get(0)?,
+                    to: r.try_get(1)?,
+                    sealed: r.try_get(2)?,
+                    created_at: Timestamp(r.try_get(3)?),
+                    attempts: r.try_get::<i32, _>(4)?.max(0) as u32,
+                })
+            })
+            .collect()
+    }
+
+    async fn mail_settle(&self, id: i64, owner: &str, outcome: MailOutcome) -> Result<(), StoreError> {
+        let query = match &outcome {
+            MailOutcome::Done => sqlx::query(sql::MAIL_DONE).bind(id).bind(owner),
+            MailOutcome::Retry { at, error } => {
+                sqlx::query(sql::MAIL_RETRY).bind(at.0).bind(error.as_str()).bind(id).bind(owner)
+            }
+            MailOutcome::Released => sqlx::query(sql::MAIL_RELEASE).bind(id).bind(owner),
+        };
+        query.execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn live_flows(&self, now: Timestamp) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar(sql::LIVE_FLOWS).bind(now.0).fetch_one(&self.pool).await?;
+        Ok(n.max(0) as u64)
+    }
+
+    async fn ready(&self) -> Result<(), StoreError> {
+        let applied: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success").fetch_one(&self.pool).await?;
+        super::migrations_match(applied, MIGRATOR.iter().count())
+    }
+
+    async fn mail_queue(&self) -> Result<QueueDepth, StoreError> {
+        let row = sqlx::query(sql::MAIL_QUEUE_DEPTH).fetch_one(&self.pool).await?;
+        Ok(QueueDepth {
+            count: row.try_get::<i64, _>(0)?.max(0) as u64,
+            oldest: row.try_get::<Option<i64>, _>(1)?.map(Timestamp),
+        })
+    }
+
     async fn hooks(&self) -> Result<Vec<HookState>, StoreError> {
         let rows = sqlx::query(sql::HOOKS).fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {
                 let mut state = hook_state(r)?;
                 state.pending = r.try_get::<i64, _>(11)?.max(0) as u64;
+                state.oldest = r.try_get::<Option<i64>, _>(12)?.map(Timestamp);
                 Ok(state)
             })
             .collect()
@@ -924,6 +1003,7 @@ async fn write_account(tx: &mut Tx<'_>, w: &AccountWrite) -> Result<(), StoreErr
             exec!(tx, sql::ERASE_REFRESH, user);
             exec!(tx, sql::ERASE_FAMILIES, w.at.0, user);
             exec!(tx, sql::ERASE_MAIL, email);
+            exec!(tx, sql::ERASE_QUEUED_MAIL, email);
             let (from, to, pattern) = super::erased_from_log(email);
             exec!(tx, sql::ERASE_FROM_LOG, from, to, pattern);
             exec!(tx, sql::ERASE_USER, user);

@@ -87,6 +87,7 @@ pub const ERASE_REFRESH: &str =
 pub const ERASE_FAMILIES: &str =
     "UPDATE token_families SET revoked_at = COALESCE(revoked_at, $1), user_id = NULL WHERE user_id = $2";
 pub const ERASE_MAIL: &str = "DELETE FROM mail_outbox WHERE to_addr = $1";
+pub const ERASE_QUEUED_MAIL: &str = "DELETE FROM mail_queue WHERE to_addr = $1";
 pub const ERASE_FROM_LOG: &str = "UPDATE events SET body = REPLACE(body, $1, $2) WHERE body LIKE $3";
 pub const ERASE_USER: &str = "DELETE FROM users WHERE id = $1";
 pub const GROUP_EXISTS: &str = "SELECT 1 FROM directory_groups WHERE name = $1";
@@ -110,6 +111,23 @@ pub const INSERT_MAIL: &str =
 pub const MAILS_TO: &str = "SELECT id, to_addr, subject, text_body, html_body, sent_at FROM mail_outbox WHERE to_addr = $1 ORDER BY id DESC LIMIT $2";
 pub const MAILS: &str =
     "SELECT id, to_addr, subject, text_body, html_body, sent_at FROM mail_outbox ORDER BY id DESC LIMIT $1";
+/// Outgoing SMTP mail (see `mail::worker`): queued in a step's commit, due at once.
+pub const QUEUE_MAIL: &str =
+    "INSERT INTO mail_queue (to_addr, sealed, created_at, next_attempt_at) VALUES ($1, $2, $3, $3)";
+/// Claims up to `$4` due messages nobody holds, for `$1` until `$2`. Two instances
+/// racing: the second's update re-checks the lease on the rows the first took, and
+/// skips them (PostgreSQL re-reads a locked row; SQLite has one writer).
+pub const CLAIM_MAIL: &str = "UPDATE mail_queue SET lease_owner = $1, lease_until = $2 WHERE id IN \
+     (SELECT id FROM mail_queue WHERE next_attempt_at <= $3 AND lease_until <= $3 ORDER BY next_attempt_at, id LIMIT $4) \
+     AND lease_until <= $3 RETURNING id, to_addr, sealed, created_at, attempts";
+/// Delivered (or given up on): the row goes, if this instance still holds it.
+pub const MAIL_DONE: &str = "DELETE FROM mail_queue WHERE id = $1 AND lease_owner = $2";
+pub const MAIL_RETRY: &str = "UPDATE mail_queue SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2, \
+     lease_owner = NULL, lease_until = 0 WHERE id = $3 AND lease_owner = $4";
+/// A stopping instance hands back what it claimed and did not try.
+pub const MAIL_RELEASE: &str =
+    "UPDATE mail_queue SET lease_owner = NULL, lease_until = 0 WHERE id = $1 AND lease_owner = $2";
+pub const MAIL_QUEUE_DEPTH: &str = "SELECT COUNT(*), MIN(created_at) FROM mail_queue";
 pub const INSERT_EVENT: &str = "INSERT INTO events (uuid, published, event_type, body) VALUES ($1, $2, $3, $4)";
 pub const EVENTS_AFTER: &str =
     "SELECT seq, uuid, published, event_type, body FROM events WHERE seq > $1 ORDER BY seq LIMIT $2";
@@ -132,7 +150,9 @@ pub const HOOK_LEASE: &str = "UPDATE hooks SET lease_owner = $1, lease_until = $
      WHERE name = $3 AND (lease_owner = $1 OR lease_until <= $4) \
      RETURNING name, url, status, reason, verified_at, batch, attempts, next_attempt_at, failing_since, lease_owner, lease_until";
 pub const HOOKS: &str = "SELECT name, url, status, reason, verified_at, batch, attempts, next_attempt_at, failing_since, lease_owner, lease_until, \
-     (SELECT COUNT(*) FROM hook_outbox o WHERE o.hook = hooks.name) FROM hooks ORDER BY name";
+     (SELECT COUNT(*) FROM hook_outbox o WHERE o.hook = hooks.name), \
+     (SELECT MIN(created_at) FROM hook_outbox o WHERE o.hook = hooks.name) FROM hooks ORDER BY name";
+pub const LIVE_FLOWS: &str = "SELECT COUNT(*) FROM flows WHERE expires_at >= $1";
 pub const HOOK_CURRENT_BATCH: &str = "SELECT batch FROM hooks WHERE name = $1";
 /// PostgreSQL: the same, with the hook's row locked for the batch assignment.
 pub const HOOK_CURRENT_BATCH_LOCKED: &str = "SELECT batch FROM hooks WHERE name = $1 FOR UPDATE";
@@ -223,6 +243,8 @@ pub enum Cutoff {
     Events,
     Families,
     Mails,
+    /// SMTP mail not delivered by then is given up on.
+    MailQueue,
     HookAttempts,
 }
 
@@ -272,6 +294,10 @@ pub const PURGES: &[(Cutoff, &str)] = &[
         "DELETE FROM token_families WHERE id IN (SELECT id FROM token_families WHERE created_at < $1 LIMIT $2)",
     ),
     (Cutoff::Mails, "DELETE FROM mail_outbox WHERE id IN (SELECT id FROM mail_outbox WHERE sent_at < $1 LIMIT $2)"),
+    (
+        Cutoff::MailQueue,
+        "DELETE FROM mail_queue WHERE id IN (SELECT id FROM mail_queue WHERE created_at < $1 LIMIT $2)",
+    ),
 ];
 
 #[cfg(test)]

@@ -35,9 +35,10 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, Transaction, Trans
 
 use super::{
     Account, AccountChange, AccountQuery, AccountStatus, AccountWrite, AttemptReservation, CodeUse, Commit, EventRange,
-    FamilyRecord, GroupWrite, HookAttempt, HookState, HookUpdate, Lockout, Mail, PURGE_BATCH, RateHit, RefreshUse,
-    Reservation, Retention, Rotation, SessionWrite, Store, StoreError, StoredEvent, StoredFlow, StoredGroup, StoredKey,
-    StoredPasskey, StoredSession, StoredTotp, TotpWrite, digest, parse_profile, profile_json, sql, windows,
+    FamilyRecord, GroupWrite, HookAttempt, HookState, HookUpdate, Lockout, Mail, MailOutcome, PURGE_BATCH, QueueDepth,
+    QueuedMail, RateHit, RefreshUse, Reservation, Retention, Rotation, SessionWrite, Store, StoreError, StoredEvent,
+    StoredFlow, StoredGroup, StoredKey, StoredPasskey, StoredSession, StoredTotp, TotpWrite, digest, parse_profile,
+    profile_json, sql, windows,
 };
 use crate::authenticators::AuthenticatorKind;
 use crate::crypto::Digest;
@@ -57,6 +58,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0009_hooks.sql"),
     include_str!("../../migrations/sqlite/0010_accounts_and_groups.sql"),
     include_str!("../../migrations/sqlite/0011_session_devices.sql"),
+    include_str!("../../migrations/sqlite/0012_mail_queue.sql"),
 ];
 const READERS: usize = 4;
 /// Writes waiting for the writer; past it, writers wait for room.
@@ -429,6 +431,7 @@ fn write_account(tx: &Transaction<'_>, w: &AccountWrite) -> Result<(), StoreErro
             tx.prepare_cached(sql::ERASE_REFRESH)?.execute([user])?;
             tx.prepare_cached(sql::ERASE_FAMILIES)?.execute(params![w.at.0, user])?;
             tx.prepare_cached(sql::ERASE_MAIL)?.execute([email])?;
+            tx.prepare_cached(sql::ERASE_QUEUED_MAIL)?.execute([email])?;
             let (from, to, pattern) = super::erased_from_log(email);
             tx.prepare_cached(sql::ERASE_FROM_LOG)?.execute(params![from, to, pattern])?;
             tx.prepare_cached(sql::ERASE_USER)?.execute([user])?;
@@ -492,6 +495,7 @@ fn hook_state(r: &Row<'_>, at: usize) -> rusqlite::Result<HookState> {
         lease_owner: r.get(at + 9)?,
         lease_until: Timestamp(r.get(at + 10)?),
         pending: 0,
+        oldest: None,
     })
 }
 
@@ -613,6 +617,9 @@ impl Store for SqliteStore {
             }
             for m in &c.mails {
                 tx.prepare_cached(sql::INSERT_MAIL)?.execute(params![m.to, m.subject, m.text, m.html, m.sent_at.0])?;
+            }
+            for m in &c.queued_mails {
+                tx.prepare_cached(sql::QUEUE_MAIL)?.execute(params![m.to, m.sealed, m.created_at.0])?;
             }
             for e in &c.events {
                 tx.prepare_cached(sql::INSERT_EVENT)?.execute(params![e.uuid, e.published.0, e.event_type, e.body])?;
@@ -1081,12 +1088,73 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn mail_claim(
+        &self,
+        owner: &str,
+        now: Timestamp,
+        until: Timestamp,
+        max: u32,
+    ) -> Result<Vec<QueuedMail>, StoreError> {
+        let owner = owner.to_owned();
+        self.write(move |tx| {
+            Ok(tx
+                .prepare_cached(sql::CLAIM_MAIL)?
+                .query_map(params![owner, until.0, now.0, max], |r| {
+                    Ok(QueuedMail {
+                        id: r.get(0)?,
+                        to: r.get(1)?,
+                        sealed: r.get(2)?,
+                        created_at: Timestamp(r.get(3)?),
+                        attempts: r.get::<_, i64>(4)?.max(0) as u32,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    async fn mail_settle(&self, id: i64, owner: &str, outcome: MailOutcome) -> Result<(), StoreError> {
+        let owner = owner.to_owned();
+        self.write(move |tx| {
+            match &outcome {
+                MailOutcome::Done => tx.prepare_cached(sql::MAIL_DONE)?.execute(params![id, owner])?,
+                MailOutcome::Retry { at, error } => {
+                    tx.prepare_cached(sql::MAIL_RETRY)?.execute(params![at.0, error, id, owner])?
+                }
+                MailOutcome::Released => tx.prepare_cached(sql::MAIL_RELEASE)?.execute(params![id, owner])?,
+            };
+            Ok(())
+        })
+        .await
+    }
+
+    async fn live_flows(&self, now: Timestamp) -> Result<u64, StoreError> {
+        self.read(|c| Ok(c.prepare_cached(sql::LIVE_FLOWS)?.query_row([now.0], |r| r.get::<_, i64>(0))?.max(0) as u64))
+    }
+
+    async fn ready(&self) -> Result<(), StoreError> {
+        let applied: i64 = self.read(|c| Ok(c.pragma_query_value(None, "user_version", |r| r.get(0))?))?;
+        super::migrations_match(applied, MIGRATIONS.len())
+    }
+
+    async fn mail_queue(&self) -> Result<QueueDepth, StoreError> {
+        self.read(|c| {
+            Ok(c.prepare_cached(sql::MAIL_QUEUE_DEPTH)?.query_row([], |r| {
+                Ok(QueueDepth {
+                    count: r.get::<_, i64>(0)?.max(0) as u64,
+                    oldest: r.get::<_, Option<i64>>(1)?.map(Timestamp),
+                })
+            })?)
+        })
+    }
+
     async fn hooks(&self) -> Result<Vec<HookState>, StoreError> {
         self.read(|c| {
             Ok(c.prepare_cached(sql::HOOKS)?
                 .query_map([], |r| {
                     let mut state = hook_state(r, 0)?;
                     state.pending = r.get::<_, i64>(11)?.max(0) as u64;
+                    state.oldest = r.get::<_, Option<i64>>(12)?.map(Timestamp);
                     Ok(state)
                 })?
                 .collect::<Result<Vec<_>, _>>()?)

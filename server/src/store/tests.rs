@@ -55,6 +55,7 @@ fn retention(now: Timestamp) -> Retention {
         events: day * 90,
         families: day * 91,
         mails: day,
+        mail_queue: day,
         hook_attempts: day * 7,
     }
 }
@@ -1049,4 +1050,112 @@ async fn directory_on_each_backend() {
         directory(store).await;
         schema.drop_schema().await;
     }
+}
+
+/// The SMTP queue: one instance at a time holds an email; a failure waits its backoff;
+/// what was sent, erased or given up on goes.
+async fn mail_queue(store: Arc<dyn Store>) {
+    let queued = |to: &str, at: i64| QueuedMail {
+        id: 0,
+        to: to.into(),
+        sealed: format!("sealed for {to}").into_bytes(),
+        created_at: Timestamp(at),
+        attempts: 0,
+    };
+    let commit = Commit {
+        queued_mails: vec![queued("a@x.io", 1000), queued("b@x.io", 1000), queued("c@x.io", 1000)],
+        ..Commit::default()
+    };
+    store.commit(commit).await.unwrap();
+    assert_eq!(store.mail_queue().await.unwrap(), QueueDepth { count: 3, oldest: Some(Timestamp(1000)) });
+
+    let now = Timestamp(2000);
+    let a = store.mail_claim("a", now, Timestamp(32_000), 2).await.unwrap();
+    assert_eq!(a.len(), 2, "at most what was asked for");
+    assert_eq!(a[0].sealed, format!("sealed for {}", a[0].to).into_bytes());
+    let b = store.mail_claim("b", now, Timestamp(32_000), 8).await.unwrap();
+    assert_eq!(b.len(), 1, "the other instance gets only what nobody holds");
+    assert!(store.mail_claim("c", now, Timestamp(32_000), 8).await.unwrap().is_empty());
+
+    // a: one sent, one failed (due again at 5000); b: stopping, hands its email back.
+    store.mail_settle(a[0].id, "a", MailOutcome::Done).await.unwrap();
+    let retry = MailOutcome::Retry { at: Timestamp(5000), error: "421 busy".into() };
+    store.mail_settle(a[1].id, "b", retry.clone()).await.unwrap(); // not b's: nothing happens
+    store.mail_settle(a[1].id, "a", retry).await.unwrap();
+    store.mail_settle(b[0].id, "b", MailOutcome::Released).await.unwrap();
+    let again = store.mail_claim("c", Timestamp(3000), Timestamp(33_000), 8).await.unwrap();
+    assert_eq!(again.iter().map(|m| m.id).collect::<Vec<_>>(), [b[0].id], "the failed one waits its backoff");
+    let later = store.mail_claim("c", Timestamp(5000), Timestamp(35_000), 8).await.unwrap();
+    assert_eq!((later.len(), later[0].id, later[0].attempts), (1, a[1].id, 1), "then it is due, counted");
+    // A dead instance's claim lapses: anyone may take it after `until`.
+    assert!(store.mail_claim("d", Timestamp(32_999), Timestamp(60_000), 8).await.unwrap().is_empty());
+    assert_eq!(store.mail_claim("d", Timestamp(35_001), Timestamp(60_000), 8).await.unwrap().len(), 2);
+    assert_eq!(store.mail_queue().await.unwrap().count, 2);
+
+    // Given up on after its retention; an erased account's mail goes with it.
+    store.commit(Commit { queued_mails: vec![queued("new@x.io", 90_000)], ..Commit::default() }).await.unwrap();
+    let mut r = retention(Timestamp(90_000));
+    r.mail_queue = std::time::Duration::from_secs(60);
+    store.purge(&r).await.unwrap();
+    assert_eq!(store.mail_queue().await.unwrap(), QueueDepth { count: 1, oldest: Some(Timestamp(90_000)) });
+    store.commit(Commit { users: vec![user("u-new", "new@x.io")], ..Commit::default() }).await.unwrap();
+    let erase = AccountChange::Erase { email: "new@x.io".into() };
+    let write = AccountWrite { user_id: "u-new".into(), version: None, at: Timestamp(91_000), change: erase };
+    store.commit(Commit { accounts: vec![write], ..Commit::default() }).await.unwrap();
+    assert_eq!(store.mail_queue().await.unwrap().count, 0);
+    store.ready().await.unwrap();
+}
+
+#[tokio::test]
+async fn mail_queue_on_each_backend() {
+    let (store, _dir) = sqlite().await;
+    mail_queue(store).await;
+    if let Some((store, schema)) = postgres().await {
+        mail_queue(store).await;
+        schema.drop_schema().await;
+    }
+}
+
+/// PostgreSQL as operators run it: instances starting at once migrate one at a time,
+/// a connection the server drops is replaced without a restart, and TLS is used when
+/// the URL asks (and verified when it says so).
+#[tokio::test]
+async fn postgres_in_production() {
+    let Ok(url) = std::env::var("PASSWAY_TEST_POSTGRES_URL") else { return };
+    let schema = PgSchema::create(&url).await;
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let app_name = format!("{}_store", schema.name);
+    let url = format!("{url}{sep}options[search_path]={}&application_name={app_name}", schema.name);
+
+    let opened = futures_util::future::join_all((0..3).map(|_| super::open(&url))).await;
+    let stores: Vec<_> = opened.into_iter().map(|s| s.expect("three instances migrate at once")).collect();
+    for s in &stores {
+        s.ready().await.unwrap();
+    }
+
+    let admin = sqlx::PgPool::connect(&std::env::var("PASSWAY_TEST_POSTGRES_URL").unwrap()).await.unwrap();
+    let killed: Vec<bool> =
+        sqlx::query_scalar("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1")
+            .bind(&app_name)
+            .fetch_all(&admin)
+            .await
+            .unwrap();
+    assert!(!killed.is_empty(), "the stores' connections were cut");
+    for s in &stores {
+        s.ready().await.expect("a cut connection is replaced");
+    }
+    drop(stores);
+
+    let tls = PostgresStore::open(&format!("{url}&sslmode=require")).await.expect("TLS (rustls)");
+    let encrypted: bool = sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+        .fetch_one(&tls.pool)
+        .await
+        .unwrap();
+    assert!(encrypted, "the connection is TLS");
+    tls.pool.close().await;
+    // The test server's certificate is self-signed: verifying it must fail.
+    let verified = PostgresStore::open(&format!("{url}&sslmode=verify-full")).await;
+    assert!(verified.is_err(), "an untrusted certificate is refused");
+    admin.close().await;
+    schema.drop_schema().await;
 }

@@ -279,9 +279,9 @@ pub async fn invite(
         .target(Target::User { id: email.clone(), email: email.clone() })
         .debug("app", client.client_id.clone());
     let mut commit = Commit { events: vec![record(&app, &ctx, &admin, entry)], ..Commit::default() };
-    let smtp = crate::journey::outbox(&app, &mut commit, rendered, now);
+    crate::journey::outbox(&app, &mut commit, rendered, now);
     app.store.commit(commit).await.map_err(store_error)?;
-    crate::journey::send_after_commit(&app, smtp);
+    app.delivery.committed();
     Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "email": email, "app": client.client_id }))).into_response())
 }
 
