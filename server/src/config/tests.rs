@@ -608,3 +608,27 @@ fn notice_emails_are_named() {
         "DIR/passway.toml:6:22: apps[0].emails[1]: expected one of welcome, new_device, password_changed, authenticator_added, authenticator_removed, locked, found \"birthday\"",
     );
 }
+
+#[test]
+fn pool_and_metrics_settings_are_checked() {
+    let c = load(&format!(
+        "dev_mode = true\n[store]\nmax_connections = 40\nacquire_timeout_seconds = 2\n[metrics]\nlisten = \"127.0.0.1:9464\"\n{APP}"
+    ))
+    .unwrap();
+    assert_eq!(c.store_pool.max_connections, 40);
+    assert_eq!(c.store_pool.acquire_timeout, std::time::Duration::from_secs(2));
+    assert_eq!(c.metrics_listen, Some("127.0.0.1:9464".parse().unwrap()));
+    assert_eq!(load(&format!("dev_mode = true\n{APP}")).unwrap().metrics_listen, None, "off unless asked");
+    check_err(
+        "dev_mode = true\n[store]\nmax_connections = 0\n",
+        "DIR/passway.toml:3:19: store.max_connections: expected 1 to 1000, found 0",
+    );
+    check_err(
+        "dev_mode = true\n[store]\nmax_connections = 4\nmin_connections = 5\n",
+        "DIR/passway.toml:4:19: store.min_connections: 5 is more than max_connections (4)",
+    );
+    check_err(
+        "dev_mode = true\n[metrics]\nlisten = \"everywhere\"\n",
+        "DIR/passway.toml:3:10: metrics.listen: expected an address like \"127.0.0.1:9464\", found \"everywhere\"",
+    );
+}
