@@ -21,6 +21,7 @@
 //! `--accounts N` gives each worker N accounts to take turns with: so that per-address
 //! rate limits see what many people would look like, not one.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
@@ -114,6 +115,12 @@ struct Args {
     recovery_client: String,
     /// The server's process id, to read its CPU time (`/proc/PID/stat`).
     server_pid: Option<u32>,
+    /// Where emails arrive when they go over SMTP (a mailbox with the dev mailbox's
+    /// API): codes are awaited there, each newer than the last.
+    mailbox: Option<String>,
+    /// Writes every iteration's end (seconds since the start, ok or the failed step),
+    /// one JSON object per line, for `cargo xtask chaos`.
+    timeline: Option<std::path::PathBuf>,
 }
 
 fn parse_args() -> Result<Args> {
@@ -130,6 +137,8 @@ fn parse_args() -> Result<Args> {
         accounts: 1,
         recovery_client: "bench-passwords".into(),
         server_pid: None,
+        mailbox: None,
+        timeline: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -150,6 +159,8 @@ fn parse_args() -> Result<Args> {
             "--accounts" => a.accounts = value.parse::<usize>()?.max(1),
             "--recovery-client" => a.recovery_client = value,
             "--server-pid" => a.server_pid = Some(value.parse()?),
+            "--mailbox" => a.mailbox = Some(value.trim_end_matches('/').to_owned()),
+            "--timeline" => a.timeline = Some(value.into()),
             other => bail!("unknown flag {other}"),
         }
     }
@@ -191,6 +202,8 @@ struct Client {
     recovery_client: String,
     /// How long the run warms up before it measures.
     warmup: Duration,
+    /// See [`Args::mailbox`].
+    mailbox: Option<String>,
 }
 
 /// What one worker carries from one iteration to the next.
@@ -337,16 +350,37 @@ impl Client {
         Ok(took)
     }
 
-    async fn latest_code(&self, email: &str) -> Result<String> {
-        let mails: Value = self
-            .http
-            .get(format!("{}/dev/mailbox/messages?to={email}&limit=1", self.base))
-            .send()
-            .await?
-            .json()
-            .await?;
-        let text = mails[0]["text"].as_str().with_context(|| format!("no email to {email}"))?;
-        Ok(text.split("code: ").nth(1).context("no code in the email")?.chars().take(6).collect())
+    async fn latest_code(&self, email: &str, after: i64) -> Result<String> {
+        let mailbox = self.mailbox.as_deref().unwrap_or(&self.base);
+        // Over SMTP the email comes when it comes (an outage delays it): wait for it.
+        let patience = if self.mailbox.is_some() { Duration::from_secs(180) } else { Duration::ZERO };
+        let waited = Instant::now();
+        loop {
+            let mails: Value = self
+                .http
+                .get(format!("{mailbox}/dev/mailbox/messages?to={email}&limit=1"))
+                .send()
+                .await?
+                .json()
+                .await?;
+            if mails[0]["id"].as_i64().unwrap_or(0) > after {
+                let text = mails[0]["text"].as_str().with_context(|| format!("no email to {email}"))?;
+                return Ok(text.split("code: ").nth(1).context("no code in the email")?.chars().take(6).collect());
+            }
+            if waited.elapsed() >= patience {
+                bail!("no email to {email}");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// The newest email to `email` at an external mailbox (0 without one: the dev
+    /// mailbox gets the email in the step's own commit).
+    async fn newest_mail(&self, email: &str) -> Result<i64> {
+        let Some(mailbox) = &self.mailbox else { return Ok(0) };
+        let mails: Value =
+            self.http.get(format!("{mailbox}/dev/mailbox/messages?to={email}&limit=1")).send().await?.json().await?;
+        Ok(mails[0]["id"].as_i64().unwrap_or(0))
     }
 
     /// One complete email sign-in; the duration of each step.
@@ -368,19 +402,25 @@ impl Client {
             t.push(clock.elapsed());
             clock = Instant::now();
         };
-        let flow = self.start().await?;
+        // Each step names itself in its error, so that a failure says where it happened.
+        let flow = self.start().await.context("start")?;
         lap(&mut t);
-        let flow = self.post_bound(&flow, "identify", json!({ "identifier": email })).await?;
+        let seen = self.newest_mail(email).await.context("mailbox")?;
+        let flow = self.post_bound(&flow, "identify", json!({ "identifier": email })).await.context("identify")?;
         lap(&mut t);
-        let code = self.latest_code(email).await?;
+        let code = self.latest_code(email, seen).await.context("email")?;
         lap(&mut t);
-        let mut done = self.post_bound(&flow, "challenge-authenticator", json!({ "code": code })).await?;
+        let mut done =
+            self.post_bound(&flow, "challenge-authenticator", json!({ "code": code })).await.context("code")?;
         lap(&mut t);
         if register {
-            done = self.post_bound(&done, "enroll-profile", json!({ "email": email, "given_name": "Bench" })).await?;
+            done = self
+                .post_bound(&done, "enroll-profile", json!({ "email": email, "given_name": "Bench" }))
+                .await
+                .context("profile")?;
             lap(&mut t);
         }
-        self.token(&done).await?;
+        self.token(&done).await.context("token")?;
         lap(&mut t);
         Ok(t)
     }
@@ -490,8 +530,9 @@ impl Client {
     /// when given. The finished flow and the SSO session cookie it set.
     async fn register(&self, email: &str, key: Option<&mut SoftKey>) -> Result<(Value, String)> {
         let flow = self.start().await?;
+        let seen = self.newest_mail(email).await?;
         let flow = self.post_bound(&flow, "identify", json!({ "identifier": email })).await?;
-        let code = self.latest_code(email).await?;
+        let code = self.latest_code(email, seen).await?;
         let flow = self.post_bound(&flow, "challenge-authenticator", json!({ "code": code })).await?;
         let (mut done, mut session) = self
             .post_keeping_session(
@@ -532,11 +573,12 @@ impl Client {
                 // Sign up through the password step's other way (email), then take the
                 // password the app offers.
                 let flow = self.start().await?;
+                let seen = self.newest_mail(&email).await?;
                 let flow = self.post_bound(&flow, "identify", json!({ "identifier": email })).await?;
                 let flow = self
                     .post_bound(&flow, "select-authenticator-authenticate", json!({ "authenticator": "email" }))
                     .await?;
-                let code = self.latest_code(&email).await?;
+                let code = self.latest_code(&email, seen).await?;
                 let flow = self.post_bound(&flow, "challenge-authenticator", json!({ "code": code })).await?;
                 let flow =
                     self.post_bound(&flow, "enroll-profile", json!({ "email": email, "given_name": "Bench" })).await?;
@@ -632,6 +674,7 @@ async fn run(args: Args) -> Result<Value> {
         address: std::cell::Cell::new(u32::from(std::process::id() as u16) << 8),
         recovery_client: args.recovery_client,
         warmup: args.warmup,
+        mailbox: args.mailbox,
     });
     let run_id = std::process::id();
     let mut workers = vec![];
@@ -659,13 +702,27 @@ async fn run(args: Args) -> Result<Value> {
         tasks.push(local.spawn_local(async move {
             let mut samples: Vec<Vec<Duration>> = vec![];
             let mut errors = 0u64;
+            let mut failed_at: BTreeMap<String, u64> = BTreeMap::new();
+            let mut timeline: Vec<Value> = vec![];
             while Instant::now() < end {
                 let begun = Instant::now();
-                match client.once(&mut worker).await {
-                    Ok(t) if begun >= measure_from && Instant::now() <= end => samples.push(t),
-                    Ok(_) => {}
+                let result = client.once(&mut worker).await;
+                let at = started.elapsed().as_secs_f64();
+                let unix_ms = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_millis() as u64);
+                match result {
+                    Ok(t) => {
+                        timeline.push(json!({ "t": at, "unix_ms": unix_ms, "ok": true }));
+                        if begun >= measure_from && Instant::now() <= end {
+                            samples.push(t);
+                        }
+                    }
                     Err(e) => {
                         errors += 1;
+                        let step = e.to_string();
+                        timeline.push(json!({ "t": at, "unix_ms": unix_ms, "ok": false, "step": step }));
+                        *failed_at.entry(step).or_default() += 1;
                         if errors <= 3 {
                             eprintln!("{} failed: {e:#}", scenario.name());
                         }
@@ -673,7 +730,7 @@ async fn run(args: Args) -> Result<Value> {
                 }
             }
             let refused = if let Worker::Flood(n, _) = worker { n } else { 0 };
-            (samples, errors, refused)
+            (samples, errors, refused, failed_at, timeline)
         }));
     }
     let (results, cpu) = local
@@ -690,15 +747,26 @@ async fn run(args: Args) -> Result<Value> {
     let mut totals = vec![];
     let mut errors = 0;
     let mut refused = 0;
-    for (samples, e, r) in results {
+    let mut failed_at: BTreeMap<String, u64> = BTreeMap::new();
+    let mut timeline: Vec<Value> = vec![];
+    for (samples, e, r, at, line) in results {
         errors += e;
         refused += r;
+        for (step, n) in at {
+            *failed_at.entry(step).or_default() += n;
+        }
+        timeline.extend(line);
         for s in samples {
             for (i, d) in s.iter().enumerate() {
                 per_step[i].push(*d);
             }
             totals.push(s.iter().sum::<Duration>());
         }
+    }
+    if let Some(path) = &args.timeline {
+        timeline.sort_by(|a, b| a["t"].as_f64().partial_cmp(&b["t"].as_f64()).unwrap_or(std::cmp::Ordering::Equal));
+        let lines: Vec<String> = timeline.iter().map(Value::to_string).collect();
+        std::fs::write(path, lines.join("\n") + "\n")?;
     }
     let completed = totals.len();
     let steps: Vec<Value> = steps
@@ -712,6 +780,7 @@ async fn run(args: Args) -> Result<Value> {
         "duration_s": args.duration.as_secs_f64(),
         "completed": completed,
         "errors": errors,
+        "failed_at": failed_at,
         "refused": refused,
         "per_s": completed as f64 / args.duration.as_secs_f64(),
         "server_cpu_s": cpu,

@@ -36,6 +36,13 @@ pub fn bench(args: &[String]) -> Result<()> {
 
     let dir = std::env::temp_dir().join(format!("passway-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
+    if args.iter().any(|a| a == "--storage") {
+        // Only the SQLite file's growth and its WAL over a long run.
+        let duration = flag(args, "--duration").unwrap_or("300");
+        let markdown = storage(&root, &dir, duration, &concurrency)?;
+        let _ = std::fs::remove_dir_all(&dir);
+        return write_report(&root, &markdown);
+    }
     if args.iter().any(|a| a == "--hooks") {
         // Only the hooks' cost, on SQLite.
         let markdown = hooks(&root, &dir, &duration, &concurrency)?;
@@ -255,6 +262,61 @@ fn flood(root: &Path, base: &str, pid: u32, duration: &str) -> Result<(Value, Va
     let out = flooder.wait_with_output()?;
     let flood: Value = serde_json::from_slice(&out.stdout).context("the flood's report")?;
     Ok((alone, flooded?, flood))
+}
+
+/// `--storage`: complete email sign-ins on SQLite for a long while, sampling the
+/// database file and its WAL every half second: the WAL must stay near its limit, and
+/// the file grows by what each sign-in keeps (its events, session, refresh token).
+fn storage(root: &Path, dir: &Path, duration: &str, concurrency: &str) -> Result<String> {
+    let db = dir.join("bench-storage.db");
+    let wal = dir.join("bench-storage.db-wal");
+    let config = dir.join("storage.toml");
+    std::fs::write(&config, config_text(root, dir, &format!("sqlite://{}", db.display())) + LIMITS_OFF)?;
+    sh::step("starting Passway (release, SQLite, rate limits off) for the storage run");
+    let (mut server, base) = start_server(root, &config)?;
+    let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
+    let (db_before, wal_before) = (size(&db), size(&wal));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = {
+        let (stop, db, wal) = (stop.clone(), db.clone(), wal.clone());
+        std::thread::spawn(move || {
+            let started = std::time::Instant::now();
+            let mut samples = vec![];
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                samples.push((started.elapsed().as_secs_f64(), size(&db), size(&wal)));
+                std::thread::sleep(std::time::Duration::from_millis(500));
+            }
+            samples
+        })
+    };
+    let load = measure(root, &base, server.id(), duration, concurrency, "email", &[]);
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let samples = sampler.join().expect("sampler");
+    drop(server.stdin.take());
+    let _ = server.wait();
+    let load = load?;
+    let completed = load["completed"].as_u64().unwrap_or(0).max(1);
+    let (db_after, wal_after) = (size(&db), size(&wal));
+    let wal_max = samples.iter().map(|s| s.2).max().unwrap_or(0);
+    let mb = |b: u64| b as f64 / (1024.0 * 1024.0);
+    let every = (samples.len() / 10).max(1);
+    let series: Vec<String> =
+        samples.iter().step_by(every).map(|(t, d, w)| format!("{t:.0} s: {:.1} / {:.1}", mb(*d), mb(*w))).collect();
+    Ok(format!(
+        "## Storage (SQLite, {concurrency} concurrent email sign-ins for {duration} s, release build)\n\n\
+         | | |\n|---|---|\n\
+         | sign-ins completed (after a 3 s warm-up) | {completed} |\n\
+         | database file | {:.1} MB → {:.1} MB |\n\
+         | database growth per sign-in | {:.1} KB |\n\
+         | WAL: largest seen (sampled every 0.5 s) / at the end | {:.1} MB / {:.1} MB |\n\n\
+         Database / WAL (MB) over the run: {}\n",
+        mb(db_before + wal_before),
+        mb(db_after),
+        (db_after.saturating_sub(db_before)) as f64 / completed as f64 / 1024.0,
+        mb(wal_max),
+        mb(wal_after),
+        series.join(", "),
+    ))
 }
 
 /// The token endpoint scenarios of `passway-load`, run by the `bench-api` client.

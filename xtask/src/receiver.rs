@@ -1,6 +1,7 @@
 //! A hook receiver for `cargo xtask bench --hooks`, on loopback, in threads of its own
 //! (std only): it echoes event hook verification challenges, counts the events it is
-//! delivered (with the instant of the last), and allows every inline hook call. It
+//! delivered (with the instant of the last, and each event's uuid), and allows every
+//! inline hook call. It
 //! checks no signature: the bench measures Passway, not the receiver.
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -16,6 +17,8 @@ pub struct Counts {
     pub inline_calls: AtomicU64,
     /// Milliseconds since `started` of the last delivery.
     pub last_delivery_ms: AtomicU64,
+    /// Each event delivered, by uuid: how many times (for `cargo xtask chaos`).
+    pub uuids: std::sync::Mutex<std::collections::HashMap<String, u32>>,
 }
 
 pub struct Receiver {
@@ -86,6 +89,12 @@ fn serve(stream: TcpStream, counts: &Counts, started: Instant) -> std::io::Resul
         } else {
             let text = String::from_utf8_lossy(&body);
             counts.events.fetch_add(text.matches("\"eventType\"").count() as u64, Ordering::SeqCst);
+            if let Ok(batch) = serde_json::from_slice::<serde_json::Value>(&body) {
+                let mut uuids = counts.uuids.lock().unwrap_or_else(|p| p.into_inner());
+                for event in batch["data"]["events"].as_array().into_iter().flatten() {
+                    *uuids.entry(event["uuid"].as_str().unwrap_or_default().to_owned()).or_default() += 1;
+                }
+            }
             counts.deliveries.fetch_add(1, Ordering::SeqCst);
             counts.last_delivery_ms.store(started.elapsed().as_millis() as u64, Ordering::SeqCst);
             String::new()

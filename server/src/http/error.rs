@@ -53,6 +53,11 @@ impl From<JourneyError> for AppError {
             JourneyError::Rejected(Rejection::UnknownField { .. }) => AppError::bad_request("unknown_field", message),
             JourneyError::Rejected(Rejection::WrongType { .. }) => AppError::bad_request("invalid_field_type", message),
             JourneyError::Rejected(r) => AppError::bad_request("invalid_request", r.to_string()),
+            JourneyError::Store(e) if e.is_unavailable() => {
+                tracing::warn!(error = %e, "store unavailable");
+                AppError::new(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", "Please try again in a moment.")
+                    .retry_after(std::time::Duration::from_secs(1))
+            }
             JourneyError::Store(e) => AppError::internal(e),
             JourneyError::Passkeys(e) => AppError::internal(e),
             JourneyError::NeedsInteraction(error) => AppError::bad_request(error, message),

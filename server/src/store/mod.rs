@@ -55,6 +55,26 @@ pub enum StoreError {
     Limited { retry_after: std::time::Duration },
 }
 
+impl StoreError {
+    /// The database could not be reached or is restarting (not a fault of the request):
+    /// the same request may well work in a moment.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Database(e) => match e {
+                sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Tls(_) => true,
+                // SQLSTATE 08… (connection exception), 57P… (shutting down, starting up).
+                sqlx::Error::Database(db) => db.code().is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+                _ => false,
+            },
+            StoreError::Sqlite(e) => matches!(
+                e.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+            ),
+            _ => false,
+        }
+    }
+}
+
 /// A flow as stored: its state serialised, guarded by a version.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredFlow {

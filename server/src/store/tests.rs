@@ -1159,3 +1159,15 @@ async fn postgres_in_production() {
     admin.close().await;
     schema.drop_schema().await;
 }
+
+#[test]
+fn a_database_that_is_away_is_told_from_a_broken_request() {
+    let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+    assert!(StoreError::Database(sqlx::Error::Io(io)).is_unavailable());
+    assert!(StoreError::Database(sqlx::Error::PoolTimedOut).is_unavailable());
+    assert!(!StoreError::Database(sqlx::Error::RowNotFound).is_unavailable());
+    let busy = rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY), None);
+    assert!(StoreError::Sqlite(busy).is_unavailable());
+    assert!(!StoreError::Conflict.is_unavailable());
+    assert!(!StoreError::Corrupt("x".into()).is_unavailable());
+}
