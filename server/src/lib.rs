@@ -28,4 +28,5 @@ pub mod policy;
 pub mod qr;
 pub mod serve;
 pub mod store;
+pub mod telemetry;
 pub mod tokens;

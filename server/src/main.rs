@@ -396,7 +396,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Hooks { action } => hooks(&cli.config, action).await,
         Command::Theme { .. } => unreachable!("answered in main, with its own exit codes"),
         Command::Studio { themes, listen, stop_on_stdin_eof } => {
-            init_logging(cli.log_format);
+            init_logging(cli.log_format, None);
             studio(&cli.config, themes.as_deref(), listen, stop_on_stdin_eof).await
         }
         Command::Groups { action } => {
@@ -490,8 +490,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve { listen, stop_on_stdin_eof } => {
-            init_logging(cli.log_format);
-            serve(&cli.config, listen, stop_on_stdin_eof).await
+            serve(&cli.config, listen, stop_on_stdin_eof, cli.log_format).await
         }
     }
 }
@@ -635,19 +634,50 @@ async fn keys(path: &std::path::Path, action: KeysAction) -> anyhow::Result<()> 
     Ok(())
 }
 
-/// Log lines to standard error, `RUST_LOG` deciding which.
-fn init_logging(format: LogFormat) {
-    let filter =
-        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "passway_server=info,warn".into());
-    let lines = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+/// A warning nobody should miss: a box of stars in text, one warning line in JSON (so
+/// that every line of standard error stays JSON).
+fn loudly(format: LogFormat, lines: &[&str]) {
     match format {
-        LogFormat::Text => lines.init(),
-        LogFormat::Json => lines.json().with_current_span(true).with_span_list(false).init(),
+        LogFormat::Text => {
+            let stars = "*".repeat(60);
+            let body: String = lines.iter().map(|l| format!("  *  {l}\n")).collect();
+            eprintln!("\n  {stars}\n{body}  {stars}\n");
+        }
+        LogFormat::Json => tracing::warn!("{}", lines.join(" ")),
     }
 }
 
-async fn serve(path: &std::path::Path, listen: Option<SocketAddr>, stop_on_stdin_eof: bool) -> anyhow::Result<()> {
+/// Log lines to standard error, `RUST_LOG` deciding which; and, when given, spans to
+/// an OTLP exporter (with their debug-level children: store calls, argon2, hooks).
+fn init_logging(format: LogFormat, otlp: Option<passway_server::telemetry::OtlpLayer>) {
+    use tracing_subscriber::prelude::*;
+    use tracing_subscriber::{EnvFilter, fmt};
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| "passway_server=info,warn".into());
+    let lines = match format {
+        LogFormat::Text => fmt::layer().with_writer(std::io::stderr).boxed(),
+        LogFormat::Json => {
+            fmt::layer().json().with_current_span(true).with_span_list(false).with_writer(std::io::stderr).boxed()
+        }
+    };
+    let otlp = otlp.map(|layer| layer.with_filter(EnvFilter::new("passway_server=debug,warn")));
+    tracing_subscriber::registry().with(lines.with_filter(filter)).with(otlp).init();
+}
+
+async fn serve(
+    path: &std::path::Path,
+    listen: Option<SocketAddr>,
+    stop_on_stdin_eof: bool,
+    log_format: LogFormat,
+) -> anyhow::Result<()> {
     let config = Config::load(path)?;
+    match &config.telemetry {
+        Some(t) => {
+            let (layer, spans) = passway_server::telemetry::OtlpLayer::new();
+            init_logging(log_format, Some(layer));
+            tokio::spawn(passway_server::telemetry::export(spans, t.otlp_endpoint.clone(), t.service_name.clone()));
+        }
+        None => init_logging(log_format, None),
+    }
     for warning in config.warnings() {
         tracing::warn!("{warning}");
     }
@@ -666,13 +696,23 @@ async fn serve(path: &std::path::Path, listen: Option<SocketAddr>, stop_on_stdin
     let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
     let app = AppState::build(config, issuer.clone(), Clock::System, shutdown_rx).await?;
     if dev_mode {
-        eprintln!(
-            "\n  ************************************************************\n  *  DEV MODE: emails go to {issuer}/dev/mailbox\n  *  and the master key is kept in the data folder.\n  *  Never run dev mode in production.\n  ************************************************************\n"
+        loudly(
+            log_format,
+            &[
+                &format!("DEV MODE: emails go to {issuer}/dev/mailbox"),
+                "and the master key is kept in the data folder.",
+                "Never run dev mode in production.",
+            ],
         );
     }
     if !app.config.rate_limits.enabled {
-        eprintln!(
-            "\n  ************************************************************\n  *  RATE LIMITS ARE OFF ([rate_limits] enabled = false):\n  *  nothing stops floods, guessing or email bombing.\n  *  For benchmarks only.\n  ************************************************************\n"
+        loudly(
+            log_format,
+            &[
+                "RATE LIMITS ARE OFF ([rate_limits] enabled = false):",
+                "nothing stops floods, guessing or email bombing.",
+                "For benchmarks only.",
+            ],
         );
     }
     println!("passway: listening on {issuer} (store: {})", app.store.backend());
@@ -715,7 +755,10 @@ async fn serve(path: &std::path::Path, listen: Option<SocketAddr>, stop_on_stdin
             _ = terminate => {}
             _ = stdin_closed => {}
         }
-        eprintln!("passway: stopping");
+        match log_format {
+            LogFormat::Text => eprintln!("passway: stopping"),
+            LogFormat::Json => tracing::info!("stopping"),
+        }
     };
     passway_server::serve::serve(listener, app, shutdown, stop).await?;
     Ok(())

@@ -130,34 +130,10 @@ async fn kill_9_loses_no_event_hook_delivery() {
     }
 }
 
+mod common;
 #[path = "http/smtp_sink.rs"]
 #[allow(dead_code)]
 mod smtp_sink;
-
-/// Starts `passway serve` on a free port; returns it and its base URL.
-fn start_listening(config: &Path) -> (Child, String) {
-    use std::io::BufRead as _;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_passway"))
-        .arg("--config")
-        .arg(config)
-        .args(["serve", "--listen", "127.0.0.1:0", "--stop-on-stdin-eof"])
-        .env_remove("PASSWAY_MASTER_KEY")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start passway");
-    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
-    let base = loop {
-        let line = lines.next().expect("passway says where it listens").unwrap();
-        if let Some(rest) = line.strip_prefix("passway: listening on ") {
-            break rest.split(' ').next().unwrap().to_owned();
-        }
-    };
-    // Keep reading so that the server never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    (child, base)
-}
 
 /// Kill -9 with emails waiting for an SMTP server that is down: once it is back and
 /// the server has started again, every email arrives.
@@ -181,7 +157,7 @@ async fn kill_9_loses_no_email() {
     )
     .unwrap();
 
-    let (mut first, base) = start_listening(&config);
+    let common::Served { child: mut first, base, .. } = common::serve(&config, &[]);
     let http = reqwest::Client::new();
     let addresses: HashSet<String> = (0..5).map(|i| format!("ada{i}@example.com")).collect();
     for to in &addresses {
@@ -210,7 +186,7 @@ async fn kill_9_loses_no_email() {
     first.wait().unwrap();
 
     let mut received = smtp_sink::sink_on(tokio::net::TcpListener::bind(("127.0.0.1", smtp)).await.unwrap(), None);
-    let (mut second, _) = start_listening(&config);
+    let mut second = common::serve(&config, &[]).child;
     let mut to = HashSet::new();
     let mut messages = 0;
     while to != addresses {

@@ -18,6 +18,7 @@ pub struct File {
     #[serde(default)]
     pub store: Store,
     pub metrics: Option<Metrics>,
+    pub telemetry: Option<Telemetry>,
     pub mail: Option<Spanned<Mail>>,
     #[serde(default)]
     pub flows: Flows,
@@ -352,6 +353,14 @@ pub struct Store {
     pub min_connections: Option<Spanned<u32>>,
     pub acquire_timeout_seconds: Option<Spanned<u32>>,
     pub idle_timeout_seconds: Option<Spanned<u32>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Telemetry {
+    /// An OTLP/HTTP collector (`http://collector:4318`): traces go to its `/v1/traces`.
+    pub otlp_endpoint: Spanned<String>,
+    pub service_name: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

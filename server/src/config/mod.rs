@@ -39,6 +39,8 @@ pub struct Config {
     pub store_pool: crate::store::PoolSettings,
     /// Where `/metrics` is served, if anywhere.
     pub metrics_listen: Option<SocketAddr>,
+    /// Where traces go (OTLP), if anywhere.
+    pub telemetry: Option<Telemetry>,
     pub mail: MailConfig,
     pub engine: EngineSettings,
     pub apps: BTreeMap<String, App>,
@@ -218,6 +220,14 @@ pub struct SmtpConfig {
     pub username: Option<String>,
     /// Read from this environment variable at start, never from the file.
     pub password_env: Option<String>,
+}
+
+/// `[telemetry]`: OpenTelemetry traces over OTLP/HTTP (see `telemetry.rs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Telemetry {
+    /// Without a trailing slash.
+    pub otlp_endpoint: String,
+    pub service_name: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -628,6 +628,10 @@ fn pool_and_metrics_settings_are_checked() {
         "DIR/passway.toml:4:19: store.min_connections: 5 is more than max_connections (4)",
     );
     check_err(
+        "dev_mode = true\n[telemetry]\notlp_endpoint = \"collector:4318\"\n",
+        "DIR/passway.toml:3:17: telemetry.otlp_endpoint: expected an http(s) URL like \"http://collector:4318\", found \"collector:4318\"",
+    );
+    check_err(
         "dev_mode = true\n[metrics]\nlisten = \"everywhere\"\n",
         "DIR/passway.toml:3:10: metrics.listen: expected an address like \"127.0.0.1:9464\", found \"everywhere\"",
     );

@@ -61,6 +61,25 @@ pub fn validate(text: &str, path: &Path) -> Result<Config, ConfigError> {
     };
     let lifetimes = lifetimes(&c, &file)?;
     let store_pool = store_pool(&c, &file.store)?;
+    let telemetry = match &file.telemetry {
+        None => None,
+        Some(t) => match url::Url::parse(t.otlp_endpoint.get_ref()) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Some(super::Telemetry {
+                otlp_endpoint: t.otlp_endpoint.get_ref().trim_end_matches('/').to_owned(),
+                service_name: t.service_name.clone().unwrap_or_else(|| "passway".into()),
+            }),
+            _ => {
+                return c.err(
+                    t.otlp_endpoint.span(),
+                    "telemetry.otlp_endpoint",
+                    format!(
+                        "expected an http(s) URL like \"http://collector:4318\", found {:?}",
+                        t.otlp_endpoint.get_ref()
+                    ),
+                );
+            }
+        },
+    };
     let metrics_listen = match &file.metrics {
         None => None,
         Some(m) => match m.listen.get_ref().parse::<SocketAddr>() {
@@ -236,6 +255,7 @@ pub fn validate(text: &str, path: &Path) -> Result<Config, ConfigError> {
         store_url,
         store_pool,
         metrics_listen,
+        telemetry,
         mail,
         engine,
         apps,

@@ -31,8 +31,15 @@ pub async fn layer(mut req: Request, next: Next) -> Response {
         .filter(|id| acceptable(id))
         .map_or_else(|| random_token(&mut SystemEntropy, 12), str::to_owned);
     req.extensions_mut().insert(RequestId(id.as_str().into()));
-    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path());
-    let mut response = next.run(req).instrument(span).await;
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %req.method(),
+        path = %req.uri().path(),
+        status = tracing::field::Empty,
+    );
+    let mut response = next.run(req).instrument(span.clone()).await;
+    span.record("status", response.status().as_u16());
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(HEADER, value);
     }
