@@ -128,6 +128,10 @@ impl AppState {
             tracing::warn!(dir = %config.widget_dir.display(), "no widget bundle found: /widget/* will answer 404 (build it with `cargo xtask build`)");
         }
         let events = crate::events::Recorder::new(crate::hooks::Subscriptions::new(&config.hooks));
+        // Event streams here hear of changes other instances commit, at once.
+        let notifier = Notifier::default();
+        let heard = notifier.clone();
+        store.watch_flows(Box::new(move |flow_id| heard.changed(flow_id)));
         let outbound = crate::hooks::outbound::Outbound::new(config.hooks.allow_link_local, config.dev_mode);
         Ok(AppState {
             config: Arc::new(config),
@@ -138,7 +142,7 @@ impl AppState {
             sealer,
             keyring: Keyring::from_master(&master),
             delivery,
-            notifier: Notifier::default(),
+            notifier,
             widget: Arc::new(widget),
             passkeys: Arc::new(passkeys),
             clock,

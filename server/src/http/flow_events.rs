@@ -1,7 +1,8 @@
 //! `GET /api/v1/flows/{handle}/events`: server-sent events announcing that a flow
 //! changed (e.g. its magic link was opened in another tab). Changes made in this
-//! process arrive at once; changes made by another instance are noticed by polling
-//! the flow's version every two seconds. A link opened before the stream was (the tab
+//! process arrive at once, and so do another instance's on PostgreSQL (its commit
+//! notifies every instance); and each stream polls the flow's version every two seconds,
+//! for a notification lost while the listener reconnected. A link opened before the stream was (the tab
 //! may connect a moment after the email went out) is announced as soon as it opens.
 //! The stream ends when the flow expires or the server shuts down.
 //!

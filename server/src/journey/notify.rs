@@ -1,5 +1,7 @@
-//! Announces that a flow changed, to event streams waiting on it in this process.
-//! Other instances learn it by polling the flow's version (see `http::events`).
+//! Announces that a flow changed, to event streams waiting on it in this process: when
+//! a step here commits, and (PostgreSQL) when another instance's does
+//! (`Store::watch_flows`). Streams also poll the flow's version (see `http::flow_events`),
+//! for what a lost notification would miss.
 
 use std::sync::Arc;
 

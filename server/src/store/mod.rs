@@ -524,6 +524,12 @@ pub trait Store: Send + Sync + 'static {
     /// `"sqlite"` or `"postgres"`.
     fn backend(&self) -> &'static str;
 
+    /// Calls `on_change` with the id of every flow any instance's commit changes, as it
+    /// commits (PostgreSQL: `LISTEN`/`NOTIFY`). SQLite has one process: nothing to do.
+    fn watch_flows(&self, on_change: Box<dyn Fn(&str) + Send + Sync>) {
+        let _ = on_change;
+    }
+
     async fn insert_flow(&self, flow: &StoredFlow) -> Result<(), StoreError>;
     async fn flow_by_handle(&self, handle_hash: &Digest) -> Result<Option<StoredFlow>, StoreError>;
     async fn flow_by_id(&self, id: &str) -> Result<Option<StoredFlow>, StoreError>;

@@ -17,6 +17,8 @@ use crate::engine::{Timestamp, User};
 use crate::limits::{self, Counts};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+/// The `NOTIFY` channel a step's commit names its flow on (see [`Store::watch_flows`]).
+const FLOWS_CHANNEL: &str = "passway_flows";
 
 pub struct PostgresStore {
     pub(super) pool: PgPool,
@@ -185,6 +187,8 @@ impl Store for PostgresStore {
             if done.rows_affected() != 1 {
                 return Err(StoreError::Conflict);
             }
+            // Delivered to every instance's listener when (and only if) this commits.
+            sqlx::query("SELECT pg_notify($1, $2)").bind(FLOWS_CHANNEL).bind(id).execute(&mut *tx).await?;
         }
         for u in &c.users {
             sqlx::query(sql::INSERT_USER)
@@ -742,6 +746,30 @@ impl Store for PostgresStore {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    fn watch_flows(&self, on_change: Box<dyn Fn(&str) + Send + Sync>) {
+        let pool = self.pool.clone();
+        tokio::spawn(async move {
+            while !pool.is_closed() {
+                let listening = async {
+                    let mut listener = sqlx::postgres::PgListener::connect_with(&pool).await?;
+                    listener.listen(FLOWS_CHANNEL).await?;
+                    loop {
+                        on_change(listener.recv().await?.payload());
+                    }
+                };
+                let e: sqlx::Error = match listening.await {
+                    Err(e) => e,
+                    Ok::<std::convert::Infallible, _>(never) => match never {},
+                };
+                if !pool.is_closed() {
+                    // Until it is back, event streams poll (they always do, every 2 s).
+                    tracing::warn!(error = %e, "listening for flow changes; again in a second");
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                }
+            }
+        });
     }
 
     async fn mail_claim(

@@ -1171,3 +1171,41 @@ fn a_database_that_is_away_is_told_from_a_broken_request() {
     assert!(!StoreError::Conflict.is_unavailable());
     assert!(!StoreError::Corrupt("x".into()).is_unavailable());
 }
+
+/// Another instance's commit is heard at once (PostgreSQL's `NOTIFY`), and only when it
+/// commits.
+#[tokio::test]
+async fn postgres_tells_every_instance_which_flow_changed() {
+    let Some((here, schema)) = postgres().await else { return };
+    let url = std::env::var("PASSWAY_TEST_POSTGRES_URL").unwrap();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let there = super::open(&format!("{url}{sep}options[search_path]={}", schema.name)).await.unwrap();
+    let (tx, mut heard) = tokio::sync::mpsc::unbounded_channel::<String>();
+    here.watch_flows(Box::new(move |id| {
+        let _ = tx.send(id.to_owned());
+    }));
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await; // listening
+    let id = format!("{}-flow", schema.name);
+    there.insert_flow(&flow(&id, &format!("{id}-handle"))).await.unwrap();
+    let stale = Commit { flow: Some((id.clone(), 7, "{}".into(), Timestamp(10))), ..Commit::default() };
+    assert!(there.commit(stale).await.is_err(), "a conflict commits nothing");
+    let quiet = tokio::time::timeout(std::time::Duration::from_millis(500), async {
+        loop {
+            if heard.recv().await.unwrap().starts_with(&schema.name) {
+                break;
+            }
+        }
+    });
+    assert!(quiet.await.is_err(), "nor is it heard");
+    let step = Commit { flow: Some((id.clone(), 0, "{}".into(), Timestamp(10))), ..Commit::default() };
+    there.commit(step).await.unwrap();
+    let first = loop {
+        // Other tests' flows share the channel (it is the database's): skip them.
+        let got = tokio::time::timeout(std::time::Duration::from_secs(5), heard.recv()).await.unwrap().unwrap();
+        if got.starts_with(&schema.name) {
+            break got;
+        }
+    };
+    assert_eq!(first, id, "heard once, for the commit that happened");
+    schema.drop_schema().await;
+}
