@@ -176,6 +176,7 @@ pub fn retention(config: &crate::config::Config, now: crate::engine::Timestamp) 
         families: l.refresh_token_max + l.access_token,
         mails: DAY,
         mail_queue: crate::mail::worker::GIVE_UP,
+        known_devices: 180 * DAY,
         hook_attempts: 7 * DAY,
     }
 }

@@ -215,6 +215,8 @@ pub struct Retention {
     pub mails: std::time::Duration,
     /// SMTP mail still undelivered (given up on).
     pub mail_queue: std::time::Duration,
+    /// Browsers known to an account, since last seen.
+    pub known_devices: std::time::Duration,
     /// Event hook delivery attempts.
     pub hook_attempts: std::time::Duration,
 }
@@ -230,6 +232,7 @@ impl Retention {
             sql::Cutoff::Families => before(self.families),
             sql::Cutoff::Mails => before(self.mails),
             sql::Cutoff::MailQueue => before(self.mail_queue),
+            sql::Cutoff::KnownDevices => before(self.known_devices),
             sql::Cutoff::HookAttempts => before(self.hook_attempts),
         }
     }

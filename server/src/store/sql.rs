@@ -245,6 +245,8 @@ pub enum Cutoff {
     Mails,
     /// SMTP mail not delivered by then is given up on.
     MailQueue,
+    /// A browser not seen signing in by then is forgotten.
+    KnownDevices,
     HookAttempts,
 }
 
@@ -294,6 +296,11 @@ pub const PURGES: &[(Cutoff, &str)] = &[
         "DELETE FROM token_families WHERE id IN (SELECT id FROM token_families WHERE created_at < $1 LIMIT $2)",
     ),
     (Cutoff::Mails, "DELETE FROM mail_outbox WHERE id IN (SELECT id FROM mail_outbox WHERE sent_at < $1 LIMIT $2)"),
+    (
+        Cutoff::KnownDevices,
+        "DELETE FROM known_devices WHERE (user_id, device_hash) IN \
+         (SELECT user_id, device_hash FROM known_devices WHERE last_seen < $1 LIMIT $2)",
+    ),
     (
         Cutoff::MailQueue,
         "DELETE FROM mail_queue WHERE id IN (SELECT id FROM mail_queue WHERE created_at < $1 LIMIT $2)",

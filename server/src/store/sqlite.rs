@@ -59,6 +59,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0010_accounts_and_groups.sql"),
     include_str!("../../migrations/sqlite/0011_session_devices.sql"),
     include_str!("../../migrations/sqlite/0012_mail_queue.sql"),
+    include_str!("../../migrations/sqlite/0013_known_devices_last_seen.sql"),
 ];
 const READERS: usize = 4;
 /// Writes waiting for the writer; past it, writers wait for room.

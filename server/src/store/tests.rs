@@ -56,6 +56,7 @@ fn retention(now: Timestamp) -> Retention {
         families: day * 91,
         mails: day,
         mail_queue: day,
+        known_devices: day * 180,
         hook_attempts: day * 7,
     }
 }
@@ -705,9 +706,14 @@ async fn retention_purges(store: Arc<dyn Store>) {
     };
     store
         .commit(Commit {
+            users: vec![user("u-devices", "devices@x.io")],
             events: vec![event("old", 0), event("new", 89 * day)],
             families: vec![family("f-old", 0), family("f-new", 60 * day)],
             mails: vec![mail("old@x.io", 0), mail("new@x.io", 92 * day)],
+            devices: vec![
+                ("u-devices".into(), sha256(b"gone browser"), Timestamp(-100 * day)),
+                ("u-devices".into(), sha256(b"kept browser"), Timestamp(-50 * day)),
+            ],
             ..Commit::default()
         })
         .await
@@ -719,6 +725,8 @@ async fn retention_purges(store: Arc<dyn Store>) {
     assert!(!store.family_revoked("f-new").await.unwrap());
     assert!(store.mails(Some("old@x.io"), 5).await.unwrap().is_empty());
     assert_eq!(store.mails(Some("new@x.io"), 5).await.unwrap().len(), 1);
+    assert!(!store.device_known("u-devices", &sha256(b"gone browser")).await.unwrap(), "unseen for 180 days");
+    assert!(store.device_known("u-devices", &sha256(b"kept browser")).await.unwrap());
 }
 
 #[tokio::test]
