@@ -63,7 +63,7 @@ export const codeOf = (mail: Mail): string => /code: (\d{6})/.exec(mail.text)![1
 export const linkOf = (mail: Mail): string => /(https?:\/\/\S+\/email\/verify\?t=\S+)/.exec(mail.text)![1];
 export const uniqueEmail = (who: string): string => `${who}.${Date.now()}.${Math.floor(Math.random() * 1e6)}@example.com`;
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
     const server = createServer();
     server.unref();
@@ -87,22 +87,29 @@ export interface StartOptions {
   extraApps?: string | ((port: number) => string);
 }
 
-export async function startPassway(options: StartOptions = {}): Promise<Passway> {
-  const port = await freePort();
+export interface ConfigOptions extends StartOptions {
+  /** The store (default: a fresh SQLite file in `dir`). */
+  storeUrl?: string;
+}
+
+/**
+ * The test configuration for a server browsers reach on `port` (the issuer's), with its
+ * data in `dir`: the demo site and themes, dev mailbox on, and the test apps.
+ */
+export function passwayConfig(port: number, dir: string, options: ConfigOptions = {}): string {
   // A host name, not an IP: WebAuthn scopes passkeys to a domain (the RP ID).
   const base = `http://${options.host ?? 'localhost'}:${port}`;
-  const dir = mkdtempSync(join(tmpdir(), 'passway-e2e-'));
   const extraOrigins = options.extraOrigins?.(port) ?? [];
   const list = (xs: string[]) => `[${xs.map((x) => `"${x}"`).join(', ')}]`;
   const origins = list([base, `http://127.0.0.1:${port}`, ...extraOrigins]);
   const extraRedirects = (options.extraRedirects?.(port) ?? []).map((r) => `, "${r}"`).join('');
-  const config = `
+  return `
 listen = "127.0.0.1:${port}"
 issuer = "${base}"
 dev_mode = true
 data_dir = "${dir}"
 [store]
-url = "sqlite://${dir}/e2e.db"
+url = "${options.storeUrl ?? `sqlite://${dir}/e2e.db`}"
 [[profile.attributes]]
 name = "given_name"
 required = true
@@ -193,6 +200,13 @@ totp = "optional"
 emails = ["password_changed", "authenticator_added", "authenticator_removed"]
 ${typeof options.extraApps === 'function' ? options.extraApps(port) : options.extraApps ?? ''}
 `;
+}
+
+export async function startPassway(options: StartOptions = {}): Promise<Passway> {
+  const port = await freePort();
+  const base = `http://${options.host ?? 'localhost'}:${port}`;
+  const dir = mkdtempSync(join(tmpdir(), 'passway-e2e-'));
+  const config = passwayConfig(port, dir, options);
   const configPath = join(dir, 'passway.toml');
   writeFileSync(configPath, config);
   const bin = process.env.PASSWAY_BIN ?? `${REPO}/target/debug/passway`;

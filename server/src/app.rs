@@ -131,7 +131,11 @@ impl AppState {
         // Event streams here hear of changes other instances commit, at once.
         let notifier = Notifier::default();
         let heard = notifier.clone();
-        store.watch_flows(Box::new(move |flow_id| heard.changed(flow_id)));
+        store.watch_flows(Box::new(
+            move |flow_id| {
+                if flow_id.is_empty() { heard.anything() } else { heard.changed(flow_id) }
+            },
+        ));
         let outbound = crate::hooks::outbound::Outbound::new(config.hooks.allow_link_local, config.dev_mode);
         Ok(AppState {
             config: Arc::new(config),

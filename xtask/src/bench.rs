@@ -10,13 +10,13 @@
 //! one address while a normal client signs in. The server's own CPU time is read from
 //! `/proc/PID/stat` for every scenario (the load generator shares the machine).
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use anyhow::{Context as _, Result, bail};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::sh::{self, Run};
 use crate::{root, tools};
@@ -36,6 +36,12 @@ pub fn bench(args: &[String]) -> Result<()> {
 
     let dir = std::env::temp_dir().join(format!("passway-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
+    if args.iter().any(|a| a == "--scale") {
+        // Only the cluster: 1, 2 and 3 instances on PostgreSQL behind HAProxy.
+        let markdown = scale(&root, &dir, &duration, &concurrency)?;
+        let _ = std::fs::remove_dir_all(&dir);
+        return write_report(&root, &markdown);
+    }
     if args.iter().any(|a| a == "--storage") {
         // Only the SQLite file's growth and its WAL over a long run.
         let duration = flag(args, "--duration").unwrap_or("300");
@@ -264,6 +270,89 @@ fn flood(root: &Path, base: &str, pid: u32, duration: &str) -> Result<(Value, Va
     Ok((alone, flooded?, flood))
 }
 
+/// `--scale`: complete email sign-ins through HAProxy to 1, 2 and 3 instances sharing a
+/// PostgreSQL server (the run's own, a fresh database each time). The load generator is
+/// pinned to the second core (`taskset -c 1`) in every run, so it gets the same share
+/// each time; the instances, HAProxy and PostgreSQL share both cores. CPU per sign-in
+/// is the instances' own (`/proc/PID/stat`), summed; PostgreSQL's is not counted.
+fn scale(root: &Path, dir: &Path, duration: &str, concurrency: &str) -> Result<String> {
+    use crate::fleet::{Postgres, cpu_seconds, free_ports, haproxy_config, start_instance, wait_for};
+    crate::tools::ensure_haproxy()?;
+    let f = |v: &Value| v.as_f64().unwrap_or_default();
+    let mut pg = Postgres::start(&dir.join("pg"))?;
+    let passway = root.join("target/release/passway");
+    let mut rows = String::new();
+    let result = (|| -> Result<()> {
+        for n in 1..=3usize {
+            let store = pg.database(&format!("scale{n}"))?;
+            let ports = free_ports(n + 1)?;
+            let front = format!("http://127.0.0.1:{}", ports[n]);
+            sh::step(&format!("{n} instance(s) behind HAProxy ({front}), PostgreSQL"));
+            let mut instances = vec![];
+            for (i, port) in ports[..n].iter().enumerate() {
+                let config = dir.join(format!("scale-{n}-{i}.toml"));
+                let text = config_text(root, dir, &store).replacen(
+                    "listen = \"127.0.0.1:0\"\n",
+                    &format!(
+                        "listen = \"127.0.0.1:{port}\"\nissuer = \"{front}\"\ntrusted_proxies = [\"127.0.0.1/32\"]\n"
+                    ),
+                    1,
+                ) + LIMITS_OFF;
+                std::fs::write(&config, text)?;
+                // One after the other: the first makes the dev master key the others read.
+                instances.push(start_instance(&passway, &config)?.0);
+            }
+            let cfg = dir.join(format!("haproxy-{n}.cfg"));
+            std::fs::write(&cfg, haproxy_config(&format!("127.0.0.1:{}", ports[n]), &ports[..n]))?;
+            let mut haproxy = Command::new(crate::tools::HAPROXY)
+                .args(["-db", "-f"])
+                .arg(&cfg)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()?;
+            let run = (|| -> Result<Value> {
+                wait_for(&format!("{front}/readyz"), std::time::Duration::from_secs(30))?;
+                let pids: Vec<u32> = instances.iter().map(Child::id).collect();
+                let cpu = || pids.iter().filter_map(|p| cpu_seconds(*p)).sum::<f64>();
+                let before = cpu();
+                let out = Command::new("taskset")
+                    .args(["-c", "1"])
+                    .arg(root.join("target/release/passway-load"))
+                    .args(["--base", &front, "--scenario", "email", "--concurrency", concurrency])
+                    .args(["--duration", duration, "--warmup", "0"])
+                    .stderr(Stdio::inherit())
+                    .output()
+                    .context("running passway-load")?;
+                let mut load: Value = serde_json::from_slice(&out.stdout)?;
+                let completed = load["completed"].as_f64().unwrap_or(0.0).max(1.0);
+                load["instances_cpu_ms_per_iteration"] = json!((cpu() - before) * 1000.0 / completed);
+                Ok(load)
+            })();
+            let _ = haproxy.kill();
+            let _ = haproxy.wait();
+            for mut child in instances {
+                drop(child.stdin.take());
+                let _ = child.wait();
+            }
+            let load = run?;
+            rows.push_str(&format!(
+                "| {n} | {:.0} | {:.3} ms | {:.1} ms | {} |\n",
+                f(&load["per_s"]),
+                f(&load["instances_cpu_ms_per_iteration"]),
+                f(&load["p99_ms"]),
+                load["errors"],
+            ));
+        }
+        Ok(())
+    })();
+    pg.stop();
+    result?;
+    Ok(format!(
+        "## Scale-out (email sign-ins through HAProxy, PostgreSQL, {concurrency} in flight, {duration} s, release build)\n\n\
+         | instances | sign-ins per second | instances' CPU per sign-in | p99 | errors |\n|---|---|---|---|---|\n{rows}"
+    ))
+}
+
 /// `--storage`: complete email sign-ins on SQLite for a long while, sampling the
 /// database file and its WAL every half second: the WAL must stay near its limit, and
 /// the file grows by what each sign-in keeps (its events, session, refresh token).
@@ -386,23 +475,7 @@ fn reset_postgres_schema(env: &tools::Env, root: &Path, url: &str) -> Result<Str
 }
 
 fn start_server(root: &Path, config: &Path) -> Result<(Child, String)> {
-    let mut child = Command::new(root.join("target/release/passway"))
-        .args(["--config", config.to_str().expect("utf-8"), "serve", "--stop-on-stdin-eof"])
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("starting target/release/passway")?;
-    let stdout = child.stdout.take().expect("piped");
-    for line in BufReader::new(stdout).lines() {
-        let line = line?;
-        if let Some(rest) = line.split("listening on ").nth(1) {
-            let base = rest.split_whitespace().next().unwrap_or_default().to_owned();
-            return Ok((child, base));
-        }
-    }
-    bail!("passway exited before listening")
+    crate::fleet::start_instance(&root.join("target/release/passway"), config)
 }
 
 /// A file of the widget bundle: name, raw bytes, brotli bytes.

@@ -13,18 +13,16 @@
 //! The full run takes about four minutes; `--short` (in `cargo xtask test`) about two.
 //! The report goes to `target/chaos/report.md`.
 
-use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context as _, Result, bail};
-use serde_json::{Value, json};
+use serde_json::Value;
 
+use crate::fleet::{Postgres, free_ports, haproxy_config, start_instance, wait_for};
+use crate::mail_sink::MailSink;
 use crate::sh::{self, Run};
 use crate::{root, tools};
 
@@ -92,9 +90,10 @@ fn run(root: &Path, passway: &Path, dir: &Path, schedule: &Schedule) -> Result<R
         })
         .collect::<std::io::Result<_>>()?;
     sh::step(&format!("starting {INSTANCES} instances and HAProxy in front ({front})"));
-    let mut instances: Vec<Child> = configs.iter().map(|c| start_instance(passway, c)).collect::<Result<_>>()?;
+    let mut instances: Vec<Child> =
+        configs.iter().map(|c| start_instance(passway, c).map(|s| s.0)).collect::<Result<_>>()?;
     let haproxy_cfg = dir.join("haproxy.cfg");
-    std::fs::write(&haproxy_cfg, haproxy_config(ports[INSTANCES], &ports[..INSTANCES]))?;
+    std::fs::write(&haproxy_cfg, haproxy_config(&format!("127.0.0.1:{}", ports[INSTANCES]), &ports[..INSTANCES]))?;
     let mut haproxy = Command::new(tools::HAPROXY)
         .args(["-db", "-f"])
         .arg(&haproxy_cfg)
@@ -122,7 +121,7 @@ fn run(root: &Path, passway: &Path, dir: &Path, schedule: &Schedule) -> Result<R
         instances[1].kill()?;
         instances[1].wait()?;
         sleep_until(at(schedule.kill.1));
-        instances[1] = start_instance(passway, &configs[1])?;
+        instances[1] = start_instance(passway, &configs[1])?.0;
         faults.push(fault.end());
         sleep_until(at(schedule.postgres_restart));
         let fault = Fault::begin("restart PostgreSQL");
@@ -314,304 +313,4 @@ secret = {{ file = "{dir}/hook.secret" }}
         dir = dir.display(),
         themes = root.join("themes").display(),
     )
-}
-
-/// HAProxy in strict round-robin, taking an instance out when `/readyz` fails, and
-/// sending a request whose connection was refused to another instance.
-fn haproxy_config(front: u16, ports: &[u16]) -> String {
-    let mut cfg = format!(
-        "global\n  maxconn 4096\ndefaults\n  mode http\n  timeout connect 2s\n  timeout client 1h\n  timeout server 1h\n  \
-         retries 3\n  option redispatch\n  retry-on conn-failure\nfrontend front\n  bind 127.0.0.1:{front}\n  \
-         default_backend passway\nbackend passway\n  balance roundrobin\n  option httpchk GET /readyz\n  \
-         http-request set-header X-Forwarded-For %[src]\n"
-    );
-    for (i, port) in ports.iter().enumerate() {
-        cfg.push_str(&format!("  server p{i} 127.0.0.1:{port} check inter 500 fall 1 rise 1\n"));
-    }
-    cfg
-}
-
-fn start_instance(passway: &Path, config: &Path) -> Result<Child> {
-    let mut child = Command::new(passway)
-        .arg("--config")
-        .arg(config)
-        .args(["serve", "--stop-on-stdin-eof"])
-        .env("RUST_LOG", "error")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("starting passway")?;
-    let mut lines = BufReader::new(child.stdout.take().expect("piped")).lines();
-    loop {
-        match lines.next() {
-            Some(Ok(line)) if line.contains("listening on") => break,
-            Some(_) => {}
-            None => bail!("passway ({}) exited before listening", config.display()),
-        }
-    }
-    std::thread::spawn(move || lines.for_each(drop));
-    Ok(child)
-}
-
-fn free_ports(n: usize) -> Result<Vec<u16>> {
-    let listeners: Vec<TcpListener> = (0..n).map(|_| TcpListener::bind("127.0.0.1:0")).collect::<Result<_, _>>()?;
-    Ok(listeners.iter().map(|l| l.local_addr().map(|a| a.port())).collect::<Result<_, _>>()?)
-}
-
-/// Waits until `url` answers 200.
-fn wait_for(url: &str, patience: Duration) -> Result<()> {
-    let started = Instant::now();
-    let address = url.trim_start_matches("http://").split('/').next().unwrap_or_default().to_owned();
-    let path = format!("/{}", url.trim_start_matches("http://").split_once('/').map_or("", |(_, p)| p));
-    while started.elapsed() < patience {
-        if let Ok(mut s) = TcpStream::connect(&address) {
-            let _ = write!(s, "GET {path} HTTP/1.1\r\nhost: {address}\r\nconnection: close\r\n\r\n");
-            let mut answer = String::new();
-            let _ = s.read_to_string(&mut answer);
-            if answer.starts_with("HTTP/1.1 200") {
-                return Ok(());
-            }
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    bail!("{url} did not answer 200 within {} s", patience.as_secs())
-}
-
-/// A PostgreSQL server of the run's own (so that it can be restarted), trust auth, on
-/// a free port; Debian's server binaries, run as `postgres` when this is root.
-struct Postgres {
-    bin: PathBuf,
-    data: PathBuf,
-    url: String,
-    as_postgres: bool,
-}
-
-impl Postgres {
-    fn start(dir: &Path) -> Result<Postgres> {
-        let bin = std::fs::read_dir("/usr/lib/postgresql")
-            .context("PostgreSQL's server binaries (Debian's postgresql package) are needed")?
-            .flatten()
-            .map(|e| e.path().join("bin"))
-            .filter(|b| b.join("initdb").exists())
-            .max()
-            .context("no initdb under /usr/lib/postgresql/*/bin")?;
-        let as_postgres = Command::new("id").arg("-u").output_text().as_deref() == Some("0");
-        std::fs::create_dir_all(dir)?;
-        if as_postgres {
-            Command::new("chown").args(["-R", "postgres"]).arg(dir).run()?;
-        }
-        let port = free_ports(1)?[0];
-        let data = dir.join("data");
-        let pg = Postgres { bin, data, url: format!("postgres://postgres@127.0.0.1:{port}/postgres"), as_postgres };
-        pg.command("initdb").args(["-A", "trust", "-U", "postgres", "--no-sync", "-D"]).arg(&pg.data).run()?;
-        let options = format!("-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={}", dir.display());
-        pg.command("pg_ctl")
-            .args(["-w", "-D"])
-            .arg(&pg.data)
-            .args(["-o", &options, "-l"])
-            .arg(dir.join("log"))
-            .arg("start")
-            .stdout(Stdio::null())
-            .run()?;
-        Ok(pg)
-    }
-
-    fn command(&self, tool: &str) -> Command {
-        if self.as_postgres {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(self.bin.join(tool));
-            c
-        } else {
-            Command::new(self.bin.join(tool))
-        }
-    }
-
-    /// A fast restart: open connections are cut, the server is back in about a second.
-    fn restart(&mut self) -> Result<()> {
-        self.command("pg_ctl")
-            .args(["-w", "-m", "fast", "-D"])
-            .arg(&self.data)
-            .arg("restart")
-            .stdout(Stdio::null())
-            .run()
-    }
-
-    fn stop(&mut self) {
-        let _ = self.command("pg_ctl").args(["-w", "-m", "immediate", "-D"]).arg(&self.data).arg("stop").output();
-    }
-
-    /// The number the query's last statement counts.
-    fn count(&self, sql: &str) -> Result<u64> {
-        let out = Command::new("psql")
-            .args([&self.url, "-Atq", "-c", sql])
-            .output_text()
-            .with_context(|| format!("psql: {sql}"))?;
-        out.lines().last().unwrap_or("0").trim().parse().with_context(|| format!("psql said {out:?}"))
-    }
-}
-
-/// An SMTP server that keeps what it is sent, can go away and come back on the same
-/// port, and shows its messages with the dev mailbox's API (`passway-load --mailbox`).
-struct MailSink {
-    port: u16,
-    http_url: String,
-    up: Arc<AtomicBool>,
-    /// (recipient, text), oldest first.
-    messages: Arc<Mutex<Vec<(String, String)>>>,
-}
-
-impl MailSink {
-    fn start() -> Result<MailSink> {
-        let port = free_ports(1)?[0];
-        let up = Arc::new(AtomicBool::new(true));
-        let messages: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
-        let (smtp_up, smtp_messages) = (up.clone(), messages.clone());
-        std::thread::spawn(move || smtp_loop(port, &smtp_up, &smtp_messages));
-        let http = TcpListener::bind("127.0.0.1:0")?;
-        let http_url = format!("http://{}", http.local_addr()?);
-        let shown = messages.clone();
-        std::thread::spawn(move || {
-            for stream in http.incoming().flatten() {
-                let shown = shown.clone();
-                std::thread::spawn(move || {
-                    let _ = mailbox(stream, &shown);
-                });
-            }
-        });
-        Ok(MailSink { port, http_url, up, messages })
-    }
-
-    /// Messages received, and distinct ones (a recipient and its code).
-    fn received(&self) -> (u64, u64) {
-        let messages = self.messages.lock().unwrap_or_else(|p| p.into_inner());
-        let distinct: HashSet<(&str, &str)> = messages
-            .iter()
-            .map(|(to, text)| (to.as_str(), text.split("code: ").nth(1).map_or("", |c| &c[..c.len().min(6)])))
-            .collect();
-        (messages.len() as u64, distinct.len() as u64)
-    }
-}
-
-/// Listens while `up`; while down the port refuses connections, and open sessions are
-/// cut at their next command.
-fn smtp_loop(port: u16, up: &Arc<AtomicBool>, messages: &Arc<Mutex<Vec<(String, String)>>>) {
-    let mut listener: Option<TcpListener> = None;
-    loop {
-        if !up.load(Ordering::SeqCst) {
-            listener = None;
-            std::thread::sleep(Duration::from_millis(50));
-            continue;
-        }
-        let l = match &listener {
-            Some(l) => l,
-            None => match TcpListener::bind(("127.0.0.1", port)) {
-                Ok(l) => {
-                    let _ = l.set_nonblocking(true);
-                    listener.insert(l)
-                }
-                Err(_) => {
-                    std::thread::sleep(Duration::from_millis(50));
-                    continue;
-                }
-            },
-        };
-        match l.accept() {
-            Ok((stream, _)) => {
-                let (up, messages) = (up.clone(), messages.clone());
-                std::thread::spawn(move || {
-                    let _ = stream.set_nonblocking(false);
-                    let _ = smtp_session(stream, &up, &messages);
-                });
-            }
-            Err(_) => std::thread::sleep(Duration::from_millis(20)),
-        }
-    }
-}
-
-fn smtp_session(stream: TcpStream, up: &AtomicBool, messages: &Mutex<Vec<(String, String)>>) -> std::io::Result<()> {
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut writer = stream;
-    writer.write_all(b"220 chaos ESMTP\r\n")?;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 || !up.load(Ordering::SeqCst) {
-            return writer.shutdown(std::net::Shutdown::Both);
-        }
-        let verb = line.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
-        let reply: &[u8] = match verb.as_str() {
-            "EHLO" => b"250-chaos\r\n250 8BITMIME\r\n",
-            "DATA" => {
-                writer.write_all(b"354 go on\r\n")?;
-                let mut data = String::new();
-                loop {
-                    let mut l = String::new();
-                    if reader.read_line(&mut l)? == 0 {
-                        return Ok(());
-                    }
-                    if l.trim_end() == "." {
-                        break;
-                    }
-                    data.push_str(l.trim_end_matches(['\r', '\n']));
-                    data.push('\n');
-                }
-                // Quoted-printable soft breaks and `=3D`, so that the code reads whole.
-                let text = data.replace("=\n", "").replace("=3D", "=");
-                let to = text.lines().find_map(|l| l.strip_prefix("To: ")).unwrap_or_default().to_owned();
-                messages.lock().unwrap_or_else(|p| p.into_inner()).push((to, text));
-                b"250 queued\r\n"
-            }
-            "QUIT" => {
-                writer.write_all(b"221 bye\r\n")?;
-                return Ok(());
-            }
-            _ => b"250 ok\r\n",
-        };
-        writer.write_all(reply)?;
-    }
-}
-
-/// `GET /dev/mailbox/messages?to=…&limit=…`: newest first, `[{id, to, text}]`.
-fn mailbox(stream: TcpStream, messages: &Mutex<Vec<(String, String)>>) -> std::io::Result<()> {
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut writer = stream;
-    loop {
-        let mut request = String::new();
-        if reader.read_line(&mut request)? == 0 {
-            return Ok(());
-        }
-        loop {
-            let mut header = String::new();
-            if reader.read_line(&mut header)? == 0 || header.trim().is_empty() {
-                break;
-            }
-        }
-        let query: HashMap<&str, String> = request
-            .split_whitespace()
-            .nth(1)
-            .and_then(|target| target.split_once('?'))
-            .map(|(_, q)| {
-                q.split('&').filter_map(|p| p.split_once('=')).map(|(k, v)| (k, v.replace("%40", "@"))).collect()
-            })
-            .unwrap_or_default();
-        let limit: usize = query.get("limit").and_then(|l| l.parse().ok()).unwrap_or(20);
-        let body = {
-            let messages = messages.lock().unwrap_or_else(|p| p.into_inner());
-            let shown: Vec<Value> = messages
-                .iter()
-                .enumerate()
-                .rev()
-                .filter(|(_, (to, _))| query.get("to").is_none_or(|want| to == want))
-                .take(limit)
-                .map(|(i, (to, text))| json!({ "id": i + 1, "to": to, "text": text }))
-                .collect();
-            Value::Array(shown).to_string()
-        };
-        write!(
-            writer,
-            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-            body.len()
-        )?;
-        writer.flush()?;
-    }
 }

@@ -1,9 +1,13 @@
 //! `cargo xtask <command>`: everything the README promises in two commands.
 //!
 //! - `run`   install what is missing, build widget and server, start the demo
+//! - `cluster` the same build, then the demo on three instances sharing PostgreSQL behind
+//!   HAProxy (strict round-robin) on http://localhost:8080
 //! - `studio` the same build, then the theme studio over `themes/` (no database)
 //! - `test`  formatting, clippy, unit + integration tests (PostgreSQL too when
 //!   PASSWAY_TEST_POSTGRES_URL is set), browser tests
+//! - `chaos` [--short] kill -9, a database restart and an SMTP outage under load, on
+//!   three instances behind HAProxy: what failed, what was lost (nothing), duplicates
 //! - `bench` throughput and latency of complete sign-ins, widget bytes
 //! - `build` install what is missing and build the widget and the server
 //! - `setup` only install what is missing
@@ -11,7 +15,11 @@
 //! - `api-fuzz` schemathesis against the OpenAPI document, for longer than `test` does
 
 mod bench;
+mod chaos;
+mod cluster;
+mod fleet;
 mod fuzz;
+mod mail_sink;
 mod receiver;
 mod schemathesis;
 mod sh;
@@ -26,16 +34,18 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("run") => run(),
+        Some("cluster") => cluster::cluster(),
         Some("studio") => studio(),
         Some("test") => test(&args[1..]),
         Some("bench") => bench::bench(&args[1..]),
+        Some("chaos") => chaos::chaos(&args[1..]),
         Some("build") => build(false).map(|_| ()),
         Some("setup") => tools::ensure_all(&root()).map(|_| ()),
         Some("api-fuzz") => api_fuzz(&args[1..]),
         Some("fuzz") => fuzz_for(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run | studio | test | bench | build | setup | fuzz [SECONDS] [TARGET…] | api-fuzz [SECONDS]>"
+                "usage: cargo xtask <run | cluster | studio | test | bench | chaos [--short] | build | setup | fuzz [SECONDS] [TARGET…] | api-fuzz [SECONDS]>"
             );
             std::process::exit(2);
         }
@@ -117,7 +127,15 @@ fn test(args: &[String]) -> Result<()> {
     let skip_browser = args.iter().any(|a| a == "--no-browser");
     let env = tools::ensure_all(&root)?;
     match std::env::var("PASSWAY_TEST_POSTGRES_URL") {
-        Ok(url) => sh::step(&format!("PostgreSQL tests enabled ({})", redact(&url))),
+        Ok(url) => {
+            // The cluster browser test (e2e/tests/cluster.spec.ts) puts HAProxy in front
+            // of three instances on a database of its own, made with psql.
+            if !skip_browser {
+                tools::ensure_haproxy()?;
+                tools::ensure_psql()?;
+            }
+            sh::step(&format!("PostgreSQL tests enabled ({})", redact(&url)))
+        }
         Err(_) => sh::step("PASSWAY_TEST_POSTGRES_URL is not set: the PostgreSQL half of the suite will be skipped"),
     }
     sh::step("formatting (cargo fmt --check)");
@@ -134,6 +152,10 @@ fn test(args: &[String]) -> Result<()> {
         .run()?;
     sh::step("unit and integration tests");
     env.cmd("cargo").args(["test", "--workspace", "--exclude", "passway-widget"]).current_dir(&root).run()?;
+    if std::env::var("PASSWAY_TEST_POSTGRES_URL").is_ok() {
+        sh::step("chaos, a short pass: kill -9, a database restart and an SMTP outage under load");
+        chaos::chaos(&["--short".to_owned()])?;
+    }
     sh::step("the JSON API against its OpenAPI document (schemathesis)");
     env.cmd("cargo").args(["build", "-p", "passway-server", "--bin", "passway"]).current_dir(&root).run()?;
     schemathesis::run(&root, &root.join("target/debug/passway"), 60)?;

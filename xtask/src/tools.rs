@@ -13,6 +13,10 @@ use crate::sh::{self, Run};
 const TRUNK_VERSION: &str = "0.21.14";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const CHROMIUM: &str = "/usr/bin/chromium";
+/// Where Debian's haproxy package puts the load balancer (`cargo xtask cluster`, the
+/// cluster browser test).
+pub const HAPROXY: &str = "/usr/sbin/haproxy";
+const PSQL: &str = "/usr/bin/psql";
 
 /// The environment commands run in: PATH with cargo's bin folder and the widget's
 /// npm tools (wasm-opt) in front.
@@ -127,10 +131,26 @@ fn ensure_npm(env: &Env, dir: &Path) -> Result<()> {
 }
 
 fn ensure_chromium() -> Result<()> {
-    if Path::new(CHROMIUM).exists() {
+    ensure_debian_package("Chromium", "chromium", CHROMIUM)
+}
+
+/// HAProxy, the load balancer in front of the cluster's instances.
+pub fn ensure_haproxy() -> Result<()> {
+    ensure_debian_package("HAProxy", "haproxy", HAPROXY)
+}
+
+/// `psql`, to create the databases of the cluster and of its browser test.
+pub fn ensure_psql() -> Result<()> {
+    ensure_debian_package("the PostgreSQL client", "postgresql-client", PSQL)
+}
+
+/// Installs Debian's `package` (as root, else through `sudo -n`) unless `binary` exists;
+/// refreshes the package lists only when the first attempt fails.
+fn ensure_debian_package(what: &str, package: &str, binary: &str) -> Result<()> {
+    if Path::new(binary).exists() {
         return Ok(());
     }
-    sh::step("installing Chromium from Debian's packages");
+    sh::step(&format!("installing {what} from Debian's packages"));
     let is_root = Command::new("id").arg("-u").output_text().as_deref() == Some("0");
     let apt = |args: &[&str]| {
         let mut c = if is_root { Command::new("apt-get") } else { Command::new("sudo") };
@@ -140,12 +160,12 @@ fn ensure_chromium() -> Result<()> {
         c.args(args).env("DEBIAN_FRONTEND", "noninteractive");
         c
     };
-    if apt(&["install", "-y", "--no-install-recommends", "chromium"]).run().is_err() {
+    if apt(&["install", "-y", "--no-install-recommends", package]).run().is_err() {
         apt(&["update"]).run()?;
-        apt(&["install", "-y", "--no-install-recommends", "chromium"]).run()?;
+        apt(&["install", "-y", "--no-install-recommends", package]).run()?;
     }
-    if !Path::new(CHROMIUM).exists() {
-        bail!("Chromium is still missing at {CHROMIUM}");
+    if !Path::new(binary).exists() {
+        bail!("{what} is still missing at {binary}");
     }
     Ok(())
 }

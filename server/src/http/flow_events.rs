@@ -78,6 +78,7 @@ pub async fn stream(
         rx: app.notifier.subscribe(),
         shutdown: app.shutdown.clone(),
         deadline: tokio::time::Instant::now() + app.clock.now().until(loaded.flow.expires_at),
+        next_poll: tokio::time::Instant::now() + POLL,
         already_changed: engine::poll_would_move_on(&loaded.flow),
         flow_id: loaded.flow.id,
         version: loaded.stored.version,
@@ -101,6 +102,9 @@ struct Watch {
     rx: tokio::sync::broadcast::Receiver<std::sync::Arc<str>>,
     shutdown: tokio::sync::watch::Receiver<bool>,
     deadline: tokio::time::Instant,
+    /// When the stream reads the flow's version anyway: every [`POLL`], however many
+    /// other flows' changes it hears meanwhile.
+    next_poll: tokio::time::Instant,
     /// The flow changed before the stream opened: announce it first.
     already_changed: bool,
     flow_id: String,
@@ -119,11 +123,15 @@ impl Watch {
             }
             let heard = tokio::select! {
                 msg = self.rx.recv() => match msg {
-                    Ok(id) => *id == self.flow_id,
+                    // An empty id: anything may have changed (see `Notifier::anything`).
+                    Ok(id) => *id == self.flow_id || id.is_empty(),
                     Err(RecvError::Lagged(_)) => true,
                     Err(RecvError::Closed) => return None,
                 },
-                _ = tokio::time::sleep(POLL) => true,
+                _ = tokio::time::sleep_until(self.next_poll) => {
+                    self.next_poll = tokio::time::Instant::now() + POLL;
+                    true
+                }
                 _ = tokio::time::sleep_until(self.deadline) => return None,
                 _ = self.shutdown.changed() => return None,
             };

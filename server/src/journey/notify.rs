@@ -24,7 +24,12 @@ impl Notifier {
         let _ = self.tx.send(flow_id.into());
     }
 
-    /// Flow ids as they change.
+    /// Changes may have been missed (the store's listener was away): every stream looks.
+    pub fn anything(&self) {
+        let _ = self.tx.send("".into());
+    }
+
+    /// Flow ids as they change ("" for [`Notifier::anything`]).
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<str>> {
         self.tx.subscribe()
     }

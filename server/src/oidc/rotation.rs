@@ -89,7 +89,21 @@ pub async fn ensure(
     schedule: Schedule,
 ) -> Result<Vec<String>, KeyError> {
     let stored = store.signing_keys().await?;
-    apply(store, sealer, &plan(&stored, algs, now, schedule), now).await
+    let mut created = vec![];
+    for change in plan(&stored, algs, now, schedule) {
+        match change {
+            Change::Create { alg, activates_at } => {
+                let key = keys::generate(alg, sealer, now, activates_at);
+                let known = stored.iter().filter(|k| k.alg == alg.name()).count() as u64;
+                // Another instance made this key first (they start at once): keep theirs.
+                if store.insert_planned_signing_key(&key, known).await? {
+                    created.push(key.kid);
+                }
+            }
+            Change::Retire { kid, at } => store.retire_signing_key(&kid, at).await?,
+        }
+    }
+    Ok(created)
 }
 
 #[cfg(test)]

@@ -528,7 +528,9 @@ pub trait Store: Send + Sync + 'static {
     fn backend(&self) -> &'static str;
 
     /// Calls `on_change` with the id of every flow any instance's commit changes, as it
-    /// commits (PostgreSQL: `LISTEN`/`NOTIFY`). SQLite has one process: nothing to do.
+    /// commits (PostgreSQL: `LISTEN`/`NOTIFY`), and with "" when changes may have been
+    /// missed (the listener came back after losing its connection). SQLite has one
+    /// process: nothing to do.
     fn watch_flows(&self, on_change: Box<dyn Fn(&str) + Send + Sync>) {
         let _ = on_change;
     }
@@ -591,6 +593,9 @@ pub trait Store: Send + Sync + 'static {
 
     async fn signing_keys(&self) -> Result<Vec<StoredKey>, StoreError>;
     async fn insert_signing_key(&self, key: &StoredKey) -> Result<(), StoreError>;
+    /// Inserts a key the rotation plan made from `known` keys of its algorithm, unless
+    /// another instance inserted one since (then false, nothing written).
+    async fn insert_planned_signing_key(&self, key: &StoredKey, known: u64) -> Result<bool, StoreError>;
     /// Stops a key signing from `at` (it stays published until its tokens expire).
     async fn retire_signing_key(&self, kid: &str, at: Timestamp) -> Result<(), StoreError>;
 

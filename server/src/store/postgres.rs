@@ -17,6 +17,8 @@ use crate::engine::{Timestamp, User};
 use crate::limits::{self, Counts};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+/// The advisory lock under which scheduled signing keys are made.
+const KEYS_LOCK: i64 = 0x7061_7373_6b65_7973; // "passkeys"
 /// The `NOTIFY` channel a step's commit names its flow on (see [`Store::watch_flows`]).
 const FLOWS_CHANNEL: &str = "passway_flows";
 
@@ -437,6 +439,26 @@ impl Store for PostgresStore {
             .collect()
     }
 
+    async fn insert_planned_signing_key(&self, k: &StoredKey, known: u64) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // Read committed would let two instances count the same keys: one at a time.
+        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(KEYS_LOCK).execute(&mut *tx).await?;
+        let done = sqlx::query(sql::INSERT_PLANNED_SIGNING_KEY)
+            .bind(&k.kid)
+            .bind(&k.alg)
+            .bind(k.created_at.0)
+            .bind(&k.sealed_private)
+            .bind(&k.public_jwk)
+            .bind(k.activates_at.0)
+            .bind(k.retires_at.map(|t| t.0))
+            .bind(known as i64)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| duplicate(e, "a signing key with this kid"))?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn insert_signing_key(&self, k: &StoredKey) -> Result<(), StoreError> {
         sqlx::query(sql::INSERT_SIGNING_KEY)
             .bind(&k.kid)
@@ -751,12 +773,21 @@ impl Store for PostgresStore {
     fn watch_flows(&self, on_change: Box<dyn Fn(&str) + Send + Sync>) {
         let pool = self.pool.clone();
         tokio::spawn(async move {
+            let mut again = false;
             while !pool.is_closed() {
                 let listening = async {
                     let mut listener = sqlx::postgres::PgListener::connect_with(&pool).await?;
                     listener.listen(FLOWS_CHANNEL).await?;
+                    if std::mem::replace(&mut again, true) {
+                        on_change(""); // what was committed meanwhile was not heard
+                    }
                     loop {
-                        on_change(listener.recv().await?.payload());
+                        match listener.try_recv().await? {
+                            Some(heard) => on_change(heard.payload()),
+                            // The connection was lost (it is made again on the next call):
+                            // what committed meanwhile was not heard.
+                            None => on_change(""),
+                        }
                     }
                 };
                 let e: sqlx::Error = match listening.await {

@@ -178,6 +178,10 @@ pub const SIGNING_KEYS: &str = "SELECT kid, alg, created_at, sealed_private, pub
      ORDER BY activates_at, created_at, kid";
 pub const INSERT_SIGNING_KEY: &str = "INSERT INTO signing_keys (kid, alg, created_at, sealed_private, public_jwk, activates_at, retires_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7)";
+/// A scheduled key: inserted only if its algorithm still has the `$8` keys the plan saw
+/// (instances starting at once on an empty store make one first key, not one each).
+pub const INSERT_PLANNED_SIGNING_KEY: &str = "INSERT INTO signing_keys (kid, alg, created_at, sealed_private, public_jwk, activates_at, retires_at) \
+     SELECT $1, $2, $3, $4, $5, $6, $7 WHERE (SELECT COUNT(*) FROM signing_keys WHERE alg = $2) = $8";
 pub const RETIRE_SIGNING_KEY: &str = "UPDATE signing_keys SET retires_at = $1 WHERE kid = $2";
 pub const INSERT_CEREMONY: &str =
     "INSERT INTO webauthn_ceremonies (id, state, options, expires_at) VALUES ($1, $2, $3, $4)";

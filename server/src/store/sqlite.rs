@@ -943,6 +943,28 @@ impl Store for SqliteStore {
         })
     }
 
+    async fn insert_planned_signing_key(&self, k: &StoredKey, known: u64) -> Result<bool, StoreError> {
+        let k = k.clone();
+        // One writer: the count and the insert cannot interleave with another's.
+        self.write(move |tx| {
+            let done = tx
+                .prepare_cached(sql::INSERT_PLANNED_SIGNING_KEY)?
+                .execute(params![
+                    k.kid,
+                    k.alg,
+                    k.created_at.0,
+                    k.sealed_private,
+                    k.public_jwk,
+                    k.activates_at.0,
+                    k.retires_at.map(|t| t.0),
+                    known as i64
+                ])
+                .map_err(|e| duplicate(e, "a signing key with this kid"))?;
+            Ok(done == 1)
+        })
+        .await
+    }
+
     async fn insert_signing_key(&self, k: &StoredKey) -> Result<(), StoreError> {
         let k = k.clone();
         self.write(move |tx| {

@@ -1217,3 +1217,37 @@ async fn postgres_tells_every_instance_which_flow_changed() {
     assert_eq!(first, id, "heard once, for the commit that happened");
     schema.drop_schema().await;
 }
+
+/// Instances starting at once on an empty store each plan a first key: one is made.
+async fn planned_keys(one: Arc<dyn Store>, other: Arc<dyn Store>) {
+    let key = |kid: &str| StoredKey {
+        kid: kid.into(),
+        alg: "ES256".into(),
+        created_at: Timestamp(1),
+        sealed_private: vec![1, 2, 3],
+        public_jwk: "{}".into(),
+        activates_at: Timestamp(1),
+        retires_at: None,
+    };
+    for round in 0..5 {
+        let (a, b) = (key(&format!("a{round}")), key(&format!("b{round}")));
+        let (made_a, made_b) =
+            tokio::join!(one.insert_planned_signing_key(&a, round), other.insert_planned_signing_key(&b, round));
+        assert!(made_a.unwrap() ^ made_b.unwrap(), "exactly one of the two is made");
+    }
+    assert_eq!(one.signing_keys().await.unwrap().len(), 5);
+    assert!(!one.insert_planned_signing_key(&key("late"), 3).await.unwrap(), "planned from a stale count");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn planned_keys_are_made_once_on_each_backend() {
+    let (store, _dir) = sqlite().await;
+    planned_keys(store.clone(), store).await;
+    if let Some((store, schema)) = postgres().await {
+        let url = std::env::var("PASSWAY_TEST_POSTGRES_URL").unwrap();
+        let sep = if url.contains('?') { '&' } else { '?' };
+        let other = super::open(&format!("{url}{sep}options[search_path]={}", schema.name)).await.unwrap();
+        planned_keys(store, other).await;
+        schema.drop_schema().await;
+    }
+}
