@@ -46,7 +46,8 @@ pub fn chaos(args: &[String]) -> Result<()> {
     tools::ensure_haproxy()?;
     sh::step("building passway and passway-load");
     env.cmd("cargo")
-        .args(["build", "-p", "passway-server", "--bin", "passway", "-p", "passway-bench"])
+        // `--bin` filters every package named, so each binary is named.
+        .args(["build", "-p", "passway-server", "-p", "passway-bench", "--bin", "passway", "--bin", "passway-load"])
         .current_dir(&root)
         .run()?;
     let passway = root.join("target/debug/passway");
