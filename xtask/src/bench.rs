@@ -9,8 +9,13 @@
 //! client addresses and accounts (what many people look like), and takes a flood from
 //! one address while a normal client signs in. The server's own CPU time is read from
 //! `/proc/PID/stat` for every scenario (the load generator shares the machine).
+//!
+//! After the email scenario, a peer runs on the same machine with the same load: node's
+//! oidc-provider and its own authorization-code flow (`bench/peers/oidc-provider`), so
+//! that Passway's server CPU per sign-in has something to be set beside. `--peer` runs
+//! only those two.
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -18,6 +23,7 @@ use std::process::{Child, Command, Stdio};
 use anyhow::{Context as _, Result, bail};
 use serde_json::{Value, json};
 
+use crate::fleet::cpu_seconds;
 use crate::sh::{self, Run};
 use crate::{root, tools};
 
@@ -27,8 +33,14 @@ pub fn bench(args: &[String]) -> Result<()> {
     let duration = flag(args, "--duration").unwrap_or("20").to_owned();
     let concurrency = flag(args, "--concurrency").unwrap_or("32").to_owned();
     let env = tools::ensure_build_tools(&root)?;
-    sh::step("building the widget and release binaries");
+    sh::step("building the widget, then the release binaries");
     env.cmd("trunk").args(["build", "--release"]).current_dir(&root).run()?;
+    if args.iter().any(|a| a == "--profile") {
+        // Only where one scenario's server CPU goes: a flame graph and the top functions.
+        let scenario = flag(args, "--scenario").unwrap_or("email");
+        let markdown = crate::profile::profile(&root, scenario, &duration, &concurrency)?;
+        return write_report(&root, &markdown);
+    }
     env.cmd("cargo")
         .args(["build", "--release", "-p", "passway-server", "-p", "passway-bench"])
         .current_dir(&root)
@@ -36,6 +48,12 @@ pub fn bench(args: &[String]) -> Result<()> {
 
     let dir = std::env::temp_dir().join(format!("passway-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
+    if args.iter().any(|a| a == "--peer") {
+        // Only the email scenario on SQLite and the peer beside it: quick to rerun.
+        let markdown = email_beside_peer(&env, &root, &dir, &duration, &concurrency)?;
+        let _ = std::fs::remove_dir_all(&dir);
+        return write_report(&root, &markdown);
+    }
     if args.iter().any(|a| a == "--scale") {
         // Only the cluster: 1, 2 and 3 instances on PostgreSQL behind HAProxy.
         let markdown = scale(&root, &dir, &duration, &concurrency)?;
@@ -84,6 +102,8 @@ pub fn bench(args: &[String]) -> Result<()> {
     drop(server.stdin.take());
     let _ = server.wait();
     let (load, password, grants, enumeration, sizes) = report?;
+    // With Passway stopped, so that only the peer's server and its driver are busy.
+    let peer = peer(&env, &root, &duration, &concurrency)?;
 
     sh::step("starting Passway with rate limits on (release), behind the bench as its trusted proxy");
     let config = dir.join("limited.toml");
@@ -124,7 +144,10 @@ pub fn bench(args: &[String]) -> Result<()> {
     let hooks = if postgres { String::new() } else { hooks(&root, &dir, &duration, &concurrency)? };
     let _ = std::fs::remove_dir_all(&dir);
 
-    let mut markdown = render(&load, &password, &passkey_load, &grants, &sizes, postgres, &concurrency);
+    let store = if postgres { "PostgreSQL" } else { "SQLite" };
+    let mut markdown = email_table(&load, store, &concurrency);
+    markdown.push_str(&render_peer(&load, &peer, store, &duration, &concurrency));
+    markdown.push_str(&render(&password, &passkey_load, &grants, &sizes, store, &concurrency));
     markdown.push_str(&render_limits(&limited, &flood, &enumeration, &concurrency));
     markdown.push_str(&hooks);
     write_report(&root, &markdown)
@@ -137,6 +160,182 @@ fn write_report(root: &Path, markdown: &str) -> Result<()> {
     std::fs::write(out.join("results.md"), markdown)?;
     eprintln!("written to {}", out.join("results.md").display());
     Ok(())
+}
+
+/// The peer's folder: node's oidc-provider with a login and a consent interaction of
+/// its own (`server.mjs`) and a driver of complete sign-ins (`load.mjs`).
+const PEER_DIR: &str = "bench/peers/oidc-provider";
+/// The peer's warm-up before its measured window: passway-load's (3 s), so that both
+/// servers are measured after the same start.
+const PEER_WARMUP: &str = "3";
+
+/// What the peer measured: oidc-provider's and Node.js's versions, and a row shaped like
+/// passway-load's report (`per_s`, `server_cpu_ms_per_iteration`, `p50_ms`, …).
+struct Peer {
+    version: String,
+    node: String,
+    load: Value,
+}
+
+/// `--peer`: Passway's email scenario (SQLite, rate limits off, as in the full run),
+/// then the peer with the same load.
+fn email_beside_peer(env: &tools::Env, root: &Path, dir: &Path, duration: &str, concurrency: &str) -> Result<String> {
+    let config = dir.join("passway.toml");
+    let store = format!("sqlite://{}/bench.db", dir.display());
+    std::fs::write(&config, config_text(root, dir, &store) + LIMITS_OFF)?;
+    sh::step("starting Passway (release, SQLite, rate limits off)");
+    let (mut server, base) = start_server(root, &config)?;
+    let email = measure(root, &base, server.id(), duration, concurrency, "email", &[]);
+    drop(server.stdin.take());
+    let _ = server.wait();
+    let email = email?;
+    let peer = peer(env, root, duration, concurrency)?;
+    Ok(email_table(&email, "SQLite", concurrency) + &render_peer(&email, &peer, "SQLite", duration, concurrency))
+}
+
+/// Node's oidc-provider on this machine under the email scenario's load (same
+/// duration, same number in flight); its server's CPU time is read from
+/// `/proc/PID/stat` here, as passway-load reads Passway's, never inside node.
+fn peer(env: &tools::Env, root: &Path, duration: &str, concurrency: &str) -> Result<Peer> {
+    let dir = root.join(PEER_DIR);
+    tools::ensure_npm(env, &dir)?;
+    let version = peer_version(&dir)?;
+    let node = env.cmd("node").arg("--version").output_text().context("Node.js is needed for the peer")?;
+    sh::step(&format!("starting node oidc-provider {version} (Node.js {node}, one process, in-memory adapter)"));
+    let (mut server, base) = start_peer(env, &dir)?;
+    let load = peer_load(env, &dir, &base, server.id(), duration, concurrency);
+    drop(server.stdin.take());
+    let _ = server.wait();
+    Ok(Peer { version, node, load: load? })
+}
+
+/// The oidc-provider version npm installed (package-lock.json pins it).
+fn peer_version(dir: &Path) -> Result<String> {
+    let manifest = dir.join("node_modules/oidc-provider/package.json");
+    let text = std::fs::read_to_string(&manifest).with_context(|| format!("reading {}", manifest.display()))?;
+    let manifest: Value = serde_json::from_str(&text)?;
+    manifest["version"].as_str().map(str::to_owned).context("no version in oidc-provider's package.json")
+}
+
+/// `node server.mjs` on a free port; its first line on standard output names its URL,
+/// and closing its standard input stops it.
+fn start_peer(env: &tools::Env, dir: &Path) -> Result<(Child, String)> {
+    let mut child = env
+        .cmd("node")
+        .args(["server.mjs", "--port", "0"])
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("starting node server.mjs")?;
+    let mut stderr = child.stderr.take().expect("piped");
+    let mut lines = BufReader::new(child.stdout.take().expect("piped")).lines();
+    let first = lines.next().transpose()?.unwrap_or_default();
+    let url = serde_json::from_str::<Value>(&first).ok().and_then(|v| v["url"].as_str().map(str::to_owned));
+    let Some(url) = url else {
+        let _ = child.kill();
+        let _ = child.wait();
+        let mut said = String::new();
+        let _ = stderr.read_to_string(&mut said);
+        bail!("node server.mjs said {first:?} instead of its URL: {}", said.trim());
+    };
+    // The rest (its start-up warnings: in-memory adapter, Node.js version) is drained
+    // unread, so that it never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    Ok((child, url))
+}
+
+/// `node load.mjs` at the peer: a warm-up, then the measured window, whose edges it
+/// marks on standard output (`{"window":"start"}`, `{"window":"end"}`) so that the
+/// server's CPU time is read at those moments; the row, shaped like passway-load's.
+fn peer_load(env: &tools::Env, dir: &Path, base: &str, pid: u32, duration: &str, concurrency: &str) -> Result<Value> {
+    sh::step(&format!(
+        "load: {concurrency} concurrent sign-ins at oidc-provider, for {duration} s (after a {PEER_WARMUP} s warm-up)"
+    ));
+    let mut driver = env
+        .cmd("node")
+        .args(["load.mjs", "--base", base, "--duration", duration, "--concurrency", concurrency])
+        .args(["--warmup", PEER_WARMUP, "--marks"])
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .context("starting node load.mjs")?;
+    let (mut from, mut to, mut report) = (None, None, None);
+    for line in BufReader::new(driver.stdout.take().expect("piped")).lines() {
+        let Ok(said) = serde_json::from_str::<Value>(&line?) else { continue };
+        match said["window"].as_str() {
+            Some("start") => from = cpu_seconds(pid),
+            Some("end") => to = cpu_seconds(pid),
+            _ => report = Some(said),
+        }
+    }
+    if !driver.wait()?.success() {
+        bail!("node load.mjs failed");
+    }
+    let report = report.context("load.mjs printed no report")?;
+    let cpu = from.zip(to).map(|(a, b)| b - a).context("the peer's CPU time (/proc/PID/stat)")?;
+    let ok = report["ok"].as_f64().unwrap_or_default();
+    let seconds = report["seconds"].as_f64().unwrap_or_default();
+    Ok(json!({
+        "scenario": "oidc-provider",
+        "completed": report["ok"],
+        "errors": report["errors"],
+        "per_s": report["per_second"],
+        "server_cpu_s": cpu,
+        "server_cpu_ms_per_iteration": (ok > 0.0).then(|| cpu * 1000.0 / ok),
+        "server_cpu_cores": (seconds > 0.0).then(|| cpu / seconds),
+        "p50_ms": report["p50_ms"],
+        "p99_ms": report["p99_ms"],
+    }))
+}
+
+/// Passway's email sign-ins beside the peer's sign-ins: both servers' CPU per sign-in
+/// and its ratio, with what differs between the two said under the table.
+fn render_peer(email: &Value, peer: &Peer, store: &str, duration: &str, concurrency: &str) -> String {
+    let f = |v: &Value| v.as_f64().unwrap_or_default();
+    let row = |name: &str, load: &Value| {
+        format!(
+            "| {name} | {:.0} | {:.3} ms | {:.2} | {:.2} ms / {:.2} ms | {} / {} |\n",
+            f(&load["per_s"]),
+            f(&load["server_cpu_ms_per_iteration"]),
+            f(&load["server_cpu_cores"]),
+            f(&load["p50_ms"]),
+            f(&load["p99_ms"]),
+            load["completed"],
+            load["errors"],
+        )
+    };
+    let (ours, theirs) = (f(&email["server_cpu_ms_per_iteration"]), f(&peer.load["server_cpu_ms_per_iteration"]));
+    let ratio = if ours > 0.0 && theirs > 0.0 {
+        if theirs >= ours {
+            format!("Passway uses {:.1}× less server CPU per sign-in than oidc-provider.", theirs / ours)
+        } else {
+            format!("Passway uses {:.1}× more server CPU per sign-in than oidc-provider.", ours / theirs)
+        }
+    } else {
+        "No ratio: a server CPU time per sign-in is missing.".to_owned()
+    };
+    format!(
+        "\n### Beside a peer: node's oidc-provider on the same machine, same load ({concurrency} in flight, {duration} s after a {PEER_WARMUP} s warm-up)\n\n\
+         | server | sign-ins per second | server CPU per sign-in | cores busy | p50 / p99 | completed / errors |\n\
+         |---|---|---|---|---|---|\n{}{}\n**{ratio}**\n\n\
+         Each sign-in on the peer is a fresh browser: `/auth` (code, PKCE S256), its login form and POST, \
+         its consent form and POST, the code at the redirect URI, `/token` (an ES256 id_token). \
+         It runs as one Node.js {node} process (one core at most) on its in-memory adapter; \
+         Passway keeps every sign-in in {store} and sends each code to its dev mailbox, \
+         where its driver reads it (that request counts in Passway's CPU too). \
+         Server CPU is the process's own (`/proc/PID/stat`) over the measured window; \
+         each load driver shares the machine with its server.\n",
+        row(&format!("Passway (email code sign-in, {store})"), email),
+        row(
+            &format!("node oidc-provider {} (authorization code + its login and consent interactions)", peer.version),
+            &peer.load
+        ),
+        node = peer.node,
+    )
 }
 
 /// Event types the bench's event hook subscribes to: what a CRM or a SIEM would take
@@ -231,7 +430,7 @@ fn hooks(root: &Path, dir: &Path, duration: &str, concurrency: &str) -> Result<S
 }
 
 /// The engine alone: no rate limit (the server says so loudly at start).
-const LIMITS_OFF: &str = "[rate_limits]\nenabled = false\n";
+pub(crate) const LIMITS_OFF: &str = "[rate_limits]\nenabled = false\n";
 /// Limits as shipped, but for the one app every bench client uses (6,000 token requests
 /// a minute would cap the run at 100 sign-ins a second), and the bench trusted as the
 /// proxy that names each client's address.
@@ -276,7 +475,7 @@ fn flood(root: &Path, base: &str, pid: u32, duration: &str) -> Result<(Value, Va
 /// each time; the instances, HAProxy and PostgreSQL share both cores. CPU per sign-in
 /// is the instances' own (`/proc/PID/stat`), summed; PostgreSQL's is not counted.
 fn scale(root: &Path, dir: &Path, duration: &str, concurrency: &str) -> Result<String> {
-    use crate::fleet::{Postgres, cpu_seconds, free_ports, haproxy_config, start_instance, wait_for};
+    use crate::fleet::{Postgres, free_ports, haproxy_config, start_instance, wait_for};
     crate::tools::ensure_haproxy()?;
     let f = |v: &Value| v.as_f64().unwrap_or_default();
     let mut pg = Postgres::start(&dir.join("pg"))?;
@@ -414,11 +613,22 @@ const TOKEN_GRANTS: [&str; 3] = ["authorization_code", "refresh_token", "client_
 const BENCH_SECRET: &str = "bench-only-client-secret-0123456789abcdef";
 const BENCH_SECRET_HASH: &str = "sha256:EJ0pAtkAaMS3Y8z9xncIXwN-O_AtjiLAZ4_7AKyY5No";
 
+/// The client a scenario of `passway-load` signs in to, when not the default `bench`.
+pub(crate) fn client_args(scenario: &str) -> &'static [&'static str] {
+    if TOKEN_GRANTS.contains(&scenario) {
+        &["--client-id", "bench-api", "--client-secret", BENCH_SECRET]
+    } else if scenario == "password" {
+        &["--client-id", "bench-passwords"]
+    } else {
+        &[]
+    }
+}
+
 fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map(String::as_str)
 }
 
-fn config_text(root: &Path, dir: &Path, store: &str) -> String {
+pub(crate) fn config_text(root: &Path, dir: &Path, store: &str) -> String {
     format!(
         r#"listen = "127.0.0.1:0"
 dev_mode = true
@@ -497,12 +707,7 @@ fn measure(
     let mut load = Command::new(root.join("target/release/passway-load"));
     load.args(["--base", base, "--scenario", scenario, "--concurrency", concurrency, "--duration", duration]);
     load.args(["--server-pid", &pid.to_string()]).args(extra);
-    if TOKEN_GRANTS.contains(&scenario) {
-        load.args(["--client-id", "bench-api", "--client-secret", BENCH_SECRET]);
-    }
-    if scenario == "password" {
-        load.args(["--client-id", "bench-passwords"]);
-    }
+    load.args(client_args(scenario));
     let out = load.stderr(Stdio::inherit()).output().context("running passway-load")?;
     if !out.status.success() {
         bail!("passway-load failed");
@@ -563,24 +768,25 @@ fn http_get(base: &str, path: &str) -> Result<Vec<u8>> {
     Ok(response[split + 4..].to_vec())
 }
 
-fn render(
-    email: &Value,
-    password: &Value,
-    passkey: &Value,
-    grants: &[Value],
-    sizes: &[Size],
-    postgres: bool,
-    concurrency: &str,
-) -> String {
-    let store = if postgres { "PostgreSQL" } else { "SQLite" };
-    let mut md = load_table(
+fn email_table(email: &Value, store: &str, concurrency: &str) -> String {
+    load_table(
         &format!(
             "Complete passwordless sign-ins by email code over HTTP ({store}, {concurrency} concurrent clients, 2-core machine)"
         ),
         "sign-ins",
         email,
-    );
-    md.push('\n');
+    )
+}
+
+fn render(
+    password: &Value,
+    passkey: &Value,
+    grants: &[Value],
+    sizes: &[Size],
+    store: &str,
+    concurrency: &str,
+) -> String {
+    let mut md = String::from("\n");
     md.push_str(&load_table(
         &format!("Complete password sign-ins, identifier first, argon2id at OWASP's cost (m=19 MiB, t=2) over HTTP ({store}, {concurrency} concurrent clients)"),
         "sign-ins",

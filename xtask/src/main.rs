@@ -20,6 +20,7 @@ mod cluster;
 mod fleet;
 mod fuzz;
 mod mail_sink;
+mod profile;
 mod receiver;
 mod schemathesis;
 mod sh;

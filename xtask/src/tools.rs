@@ -107,8 +107,9 @@ fn ensure_cargo_tool(env: &Env, binary: &str, krate: &str, version: &str, extra:
     env.cmd("cargo").args(["install", krate, "--version", &format!("={version}")]).args(extra).run()
 }
 
-/// `npm ci` in `dir` when its node_modules is missing or older than its lock file.
-fn ensure_npm(env: &Env, dir: &Path) -> Result<()> {
+/// `npm ci` in `dir` when its node_modules is missing or older than its lock file
+/// (`npm install` where there is no lock file yet, which makes one).
+pub fn ensure_npm(env: &Env, dir: &Path) -> Result<()> {
     let lock = dir.join("package-lock.json");
     let marker = dir.join("node_modules/.package-lock.json");
     let fresh = match (
@@ -122,8 +123,9 @@ fn ensure_npm(env: &Env, dir: &Path) -> Result<()> {
         return Ok(());
     }
     sh::step(&format!("installing npm packages in {}", dir.display()));
+    let install = if lock.exists() { "ci" } else { "install" };
     env.cmd("npm")
-        .args(["ci", "--no-audit", "--no-fund"])
+        .args([install, "--no-audit", "--no-fund"])
         .current_dir(dir)
         // The browser tests use Debian's Chromium; Playwright must not download one.
         .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
@@ -142,6 +144,11 @@ pub fn ensure_haproxy() -> Result<()> {
 /// `psql`, to create the databases of the cluster and of its browser test.
 pub fn ensure_psql() -> Result<()> {
     ensure_debian_package("the PostgreSQL client", "postgresql-client", PSQL)
+}
+
+/// `perf`, for `cargo xtask bench --profile`.
+pub fn ensure_perf() -> Result<()> {
+    ensure_debian_package("perf", "linux-perf", "/usr/bin/perf")
 }
 
 /// Installs Debian's `package` (as root, else through `sudo -n`) unless `binary` exists;
