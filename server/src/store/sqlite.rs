@@ -9,7 +9,8 @@
 //! Everything that can wait — writes (the commit, the busy handler), checkpoints — runs
 //! on one writer thread, off the async workers. Writes are group-committed: each is
 //! queued (a bounded queue: a flood waits for room instead of growing memory), the
-//! writer takes everything queued and runs it in a single transaction, each write in
+//! writer takes everything queued (under load, after waiting [`GATHER`] for more) and
+//! runs it in a single transaction, each write in
 //! its own savepoint (so one failing write rolls back only itself), and hands each
 //! caller its result once the transaction committed. Under load, many steps share one
 //! commit and the pages they touch are written to the WAL once.
@@ -68,6 +69,13 @@ const QUEUE: usize = 4096;
 const BATCH: usize = 512;
 /// The WAL size past which the writer starts it over.
 pub const WAL_LIMIT: u64 = 64 * 1024 * 1024;
+/// Under load (the last batch had more than one write), the writer waits this long for
+/// more before committing: most pages a commit writes (index leaves, the tables' last
+/// pages) are shared by the writes in it, so bigger batches write fewer pages per step.
+/// Measured (email sign-ins, 32 in flight): 0 / 0.3 / 1 / 2 ms gave 1.00–1.08 / 0.93 /
+/// 0.86–0.88 / 0.83 ms of server CPU per sign-in and 244 / 212 / 197 / 189 KB written;
+/// throughput was best at 1 ms and p99 did not move. A lone write never waits.
+const GATHER: Duration = Duration::from_millis(1);
 
 /// A queued write: runs inside the batch transaction and returns whether it succeeded
 /// and how to deliver its result once the batch's fate is known.
@@ -178,16 +186,28 @@ fn wal_file(db: &std::path::Path) -> PathBuf {
 
 /// The writer thread: takes what is queued, a batch at a time, until the store goes.
 fn run_writer(mut conn: Connection, mut queue: tokio::sync::mpsc::Receiver<Job>, wal: Wal) {
+    // Whether the last batch had company: a sign of load, when waiting pays.
+    let mut busy = false;
     while let Some(first) = queue.blocking_recv() {
         let mut jobs = vec![first];
-        while jobs.len() < BATCH {
-            match queue.try_recv() {
-                Ok(job) => jobs.push(job),
-                Err(_) => break,
-            }
+        take_queued(&mut queue, &mut jobs);
+        if busy {
+            std::thread::sleep(GATHER);
+            take_queued(&mut queue, &mut jobs);
         }
+        busy = jobs.len() > 1;
         run_batch(&mut conn, jobs);
         bound_wal(&conn, &wal);
+    }
+}
+
+/// Moves what is queued into `jobs`, up to a batch.
+fn take_queued(queue: &mut tokio::sync::mpsc::Receiver<Job>, jobs: &mut Vec<Job>) {
+    while jobs.len() < BATCH {
+        match queue.try_recv() {
+            Ok(job) => jobs.push(job),
+            Err(_) => break,
+        }
     }
 }
 
