@@ -217,34 +217,15 @@ fn peer_version(dir: &Path) -> Result<String> {
     manifest["version"].as_str().map(str::to_owned).context("no version in oidc-provider's package.json")
 }
 
-/// `node server.mjs` on a free port; its first line on standard output names its URL,
-/// and closing its standard input stops it.
+/// `node server.mjs` on a free port; its first line on standard output names its URL
+/// (`{"url": ...}`; its start-up warnings are drained unread), and closing its standard
+/// input stops it.
 fn start_peer(env: &tools::Env, dir: &Path) -> Result<(Child, String)> {
-    let mut child = env
-        .cmd("node")
-        .args(["server.mjs", "--port", "0"])
-        .current_dir(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .context("starting node server.mjs")?;
-    let mut stderr = child.stderr.take().expect("piped");
-    let mut lines = BufReader::new(child.stdout.take().expect("piped")).lines();
-    let first = lines.next().transpose()?.unwrap_or_default();
-    let url = serde_json::from_str::<Value>(&first).ok().and_then(|v| v["url"].as_str().map(str::to_owned));
-    let Some(url) = url else {
-        let _ = child.kill();
-        let _ = child.wait();
-        let mut said = String::new();
-        let _ = stderr.read_to_string(&mut said);
-        bail!("node server.mjs said {first:?} instead of its URL: {}", said.trim());
-    };
-    // The rest (its start-up warnings: in-memory adapter, Node.js version) is drained
-    // unread, so that it never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-    Ok((child, url))
+    let mut command = env.cmd("node");
+    command.args(["server.mjs", "--port", "0"]).current_dir(dir);
+    crate::fleet::spawn_server(command, "node server.mjs", |line| {
+        serde_json::from_str::<Value>(line).ok().and_then(|v| v["url"].as_str().map(str::to_owned))
+    })
 }
 
 /// `node load.mjs` at the peer: a warm-up, then the measured window, whose edges it

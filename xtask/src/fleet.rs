@@ -58,40 +58,49 @@ backend instances
 /// Starts `passway serve` with `config` (standard output read until it says where it
 /// listens; standard input kept open: closing it stops the server); its base URL.
 pub fn start_instance(passway: &Path, config: &Path) -> Result<(Child, String)> {
-    let mut child = Command::new(passway)
-        .arg("--config")
-        .arg(config)
-        .args(["serve", "--stop-on-stdin-eof"])
-        .env("RUST_LOG", "warn")
+    let mut command = Command::new(passway);
+    command.arg("--config").arg(config).args(["serve", "--stop-on-stdin-eof"]).env("RUST_LOG", "warn");
+    let what = format!("passway ({})", config.display());
+    spawn_server(command, &what, |line| {
+        line.split_once("listening on ").and_then(|(_, r)| r.split_whitespace().next()).map(str::to_owned)
+    })
+}
+
+/// Spawns a server whose standard output names its address on a line `address` picks
+/// out (standard input kept open, so that closing it can stop the server); the child
+/// and that address. Everything else it prints is drained unread, so that it never
+/// blocks on a full pipe; if it exits first, what it said on standard error is the error.
+pub fn spawn_server(
+    mut command: Command,
+    what: &str,
+    address: impl Fn(&str) -> Option<String>,
+) -> Result<(Child, String)> {
+    let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .context("starting passway")?;
+        .with_context(|| format!("starting {what}"))?;
     let mut stderr = child.stderr.take().expect("piped");
     let mut lines = BufReader::new(child.stdout.take().expect("piped")).lines();
-    let base = loop {
+    let found = loop {
         match lines.next() {
-            Some(Ok(line)) if line.contains("listening on ") => {
-                break line
-                    .split("listening on ")
-                    .nth(1)
-                    .and_then(|r| r.split_whitespace().next())
-                    .unwrap_or_default()
-                    .to_owned();
-            }
-            Some(_) => {}
-            None => {
+            Some(Ok(line)) => match address(&line) {
+                Some(found) => break found,
+                None => continue,
+            },
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
                 let mut said = String::new();
                 let _ = stderr.read_to_string(&mut said);
-                bail!("passway ({}) exited before listening: {}", config.display(), said.trim());
+                bail!("{what} exited before saying where it listens: {}", said.trim());
             }
         }
     };
     std::thread::spawn(move || lines.for_each(drop));
-    // Its log lines are not read, only drained, so that it never blocks on a full pipe.
     std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-    Ok((child, base))
+    Ok((child, found))
 }
 
 pub fn free_ports(n: usize) -> Result<Vec<u16>> {
