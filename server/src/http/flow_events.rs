@@ -19,7 +19,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
-use tokio::sync::broadcast::error::RecvError;
 
 use super::context::RequestContext;
 use super::error::AppError;
@@ -75,7 +74,7 @@ pub async fn stream(
         })?;
     let state = Watch {
         _open: open,
-        rx: app.notifier.subscribe(),
+        changes: app.notifier.subscribe(&loaded.flow.id),
         shutdown: app.shutdown.clone(),
         deadline: tokio::time::Instant::now() + app.clock.now().until(loaded.flow.expires_at),
         next_poll: tokio::time::Instant::now() + POLL,
@@ -99,11 +98,12 @@ struct Watch {
     /// Counts this stream among its address's and its flow's until it ends.
     _open: crate::app::OpenStream,
     app: AppState,
-    rx: tokio::sync::broadcast::Receiver<std::sync::Arc<str>>,
+    /// Announcements of this flow's changes.
+    changes: journey::Subscription,
     shutdown: tokio::sync::watch::Receiver<bool>,
     deadline: tokio::time::Instant,
-    /// When the stream reads the flow's version anyway: every [`POLL`], however many
-    /// other flows' changes it hears meanwhile.
+    /// When the stream reads the flow's version anyway: every [`POLL`], whatever it
+    /// heard meanwhile.
     next_poll: tokio::time::Instant,
     /// The flow changed before the stream opened: announce it first.
     already_changed: bool,
@@ -121,22 +121,13 @@ impl Watch {
             if *self.shutdown.borrow() {
                 return None;
             }
-            let heard = tokio::select! {
-                msg = self.rx.recv() => match msg {
-                    // An empty id: anything may have changed (see `Notifier::anything`).
-                    Ok(id) => *id == self.flow_id || id.is_empty(),
-                    Err(RecvError::Lagged(_)) => true,
-                    Err(RecvError::Closed) => return None,
-                },
+            tokio::select! {
+                _ = self.changes.changed() => {}
                 _ = tokio::time::sleep_until(self.next_poll) => {
                     self.next_poll = tokio::time::Instant::now() + POLL;
-                    true
                 }
                 _ = tokio::time::sleep_until(self.deadline) => return None,
                 _ = self.shutdown.changed() => return None,
-            };
-            if !heard {
-                continue;
             }
             match self.app.store.flow_version(&self.flow_id).await {
                 Ok(Some(v)) if v != self.version => {

@@ -15,7 +15,7 @@ use tracing::Instrument as _;
 
 use passway_protocol::{AppInfo, FlowResponse, Submission, WebAuthn};
 
-pub use notify::Notifier;
+pub use notify::{Notifier, Subscription};
 
 use crate::app::AppState;
 use crate::authenticators::totp::TotpSecret;
