@@ -9,7 +9,7 @@ pub(crate) mod entropy;
 mod keyring;
 mod seal;
 
-pub use entropy::{Entropy, SystemEntropy, random_token, uuid_v4};
+pub use entropy::{Entropy, SystemEntropy, ordered_id, random_token, uuid_v4, uuid_v7};
 pub use keyring::{Digest, Keyring, sha256};
 pub use seal::{SealError, Sealer};
 

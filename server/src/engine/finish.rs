@@ -99,7 +99,7 @@ pub(super) fn open_session(flow: &mut Flow, world: &World, env: &mut Env<'_>) ->
         }
         None => {
             let secret = random_token(env.rng, 32);
-            let id = random_token(env.rng, 16);
+            let id = crate::crypto::ordered_id(env.now.0, env.rng);
             flow.session = Some(id.clone());
             effects.push(Effect::StartSession(NewSession {
                 id,

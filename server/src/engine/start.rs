@@ -45,7 +45,7 @@ pub struct Started {
 /// its account), the person is not asked to sign in again.
 pub fn start(new: NewFlow, session: Option<&Session>, world: &World, env: &mut Env<'_>) -> Started {
     let handle = random_token(env.rng, 32);
-    let id = random_token(env.rng, 16);
+    let id = crate::crypto::ordered_id(env.now.0, env.rng);
     let step = match new.intent {
         // An app that takes no sign-ups signs in, whatever the client asked.
         Intent::Register if env.app.self_registration || new.invited.is_some() => Step::EnrollProfile,

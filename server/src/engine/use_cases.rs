@@ -44,8 +44,8 @@ fn register_with_an_email_only() {
           effect create_user email=new@example.com profile={}
           effect log user.registration.create Success
           effect log user.lifecycle.create Success
-          effect start_session id=quifwPA-KVmuTXAagMw5FQ user=f0a0278e-4372-459c-8a61-59cd5e71cfee proofs=["email"]
-          effect issue_code user=f0a0278e-4372-459c-8a61-59cd5e71cfee amr=["email"] scope="openid email" sid=quifwPA-KVmuTXAagMw5FQ
+          effect start_session id=01a3185c5000quifwPA-KVmuTQ user=f0a0278e-4372-459c-8a61-59cd5e71cfee proofs=["email"]
+          effect issue_code user=f0a0278e-4372-459c-8a61-59cd5e71cfee amr=["email"] scope="openid email" sid=01a3185c5000quifwPA-KVmuTQ
           effect log user.session.start Success
           effect notify new@example.com Welcome
           SUCCESS new session cookie
@@ -74,8 +74,8 @@ fn require_only_email_and_name_at_registration() {
           effect create_user email=new@example.com profile={"family_name": "Okafor", "given_name": "Nia"}
           effect log user.registration.create Success
           effect log user.lifecycle.create Success
-          effect start_session id=quifwPA-KVmuTXAagMw5FQ user=f0a0278e-4372-459c-8a61-59cd5e71cfee proofs=["email"]
-          effect issue_code user=f0a0278e-4372-459c-8a61-59cd5e71cfee amr=["email"] scope="openid email" sid=quifwPA-KVmuTXAagMw5FQ
+          effect start_session id=01a3185c5000quifwPA-KVmuTQ user=f0a0278e-4372-459c-8a61-59cd5e71cfee proofs=["email"]
+          effect issue_code user=f0a0278e-4372-459c-8a61-59cd5e71cfee amr=["email"] scope="openid email" sid=01a3185c5000quifwPA-KVmuTQ
           effect log user.session.start Success
           effect notify new@example.com Welcome
           SUCCESS new session cookie
@@ -97,8 +97,8 @@ fn sign_in_with_a_magic_link_and_never_enrol_a_password() {
           link page: Proven
         > challenge-poll 
           step completed offers []
-          effect start_session id=I9f0KxzcHw1JLr11btD-gA user=u-ada proofs=["email"]
-          effect issue_code user=u-ada amr=["email"] scope="openid email" sid=I9f0KxzcHw1JLr11btD-gA
+          effect start_session id=01a3185c5000I9f0KxzcHw1JLg user=u-ada proofs=["email"]
+          effect issue_code user=u-ada amr=["email"] scope="openid email" sid=01a3185c5000I9f0KxzcHw1JLg
           effect log user.session.start Success
           SUCCESS new session cookie
     "#]]);
@@ -129,8 +129,8 @@ fn prompt_users_to_enrol_a_second_factor() {
           step completed offers []
           effect save_passkey user=u-ada cred=cred-1 name="Firefox on Linux"
           effect log user.mfa.factor.activate Success
-          effect start_session id=bMFqvXDu-5DcC6DRT7CIYw user=u-ada proofs=["email", "passkey"]
-          effect issue_code user=u-ada amr=["email", "pop"] scope="openid email" sid=bMFqvXDu-5DcC6DRT7CIYw
+          effect start_session id=01a3185c5000bMFqvXDu-5DcCw user=u-ada proofs=["email", "passkey"]
+          effect issue_code user=u-ada amr=["email", "pop"] scope="openid email" sid=01a3185c5000bMFqvXDu-5DcCw
           effect log user.session.start Success
           effect notify ada@example.com AuthenticatorAdded(Passkey)
           SUCCESS new session cookie
@@ -163,8 +163,8 @@ fn step_up_to_a_passkey_from_an_email_only_session() {
           effect log user.authentication.verify Success
           effect log user.authentication.auth_via_mfa Success
           effect end_session id=sess-1
-          effect start_session id=I9f0KxzcHw1JLr11btD-gA user=u-ada proofs=["email", "passkey"]
-          effect issue_code user=u-ada amr=["email", "pop"] scope="openid email" sid=I9f0KxzcHw1JLr11btD-gA
+          effect start_session id=01a3185c5000I9f0KxzcHw1JLg user=u-ada proofs=["email", "passkey"]
+          effect issue_code user=u-ada amr=["email", "pop"] scope="openid email" sid=01a3185c5000I9f0KxzcHw1JLg
           effect log user.session.start Success
           SUCCESS new session cookie
     "#]]);
@@ -187,8 +187,8 @@ fn step_up_creates_a_passkey_when_there_is_none() {
           effect save_passkey user=u-ada cred=cred-1 name="Firefox on Linux"
           effect log user.mfa.factor.activate Success
           effect end_session id=sess-1
-          effect start_session id=I9f0KxzcHw1JLr11btD-gA user=u-ada proofs=["email", "passkey"]
-          effect issue_code user=u-ada amr=["email", "pop"] scope="openid email" sid=I9f0KxzcHw1JLr11btD-gA
+          effect start_session id=01a3185c5000I9f0KxzcHw1JLg user=u-ada proofs=["email", "passkey"]
+          effect issue_code user=u-ada amr=["email", "pop"] scope="openid email" sid=01a3185c5000I9f0KxzcHw1JLg
           effect log user.session.start Success
           effect notify ada@example.com AuthenticatorAdded(Passkey)
           SUCCESS new session cookie
@@ -213,8 +213,8 @@ fn acr_values_ask_for_a_phishing_resistant_sign_in() {
           effect log user.authentication.verify Success
           effect log user.authentication.auth_via_mfa Success
           effect end_session id=sess-1
-          effect start_session id=I9f0KxzcHw1JLr11btD-gA user=u-ada proofs=["email", "passkey"]
-          effect issue_code user=u-ada amr=["email", "pop"] scope="openid email" sid=I9f0KxzcHw1JLr11btD-gA
+          effect start_session id=01a3185c5000I9f0KxzcHw1JLg user=u-ada proofs=["email", "passkey"]
+          effect issue_code user=u-ada amr=["email", "pop"] scope="openid email" sid=01a3185c5000I9f0KxzcHw1JLg
           effect log user.session.start Success
           SUCCESS new session cookie
     "#]]);
@@ -436,8 +436,8 @@ fn require_a_mailing_address_before_a_purchase() {
           step completed offers []
           effect update_profile user=u-ada profile={"locality": "London", "postal_code": "SW1Y 4LB", "street_address": "12 St James's Square"}
           effect log user.account.update_profile Success
-          effect start_session id=I9f0KxzcHw1JLr11btD-gA user=u-ada proofs=["email"]
-          effect issue_code user=u-ada amr=["email"] scope="openid email" sid=I9f0KxzcHw1JLr11btD-gA
+          effect start_session id=01a3185c5000I9f0KxzcHw1JLg user=u-ada proofs=["email"]
+          effect issue_code user=u-ada amr=["email"] scope="openid email" sid=01a3185c5000I9f0KxzcHw1JLg
           effect log user.session.start Success
           SUCCESS new session cookie
     "#]]);
@@ -468,8 +468,8 @@ fn optional_profile_questions_can_be_skipped() {
           effect log user.authentication.verify Success
         > skip 
           step completed offers []
-          effect start_session id=I9f0KxzcHw1JLr11btD-gA user=u-ada proofs=["email"]
-          effect issue_code user=u-ada amr=["email"] scope="openid email" sid=I9f0KxzcHw1JLr11btD-gA
+          effect start_session id=01a3185c5000I9f0KxzcHw1JLg user=u-ada proofs=["email"]
+          effect issue_code user=u-ada amr=["email"] scope="openid email" sid=01a3185c5000I9f0KxzcHw1JLg
           effect log user.session.start Success
           SUCCESS new session cookie
     "#]]);
@@ -509,8 +509,8 @@ fn ask_more_of_a_new_browser() {
           effect passkey_used cred=cred-1 updated=true
           effect log user.authentication.verify Success
           effect log user.authentication.auth_via_mfa Success
-          effect start_session id=y71fmQxTaE165lC0D8tWVg user=u-ada proofs=["email", "passkey"]
-          effect issue_code user=u-ada amr=["email", "pop"] scope="openid email" sid=y71fmQxTaE165lC0D8tWVg
+          effect start_session id=01a3185c5000y71fmQxTaE165g user=u-ada proofs=["email", "passkey"]
+          effect issue_code user=u-ada amr=["email", "pop"] scope="openid email" sid=01a3185c5000y71fmQxTaE165g
           effect log user.session.start Success
           effect notify ada@example.com NewDevice
           SUCCESS new session cookie
@@ -523,7 +523,7 @@ fn allow_access_to_an_app_with_no_authentication() {
     // Success as the flow starts: no step at all.
     let trace: Vec<&str> = guest.trace.lines().map(str::trim).collect();
     expect![[r#"
-        start effect issue_code user=guest-bh5aa-gUwdmmyRXgeEBriA amr=[] scope="openid" sid=-
+        start effect issue_code user=guest-Shr5ZbEbLyOmwYsYSxJ7Qw amr=[] scope="openid" sid=-
         start effect log user.authentication.anonymous Success
         SUCCESS"#]]
     .assert_eq(&trace.join("\n"));
@@ -571,8 +571,8 @@ fn require_a_stronger_factor_to_reset_a_password() {
           effect log user.mfa.factor.activate Success
           effect revoke_sessions user=u-ada
           effect log user.account.reset_password Success
-          effect start_session id=bMFqvXDu-5DcC6DRT7CIYw user=u-ada proofs=["email", "totp", "password"]
-          effect issue_code user=u-ada amr=["email", "otp", "pwd"] scope="openid email" sid=bMFqvXDu-5DcC6DRT7CIYw
+          effect start_session id=01a3185c5000bMFqvXDu-5DcCw user=u-ada proofs=["email", "totp", "password"]
+          effect issue_code user=u-ada amr=["email", "otp", "pwd"] scope="openid email" sid=01a3185c5000bMFqvXDu-5DcCw
           effect log user.session.start Success
           effect notify ada@example.com PasswordChanged
           SUCCESS new session cookie

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::crypto::{SystemEntropy, uuid_v4};
+use crate::crypto::{SystemEntropy, uuid_v7};
 use crate::engine::{LogEntry, Target, Timestamp};
 use crate::hooks::Subscriptions;
 use crate::store::StoredEvent;
@@ -62,7 +62,7 @@ impl Recorder {
     }
 
     pub fn record(&self, entry: &LogEntry, ctx: &Context<'_>, now: Timestamp) -> StoredEvent {
-        let uuid = uuid_v4(&mut SystemEntropy);
+        let uuid = uuid_v7(now.0, &mut SystemEntropy);
         let body = log_event(entry, ctx, &uuid, now);
         let hooks = self.subscriptions.due(&body);
         StoredEvent {

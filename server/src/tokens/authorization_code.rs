@@ -4,7 +4,7 @@
 use super::{Caller, UserTokens, corrupt, log, refresh_token_for, sign_user_tokens, store_error};
 use crate::app::AppState;
 use crate::config::App;
-use crate::crypto::{SystemEntropy, random_token, sha256};
+use crate::crypto::{SystemEntropy, sha256};
 use crate::engine::EventType;
 use crate::engine::{Grant, LogOutcome, User};
 use crate::oidc::OAuthError;
@@ -27,7 +27,7 @@ pub(super) async fn exchange(
         let grant: Grant = serde_json::from_str(&live).map_err(|e| corrupt("authorization code grant", e))?;
         token::check_code_exchange(req, &grant, client)?;
     }
-    let family = random_token(&mut SystemEntropy, 16);
+    let family = crate::crypto::ordered_id(now.0, &mut SystemEntropy);
     let grant = match app.store.use_code(&code_hash, now, &family).await.map_err(store_error)? {
         CodeUse::Fresh(grant) => grant,
         CodeUse::Replayed { family } => {

@@ -83,7 +83,7 @@ fn changes_on_the_account_page_and_a_fresh_proof_before_removing_a_passkey() {
           effect log user.authentication.verify Success
           effect log user.authentication.auth_via_mfa Success
           effect end_session id=sess-1
-          effect start_session id=8T7m7VTqKq6fxJqfrrXabg user=u-ada proofs=["email", "passkey"]
+          effect start_session id=01a3185c50008T7m7VTqKq6fxA user=u-ada proofs=["email", "passkey"]
           effect remove_authenticator user=u-ada passkey k2
           effect log user.mfa.factor.deactivate Success
           effect notify ada@example.com AuthenticatorRemoved(Passkey)

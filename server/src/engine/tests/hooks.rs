@@ -34,7 +34,7 @@ fn a_registration_hook_refuses_with_its_message_and_nothing_is_sent() {
     j.submit("enroll-profile", GRACE);
     j.check(expect![[r#"
         > enroll-profile email=grace@blocked.example family_name=Hopper given_name=Grace
-          hook registration registration-check asked {"app":{"id":"shop","name":"Shop"},"profile":{"family_name":"Hopper","given_name":"Grace"},"request":{"browser":"Firefox on Linux","flowId":"2G6BEvPExEQhJvjp9E8Whg","ipAddress":"127.0.0.1","locale":"en","platform":"linux"},"user":{"email":"grace@blocked.example"}}
+          hook registration registration-check asked {"app":{"id":"shop","name":"Shop"},"profile":{"family_name":"Hopper","given_name":"Grace"},"request":{"browser":"Firefox on Linux","flowId":"01a3185c50002G6BEvPExEQhJg","ipAddress":"127.0.0.1","locale":"en","platform":"linux"},"user":{"email":"grace@blocked.example"}}
           step enroll_profile offers [enroll-profile, select-identify]
           error hook.denied message=addresses at blocked.example cannot register.
           effect log inline_hook.executed Deny reason="the hook denied"
@@ -56,17 +56,17 @@ fn a_registration_hook_changes_the_profile_within_the_schema() {
     j.type_mailed_code();
     j.check(expect![[r#"
         > enroll-profile email=grace@blocked.example family_name=Hopper given_name=Grace
-          hook registration registration-check asked {"app":{"id":"shop","name":"Shop"},"profile":{"family_name":"Hopper","given_name":"Grace"},"request":{"browser":"Firefox on Linux","flowId":"2G6BEvPExEQhJvjp9E8Whg","ipAddress":"127.0.0.1","locale":"en","platform":"linux"},"user":{"email":"grace@blocked.example"}}
+          hook registration registration-check asked {"app":{"id":"shop","name":"Shop"},"profile":{"family_name":"Hopper","given_name":"Grace"},"request":{"browser":"Firefox on Linux","flowId":"01a3185c50002G6BEvPExEQhJg","ipAddress":"127.0.0.1","locale":"en","platform":"linux"},"user":{"email":"grace@blocked.example"}}
           step enroll_profile offers [enroll-profile, select-identify]
           error hook.unavailable
           effect log inline_hook.executed Failure reason="profile.update names \"role\", which this step does not set"
         > enroll-profile email=grace@blocked.example family_name=Hopper given_name=Grace
-          hook registration registration-check asked {"app":{"id":"shop","name":"Shop"},"profile":{"family_name":"Hopper","given_name":"Grace"},"request":{"browser":"Firefox on Linux","flowId":"2G6BEvPExEQhJvjp9E8Whg","ipAddress":"127.0.0.1","locale":"en","platform":"linux"},"user":{"email":"grace@blocked.example"}}
+          hook registration registration-check asked {"app":{"id":"shop","name":"Shop"},"profile":{"family_name":"Hopper","given_name":"Grace"},"request":{"browser":"Firefox on Linux","flowId":"01a3185c50002G6BEvPExEQhJg","ipAddress":"127.0.0.1","locale":"en","platform":"linux"},"user":{"email":"grace@blocked.example"}}
           step enroll_profile offers [enroll-profile, select-identify]
           error hook.unavailable
           effect log inline_hook.executed Failure reason="profile.update gives \"given_name\" a value the schema refuses (field.too_long)"
         > enroll-profile email=grace@blocked.example family_name=Hopper given_name=Grace
-          hook registration registration-check asked {"app":{"id":"shop","name":"Shop"},"profile":{"family_name":"Hopper","given_name":"Grace"},"request":{"browser":"Firefox on Linux","flowId":"2G6BEvPExEQhJvjp9E8Whg","ipAddress":"127.0.0.1","locale":"en","platform":"linux"},"user":{"email":"grace@blocked.example"}}
+          hook registration registration-check asked {"app":{"id":"shop","name":"Shop"},"profile":{"family_name":"Hopper","given_name":"Grace"},"request":{"browser":"Firefox on Linux","flowId":"01a3185c50002G6BEvPExEQhJg","ipAddress":"127.0.0.1","locale":"en","platform":"linux"},"user":{"email":"grace@blocked.example"}}
           step email_challenge attempts_left=5 offers [challenge-authenticator, challenge-poll, resend]
           effect send_email to=grace@blocked.example purpose=Register
           effect log user.authentication.challenge.sent Success
@@ -79,8 +79,8 @@ fn a_registration_hook_changes_the_profile_within_the_schema() {
           effect create_user email=grace@blocked.example profile={"family_name": "Hopper", "given_name": "Amazing Grace"}
           effect log user.registration.create Success
           effect log user.lifecycle.create Success
-          effect start_session id=quifwPA-KVmuTXAagMw5FQ user=f0a0278e-4372-459c-8a61-59cd5e71cfee proofs=["email"]
-          effect issue_code user=f0a0278e-4372-459c-8a61-59cd5e71cfee amr=["email"] scope="openid email" sid=quifwPA-KVmuTXAagMw5FQ
+          effect start_session id=01a3185c5000quifwPA-KVmuTQ user=f0a0278e-4372-459c-8a61-59cd5e71cfee proofs=["email"]
+          effect issue_code user=f0a0278e-4372-459c-8a61-59cd5e71cfee amr=["email"] scope="openid email" sid=01a3185c5000quifwPA-KVmuTQ
           effect log user.session.start Success
           effect notify grace@blocked.example Welcome
           SUCCESS new session cookie
@@ -121,7 +121,7 @@ fn a_sign_in_context_hook_sets_the_risk_that_steps_up() {
         .submit("challenge-authenticator", &[("password", "correct horse battery staple")]);
     j.check(expect![[r#"
         > identify identifier=ada@example.com
-          hook sign_in sign_in-check asked {"app":{"id":"shop","name":"Shop"},"identifier":"ada@example.com","request":{"browser":"Firefox on Linux","flowId":"2G6BEvPExEQhJvjp9E8Whg","ipAddress":"127.0.0.1","locale":"en","platform":"linux"}}
+          hook sign_in sign_in-check asked {"app":{"id":"shop","name":"Shop"},"identifier":"ada@example.com","request":{"browser":"Firefox on Linux","flowId":"01a3185c50002G6BEvPExEQhJg","ipAddress":"127.0.0.1","locale":"en","platform":"linux"}}
           step password_challenge offers [challenge-authenticator, select-authenticator-authenticate, select-identify-recovery]
           effect log inline_hook.executed Success reason=""
         > challenge-authenticator password=correct horse battery staple
@@ -164,27 +164,27 @@ fn a_migrated_password_is_asked_once_then_stored() {
           step password_challenge offers [challenge-authenticator, select-authenticator-authenticate, select-identify-recovery]
         > challenge-authenticator password=from the old system
           attempt password: Granted { locks: false }
-          hook password_import password_import-check asked {"app":{"id":"shop","name":"Shop"},"credential":{"password":"from the old system"},"request":{"browser":"Firefox on Linux","flowId":"2G6BEvPExEQhJvjp9E8Whg","ipAddress":"127.0.0.1","locale":"en","platform":"linux"},"user":{"email":"ada@example.com","id":"u-ada"}}
+          hook password_import password_import-check asked {"app":{"id":"shop","name":"Shop"},"credential":{"password":"from the old system"},"request":{"browser":"Firefox on Linux","flowId":"01a3185c50002G6BEvPExEQhJg","ipAddress":"127.0.0.1","locale":"en","platform":"linux"},"user":{"email":"ada@example.com","id":"u-ada"}}
           step password_challenge offers [challenge-authenticator, select-authenticator-authenticate, select-identify-recovery]
           error hook.unavailable @password
           effect log inline_hook.executed Failure reason="answered HTTP 500"
         > challenge-authenticator password=a wrong one
           attempt password: Granted { locks: false }
-          hook password_import password_import-check asked {"app":{"id":"shop","name":"Shop"},"credential":{"password":"a wrong one"},"request":{"browser":"Firefox on Linux","flowId":"2G6BEvPExEQhJvjp9E8Whg","ipAddress":"127.0.0.1","locale":"en","platform":"linux"},"user":{"email":"ada@example.com","id":"u-ada"}}
+          hook password_import password_import-check asked {"app":{"id":"shop","name":"Shop"},"credential":{"password":"a wrong one"},"request":{"browser":"Firefox on Linux","flowId":"01a3185c50002G6BEvPExEQhJg","ipAddress":"127.0.0.1","locale":"en","platform":"linux"},"user":{"email":"ada@example.com","id":"u-ada"}}
           step password_challenge offers [challenge-authenticator, select-authenticator-authenticate, select-identify-recovery]
           error password.error.wrong @password
           effect log inline_hook.executed Success reason=""
           effect log user.authentication.verify Failure
         > challenge-authenticator password=from the old system
           attempt password: Granted { locks: false }
-          hook password_import password_import-check asked {"app":{"id":"shop","name":"Shop"},"credential":{"password":"from the old system"},"request":{"browser":"Firefox on Linux","flowId":"2G6BEvPExEQhJvjp9E8Whg","ipAddress":"127.0.0.1","locale":"en","platform":"linux"},"user":{"email":"ada@example.com","id":"u-ada"}}
+          hook password_import password_import-check asked {"app":{"id":"shop","name":"Shop"},"credential":{"password":"from the old system"},"request":{"browser":"Firefox on Linux","flowId":"01a3185c50002G6BEvPExEQhJg","ipAddress":"127.0.0.1","locale":"en","platform":"linux"},"user":{"email":"ada@example.com","id":"u-ada"}}
           step completed offers []
           effect set_password user=u-ada argon2id=true
           effect log inline_hook.executed Success reason=""
           effect answer_accepted password
           effect log user.authentication.verify Success
-          effect start_session id=I9f0KxzcHw1JLr11btD-gA user=u-ada proofs=["password"]
-          effect issue_code user=u-ada amr=["pwd"] scope="openid email" sid=I9f0KxzcHw1JLr11btD-gA
+          effect start_session id=01a3185c5000I9f0KxzcHw1JLg user=u-ada proofs=["password"]
+          effect issue_code user=u-ada amr=["pwd"] scope="openid email" sid=01a3185c5000I9f0KxzcHw1JLg
           effect log user.session.start Success
           SUCCESS new session cookie
     "#]]);

@@ -617,8 +617,8 @@ fn sign_in_with_emailed_code() {
           step completed offers []
           effect answer_accepted email
           effect log user.authentication.verify Success
-          effect start_session id=I9f0KxzcHw1JLr11btD-gA user=u-ada proofs=["email"]
-          effect issue_code user=u-ada amr=["email"] scope="openid email" sid=I9f0KxzcHw1JLr11btD-gA
+          effect start_session id=01a3185c5000I9f0KxzcHw1JLg user=u-ada proofs=["email"]
+          effect issue_code user=u-ada amr=["email"] scope="openid email" sid=01a3185c5000I9f0KxzcHw1JLg
           effect log user.session.start Success
           SUCCESS new session cookie
     "#]]);
@@ -648,8 +648,8 @@ fn sign_in_with_magic_link_in_same_browser() {
           link page: AlreadyUsed
         > challenge-poll 
           step completed offers []
-          effect start_session id=I9f0KxzcHw1JLr11btD-gA user=u-ada proofs=["email"]
-          effect issue_code user=u-ada amr=["email"] scope="openid email" sid=I9f0KxzcHw1JLr11btD-gA
+          effect start_session id=01a3185c5000I9f0KxzcHw1JLg user=u-ada proofs=["email"]
+          effect issue_code user=u-ada amr=["email"] scope="openid email" sid=01a3185c5000I9f0KxzcHw1JLg
           effect log user.session.start Success
           SUCCESS new session cookie
     "#]]);
@@ -678,8 +678,8 @@ fn magic_link_in_another_browser_only_shows_the_code() {
           step completed offers []
           effect answer_accepted email
           effect log user.authentication.verify Success
-          effect start_session id=I9f0KxzcHw1JLr11btD-gA user=u-ada proofs=["email"]
-          effect issue_code user=u-ada amr=["email"] scope="openid email" sid=I9f0KxzcHw1JLr11btD-gA
+          effect start_session id=01a3185c5000I9f0KxzcHw1JLg user=u-ada proofs=["email"]
+          effect issue_code user=u-ada amr=["email"] scope="openid email" sid=01a3185c5000I9f0KxzcHw1JLg
           effect log user.session.start Success
           SUCCESS new session cookie
     "#]]);
@@ -711,8 +711,8 @@ fn unknown_email_gets_the_same_challenge_then_registers() {
           effect create_user email=new@example.com profile={"family_name": "Hopper", "given_name": "Grace"}
           effect log user.registration.create Success
           effect log user.lifecycle.create Success
-          effect start_session id=quifwPA-KVmuTXAagMw5FQ user=f0a0278e-4372-459c-8a61-59cd5e71cfee proofs=["email"]
-          effect issue_code user=f0a0278e-4372-459c-8a61-59cd5e71cfee amr=["email"] scope="openid email" sid=quifwPA-KVmuTXAagMw5FQ
+          effect start_session id=01a3185c5000quifwPA-KVmuTQ user=f0a0278e-4372-459c-8a61-59cd5e71cfee proofs=["email"]
+          effect issue_code user=f0a0278e-4372-459c-8a61-59cd5e71cfee amr=["email"] scope="openid email" sid=01a3185c5000quifwPA-KVmuTQ
           effect log user.session.start Success
           effect notify new@example.com Welcome
           SUCCESS new session cookie
@@ -756,8 +756,8 @@ fn register_first_then_prove_email() {
           effect create_user email=grace@example.com profile={"given_name": "Grace"}
           effect log user.registration.create Success
           effect log user.lifecycle.create Success
-          effect start_session id=quifwPA-KVmuTXAagMw5FQ user=f0a0278e-4372-459c-8a61-59cd5e71cfee proofs=["email"]
-          effect issue_code user=f0a0278e-4372-459c-8a61-59cd5e71cfee amr=["email"] scope="openid email" sid=quifwPA-KVmuTXAagMw5FQ
+          effect start_session id=01a3185c5000quifwPA-KVmuTQ user=f0a0278e-4372-459c-8a61-59cd5e71cfee proofs=["email"]
+          effect issue_code user=f0a0278e-4372-459c-8a61-59cd5e71cfee amr=["email"] scope="openid email" sid=01a3185c5000quifwPA-KVmuTQ
           effect log user.session.start Success
           effect notify grace@example.com Welcome
           SUCCESS new session cookie
@@ -783,8 +783,8 @@ fn registering_an_existing_email_signs_into_that_account() {
           info register.account_exists
           effect answer_accepted email
           effect log user.authentication.verify Success
-          effect start_session id=I9f0KxzcHw1JLr11btD-gA user=u-ada proofs=["email"]
-          effect issue_code user=u-ada amr=["email"] scope="openid email" sid=I9f0KxzcHw1JLr11btD-gA
+          effect start_session id=01a3185c5000I9f0KxzcHw1JLg user=u-ada proofs=["email"]
+          effect issue_code user=u-ada amr=["email"] scope="openid email" sid=01a3185c5000I9f0KxzcHw1JLg
           effect log user.session.start Success
           SUCCESS new session cookie
     "#]]);
@@ -878,8 +878,8 @@ fn resend_has_a_cooldown_and_replaces_the_code() {
           step completed offers []
           effect answer_accepted email
           effect log user.authentication.verify Success
-          effect start_session id=quifwPA-KVmuTXAagMw5FQ user=u-ada proofs=["email"]
-          effect issue_code user=u-ada amr=["email"] scope="openid email" sid=quifwPA-KVmuTXAagMw5FQ
+          effect start_session id=01a3185cc530quifwPA-KVmuTQ user=u-ada proofs=["email"]
+          effect issue_code user=u-ada amr=["email"] scope="openid email" sid=01a3185cc530quifwPA-KVmuTQ
           effect log user.session.start Success
           SUCCESS new session cookie
     "#]]);
@@ -979,8 +979,8 @@ fn protocol_misuse_is_rejected_and_changes_nothing() {
           step completed offers []
           effect answer_accepted email
           effect log user.authentication.verify Success
-          effect start_session id=I9f0KxzcHw1JLr11btD-gA user=u-ada proofs=["email"]
-          effect issue_code user=u-ada amr=["email"] scope="openid email" sid=I9f0KxzcHw1JLr11btD-gA
+          effect start_session id=01a3185c5000I9f0KxzcHw1JLg user=u-ada proofs=["email"]
+          effect issue_code user=u-ada amr=["email"] scope="openid email" sid=01a3185c5000I9f0KxzcHw1JLg
           effect log user.session.start Success
           SUCCESS new session cookie
         > identify identifier=ada@example.com
@@ -1039,8 +1039,8 @@ fn passkey_first_sign_in_with_autofill() {
         > challenge-webauthn-autofillui-authenticator credential=<asserted c1 of u-ada>
           step completed offers []
           effect passkey_used cred=c1 updated=true
-          effect start_session id=quifwPA-KVmuTXAagMw5FQ user=u-ada proofs=["passkey"]
-          effect issue_code user=u-ada amr=["pop"] scope="openid email" sid=quifwPA-KVmuTXAagMw5FQ
+          effect start_session id=01a3185c5000quifwPA-KVmuTQ user=u-ada proofs=["passkey"]
+          effect issue_code user=u-ada amr=["pop"] scope="openid email" sid=01a3185c5000quifwPA-KVmuTQ
           effect log user.session.start Success
           SUCCESS new session cookie
     "#]]);
@@ -1082,8 +1082,8 @@ fn identifier_first_passkey_then_another_way() {
           step completed offers []
           effect passkey_used cred=c1 updated=true
           effect log user.authentication.verify Success
-          effect start_session id=X9G3nr3vlhmleRajv8JktQ user=u-ada proofs=["passkey"]
-          effect issue_code user=u-ada amr=["pop"] scope="openid email" sid=X9G3nr3vlhmleRajv8JktQ
+          effect start_session id=01a3185c5000X9G3nr3vlhmleQ user=u-ada proofs=["passkey"]
+          effect issue_code user=u-ada amr=["pop"] scope="openid email" sid=01a3185c5000X9G3nr3vlhmleQ
           effect log user.session.start Success
           SUCCESS new session cookie
     "#]]);
@@ -1139,8 +1139,8 @@ fn accounts_without_passkeys_are_offered_one_after_email_sign_in() {
           step completed offers []
           effect save_passkey user=u-ada cred=c1 name="Firefox on Linux"
           effect log user.mfa.factor.activate Success
-          effect start_session id=y71fmQxTaE165lC0D8tWVg user=u-ada proofs=["email", "passkey"]
-          effect issue_code user=u-ada amr=["email", "pop"] scope="openid email" sid=y71fmQxTaE165lC0D8tWVg
+          effect start_session id=01a3185c5000y71fmQxTaE165g user=u-ada proofs=["email", "passkey"]
+          effect issue_code user=u-ada amr=["email", "pop"] scope="openid email" sid=01a3185c5000y71fmQxTaE165g
           effect log user.session.start Success
           effect notify ada@example.com AuthenticatorAdded(Passkey)
           SUCCESS new session cookie
@@ -1164,8 +1164,8 @@ fn optional_enrollment_can_be_skipped() {
           effect log user.authentication.verify Success
         > skip 
           step completed offers []
-          effect start_session id=quifwPA-KVmuTXAagMw5FQ user=u-ada proofs=["email"]
-          effect issue_code user=u-ada amr=["email"] scope="openid email" sid=quifwPA-KVmuTXAagMw5FQ
+          effect start_session id=01a3185c5000quifwPA-KVmuTQ user=u-ada proofs=["email"]
+          effect issue_code user=u-ada amr=["email"] scope="openid email" sid=01a3185c5000quifwPA-KVmuTQ
           effect log user.session.start Success
           SUCCESS new session cookie
     "#]]);
@@ -1219,8 +1219,8 @@ fn new_accounts_are_offered_a_passkey_after_registering() {
           step completed offers []
           effect save_passkey user=f0a0278e-4372-459c-8a61-59cd5e71cfee cred=c7 name="Firefox on Linux"
           effect log user.mfa.factor.activate Success
-          effect start_session id=bMFqvXDu-5DcC6DRT7CIYw user=f0a0278e-4372-459c-8a61-59cd5e71cfee proofs=["email", "passkey"]
-          effect issue_code user=f0a0278e-4372-459c-8a61-59cd5e71cfee amr=["email", "pop"] scope="openid email" sid=bMFqvXDu-5DcC6DRT7CIYw
+          effect start_session id=01a3185c5000bMFqvXDu-5DcCw user=f0a0278e-4372-459c-8a61-59cd5e71cfee proofs=["email", "passkey"]
+          effect issue_code user=f0a0278e-4372-459c-8a61-59cd5e71cfee amr=["email", "pop"] scope="openid email" sid=01a3185c5000bMFqvXDu-5DcCw
           effect log user.session.start Success
           effect notify grace@example.com AuthenticatorAdded(Passkey)
           SUCCESS new session cookie
@@ -1316,8 +1316,8 @@ fn consent_is_asked_once_and_remembered() {
           step completed offers []
           effect remember_consent user=u-ada scope="openid email"
           effect log app.oauth2.as.consent.grant Success
-          effect start_session id=I9f0KxzcHw1JLr11btD-gA user=u-ada proofs=["email"]
-          effect issue_code user=u-ada amr=["email"] scope="openid email" sid=I9f0KxzcHw1JLr11btD-gA
+          effect start_session id=01a3185c5000I9f0KxzcHw1JLg user=u-ada proofs=["email"]
+          effect issue_code user=u-ada amr=["email"] scope="openid email" sid=01a3185c5000I9f0KxzcHw1JLg
           effect log user.session.start Success
           SUCCESS new session cookie
     "#]]);

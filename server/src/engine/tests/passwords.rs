@@ -22,8 +22,8 @@ fn sign_in_with_a_password() {
           step completed offers []
           effect answer_accepted password
           effect log user.authentication.verify Success
-          effect start_session id=I9f0KxzcHw1JLr11btD-gA user=u-ada proofs=["password"]
-          effect issue_code user=u-ada amr=["pwd"] scope="openid email" sid=I9f0KxzcHw1JLr11btD-gA
+          effect start_session id=01a3185c5000I9f0KxzcHw1JLg user=u-ada proofs=["password"]
+          effect issue_code user=u-ada amr=["pwd"] scope="openid email" sid=01a3185c5000I9f0KxzcHw1JLg
           effect log user.session.start Success
           SUCCESS new session cookie
     "#]]);
@@ -94,8 +94,8 @@ fn wrong_passwords_lock_the_address_for_a_while_and_email_still_works() {
           step completed offers []
           effect answer_accepted password
           effect log user.authentication.verify Success
-          effect start_session id=I9f0KxzcHw1JLr11btD-gA user=u-ada proofs=["password"]
-          effect issue_code user=u-ada amr=["pwd"] scope="openid email" sid=I9f0KxzcHw1JLr11btD-gA
+          effect start_session id=01a3186a0ba0I9f0KxzcHw1JLg user=u-ada proofs=["password"]
+          effect issue_code user=u-ada amr=["pwd"] scope="openid email" sid=01a3186a0ba0I9f0KxzcHw1JLg
           effect log user.session.start Success
           SUCCESS new session cookie
     "#]]);
@@ -161,8 +161,8 @@ fn registration_requires_a_password_that_meets_the_policy() {
           step completed offers []
           effect set_password user=f0a0278e-4372-459c-8a61-59cd5e71cfee argon2id=true
           effect log user.mfa.factor.activate Success
-          effect start_session id=bMFqvXDu-5DcC6DRT7CIYw user=f0a0278e-4372-459c-8a61-59cd5e71cfee proofs=["email", "password"]
-          effect issue_code user=f0a0278e-4372-459c-8a61-59cd5e71cfee amr=["email", "pwd"] scope="openid email" sid=bMFqvXDu-5DcC6DRT7CIYw
+          effect start_session id=01a3185c5000bMFqvXDu-5DcCw user=f0a0278e-4372-459c-8a61-59cd5e71cfee proofs=["email", "password"]
+          effect issue_code user=f0a0278e-4372-459c-8a61-59cd5e71cfee amr=["email", "pwd"] scope="openid email" sid=01a3185c5000bMFqvXDu-5DcCw
           effect log user.session.start Success
           effect notify grace@example.com AuthenticatorAdded(Password)
           SUCCESS new session cookie
@@ -190,8 +190,8 @@ fn an_optional_password_is_offered_once_with_skip() {
           effect log user.authentication.verify Success
         > skip 
           step completed offers []
-          effect start_session id=I9f0KxzcHw1JLr11btD-gA user=u-ada proofs=["email"]
-          effect issue_code user=u-ada amr=["email"] scope="openid email" sid=I9f0KxzcHw1JLr11btD-gA
+          effect start_session id=01a3185c5000I9f0KxzcHw1JLg user=u-ada proofs=["email"]
+          effect issue_code user=u-ada amr=["email"] scope="openid email" sid=01a3185c5000I9f0KxzcHw1JLg
           effect log user.session.start Success
           SUCCESS new session cookie
     "#]]);

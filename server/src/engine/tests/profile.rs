@@ -68,8 +68,8 @@ fn answers_are_checked_against_the_schema_and_consent_is_dated() {
           effect create_user email=grace@example.com profile={"given_name": "Grace", "postal_code": "75001", "privacy_consent": "2027-01-15T08:00:00Z"}
           effect log user.registration.create Success
           effect log user.lifecycle.create Success
-          effect start_session id=quifwPA-KVmuTXAagMw5FQ user=f0a0278e-4372-459c-8a61-59cd5e71cfee proofs=["email"]
-          effect issue_code user=f0a0278e-4372-459c-8a61-59cd5e71cfee amr=["email"] scope="openid email" sid=quifwPA-KVmuTXAagMw5FQ
+          effect start_session id=01a3185c5000quifwPA-KVmuTQ user=f0a0278e-4372-459c-8a61-59cd5e71cfee proofs=["email"]
+          effect issue_code user=f0a0278e-4372-459c-8a61-59cd5e71cfee amr=["email"] scope="openid email" sid=01a3185c5000quifwPA-KVmuTQ
           effect log user.session.start Success
           effect notify grace@example.com Welcome
           SUCCESS new session cookie

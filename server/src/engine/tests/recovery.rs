@@ -46,8 +46,8 @@ fn forgot_password_by_email_then_a_new_password() {
           effect log user.mfa.factor.activate Success
           effect revoke_sessions user=u-ada
           effect log user.account.reset_password Success
-          effect start_session id=bMFqvXDu-5DcC6DRT7CIYw user=u-ada proofs=["email", "password"]
-          effect issue_code user=u-ada amr=["email", "pwd"] scope="openid email" sid=bMFqvXDu-5DcC6DRT7CIYw
+          effect start_session id=01a3185c5000bMFqvXDu-5DcCw user=u-ada proofs=["email", "password"]
+          effect issue_code user=u-ada amr=["email", "pwd"] scope="openid email" sid=01a3185c5000bMFqvXDu-5DcCw
           effect log user.session.start Success
           effect notify ada@example.com PasswordChanged
           SUCCESS new session cookie
@@ -110,8 +110,8 @@ fn a_stronger_recovery_needs_email_and_the_authenticator_app() {
           effect log user.mfa.factor.activate Success
           effect revoke_sessions user=u-ada
           effect log user.account.reset_password Success
-          effect start_session id=bMFqvXDu-5DcC6DRT7CIYw user=u-ada proofs=["email", "totp", "password"]
-          effect issue_code user=u-ada amr=["email", "otp", "pwd"] scope="openid email" sid=bMFqvXDu-5DcC6DRT7CIYw
+          effect start_session id=01a3185c5000bMFqvXDu-5DcCw user=u-ada proofs=["email", "totp", "password"]
+          effect issue_code user=u-ada amr=["email", "otp", "pwd"] scope="openid email" sid=01a3185c5000bMFqvXDu-5DcCw
           effect log user.session.start Success
           effect notify ada@example.com PasswordChanged
           SUCCESS new session cookie
@@ -208,8 +208,8 @@ fn a_lost_passkey_is_replaced_in_an_app_without_passwords() {
           info recovery.done
           effect remove_old_passkeys user=u-ada keep=cred-2
           effect log user.mfa.factor.deactivate Success
-          effect start_session id=X9G3nr3vlhmleRajv8JktQ user=u-ada proofs=["email", "passkey"]
-          effect issue_code user=u-ada amr=["email", "pop"] scope="openid email" sid=X9G3nr3vlhmleRajv8JktQ
+          effect start_session id=01a3185c5000X9G3nr3vlhmleQ user=u-ada proofs=["email", "passkey"]
+          effect issue_code user=u-ada amr=["email", "pop"] scope="openid email" sid=01a3185c5000X9G3nr3vlhmleQ
           effect log user.session.start Success
           effect notify ada@example.com AuthenticatorRemoved(Passkey)
           SUCCESS new session cookie

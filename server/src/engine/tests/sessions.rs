@@ -44,8 +44,8 @@ fn an_email_link_alone_starts_no_session_when_the_policy_says_so() {
           effect answer_accepted password
           effect log user.authentication.verify Success
           effect log user.authentication.auth_via_mfa Success
-          effect start_session id=quifwPA-KVmuTXAagMw5FQ user=u-ada proofs=["email", "password"]
-          effect issue_code user=u-ada amr=["email", "pwd"] scope="openid email" sid=quifwPA-KVmuTXAagMw5FQ
+          effect start_session id=01a3185c5000quifwPA-KVmuTQ user=u-ada proofs=["email", "password"]
+          effect issue_code user=u-ada amr=["email", "pwd"] scope="openid email" sid=01a3185c5000quifwPA-KVmuTQ
           effect log user.session.start Success
           SUCCESS new session cookie
     "#]]);

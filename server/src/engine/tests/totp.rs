@@ -54,8 +54,8 @@ fn a_password_then_a_code_from_the_app() {
           effect answer_accepted totp
           effect log user.authentication.verify Success
           effect log user.authentication.auth_via_mfa Success
-          effect start_session id=I9f0KxzcHw1JLr11btD-gA user=u-ada proofs=["password", "totp"]
-          effect issue_code user=u-ada amr=["pwd", "otp"] scope="openid email" sid=I9f0KxzcHw1JLr11btD-gA
+          effect start_session id=01a3185c5000I9f0KxzcHw1JLg user=u-ada proofs=["password", "totp"]
+          effect issue_code user=u-ada amr=["pwd", "otp"] scope="openid email" sid=01a3185c5000I9f0KxzcHw1JLg
           effect log user.session.start Success
           SUCCESS new session cookie
     "#]]);
@@ -118,8 +118,8 @@ fn a_required_app_is_set_up_with_a_first_code_before_success() {
           step completed offers []
           effect save_totp user=u-ada last_step=60000000
           effect log user.mfa.factor.activate Success
-          effect start_session id=bMFqvXDu-5DcC6DRT7CIYw user=u-ada proofs=["password", "email", "totp"]
-          effect issue_code user=u-ada amr=["pwd", "email", "otp"] scope="openid email" sid=bMFqvXDu-5DcC6DRT7CIYw
+          effect start_session id=01a3185c5000bMFqvXDu-5DcCw user=u-ada proofs=["password", "email", "totp"]
+          effect issue_code user=u-ada amr=["pwd", "email", "otp"] scope="openid email" sid=01a3185c5000bMFqvXDu-5DcCw
           effect log user.session.start Success
           effect notify ada@example.com AuthenticatorAdded(Totp)
           SUCCESS new session cookie
