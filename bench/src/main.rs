@@ -16,10 +16,17 @@
 //!   identify → read the code → submit it → the registration form → exchange the code
 //!   (what a registration inline hook and most event hooks see).
 //!
+//! `--hold FLOWS:STREAMS` runs no scenario: it leaves FLOWS flows waiting and STREAMS
+//! event streams open, and reports the server's memory meanwhile (`hold.rs`). Every
+//! report gives the server's memory at the end of the run.
+//!
 //! `--spread-ips` sends every iteration from another client address (in
 //! `X-Forwarded-For`, for a server that trusts the bench as its proxy), and
 //! `--accounts N` gives each worker N accounts to take turns with: so that per-address
 //! rate limits see what many people would look like, not one.
+
+mod hold;
+mod memory;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -118,6 +125,9 @@ struct Args {
     /// Where emails arrive when they go over SMTP (a mailbox with the dev mailbox's
     /// API): codes are awaited there, each newer than the last.
     mailbox: Option<String>,
+    /// `--hold FLOWS:STREAMS`: hold that many flows and event streams instead of
+    /// running the scenario.
+    hold: Option<(usize, usize)>,
     /// Writes every iteration's end (seconds since the start, ok or the failed step),
     /// one JSON object per line, for `cargo xtask chaos`.
     timeline: Option<std::path::PathBuf>,
@@ -139,6 +149,7 @@ fn parse_args() -> Result<Args> {
         server_pid: None,
         mailbox: None,
         timeline: None,
+        hold: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -161,13 +172,14 @@ fn parse_args() -> Result<Args> {
             "--server-pid" => a.server_pid = Some(value.parse()?),
             "--mailbox" => a.mailbox = Some(value.trim_end_matches('/').to_owned()),
             "--timeline" => a.timeline = Some(value.into()),
+            "--hold" => a.hold = Some(hold::parse(&value)?),
             other => bail!("unknown flag {other}"),
         }
     }
     if a.base.is_empty() {
         bail!(
             "usage: passway-load --base http://127.0.0.1:PORT [--scenario NAME] [--client-id ID --client-secret S] \
-             [--concurrency N] [--duration S] [--warmup S] [--spread-ips] [--accounts N]"
+             [--concurrency N] [--duration S] [--warmup S] [--spread-ips] [--accounts N] [--hold FLOWS:STREAMS]"
         );
     }
     if a.scenario.needs_secret() && a.client_secret.is_none() {
@@ -308,13 +320,14 @@ impl Client {
     }
 
     async fn start_for(&self, client_id: &str, intent: Option<&str>) -> Result<Value> {
-        self.post(
-            &format!("{}/api/v1/flows", self.base),
-            json!({ "client_id": client_id, "redirect_uri": self.redirect_uri, "state": "s", "nonce": "n",
-                    "scope": self.scope, "code_challenge": CHALLENGE, "code_challenge_method": "S256",
-                    "intent": intent }),
-        )
-        .await
+        self.post(&format!("{}/api/v1/flows", self.base), self.start_request(client_id, intent)).await
+    }
+
+    /// The body of a flow start.
+    fn start_request(&self, client_id: &str, intent: Option<&str>) -> Value {
+        json!({ "client_id": client_id, "redirect_uri": self.redirect_uri, "state": "s", "nonce": "n",
+                "scope": self.scope, "code_challenge": CHALLENGE, "code_challenge_method": "S256",
+                "intent": intent })
     }
 
     /// One flow start from the one flooding address: `Ok(true)` when refused (429).
@@ -676,6 +689,10 @@ async fn run(args: Args) -> Result<Value> {
         warmup: args.warmup,
         mailbox: args.mailbox,
     });
+    if let Some(held) = args.hold {
+        let start = client.start_request(&client.client_id, None);
+        return hold::hold(&client.http, &client.base, &start, held, args.server_pid).await;
+    }
     let run_id = std::process::id();
     let mut workers = vec![];
     for i in 0..args.concurrency {
@@ -789,6 +806,7 @@ async fn run(args: Args) -> Result<Value> {
         "p50_ms": percentile(&mut totals, 0.50),
         "p99_ms": percentile(&mut totals, 0.99),
         "steps": steps,
+        "server_memory": server_pid.and_then(memory::of),
     }))
 }
 

@@ -32,9 +32,18 @@ pub fn bench(args: &[String]) -> Result<()> {
     let postgres = args.iter().any(|a| a == "--postgres");
     let duration = flag(args, "--duration").unwrap_or("20").to_owned();
     let concurrency = flag(args, "--concurrency").unwrap_or("32").to_owned();
-    let env = tools::ensure_build_tools(&root)?;
-    sh::step("building the widget, then the release binaries");
-    env.cmd("trunk").args(["build", "--release"]).current_dir(&root).run()?;
+    // A partial run measures the server alone: no widget to build, no tools to install.
+    let partial = ["--profile", "--peer", "--scale", "--storage", "--memory", "--hooks"]
+        .iter()
+        .any(|mode| args.iter().any(|a| a == mode));
+    let env = if partial {
+        tools::Env::new(&root)
+    } else {
+        let env = tools::ensure_build_tools(&root)?;
+        sh::step("building the widget, then the release binaries");
+        env.cmd("trunk").args(["build", "--release"]).current_dir(&root).run()?;
+        env
+    };
     if args.iter().any(|a| a == "--profile") {
         // Only where one scenario's server CPU goes: a flame graph and the top functions.
         let scenario = flag(args, "--scenario").unwrap_or("email");
@@ -64,6 +73,13 @@ pub fn bench(args: &[String]) -> Result<()> {
         // Only the SQLite file's growth and its WAL over a long run.
         let duration = flag(args, "--duration").unwrap_or("300");
         let markdown = storage(&root, &dir, duration, &concurrency)?;
+        let _ = std::fs::remove_dir_all(&dir);
+        return write_report(&root, &markdown);
+    }
+    if args.iter().any(|a| a == "--memory") {
+        // Only the server's memory: after a long load, and holding many flows and streams.
+        let duration = flag(args, "--duration").unwrap_or("600");
+        let markdown = crate::memory::memory(&root, &dir, duration, &concurrency)?;
         let _ = std::fs::remove_dir_all(&dir);
         return write_report(&root, &markdown);
     }
@@ -665,14 +681,14 @@ fn reset_postgres_schema(env: &tools::Env, root: &Path, url: &str) -> Result<Str
     Ok(format!("{url}{sep}options[search_path]={schema}"))
 }
 
-fn start_server(root: &Path, config: &Path) -> Result<(Child, String)> {
+pub(crate) fn start_server(root: &Path, config: &Path) -> Result<(Child, String)> {
     crate::fleet::start_instance(&root.join("target/release/passway"), config)
 }
 
 /// A file of the widget bundle: name, raw bytes, brotli bytes.
 type Size = (String, usize, usize);
 
-fn measure(
+pub(crate) fn measure(
     root: &Path,
     base: &str,
     pid: u32,

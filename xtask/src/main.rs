@@ -20,6 +20,7 @@ mod cluster;
 mod fleet;
 mod fuzz;
 mod mail_sink;
+mod memory;
 mod profile;
 mod receiver;
 mod schemathesis;
@@ -32,6 +33,7 @@ use anyhow::{Context as _, Result};
 use sh::Run;
 
 fn main() {
+    sh::start_clock();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("run") => run(),

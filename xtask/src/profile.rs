@@ -18,7 +18,7 @@ use crate::tools;
 const INFERNO: &str = "0.12.8";
 
 pub fn profile(root: &Path, scenario: &str, duration: &str, concurrency: &str) -> Result<String> {
-    let env = tools::ensure_build_tools(root)?;
+    let env = tools::Env::new(root);
     tools::ensure_perf()?;
     let inferno = ensure_inferno(&env, root)?;
     sh::step("building the profiling binaries (release, with line tables)");

@@ -25,7 +25,8 @@ pub struct Env {
 }
 
 impl Env {
-    fn new(root: &Path) -> Env {
+    /// The PATH with the repository's tools first; installs nothing.
+    pub fn new(root: &Path) -> Env {
         let mut dirs: Vec<PathBuf> = vec![root.join("widget/node_modules/.bin"), cargo_home().join("bin")];
         dirs.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
         Env { path: std::env::join_paths(dirs).expect("PATH entries") }
