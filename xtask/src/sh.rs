@@ -2,11 +2,23 @@
 
 use std::ffi::OsStr;
 use std::process::Command;
+use std::sync::OnceLock;
+use std::time::Instant;
 
 use anyhow::{Context as _, Result, bail};
 
+/// When the first step began: every step says how long the command has run, so that a
+/// CI log shows where its minutes went.
+static STARTED: OnceLock<Instant> = OnceLock::new();
+
+/// Starts the clock the steps read (the first step starts it otherwise).
+pub fn start_clock() {
+    STARTED.get_or_init(Instant::now);
+}
+
 pub fn step(what: &str) {
-    eprintln!("\n\x1b[1m==> {what}\x1b[0m");
+    let seconds = STARTED.get_or_init(Instant::now).elapsed().as_secs();
+    eprintln!("\n\x1b[1m==> [{:02}:{:02}] {what}\x1b[0m", seconds / 60, seconds % 60);
 }
 
 pub trait Run {
