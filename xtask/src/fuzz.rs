@@ -28,7 +28,9 @@ pub fn run(root: &Path, env: &Env, targets: &[&str], seconds: u32) -> Result<()>
     let have = env.cmd("cargo").args(["fuzz", "--version"]).output_text().unwrap_or_default();
     if !have.contains(CARGO_FUZZ) {
         sh::step(&format!("installing cargo-fuzz {CARGO_FUZZ}"));
-        env.cmd("cargo").args(["install", "cargo-fuzz", "--version", &format!("={CARGO_FUZZ}"), "--locked"]).run()?;
+        // A debug build: it only runs cargo and the fuzz targets.
+        let version = format!("={CARGO_FUZZ}");
+        env.cmd("cargo").args(["install", "cargo-fuzz", "--version", &version, "--locked", "--debug"]).run()?;
     }
     let fuzz_dir = root.join("server/fuzz");
     let profile: &[&str] = if seconds <= QUICK_SECONDS { &["--dev"] } else { &[] };

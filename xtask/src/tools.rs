@@ -59,7 +59,9 @@ pub fn ensure_build_tools(root: &Path) -> Result<Env> {
     ensure_wasm_target(&env)?;
     let bindgen = locked_version(root, "wasm-bindgen")?;
     check_trunk_toml(root, &bindgen)?;
-    ensure_cargo_tool(&env, "trunk", "trunk", TRUNK_VERSION, &["--locked"])?;
+    // A debug build: Trunk only runs cargo, wasm-bindgen and wasm-opt and copies files,
+    // and its release build was the longest step of a CI run on a fresh machine (12 min).
+    ensure_cargo_tool(&env, "trunk", "trunk", TRUNK_VERSION, &["--locked", "--debug"])?;
     // Without --locked: one of its locked dependencies is not on the registry here.
     ensure_cargo_tool(&env, "wasm-bindgen", "wasm-bindgen-cli", &bindgen, &[])?;
     ensure_npm(&env, &root.join("widget"))?;
