@@ -3,6 +3,9 @@
 //! files (`server/fuzz/fuzz_targets/`). Each target starts from its seeds
 //! (`server/fuzz/seeds/`, committed) and the corpus it grew before (`target/fuzz-corpus/`).
 //! A crash fails the run and leaves its input in `server/fuzz/artifacts/`.
+//!
+//! CI does not build these: `cargo test` replays the seeds, that corpus and mutations
+//! of the seeds through the same target bodies (`server/fuzz/src/replay.rs`).
 
 use std::path::Path;
 use std::process::Command;
@@ -14,10 +17,6 @@ use crate::tools::Env;
 
 pub const TARGETS: [&str; 5] = ["flow_steps", "config_file", "jws", "authorize_params", "theme_file"];
 const CARGO_FUZZ: &str = "0.13.2";
-/// Runs this short or shorter (CI's pass) build the targets without optimisations: there
-/// the build is most of the time, and a few seconds of slower fuzzing still run every
-/// seed and corpus entry (with overflow checks and debug assertions on, too).
-const QUICK_SECONDS: u32 = 30;
 
 /// Runs each of `targets` for `seconds`.
 pub fn run(root: &Path, env: &Env, targets: &[&str], seconds: u32) -> Result<()> {
@@ -33,12 +32,12 @@ pub fn run(root: &Path, env: &Env, targets: &[&str], seconds: u32) -> Result<()>
         env.cmd("cargo").args(["install", "cargo-fuzz", "--version", &version, "--locked", "--debug"]).run()?;
     }
     let fuzz_dir = root.join("server/fuzz");
-    let profile: &[&str] = if seconds <= QUICK_SECONDS { &["--dev"] } else { &[] };
     // Panics are what safe Rust fails with; no sanitizer keeps the build and the runs fast.
     let fuzz = |args: &[&str]| {
         let mut c = env.cmd("cargo");
         c.args(["+nightly", "fuzz"]).args(args).arg("--fuzz-dir").arg(&fuzz_dir).args(["--sanitizer", "none"]);
-        c.args(profile);
+        // libFuzzer's entry points are behind a feature: stable builds never compile it.
+        c.args(["--features", "libfuzzer"]);
         c.current_dir(root);
         c
     };

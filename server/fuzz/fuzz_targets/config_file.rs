@@ -1,11 +1,4 @@
-//! The configuration file: any text is refused with a located error or accepted,
-//! never a panic.
 #![no_main]
+//! libFuzzer's entry for [`passway_fuzz::config_file`].
 
-use libfuzzer_sys::fuzz_target;
-
-fuzz_target!(|data: &[u8]| {
-    if let Ok(text) = std::str::from_utf8(data) {
-        let _ = passway_server::config::Config::parse(text, std::path::Path::new("/nonexistent/passway.toml"));
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| passway_fuzz::config_file::check(data));

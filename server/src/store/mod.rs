@@ -8,6 +8,7 @@
 //! racing on one flow cannot both win.
 
 mod directory;
+mod migrations;
 mod postgres;
 mod sql;
 mod sqlite;

@@ -1,5 +1,7 @@
 //! PostgreSQL: for several instances sharing one database.
 
+use std::sync::LazyLock;
+
 use async_trait::async_trait;
 use sqlx::Row as _;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
@@ -16,7 +18,7 @@ use crate::crypto::Digest;
 use crate::engine::{Timestamp, User};
 use crate::limits::{self, Counts};
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+static MIGRATOR: LazyLock<sqlx::migrate::Migrator> = LazyLock::new(super::migrations::postgres);
 /// The advisory lock under which scheduled signing keys are made.
 const KEYS_LOCK: i64 = 0x7061_7373_6b65_7973; // "passkeys"
 /// The `NOTIFY` channel a step's commit names its flow on (see [`Store::watch_flows`]).

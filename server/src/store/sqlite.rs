@@ -46,22 +46,6 @@ use crate::crypto::Digest;
 use crate::engine::{Timestamp, User};
 use crate::limits::{self, Counts};
 
-/// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[
-    include_str!("../../migrations/sqlite/0001_init.sql"),
-    include_str!("../../migrations/sqlite/0002_passkeys.sql"),
-    include_str!("../../migrations/sqlite/0003_oidc.sql"),
-    include_str!("../../migrations/sqlite/0004_devices.sql"),
-    include_str!("../../migrations/sqlite/0005_passwords.sql"),
-    include_str!("../../migrations/sqlite/0006_totp.sql"),
-    include_str!("../../migrations/sqlite/0007_enrollment_skips.sql"),
-    include_str!("../../migrations/sqlite/0008_limits_and_retention.sql"),
-    include_str!("../../migrations/sqlite/0009_hooks.sql"),
-    include_str!("../../migrations/sqlite/0010_accounts_and_groups.sql"),
-    include_str!("../../migrations/sqlite/0011_session_devices.sql"),
-    include_str!("../../migrations/sqlite/0012_mail_queue.sql"),
-    include_str!("../../migrations/sqlite/0013_known_devices_last_seen.sql"),
-];
 const READERS: usize = 4;
 /// Writes waiting for the writer; past it, writers wait for room.
 const QUEUE: usize = 4096;
@@ -294,7 +278,8 @@ fn configure(c: &Connection) -> Result<(), StoreError> {
 
 fn migrate(c: &mut Connection) -> Result<(), StoreError> {
     let done: i64 = c.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    for (i, migration) in MIGRATIONS.iter().enumerate().skip(done as usize) {
+    // Applied in order; `PRAGMA user_version` records how many ran.
+    for (i, (_, migration)) in super::migrations::SQLITE.iter().enumerate().skip(done as usize) {
         let tx = c.transaction()?;
         tx.execute_batch(migration)?;
         tx.pragma_update(None, "user_version", i as i64 + 1)?;
@@ -1180,7 +1165,7 @@ impl Store for SqliteStore {
 
     async fn ready(&self) -> Result<(), StoreError> {
         let applied: i64 = self.read(|c| Ok(c.pragma_query_value(None, "user_version", |r| r.get(0))?))?;
-        super::migrations_match(applied, MIGRATIONS.len())
+        super::migrations_match(applied, super::migrations::SQLITE.len())
     }
 
     async fn mail_queue(&self) -> Result<QueueDepth, StoreError> {
