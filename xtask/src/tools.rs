@@ -62,8 +62,10 @@ pub fn ensure_build_tools(root: &Path) -> Result<Env> {
     // A debug build: Trunk only runs cargo, wasm-bindgen and wasm-opt and copies files,
     // and its release build was the longest step of a CI run on a fresh machine (12 min).
     ensure_cargo_tool(&env, "trunk", "trunk", TRUNK_VERSION, &["--locked", "--debug"])?;
-    // Without --locked: one of its locked dependencies is not on the registry here.
-    ensure_cargo_tool(&env, "wasm-bindgen", "wasm-bindgen-cli", &bindgen, &[])?;
+    // Without --locked: one of its locked dependencies is not on the registry here. A
+    // debug build too: it rewrites one module of half a megabyte per widget build (a
+    // few seconds unoptimised), and its release build took 4 minutes of a fresh machine.
+    ensure_cargo_tool(&env, "wasm-bindgen", "wasm-bindgen-cli", &bindgen, &["--debug"])?;
     ensure_npm(&env, &root.join("widget"))?;
     Ok(env)
 }
