@@ -20,6 +20,10 @@
 //! event streams open, and reports the server's memory meanwhile (`hold.rs`). Every
 //! report gives the server's memory at the end of the run.
 //!
+//! `--on-window-start CMD` and `--on-window-end CMD` run a shell command as the measured
+//! window opens and closes (`cargo xtask bench --instructions` zeroes and dumps
+//! callgrind's counters there, so that set-up and warm-up are not counted).
+//!
 //! `--spread-ips` sends every iteration from another client address (in
 //! `X-Forwarded-For`, for a server that trusts the bench as its proxy), and
 //! `--accounts N` gives each worker N accounts to take turns with: so that per-address
@@ -131,6 +135,9 @@ struct Args {
     /// Writes every iteration's end (seconds since the start, ok or the failed step),
     /// one JSON object per line, for `cargo xtask chaos`.
     timeline: Option<std::path::PathBuf>,
+    /// Shell commands run (and waited for) as the measured window opens and closes:
+    /// `cargo xtask bench --instructions` zeroes and dumps callgrind's counters there.
+    on_window: [Option<String>; 2],
 }
 
 fn parse_args() -> Result<Args> {
@@ -150,6 +157,7 @@ fn parse_args() -> Result<Args> {
         mailbox: None,
         timeline: None,
         hold: None,
+        on_window: [None, None],
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -173,13 +181,15 @@ fn parse_args() -> Result<Args> {
             "--mailbox" => a.mailbox = Some(value.trim_end_matches('/').to_owned()),
             "--timeline" => a.timeline = Some(value.into()),
             "--hold" => a.hold = Some(hold::parse(&value)?),
+            "--on-window-start" => a.on_window[0] = Some(value),
+            "--on-window-end" => a.on_window[1] = Some(value),
             other => bail!("unknown flag {other}"),
         }
     }
     if a.base.is_empty() {
         bail!(
             "usage: passway-load --base http://127.0.0.1:PORT [--scenario NAME] [--client-id ID --client-secret S] \
-             [--concurrency N] [--duration S] [--warmup S] [--spread-ips] [--accounts N] [--hold FLOWS:STREAMS]"
+             [--concurrency N] [--duration S] [--warmup S] [--spread-ips] [--accounts N] [--hold FLOWS:STREAMS] [--on-window-start CMD] [--on-window-end CMD]"
         );
     }
     if a.scenario.needs_secret() && a.client_secret.is_none() {
@@ -707,11 +717,15 @@ async fn run(args: Args) -> Result<Value> {
     // The server's own CPU time over the measured window: the load generator shares
     // the machine, so wall time alone would count its share too.
     let server_pid = args.server_pid;
+    let [on_start, on_end] = args.on_window.clone();
     let cpu = local.spawn_local(async move {
         tokio::time::sleep_until(measure_from.into()).await;
         let from = server_pid.and_then(cpu_seconds);
+        run_hook(on_start.as_deref()).await?;
         tokio::time::sleep_until(end.into()).await;
-        from.zip(server_pid.and_then(cpu_seconds)).map(|(a, b)| b - a)
+        let cpu = from.zip(server_pid.and_then(cpu_seconds)).map(|(a, b)| b - a);
+        run_hook(on_end.as_deref()).await?;
+        anyhow::Ok(cpu)
     });
     let mut tasks = vec![];
     for mut worker in workers {
@@ -759,6 +773,7 @@ async fn run(args: Args) -> Result<Value> {
             (all, cpu.await.expect("cpu task"))
         })
         .await;
+    let cpu = cpu?;
     let steps = scenario.steps();
     let mut per_step: Vec<Vec<Duration>> = vec![vec![]; steps.len()];
     let mut totals = vec![];
@@ -811,6 +826,16 @@ async fn run(args: Args) -> Result<Value> {
 }
 
 /// A process's CPU time so far, user and system, in seconds (`/proc/PID/stat`, Linux).
+/// Runs `command` with `sh -c` and waits for it; a failure ends the run.
+async fn run_hook(command: Option<&str>) -> Result<()> {
+    let Some(command) = command else { return Ok(()) };
+    let status = tokio::process::Command::new("sh").args(["-c", command]).status().await?;
+    if !status.success() {
+        bail!("`{command}` failed ({status})");
+    }
+    Ok(())
+}
+
 fn cpu_seconds(pid: u32) -> Option<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name may hold spaces: the fields that count come after its ')'.

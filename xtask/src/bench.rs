@@ -33,7 +33,7 @@ pub fn bench(args: &[String]) -> Result<()> {
     let duration = flag(args, "--duration").unwrap_or("20").to_owned();
     let concurrency = flag(args, "--concurrency").unwrap_or("32").to_owned();
     // A partial run measures the server alone: no widget to build, no tools to install.
-    let partial = ["--profile", "--peer", "--scale", "--storage", "--memory", "--hooks"]
+    let partial = ["--profile", "--peer", "--scale", "--storage", "--memory", "--instructions", "--hooks"]
         .iter()
         .any(|mode| args.iter().any(|a| a == mode));
     let env = if partial {
@@ -80,6 +80,13 @@ pub fn bench(args: &[String]) -> Result<()> {
         // Only the server's memory: after a long load, and holding many flows and streams.
         let duration = flag(args, "--duration").unwrap_or("600");
         let markdown = crate::memory::memory(&root, &dir, duration, &concurrency)?;
+        let _ = std::fs::remove_dir_all(&dir);
+        return write_report(&root, &markdown);
+    }
+    if args.iter().any(|a| a == "--instructions") {
+        // Only instructions per operation, counted by callgrind: the same on any day.
+        let duration = flag(args, "--duration").unwrap_or("15");
+        let markdown = crate::instructions::instructions(&root, &dir, duration)?;
         let _ = std::fs::remove_dir_all(&dir);
         return write_report(&root, &markdown);
     }
@@ -144,14 +151,9 @@ pub fn bench(args: &[String]) -> Result<()> {
 
     // Passkeys need a host name for their RP ID, so this server runs at localhost.
     sh::step("starting Passway with passkeys (release, RP ID localhost)");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let config = dir.join("passkeys.toml");
     let store = if postgres { store } else { format!("sqlite://{}/bench-passkeys.db", dir.display()) };
-    let address = format!("listen = \"127.0.0.1:{port}\"\nissuer = \"http://localhost:{port}\"\n");
-    let text = config_text(&root, &dir, &store).replacen("listen = \"127.0.0.1:0\"\n", &address, 1)
-        + "[passkeys]\nrp_id = \"localhost\"\n"
-        + LIMITS_OFF;
-    std::fs::write(&config, text)?;
+    std::fs::write(&config, passkeys_config_text(&root, &dir, &store)?)?;
     let (mut server, base) = start_server(&root, &config)?;
     let passkey_load = measure(&root, &base, server.id(), &duration, &concurrency, "passkey", &[]);
     drop(server.stdin.take());
@@ -623,6 +625,16 @@ pub(crate) fn client_args(scenario: &str) -> &'static [&'static str] {
 
 fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map(String::as_str)
+}
+
+/// [`config_text`] with passkeys on and rate limits off: passkeys need a host name for
+/// their RP ID, so the server listens on a port chosen here and its issuer is localhost.
+pub(crate) fn passkeys_config_text(root: &Path, dir: &Path, store: &str) -> Result<String> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let address = format!("listen = \"127.0.0.1:{port}\"\nissuer = \"http://localhost:{port}\"\n");
+    Ok(config_text(root, dir, store).replacen("listen = \"127.0.0.1:0\"\n", &address, 1)
+        + "[passkeys]\nrp_id = \"localhost\"\n"
+        + LIMITS_OFF)
 }
 
 pub(crate) fn config_text(root: &Path, dir: &Path, store: &str) -> String {

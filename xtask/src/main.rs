@@ -19,6 +19,7 @@ mod chaos;
 mod cluster;
 mod fleet;
 mod fuzz;
+mod instructions;
 mod mail_sink;
 mod memory;
 mod profile;
