@@ -829,7 +829,8 @@ async fn run(args: Args) -> Result<Value> {
 /// Runs `command` with `sh -c` and waits for it; a failure ends the run.
 async fn run_hook(command: Option<&str>) -> Result<()> {
     let Some(command) = command else { return Ok(()) };
-    let status = tokio::process::Command::new("sh").args(["-c", command]).status().await?;
+    // Its output goes to standard error: standard output is the report.
+    let status = tokio::process::Command::new("sh").args(["-c", command]).stdout(std::io::stderr()).status().await?;
     if !status.success() {
         bail!("`{command}` failed ({status})");
     }

@@ -72,6 +72,9 @@ fn count(
     top: &mut String,
 ) -> Result<Vec<(&'static str, f64, u64)>> {
     sh::step("starting Passway (release, SQLite, rate limits off) under callgrind");
+    // A folder per server: each numbers its dumps from 1.
+    let dir = &dir.join(format!("callgrind-{}", scenarios[0]));
+    std::fs::create_dir_all(dir)?;
     let mut command = Command::new("valgrind");
     command
         .args(["--tool=callgrind", "--instr-atstart=no", "--dump-instr=no"])
