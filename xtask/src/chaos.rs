@@ -45,11 +45,7 @@ pub fn chaos(args: &[String]) -> Result<()> {
     let env = tools::ensure_build_tools(&root)?;
     tools::ensure_haproxy()?;
     sh::step("building passway and passway-load");
-    env.cmd("cargo")
-        // `--bin` filters every package named, so each binary is named.
-        .args(["build", "-p", "passway-server", "-p", "passway-bench", "--bin", "passway", "--bin", "passway-load"])
-        .current_dir(&root)
-        .run()?;
+    crate::build_debug_binaries(&env, &root)?;
     let passway = root.join("target/debug/passway");
     let dir = std::env::temp_dir().join(format!("passway-chaos-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);

@@ -65,6 +65,18 @@ pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the repository").to_owned()
 }
 
+/// Builds the debug binaries (`passway`, `passway-load`, …) the way `cargo test` builds
+/// the workspace: the same packages and targets resolve the same features, so after the
+/// test step nothing is compiled again. (`-p passway-server --bin passway` resolved
+/// features of its own and recompiled tokio, hyper, sqlx and the server: 3–4 minutes
+/// of a CI run, twice.)
+pub(crate) fn build_debug_binaries(env: &tools::Env, root: &Path) -> Result<()> {
+    env.cmd("cargo")
+        .args(["build", "--workspace", "--exclude", "passway-widget", "--bins", "--tests"])
+        .current_dir(root)
+        .run()
+}
+
 /// Installs tools, builds the widget bundle and the server (`release` or debug).
 fn build(release: bool) -> Result<tools::Env> {
     let root = root();
@@ -161,7 +173,7 @@ fn test(args: &[String]) -> Result<()> {
         chaos::chaos(&["--short".to_owned()])?;
     }
     sh::step("the JSON API against its OpenAPI document (schemathesis)");
-    env.cmd("cargo").args(["build", "-p", "passway-server", "--bin", "passway"]).current_dir(&root).run()?;
+    build_debug_binaries(&env, &root)?;
     schemathesis::run(&root, &root.join("target/debug/passway"), 60)?;
     if skip_browser {
         sh::step("browser tests skipped (--no-browser)");
