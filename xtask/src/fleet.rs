@@ -61,9 +61,12 @@ pub fn start_instance(passway: &Path, config: &Path) -> Result<(Child, String)> 
     let mut command = Command::new(passway);
     command.arg("--config").arg(config).args(["serve", "--stop-on-stdin-eof"]).env("RUST_LOG", "warn");
     let what = format!("passway ({})", config.display());
-    spawn_server(command, &what, |line| {
-        line.split_once("listening on ").and_then(|(_, r)| r.split_whitespace().next()).map(str::to_owned)
-    })
+    spawn_server(command, &what, listening_address)
+}
+
+/// The address in `passway serve`'s line saying where it listens.
+pub fn listening_address(line: &str) -> Option<String> {
+    line.split_once("listening on ").and_then(|(_, r)| r.split_whitespace().next()).map(str::to_owned)
 }
 
 /// Spawns a server whose standard output names its address on a line `address` picks

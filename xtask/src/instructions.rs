@@ -21,7 +21,7 @@ use anyhow::{Context as _, Result, bail};
 use serde_json::Value;
 
 use crate::bench::{LIMITS_OFF, client_args, config_text, passkeys_config_text};
-use crate::fleet::spawn_server;
+use crate::fleet::{listening_address, spawn_server};
 use crate::sh::{self, Run};
 
 /// The scenarios with a CPU target in the performance issue, in its order.
@@ -84,9 +84,7 @@ fn count(
         .arg(config)
         .args(["serve", "--stop-on-stdin-eof"])
         .env("RUST_LOG", "warn");
-    let (mut server, base) = spawn_server(command, "passway under callgrind", |line| {
-        line.split_once("listening on ").and_then(|(_, r)| r.split_whitespace().next()).map(str::to_owned)
-    })?;
+    let (mut server, base) = spawn_server(command, "passway under callgrind", listening_address)?;
     let pid = server.id().to_string();
     let rows = (|| -> Result<Vec<(&'static str, f64, u64)>> {
         control(&["--instr=on", &pid])?;
