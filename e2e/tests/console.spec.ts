@@ -38,6 +38,9 @@ test('an operator finds a user and ends their sessions; the user is signed out',
   await expect(page.getByRole('status')).toContainText(`End all sessions: done for ${email}`);
   await expect(page.locator('#user-sessions')).toContainText('No live session');
   await expect(page.locator('#log-events')).toContainText('user.session.clear', { timeout: 10_000 });
+  // Again with the lists full: a region that scrolls must be reachable by keyboard.
+  expect(await page.locator('#log-events').evaluate((list) => list.scrollHeight > list.clientHeight)).toBe(true);
+  expect((await new AxeBuilder({ page }).analyze()).violations).toEqual([]);
   await page.screenshot({ path: 'test-results/console.png', fullPage: true });
 
   // In their browser: signed out (the account page asks who they are).
