@@ -6,12 +6,20 @@
 //! address and authenticator, keyed by a MAC of the address), so it holds across
 //! instances and restarts.
 //!
-//! Each attempt is *reserved* before it is checked: the store counts it as a failure
-//! in one statement, unless the address is locked, and the `attempts`-th in a row locks
-//! it; a right answer then clears the count (and the lock its reservation set). So no
-//! more than `attempts` answers in a row are ever checked, however many requests race,
-//! on however many instances — checking first and counting after would let a burst of
-//! concurrent guesses all be checked.
+//! No answer's verdict is told before its attempt is counted, so no more than
+//! `attempts` answers in a row are ever checked, however many requests race, on
+//! however many instances — checking first and counting after, apart, would let a
+//! burst of concurrent guesses all be checked. Two ways, by what a check costs:
+//! - *Reserved first* (passwords: tens of milliseconds of argon2id, maybe a hook): the
+//!   store counts the attempt as a failure in one statement of its own, unless the
+//!   address is locked, and the `attempts`-th in a row locks it; a right answer then
+//!   clears the count (and the lock its reservation set).
+//! - *Counted in the step's commit* (codes: an HMAC, microseconds): the shell reads the
+//!   count ([`Lockout::reservation`]), the engine checks the answer, and the step's one
+//!   commit counts it only if the count is still the one read
+//!   ([`crate::store::CountedAttempt`]); if another attempt was counted meanwhile,
+//!   nothing is written, nothing told, and the step runs again on the new count (its
+//!   last try reserved first, so a race ends). One write per step instead of two.
 
 use std::time::Duration;
 
@@ -46,6 +54,15 @@ impl Lockout {
     /// The instant the lockout ends, while it holds.
     pub fn until(&self, now: Timestamp) -> Option<Timestamp> {
         self.locked_until.filter(|t| now < *t)
+    }
+
+    /// What an attempt made now may do, given this count: be checked (and lock the
+    /// address if it is the `limit`-th in a row, wrong), or not while locked.
+    pub fn reservation(&self, limit: u32, now: Timestamp) -> Reservation {
+        match self.until(now) {
+            Some(until) => Reservation::Locked { until },
+            None => Reservation::Granted { locks: self.failures + 1 >= limit },
+        }
     }
 
     /// Minutes left, rounded up, for the person's message.
@@ -98,6 +115,21 @@ mod tests {
         assert_eq!(locked.minutes_left(now.plus(Duration::from_secs(60))), Some(1));
         assert_eq!(locked.minutes_left(now.plus(Duration::from_secs(61))), None);
         assert_eq!(Lockout::default().until(now), None);
+    }
+
+    #[test]
+    fn a_count_read_says_what_the_next_attempt_may_do() {
+        let now = Timestamp::from_unix_seconds(1_000);
+        let check = |failures, locked_until: Option<Timestamp>, limit, expect| {
+            assert_eq!(Lockout { failures, locked_until }.reservation(limit, now), expect, "{failures} {limit}");
+        };
+        check(0, None, 3, Reservation::Granted { locks: false });
+        check(1, None, 3, Reservation::Granted { locks: false });
+        check(2, None, 3, Reservation::Granted { locks: true });
+        check(0, None, 1, Reservation::Granted { locks: true });
+        let later = now.plus(Duration::from_secs(60));
+        check(0, Some(later), 3, Reservation::Locked { until: later });
+        check(0, Some(now), 3, Reservation::Granted { locks: false });
     }
 
     #[test]

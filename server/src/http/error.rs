@@ -45,7 +45,9 @@ impl From<JourneyError> for AppError {
             JourneyError::Expired => AppError::new(StatusCode::GONE, "flow_expired", message),
             JourneyError::Finished => AppError::new(StatusCode::GONE, "flow_finished", message),
             JourneyError::NotHeld => AppError::new(StatusCode::FORBIDDEN, "flow_not_bound", message),
-            JourneyError::Conflict => AppError::new(StatusCode::CONFLICT, "flow_conflict", message),
+            JourneyError::Conflict | JourneyError::AttemptRaced => {
+                AppError::new(StatusCode::CONFLICT, "flow_conflict", message)
+            }
             JourneyError::AppGone(_) => AppError::new(StatusCode::GONE, "app_not_configured", message),
             JourneyError::Rejected(Rejection::NotOffered(_)) => {
                 AppError::bad_request("remediation_not_offered", message)

@@ -12,21 +12,23 @@ use crate::engine::{self, Effect, Outcome, Timestamp};
 use crate::events::{self, ClientInfo};
 use crate::mail::{ChallengeEmail, Delivery, RenderedEmail, render_challenge};
 use crate::store::{
-    AccountChange, AccountWrite, Commit, Mail, PasskeyUse, RateHit, SessionWrite, StoredCode, StoredConsent,
-    StoredPasskey, TotpWrite,
+    AccountChange, AccountWrite, Commit, CountedAttempt, Mail, PasskeyUse, RateHit, SessionWrite, StoredCode,
+    StoredConsent, StoredPasskey, TotpWrite,
 };
 
-/// Applies `out`; returns the browser options of the WebAuthn ceremonies it began.
+/// Applies `out` (and counts `attempt`, the step's guessable answer checked on a count
+/// read, in the same commit); returns the browser options of the WebAuthn ceremonies it began.
 pub(super) async fn apply(
     app: &AppState,
     loaded: &Loaded,
     out: &Outcome,
+    attempt: Option<CountedAttempt>,
     client: &ClientInfo,
     now: Timestamp,
 ) -> Result<BTreeMap<String, WebAuthn>, JourneyError> {
     let flow = &out.flow;
     let changed = *flow != loaded.flow;
-    let mut commit = Commit::default();
+    let mut commit = Commit { attempt, ..Commit::default() };
     if changed {
         let state = serde_json::to_string(flow).expect("flow serialises");
         commit.flow = Some((flow.id.clone(), loaded.stored.version, state, flow.expires_at));

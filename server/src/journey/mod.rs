@@ -24,7 +24,7 @@ use crate::crypto::{SystemEntropy, sha256};
 pub use crate::engine::binding::Holder;
 use crate::engine::{self, Action, Env, Flow, LinkReply, NewFlow, Outcome, Presenter, Rejection, Reply, World};
 use crate::events::ClientInfo;
-use crate::store::{AttemptReservation, StoreError, StoredFlow};
+use crate::store::{AttemptReservation, CountedAttempt, StoreError, StoredFlow};
 
 #[derive(Debug, thiserror::Error)]
 pub enum JourneyError {
@@ -52,6 +52,10 @@ pub enum JourneyError {
     /// A rate limit refused the step; nothing was written.
     #[error("too many requests: try again in {} s", .0.as_secs())]
     Limited(std::time::Duration),
+    /// Another attempt at the same address's answer was counted first; nothing was
+    /// written (`run` tries the step again, so only a lost last try reaches a caller).
+    #[error("another attempt at this answer was counted first; try again")]
+    AttemptRaced,
     /// Too many answers wait for the password hasher: try again shortly.
     #[error("the server is busy checking passwords: try again in a few seconds")]
     Busy,
@@ -64,6 +68,7 @@ impl From<StoreError> for JourneyError {
         match e {
             StoreError::Conflict => JourneyError::Conflict,
             StoreError::Limited { retry_after } => JourneyError::Limited(retry_after),
+            StoreError::AttemptRaced => JourneyError::AttemptRaced,
             other => JourneyError::Store(other),
         }
     }
@@ -143,7 +148,7 @@ pub async fn start(app: &AppState, new: NewFlow, options: StartOptions<'_>) -> R
     };
     app.store.insert_flow(&stored).await?;
     let loaded = Loaded { flow: flow.clone(), stored };
-    let ceremonies = effects::apply(app, &loaded, &started.outcome, &ClientInfo::default(), now).await?;
+    let ceremonies = effects::apply(app, &loaded, &started.outcome, None, &ClientInfo::default(), now).await?;
     Ok(Begun { handle: started.handle, outcome: started.outcome, ceremonies })
 }
 
@@ -377,8 +382,40 @@ async fn run(
         }
     }
 
-    // A guessable answer is counted before it is checked (see `authenticators::lockout`).
-    if let (Some(kind), Some(subject)) = (engine::guessable_answer(flow, &action, now), &flow.subject) {
+    // A cheap answer counted in the step's commit can find the count changed by a
+    // racing attempt: the step runs again on the new count, its last try reserved first.
+    let mut tries = 1;
+    loop {
+        let last = tries == ATTEMPT_TRIES;
+        match decide(app, loaded, flow, &action, world.clone(), client, &settings, now, last).await {
+            Err(JourneyError::AttemptRaced) if tries < ATTEMPT_TRIES => tries += 1,
+            done => return done,
+        }
+    }
+}
+
+/// Tries of a step whose guessable answer races other attempts at the same address.
+const ATTEMPT_TRIES: u32 = 3;
+
+/// Counts a guessable answer, calls the step's inline hook, runs the engine and commits.
+/// A password's attempt (a check too costly to redo), or any on the `last_try`, is
+/// counted by a write of its own before it is checked; otherwise the count read is
+/// checked again by the step's commit (see `authenticators::lockout`).
+#[allow(clippy::too_many_arguments)]
+async fn decide(
+    app: &AppState,
+    loaded: &Loaded,
+    flow: &Flow,
+    action: &Action,
+    mut world: World,
+    client: &ClientInfo,
+    settings: &engine::AppSettings,
+    now: engine::Timestamp,
+    last_try: bool,
+) -> Result<(Outcome, BTreeMap<String, WebAuthn>), JourneyError> {
+    let hashes = matches!(action, Action::Submit { remediation, .. } if engine::hashes_password(flow, remediation));
+    let mut counted = None;
+    if let (Some(kind), Some(subject)) = (engine::guessable_answer(flow, action, now), &flow.subject) {
         let policy = app.config.engine.lockout;
         let attempt = AttemptReservation {
             subject: lockout::subject_key(&app.keyring, &subject.email),
@@ -387,16 +424,22 @@ async fn run(
             lock_until: now.plus(policy.duration),
             now,
         };
-        world.attempt = app.store.reserve_attempt(&attempt).await?;
+        world.attempt = if hashes || last_try {
+            app.store.reserve_attempt(&attempt).await?
+        } else {
+            let seen = app.store.lockout(&attempt.subject, kind).await?;
+            let reservation = seen.reservation(attempt.limit, now);
+            counted = reservation.granted().then_some(CountedAttempt { attempt, seen_failures: seen.failures });
+            reservation
+        };
     }
 
     // An inline hook the step needs is called here, before the engine decides on its answer.
-    if let Some(call) = engine::hook::due(flow, &action, &world, &settings, &app.config.engine, now) {
+    if let Some(call) = engine::hook::due(flow, action, &world, settings, &app.config.engine, now) {
         let span = tracing::info_span!("inline_hook", point = call.point.name());
         world.hook = Some(crate::hooks::inline::call(app, &call, now).instrument(span).await);
     }
 
-    let hashes = matches!(&action, Action::Submit { remediation, .. } if engine::hashes_password(flow, remediation));
     let out = if hashes {
         // Tens of milliseconds of argon2id: off the async threads, one per core at most,
         // and only so many waiting (past that, 503 and try again).
@@ -410,16 +453,16 @@ async fn run(
             // A panic in the task is the same panic as inline.
             .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?
     } else {
-        step_now(app, flow, action.clone(), &world, &settings, now)?
+        step_now(app, flow, action.clone(), &world, settings, now)?
     };
-    match effects::apply(app, loaded, &out, client, now).await {
+    match effects::apply(app, loaded, &out, counted, client, now).await {
         Ok(options) => Ok((out, options)),
         // The store refused an email: this address had its share, across flows (however
         // many raced). The engine decides again, knowing it; nothing was written.
         Err(JourneyError::Limited(retry_after)) if world.email_wait.is_none() && out.sends_email() => {
             world.email_wait = Some(retry_after);
-            let out = step_now(app, flow, action, &world, &settings, now)?;
-            let options = effects::apply(app, loaded, &out, client, now).await?;
+            let out = step_now(app, flow, action.clone(), &world, settings, now)?;
+            let options = effects::apply(app, loaded, &out, counted, client, now).await?;
             Ok((out, options))
         }
         Err(e) => Err(e),

@@ -54,6 +54,10 @@ pub enum StoreError {
     /// A conditional rate-limit hit of the commit was over its limit: nothing was written.
     #[error("rate limited: retry after {} s", retry_after.as_secs())]
     Limited { retry_after: std::time::Duration },
+    /// The commit's counted attempt found the address's count changed since it was read
+    /// (another attempt was counted first): nothing was written.
+    #[error("another attempt at this answer was counted first")]
+    AttemptRaced,
 }
 
 impl StoreError {
@@ -101,6 +105,8 @@ pub struct Commit {
     /// Right answers: the address's count for the authenticator starts again (and a
     /// lock its reservation set is lifted).
     pub cleared_lockouts: Vec<(Digest, AuthenticatorKind)>,
+    /// The step's guessable answer, counted here (a cheap check: see [`CountedAttempt`]).
+    pub attempt: Option<CountedAttempt>,
     /// Counted only if each stays within its limit; otherwise the whole commit fails
     /// with [`StoreError::Limited`] (e.g. emails to one address, however many flows race).
     pub rate_hits: Vec<RateHit>,
@@ -140,6 +146,7 @@ impl Commit {
             && self.profiles.is_empty()
             && self.passwords.is_empty()
             && self.cleared_lockouts.is_empty()
+            && self.attempt.is_none()
             && self.rate_hits.is_empty()
             && self.totp.is_empty()
             && self.skips.is_empty()
@@ -190,6 +197,17 @@ pub struct AttemptReservation {
     /// When a lock this attempt sets would end.
     pub lock_until: Timestamp,
     pub now: Timestamp,
+}
+
+/// An attempt counted in the step's own commit (see `authenticators::lockout`): only if
+/// the address's count is still `seen_failures` and unlocked, else the commit fails with
+/// [`StoreError::AttemptRaced`]. Counted before the commit's cleared lockouts, so a right
+/// answer's count is counted and cleared at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CountedAttempt {
+    pub attempt: AttemptReservation,
+    /// The failures read before the answer was checked (0 when there was no row).
+    pub seen_failures: u32,
 }
 
 /// One more event for a rate-limit key (see [`crate::limits`]).

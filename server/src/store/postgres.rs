@@ -7,11 +7,11 @@ use sqlx::Row as _;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 
 use super::{
-    Account, AccountChange, AccountQuery, AccountStatus, AccountWrite, AttemptReservation, CodeUse, Commit, EventRange,
-    FamilyRecord, GroupWrite, HookAttempt, HookState, HookUpdate, Lockout, Mail, MailOutcome, PURGE_BATCH, QueueDepth,
-    QueuedMail, RateHit, RefreshUse, Reservation, Retention, Rotation, SessionWrite, Store, StoreError, StoredEvent,
-    StoredFlow, StoredGroup, StoredKey, StoredPasskey, StoredRefresh, StoredSession, StoredTotp, TotpWrite, digest,
-    parse_profile, profile_json, sql, windows,
+    Account, AccountChange, AccountQuery, AccountStatus, AccountWrite, AttemptReservation, CodeUse, Commit,
+    CountedAttempt, EventRange, FamilyRecord, GroupWrite, HookAttempt, HookState, HookUpdate, Lockout, Mail,
+    MailOutcome, PURGE_BATCH, QueueDepth, QueuedMail, RateHit, RefreshUse, Reservation, Retention, Rotation,
+    SessionWrite, Store, StoreError, StoredEvent, StoredFlow, StoredGroup, StoredKey, StoredPasskey, StoredRefresh,
+    StoredSession, StoredTotp, TotpWrite, digest, parse_profile, profile_json, sql, windows,
 };
 use crate::authenticators::AuthenticatorKind;
 use crate::crypto::Digest;
@@ -234,6 +234,9 @@ impl Store for PostgresStore {
                     }
                 }
             }
+        }
+        if let Some(counted) = &c.attempt {
+            count_attempt(&mut tx, counted).await?;
         }
         for (subject, authenticator) in &c.cleared_lockouts {
             sqlx::query(sql::LOCKOUT_CLEARED).bind(&subject.0[..]).bind(authenticator.key()).execute(&mut *tx).await?;
@@ -978,6 +981,43 @@ impl Store for PostgresStore {
         }
         Ok(gone)
     }
+}
+
+/// Counts the step's attempt if the address's count is still the one read (a row
+/// locked by a racing update is re-read after it commits: READ COMMITTED).
+async fn count_attempt(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    counted: &CountedAttempt,
+) -> Result<(), StoreError> {
+    let a = &counted.attempt;
+    let (subject, kind) = (&a.subject.0[..], a.authenticator.key());
+    let updated = sqlx::query(sql::COUNT_ATTEMPT)
+        .bind(a.limit as i32)
+        .bind(a.lock_until.0)
+        .bind(a.now.0)
+        .bind(subject)
+        .bind(kind)
+        .bind(counted.seen_failures as i32)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    if updated == 1 {
+        return Ok(());
+    }
+    if counted.seen_failures == 0 {
+        let inserted: Option<Option<i64>> = sqlx::query_scalar(sql::FIRST_ATTEMPT)
+            .bind(subject)
+            .bind(kind)
+            .bind(a.limit as i32)
+            .bind(a.lock_until.0)
+            .bind(a.now.0)
+            .fetch_optional(&mut **tx)
+            .await?;
+        if inserted.is_some() {
+            return Ok(());
+        }
+    }
+    Err(StoreError::AttemptRaced)
 }
 
 /// Counts a rate-limit hit in the transaction.

@@ -29,6 +29,14 @@ pub const RESERVE_ATTEMPT: &str = "UPDATE lockouts SET \
      failures = CASE WHEN failures + 1 >= $1 THEN 0 ELSE failures + 1 END, updated_at = $3 \
      WHERE subject_hash = $4 AND authenticator = $5 AND (locked_until IS NULL OR locked_until <= $3) \
      RETURNING locked_until";
+/// Counts an attempt in the step's commit, if the address's row is still as read before
+/// the answer was checked: `$6` failures, not locked. No row changed: another attempt
+/// was counted meanwhile (or no row yet: then [`FIRST_ATTEMPT`]).
+pub const COUNT_ATTEMPT: &str = "UPDATE lockouts SET \
+     locked_until = CASE WHEN failures + 1 >= $1 THEN $2 ELSE NULL END, \
+     failures = CASE WHEN failures + 1 >= $1 THEN 0 ELSE failures + 1 END, updated_at = $3 \
+     WHERE subject_hash = $4 AND authenticator = $5 AND (locked_until IS NULL OR locked_until <= $3) \
+     AND failures = $6";
 /// The first attempt of an address; no row inserted: one exists (another request made it).
 pub const FIRST_ATTEMPT: &str = "INSERT INTO lockouts (subject_hash, authenticator, failures, locked_until, updated_at) \
      VALUES ($1, $2, CASE WHEN 1 >= $3 THEN 0 ELSE 1 END, CASE WHEN 1 >= $3 THEN $4 ELSE NULL END, $5) \

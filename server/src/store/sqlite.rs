@@ -35,11 +35,11 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 
 use super::{
-    Account, AccountChange, AccountQuery, AccountStatus, AccountWrite, AttemptReservation, CodeUse, Commit, EventRange,
-    FamilyRecord, GroupWrite, HookAttempt, HookState, HookUpdate, Lockout, Mail, MailOutcome, PURGE_BATCH, QueueDepth,
-    QueuedMail, RateHit, RefreshUse, Reservation, Retention, Rotation, SessionWrite, Store, StoreError, StoredEvent,
-    StoredFlow, StoredGroup, StoredKey, StoredPasskey, StoredSession, StoredTotp, TotpWrite, digest, parse_profile,
-    profile_json, sql, windows,
+    Account, AccountChange, AccountQuery, AccountStatus, AccountWrite, AttemptReservation, CodeUse, Commit,
+    CountedAttempt, EventRange, FamilyRecord, GroupWrite, HookAttempt, HookState, HookUpdate, Lockout, Mail,
+    MailOutcome, PURGE_BATCH, QueueDepth, QueuedMail, RateHit, RefreshUse, Reservation, Retention, Rotation,
+    SessionWrite, Store, StoreError, StoredEvent, StoredFlow, StoredGroup, StoredKey, StoredPasskey, StoredSession,
+    StoredTotp, TotpWrite, digest, parse_profile, profile_json, sql, windows,
 };
 use crate::authenticators::AuthenticatorKind;
 use crate::crypto::Digest;
@@ -303,6 +303,27 @@ fn spawn_checkpointer(path: PathBuf, stop: Arc<AtomicBool>) -> Result<(), StoreE
         })
         .map_err(|e| StoreError::Corrupt(format!("cannot start the checkpoint thread: {e}")))?;
     Ok(())
+}
+
+/// Counts the step's attempt if the address's count is still the one read.
+fn count_attempt(tx: &Transaction<'_>, counted: &CountedAttempt) -> Result<(), StoreError> {
+    let a = &counted.attempt;
+    let (subject, kind) = (&a.subject.0[..], a.authenticator.key());
+    let counted_now = tx.prepare_cached(sql::COUNT_ATTEMPT)?.execute(params![
+        a.limit,
+        a.lock_until.0,
+        a.now.0,
+        subject,
+        kind,
+        counted.seen_failures
+    ])? == 1
+        || counted.seen_failures == 0
+            && tx
+                .prepare_cached(sql::FIRST_ATTEMPT)?
+                .query_row(params![subject, kind, a.limit, a.lock_until.0, a.now.0], |_| Ok(()))
+                .optional()?
+                .is_some();
+    if counted_now { Ok(()) } else { Err(StoreError::AttemptRaced) }
 }
 
 /// Counts a rate-limit hit in the transaction.
@@ -598,6 +619,9 @@ impl Store for SqliteStore {
                         }
                     }
                 }
+            }
+            if let Some(counted) = &c.attempt {
+                count_attempt(tx, counted)?;
             }
             for (subject, authenticator) in &c.cleared_lockouts {
                 tx.prepare_cached(sql::LOCKOUT_CLEARED)?.execute(params![&subject.0[..], authenticator.key()])?;

@@ -455,6 +455,43 @@ async fn credentials(store: Arc<dyn Store>) {
     let granted = futures_util::future::join_all(burst).await.into_iter().filter(|r| r.granted()).count();
     assert_eq!(granted, 5, "only `attempts` answers of a burst are checked");
 
+    // Counted in a step's commit instead: only if the count is still the one read
+    // before the check; otherwise the whole commit is refused and nothing is written.
+    let e = sha256(b"counted@x.io");
+    let counted = |seen_failures, now: i64| CountedAttempt {
+        attempt: AttemptReservation {
+            subject: e,
+            authenticator: AuthenticatorKind::Email,
+            limit: 3,
+            lock_until: Timestamp(now + 800),
+            now: Timestamp(now),
+        },
+        seen_failures,
+    };
+    let email_lockout = || {
+        let store = store.clone();
+        async move { store.lockout(&e, AuthenticatorKind::Email).await.unwrap() }
+    };
+    let with_log = |attempt, hash: &str| Commit {
+        attempt: Some(attempt),
+        passwords: vec![("u1".into(), format!("$argon2id${hash}"), Timestamp(3))],
+        ..Commit::default()
+    };
+    store.commit(with_log(counted(0, 100), "ea1")).await.unwrap();
+    assert_eq!(email_lockout().await, Lockout { failures: 1, locked_until: None }, "the first, inserted");
+    assert!(matches!(store.commit(with_log(counted(0, 100), "ea2")).await, Err(StoreError::AttemptRaced)));
+    assert_eq!(email_lockout().await.failures, 1, "a count read before another was counted: refused");
+    assert_eq!(store.password("u1").await.unwrap().as_deref(), Some("$argon2id$ea1"), "nor the rest of the commit");
+    store.commit(with_log(counted(1, 100), "ea3")).await.unwrap();
+    store.commit(with_log(counted(2, 100), "ea4")).await.unwrap();
+    assert_eq!(email_lockout().await, Lockout { failures: 0, locked_until: Some(Timestamp(900)) }, "the third locks");
+    assert!(matches!(store.commit(with_log(counted(0, 200), "ea5")).await, Err(StoreError::AttemptRaced)));
+    assert_eq!(email_lockout().await.locked_until, Some(Timestamp(900)), "not counted while locked");
+    // A right answer: counted and cleared in one commit.
+    let right = Commit { cleared_lockouts: vec![(e, AuthenticatorKind::Email)], ..with_log(counted(0, 900), "ea6") };
+    store.commit(right).await.unwrap();
+    assert_eq!(email_lockout().await, Lockout::default());
+
     // Counts are forgotten a day after the last attempt (no lock lasts longer).
     let day = 24 * 60 * 60 * 1000;
     let d = sha256(b"forgotten@x.io");

@@ -255,6 +255,32 @@ async fn emailed_codes_guessed_across_flows_lock_the_address_but_the_link_still_
     .await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_concurrent_wrong_codes_is_checked_no_more_than_the_lockout_allows() {
+    // A code's attempt is counted in its step's own commit, on the count read before the
+    // check: racing attempts find it changed and run again, so the race changes nothing.
+    on_each_store_with("[lockout]\nattempts = 3\n", |s| async move {
+        let mut guesses = vec![];
+        for _ in 0..8 {
+            let flow = s.start().await;
+            let flow = s.submit(&flow, "identify", json!({ "identifier": "ada@example.com" })).await.flow();
+            let (code, _) = s.mailed("ada@example.com").await;
+            let wrong = if code == "000000" { "111111" } else { "000000" };
+            guesses.push((flow, wrong));
+        }
+        let burst = guesses.iter().map(|(flow, wrong)| {
+            let (s, flow) = (s.clone(), flow.clone());
+            async move { s.submit(&flow, "challenge-authenticator", json!({ "code": wrong })).await.flow() }
+        });
+        let answers = futures_util::future::join_all(burst).await;
+        let keys: Vec<&str> = answers.iter().map(|a| a.messages[0].key.as_str()).collect();
+        let checked = keys.iter().filter(|k| **k == "email.code.wrong").count();
+        let locked = keys.iter().filter(|k| **k == "email.code.locked").count();
+        assert_eq!((checked, locked), (3, 5), "{keys:?}");
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn one_flow_keeps_only_so_many_event_streams_open() {
     let l = Listening::start("[rate_limits]\nevent_streams_per_flow = 1\n").await;
