@@ -445,7 +445,8 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-/// Every file under the widget folder, by path relative to it.
+/// Every file under the widget folder, by path relative to it, with the brotli copy
+/// the build made beside it (`name.br`, see `assets`) when there is one.
 pub fn load_widget(dir: &Path) -> HashMap<String, Asset> {
     let mut files = HashMap::new();
     let mut pending = vec![dir.to_owned()];
@@ -457,10 +458,13 @@ pub fn load_widget(dir: &Path) -> HashMap<String, Asset> {
                 pending.push(path);
             } else if let (Ok(rel), Ok(bytes)) = (path.strip_prefix(dir), std::fs::read(&path)) {
                 let name = rel.to_string_lossy().replace('\\', "/");
-                if name.ends_with(".html") {
+                if name.ends_with(".html") || name.ends_with(".br") {
                     continue;
                 }
-                files.insert(name.clone(), Asset::new(content_type_for(&name), bytes));
+                let mut compressed = path.into_os_string();
+                compressed.push(".br");
+                let precompressed = std::fs::read(compressed).ok();
+                files.insert(name.clone(), Asset::with_precompressed(content_type_for(&name), bytes, precompressed));
             }
         }
     }
@@ -472,6 +476,23 @@ mod tests {
     use futures_util::FutureExt as _;
 
     use super::*;
+
+    #[test]
+    fn the_widget_folder_serves_its_files_with_the_brotli_copies_beside_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = "console.log('passway');\n".repeat(50);
+        let mut copy = vec![];
+        std::io::Write::write_all(&mut brotli::CompressorWriter::new(&mut copy, 4096, 1, 10), script.as_bytes())
+            .unwrap();
+        std::fs::write(dir.path().join("passway.js"), &script).unwrap();
+        std::fs::write(dir.path().join("passway.js.br"), &copy).unwrap();
+        std::fs::write(dir.path().join("index.html"), "<p>").unwrap();
+        let files = load_widget(dir.path());
+        let mut names: Vec<_> = files.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        assert_eq!(names, ["passway.js"], "the copy and the page are not files of their own");
+        assert_eq!(files["passway.js"].brotli.as_deref(), Some(&copy[..]));
+    }
 
     #[tokio::test]
     async fn hashing_admits_only_so_many_and_frees_places_when_answers_go() {

@@ -27,6 +27,7 @@ mod receiver;
 mod schemathesis;
 mod sh;
 mod tools;
+mod widget;
 
 use std::path::{Path, PathBuf};
 
@@ -82,7 +83,7 @@ fn build(release: bool) -> Result<tools::Env> {
     let root = root();
     let env = tools::ensure_build_tools(&root)?;
     sh::step("building the widget (trunk, wasm-opt)");
-    env.cmd("trunk").args(["build", "--release"]).current_dir(&root).run()?;
+    widget::build(&env, &root)?;
     sh::step(if release { "building the server (release)" } else { "building the server" });
     let mut cargo = env.cmd("cargo");
     cargo.args(["build", "-p", "passway-server", "--bin", "passway"]).current_dir(&root);
@@ -180,7 +181,7 @@ fn test(args: &[String]) -> Result<()> {
         return Ok(());
     }
     sh::step("building the widget for the browser tests");
-    env.cmd("trunk").args(["build", "--release"]).current_dir(&root).run()?;
+    widget::build(&env, &root)?;
     sh::step("browser tests (Playwright, Chromium)");
     env.cmd("npx")
         .args(["playwright", "test"])
