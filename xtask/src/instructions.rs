@@ -14,6 +14,7 @@
 //! turns it on, takes a short warm-up of each scenario, zeroes the counters, and is
 //! dumped after the measured window; every count is the whole process, all threads.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -40,25 +41,46 @@ pub fn instructions(root: &Path, dir: &Path, duration: &str) -> Result<String> {
     let passkeys = passkeys_config_text(root, dir, &store("instructions-passkeys"))?;
     let groups: [(String, &[&'static str]); 2] =
         [(plain, &["email", "authorization_code", "refresh_token", "client_credentials"]), (passkeys, &["passkey"])];
-    let mut rows = vec![];
+    let mut rows: Vec<Row> = vec![];
     let mut top = String::new();
     for (config, scenarios) in groups {
         let path = dir.join("instructions.toml");
         std::fs::write(&path, config)?;
         rows.extend(count(root, dir, &path, scenarios, duration, &mut top)?);
     }
-    rows.sort_by_key(|(scenario, ..)| SCENARIOS.iter().position(|s| s == scenario));
+    rows.sort_by_key(|row| SCENARIOS.iter().position(|s| *s == row.scenario));
     let mut markdown = format!(
         "## Instructions per operation (callgrind; release build, SQLite, {CONCURRENCY} in flight, {duration} s each)\n\n\
-         | scenario | operations counted | instructions per operation |\n|---|---|---|\n"
+         | scenario | operations counted | instructions per operation |{}\n|---|---|---|{}\n",
+        COUNTED.map(|(column, _)| format!(" {column} |")).concat(),
+        "---|".repeat(COUNTED.len()),
     );
-    for (scenario, per_op, done) in rows {
-        markdown.push_str(&format!("| {scenario} | {done} | {:.2} M |\n", per_op / 1e6));
+    for row in rows {
+        let calls = row.calls.iter().map(|c| format!(" {c:.1} |")).collect::<String>();
+        markdown.push_str(&format!("| {} | {} | {:.2} M |{calls}\n", row.scenario, row.done, row.instructions / 1e6));
     }
     markdown.push_str(&format!(
         "\nWhere the email sign-in's instructions go (`callgrind_annotate`, self cost, top {TOP}):\n\n```\n{top}```\n"
     ));
     Ok(markdown)
+}
+
+/// Calls counted per operation besides instructions, a column each: the entry points
+/// summed (each allocator's, so a call inside one is not counted twice).
+const COUNTED: [(&str, &[&str]); 4] = [
+    ("Rust allocations", &["mi_malloc_aligned", "mi_zalloc_aligned", "mi_realloc_aligned"]),
+    ("C allocations (SQLite, aws-lc)", &["malloc", "calloc", "realloc"]),
+    ("SQLite statement steps", &["sqlite3_step"]),
+    ("SQLite statements prepared", &["sqlite3_prepare_v3", "sqlite3_prepare_v2"]),
+];
+
+/// One scenario's counts, per operation.
+struct Row {
+    scenario: &'static str,
+    done: u64,
+    instructions: f64,
+    /// Per entry of [`COUNTED`].
+    calls: Vec<f64>,
 }
 
 /// Starts the server under callgrind with `config` and counts each of `scenarios`;
@@ -70,7 +92,7 @@ fn count(
     scenarios: &[&'static str],
     duration: &str,
     top: &mut String,
-) -> Result<Vec<(&'static str, f64, u64)>> {
+) -> Result<Vec<Row>> {
     sh::step("starting Passway (release, SQLite, rate limits off) under callgrind");
     // A folder per server: each numbers its dumps from 1.
     let dir = &dir.join(format!("callgrind-{}", scenarios[0]));
@@ -86,7 +108,7 @@ fn count(
         .env("RUST_LOG", "warn");
     let (mut server, base) = spawn_server(command, "passway under callgrind", listening_address)?;
     let pid = server.id().to_string();
-    let rows = (|| -> Result<Vec<(&'static str, f64, u64)>> {
+    let rows = (|| -> Result<Vec<Row>> {
         control(&["--instr=on", &pid])?;
         let mut rows = vec![];
         for &scenario in scenarios {
@@ -99,12 +121,15 @@ fn count(
                 bail!("no {scenario} operation completed under callgrind");
             }
             let dump = dumps(dir)?.into_iter().find(|d| !before.contains(d)).context("callgrind wrote no dump")?;
-            let total =
-                total_instructions(&std::fs::read_to_string(&dump).with_context(|| dump.display().to_string())?)?;
+            let text = std::fs::read_to_string(&dump).with_context(|| dump.display().to_string())?;
+            let per_op = |n: u64| n as f64 / done as f64;
+            let received = calls_by_callee(&text);
+            let calls =
+                COUNTED.iter().map(|(_, names)| per_op(names.iter().filter_map(|n| received.get(*n)).sum())).collect();
             if scenario == "email" {
                 *top = top_functions(&dump)?;
             }
-            rows.push((scenario, total as f64 / done as f64, done));
+            rows.push(Row { scenario, done, instructions: per_op(total_instructions(&text)?), calls });
         }
         Ok(rows)
     })();
@@ -173,8 +198,50 @@ fn total_instructions(dump: &str) -> Result<u64> {
         .context("callgrind's totals")
 }
 
+/// How many calls each function received, by name, from the `cfn=` / `calls=` lines of
+/// a callgrind dump (names are compressed: `(12) name` the first time, `(12)` after;
+/// `fn=` and `cfn=` share the numbering).
+fn calls_by_callee(dump: &str) -> HashMap<String, u64> {
+    let mut names = HashMap::new();
+    let mut calls = HashMap::new();
+    let mut callee = None;
+    for line in dump.lines() {
+        if let Some(spec) = line.strip_prefix("fn=") {
+            function_name(&mut names, spec);
+        } else if let Some(spec) = line.strip_prefix("cfn=") {
+            callee = Some(function_name(&mut names, spec));
+        } else if let Some(rest) = line.strip_prefix("calls=") {
+            let n: u64 = rest.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(0);
+            if let Some(name) = callee.take() {
+                *calls.entry(name.to_owned()).or_insert(0) += n;
+            }
+        }
+    }
+    calls
+}
+
+/// The name a `fn=` / `cfn=` spec stands for, learning `(id) name` pairs as they come.
+fn function_name<'a>(names: &mut HashMap<&'a str, &'a str>, spec: &'a str) -> &'a str {
+    let spec = spec.trim();
+    match spec.strip_prefix('(').and_then(|rest| rest.split_once(')')) {
+        Some((id, "")) => names.get(id).copied().unwrap_or(spec),
+        Some((id, name)) => names.entry(id).or_insert(name.trim()),
+        None => spec,
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn counts_the_calls_each_function_received() {
+        let dump = "events: Ir\nfn=(1) main\n1 5\ncfn=(2) malloc\ncalls=3 0\n1 30\ncfn=(3) sqlite3_step\ncalls=2 0\n1 9\n\
+                    fn=(4) handler\ncfn=(2)\ncalls=4 0\n1 40\nfn=(2)\n0 70\n";
+        let calls = super::calls_by_callee(dump);
+        assert_eq!(calls["malloc"], 7);
+        assert_eq!(calls["sqlite3_step"], 2);
+        assert!(!calls.contains_key("main") && !calls.contains_key("handler"));
+    }
+
     #[test]
     fn reads_the_total_of_a_dump() {
         let dump =
