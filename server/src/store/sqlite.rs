@@ -226,10 +226,8 @@ fn run_batch(conn: &mut Connection, jobs: Vec<Job>) {
     for job in jobs {
         let savepoint = run("SAVEPOINT job");
         let (ok, deliver) = job(&tx);
-        let undone = savepoint.and_then(|()| match ok {
-            true => run("RELEASE job"),
-            false => tx.execute_batch("ROLLBACK TO job; RELEASE job"),
-        });
+        let undone = savepoint
+            .and_then(|()| if ok { run("RELEASE job") } else { tx.execute_batch("ROLLBACK TO job; RELEASE job") });
         if let Err(e) = undone {
             tracing::error!(error = %e, "savepoint failed");
         }
